@@ -1,0 +1,158 @@
+// Runtime plugins: where deployments run (the Docker engine today).
+//
+// A runtime discovers deployments, follows their logs from a resume cursor, reports lifecycle
+// events, samples resource use, and stops/removes containers. It owns the threads it starts for
+// follows and event subscriptions; the handles it returns stop and join them.
+//
+// The exactly-once contract between a runtime and the host's log pipeline:
+//   - followLogs() starts from `cursor` (empty = the beginning of the container's log) and hands
+//     the consumer only COMPLETE lines after that point, each once, in the engine's order per
+//     stream.
+//   - Each LogChunk carries the cursor that is true after its last line. The host stores that
+//     cursor atomically with the chunk's lines; a later followLogs() with it continues exactly
+//     after them (the overlap the engine re-sends is dropped by the runtime).
+//   - The runtime reopens a broken or stalled stream by itself, from the last cursor it
+//     delivered, for as long as the container runs and the handle is not stopped.
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zc/model.h"
+#include "zc/plugin/abi.h"
+#include "zc/plugin/plugin.h"
+
+namespace zc::plugin {
+
+// What the runtime knows of one deployment's container (from list + inspect).
+struct ContainerInfo {
+  std::string deploymentId;  // from the name zynd-<id> or the label zynd.deployment
+  std::string containerId;   // full id
+  std::string name;          // without the leading '/'
+  bool running = false;
+  bool restarting = false;
+  bool tty = false;
+  // Metadata from labels (zynd.kind, zynd.name, zynd.slug, zynd.public-url, zynd.registry-url,
+  // zynd.entity-id, zynd.public-key, zynd.route-id); empty when absent.
+  std::string entityType, displayName, slug, publicUrl, registryUrl, entityId, publicKey, routeId;
+  std::optional<int> hostPort;  // the first host port bound, if any
+  TimeNs createdAt = 0;
+  std::optional<TimeNs> startedAt;
+  std::optional<TimeNs> finishedAt;
+  std::optional<int> exitCode;  // set once the container has exited at least once
+  bool oomKilled = false;
+  int restartCount = 0;
+  std::string restartPolicy;  // "no", "always", "unless-stopped", "on-failure"
+  int64_t memoryLimitBytes = 0;  // 0 = none
+};
+
+// A complete line as the runtime read it. `text` has no trailing '\n' nor the '\r' of CRLF.
+struct RawLine {
+  LogStream stream = LogStream::kStdout;  // kStdout or kStderr (TTY: kStdout)
+  TimeNs ts = 0;                          // engine timestamp of the line's first piece
+  std::string text;
+  bool truncated = false;
+};
+
+struct LogChunk {
+  std::vector<RawLine> lines;
+  std::string cursor;  // resume point after lines.back(); opaque to the host
+};
+
+// Implemented by the host. Called on the runtime's follow thread.
+class LogConsumer {
+ public:
+  virtual ~LogConsumer() = default;
+  // Takes a chunk. May block: that is the back-pressure (the runtime stops reading the socket
+  // meanwhile). Returns false when the host wants the follow to end.
+  virtual bool consume(LogChunk&& chunk) noexcept = 0;
+  // Called once when the follow ends for good: the container stopped (OK) or the handle was
+  // stopped (Aborted). Not called for a stream the runtime reopens by itself.
+  virtual void ended(Status why) noexcept = 0;
+};
+
+enum class RuntimeEventType : uint8_t {
+  kCreate,
+  kStart,
+  kRestart,
+  kDie,
+  kOom,
+  kStop,
+  kDestroy,
+  // The subscription (re)connected: events may have been missed, the host must reconcile with
+  // listDeployments(). Sent after the first connect too.
+  kConnected,
+  // The subscription broke; the runtime is reconnecting with backoff.
+  kDisconnected,
+};
+
+struct RuntimeEvent {
+  RuntimeEventType type = RuntimeEventType::kConnected;
+  std::string deploymentId;  // empty for kConnected / kDisconnected
+  std::string containerId;
+  TimeNs ts = 0;
+  std::optional<int> exitCode;  // kDie
+};
+
+class EventConsumer {
+ public:
+  virtual ~EventConsumer() = default;
+  // Called on the runtime's event thread, in order. Must not block for long (the engine drops
+  // slow subscribers).
+  virtual void onEvent(const RuntimeEvent& event) noexcept = 0;
+};
+
+// A running follow or subscription. Destroying it stops it and joins its thread.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Stops and joins; idempotent. After it returns, no more callbacks arrive.
+  virtual void stop() noexcept = 0;
+};
+
+struct ResourceSample {
+  TimeNs sampledAt = 0;
+  double cpuPct = 0;  // 100 = one full core; 0 for the first sample of a container
+  double memUsedBytes = 0;
+  double memLimitBytes = 0;
+};
+
+class Runtime : public Plugin {
+ public:
+  static constexpr ZcPluginKind kKind = ZC_PLUGIN_KIND_RUNTIME;
+
+  // Connects and negotiates (e.g. the engine API version). Unavailable when the engine is not
+  // there; the host retries.
+  virtual Status connect() noexcept = 0;
+
+  // Every deployment container (running or not). Other containers are never reported.
+  virtual Result<std::vector<ContainerInfo>> listDeployments() noexcept = 0;
+  virtual Result<ContainerInfo> inspect(std::string_view containerId) noexcept = 0;
+
+  // Follows `container`'s stdout and stderr from `cursor` (see the contract above) until it
+  // stops. OWNERSHIP: `consumer` must outlive the returned Subscription.
+  virtual Result<std::unique_ptr<Subscription>> followLogs(const ContainerInfo& container,
+                                                           std::string_view cursor,
+                                                           LogConsumer* consumer) noexcept = 0;
+
+  // One persistent event subscription with reconnect (first retry within 1 s, backoff capped at
+  // 30 s). OWNERSHIP: `consumer` must outlive the returned Subscription.
+  virtual Result<std::unique_ptr<Subscription>> subscribeEvents(EventConsumer* consumer) noexcept = 0;
+
+  // One resource sample, without waiting for a second engine sample: the runtime keeps the
+  // previous one per container to compute CPU %.
+  virtual Result<ResourceSample> sampleResources(std::string_view containerId) noexcept = 0;
+
+  // Stop signal, wait `grace`, then kill. A container already stopped is success.
+  virtual Status stopContainer(std::string_view containerId, std::chrono::seconds grace) noexcept = 0;
+  // Removes the container (force also removes a running one). Unknown container is success.
+  virtual Status removeContainer(std::string_view containerId, bool force) noexcept = 0;
+};
+
+}  // namespace zc::plugin
