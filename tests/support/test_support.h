@@ -1,0 +1,50 @@
+// Helpers shared by the test suites: temporary directories, the Docker engine's presence, and
+// waiting for a condition with a deadline.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace zc::testing {
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The Docker socket tests use: $ZC_TEST_DOCKER_SOCKET or /var/run/docker.sock.
+std::string dockerSocketPath();
+// True when the engine answers /_ping. When it does not, tests GTEST_SKIP() unless
+// ZC_REQUIRE_DOCKER=1 (set by test.sh and CI), where they fail instead.
+bool dockerAvailable();
+// Use at the top of a test body that needs the engine.
+#define ZC_REQUIRE_DOCKER_OR_SKIP()                                                   \
+  do {                                                                                \
+    if (!::zc::testing::dockerAvailable()) {                                          \
+      if (::zc::testing::dockerRequired()) FAIL() << "Docker engine required but not reachable"; \
+      GTEST_SKIP() << "no Docker engine at " << ::zc::testing::dockerSocketPath();    \
+    }                                                                                 \
+  } while (0)
+bool dockerRequired();
+
+// The image tests run containers from (built FROM scratch with static busybox by
+// scripts/build-test-image.sh): $ZC_TEST_IMAGE or "zynd-test-busybox:latest".
+std::string testImage();
+
+// Polls `cond` every `step` until it is true (returns true) or `timeout` passes (returns false).
+bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds step = std::chrono::milliseconds(20));
+
+// Runs a shell command, returns its exit status and (optionally) its stdout.
+int runCommand(const std::string& cmd, std::string* out = nullptr);
+
+}  // namespace zc::testing
