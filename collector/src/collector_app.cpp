@@ -1,0 +1,138 @@
+#include "collector_app.h"
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionSet.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "subsystems.h"
+
+namespace zc::collector {
+
+CollectorApp::CollectorApp() {
+  setUnixOptions(true);
+  auto logger = spdlog::stderr_logger_mt("zynd-collector");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  spdlog::set_default_logger(logger);
+}
+
+void CollectorApp::defineOptions(Poco::Util::OptionSet& options) {
+  // ServerApplication's own options (--daemon, --pidfile, --umask) are not offered: the
+  // collector runs in the foreground under a supervisor.
+  options.addOption(
+      Poco::Util::Option("help", "h", "Show this help and exit.").required(false).binding("help"));
+  options.addOption(
+      Poco::Util::Option("version", "", "Print the version and exit.").required(false).binding("version"));
+  for (const OptionSpec& spec : optionSpecs()) {
+    std::string help = spec.help;
+    if (spec.defaultValue) help += std::string(" Default: ") + spec.defaultValue + ".";
+    help += " Env: " + envNameFor(spec.name) + ".";
+    Poco::Util::Option opt(spec.name, "", help);
+    opt.required(false).repeatable(false).binding(spec.name);
+    if (spec.argName) opt.argument(spec.argName, true);
+    options.addOption(opt);
+  }
+}
+
+void CollectorApp::printHelp() {
+  Poco::Util::HelpFormatter help(options());
+  help.setCommand("zynd-collector");
+  help.setUsage("[plugins] [OPTIONS]");
+  help.setHeader(
+      "Per-host agent: follows the logs, health and resource use of zynd-<id> deployments and "
+      "serves them over REST, SSE and Prometheus. Flags win over ZC_* environment variables, "
+      "which win over the --config file.");
+  help.setFooter("Commands: 'plugins' lists the plugins found and the refused ones, then exits.");
+  help.setWidth(100);
+  help.format(std::cout);
+}
+
+int CollectorApp::runMain(int argc, char** argv) {
+  try {
+    init(argc, argv);
+  } catch (const Poco::Util::OptionException& e) {
+    std::fprintf(stderr, "zynd-collector: %s (see --help)\n", e.displayText().c_str());
+    return EXIT_CONFIG;
+  } catch (const Poco::Exception& e) {
+    std::fprintf(stderr, "zynd-collector: %s\n", e.message().empty() ? e.displayText().c_str() : e.message().c_str());
+    return EXIT_CONFIG;
+  }
+  return run();
+}
+
+void CollectorApp::initialize(Poco::Util::Application& self) {
+  const auto& cfg = config();
+  if (cfg.has("help")) command_ = Command::kHelp;
+  else if (cfg.has("version")) command_ = Command::kVersion;
+  else {
+    for (int i = 1; i < static_cast<int>(argv().size()); ++i) {
+      if (argv()[i] == "plugins") command_ = Command::kPlugins;
+    }
+  }
+  if (command_ == Command::kHelp || command_ == Command::kVersion) return;
+  addSubsystem(new ConfigSubsystem(services_));
+  addSubsystem(new PluginSubsystem(services_));
+  if (command_ == Command::kServe) {
+    addSubsystem(new StorageSubsystem(services_));
+    addSubsystem(new PipelineSubsystem(services_));
+    addSubsystem(new HttpSubsystem(services_));
+  }
+  try {
+    ServerApplication::initialize(self);
+  } catch (const Poco::Exception& e) {
+    startupError_ = e.message().empty() ? e.displayText() : e.message();
+  } catch (const std::exception& e) {
+    startupError_ = e.what();
+  }
+}
+
+void CollectorApp::uninitialize() {
+  // Subsystems are uninitialised in reverse order of initialisation; each tolerates a partial
+  // start.
+  ServerApplication::uninitialize();
+}
+
+int CollectorApp::listPlugins() {
+  std::printf("%-8s %-10s %-8s %s\n", "KIND", "NAME", "VERSION", "PATH");
+  for (const auto& p : services_.plugins.plugins()) {
+    std::printf("%-8s %-10s %-8s %s\n", std::string(host::kindName(p.kind())).c_str(),
+                std::string(p.name()).c_str(), std::string(p.version()).c_str(), p.path.c_str());
+  }
+  for (const auto& r : services_.plugins.refused()) {
+    std::printf("refused  %s: %s\n", r.path.c_str(), r.reason.c_str());
+  }
+  return EXIT_OK;
+}
+
+int CollectorApp::main(const std::vector<std::string>& args) {
+  if (command_ == Command::kHelp) {
+    printHelp();
+    return EXIT_OK;
+  }
+  if (command_ == Command::kVersion) {
+    std::printf("zynd-collector %s\n", ZC_VERSION);
+    return EXIT_OK;
+  }
+  if (!startupError_.empty()) {
+    std::fprintf(stderr, "zynd-collector: %s\n", startupError_.c_str());
+    return EXIT_CONFIG;
+  }
+  for (const std::string& a : args) {
+    if (a != "plugins") {
+      std::fprintf(stderr, "zynd-collector: unknown command '%s' (see --help)\n", a.c_str());
+      return EXIT_USAGE;
+    }
+  }
+  if (command_ == Command::kPlugins) return listPlugins();
+  spdlog::info("zynd-collector {} running; SIGTERM or SIGINT stops it", ZC_VERSION);
+  waitForTerminationRequest();
+  spdlog::info("stopping");
+  return EXIT_OK;
+}
+
+}  // namespace zc::collector

@@ -1,0 +1,42 @@
+// CollectorApp: the zynd-collector daemon, a Poco ServerApplication assembled from subsystems.
+//
+//   zynd-collector [options]          run the collector until SIGTERM/SIGINT
+//   zynd-collector plugins [options]  list the plugins found (kind, name, version, path) and
+//                                     the refused ones with their reason
+//   zynd-collector --help | --version
+//
+// A bad option or a failed start-up prints one line "zynd-collector: <reason>" and exits
+// non-zero (EXIT_CONFIG = 78 for configuration, EXIT_SOFTWARE = 70 otherwise).
+#pragma once
+
+#include <Poco/Util/ServerApplication.h>
+
+#include <string>
+
+#include "services.h"
+
+namespace zc::collector {
+
+class CollectorApp final : public Poco::Util::ServerApplication {
+ public:
+  CollectorApp();
+  // Parses argv and runs; the process exit code.
+  int runMain(int argc, char** argv);
+
+ protected:
+  void defineOptions(Poco::Util::OptionSet& options) override;
+  void initialize(Poco::Util::Application& self) override;
+  void uninitialize() override;
+  int main(const std::vector<std::string>& args) override;
+
+ private:
+  void printHelp();
+  int listPlugins();
+
+  enum class Command { kServe, kPlugins, kHelp, kVersion };
+  Command command_ = Command::kServe;
+  Services services_;
+  std::string startupError_;
+};
+
+}  // namespace zc::collector

@@ -1,0 +1,178 @@
+#include "options.h"
+
+#include <Poco/Net/SocketAddress.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+
+namespace zc::collector {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status optionError(const std::string& name, const Status& s) {
+  return Status::invalidArgument("--" + name + ": " + s.message());
+}
+
+std::string absolutePath(const std::string& p, const std::string& cwd) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(cwd) / path;
+  return path.lexically_normal().string();
+}
+
+Result<bool> parseBool(const std::string& name, const std::string& v) {
+  std::string s = v;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "0" || s == "no" || s == "off" || s.empty()) return false;
+  return Status::invalidArgument("--" + name + ": '" + v + "' is not true or false");
+}
+
+Result<uint64_t> parseUnsigned(const std::string& name, const std::string& v, uint64_t min,
+                               uint64_t max) {
+  uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || ptr != v.data() + v.size() || n < min || n > max) {
+    return Status::invalidArgument("--" + name + ": '" + v + "' is not a whole number from " +
+                                   std::to_string(min) + " to " + std::to_string(max));
+  }
+  return n;
+}
+
+// A TTL: a duration, or 0 / "forever" to keep data forever.
+Result<int64_t> parseTtl(const std::string& name, const std::string& v) {
+  if (v == "0" || v == "forever") return int64_t{0};
+  auto d = parseDuration(v);
+  if (!d.isOk()) return optionError(name, d.status());
+  return d.value();
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& optionSpecs() {
+  static const std::vector<OptionSpec> kSpecs = {
+      {"config", "FILE", nullptr,
+       "Configuration file (.properties, .ini, .json or .xml); keys are the option names."},
+      {"listen", "HOST:PORT", "127.0.0.1:7070", "Address of the HTTP server (REST, SSE, /metrics)."},
+      {"data-dir", "DIR", "./data", "Folder of the embedded storage (created if missing)."},
+      {"storage", "NAME", "rocksdb", "Storage plugin: rocksdb (durable) or memory (ephemeral)."},
+      {"plugin-dir", "DIR", nullptr,
+       "Folder of plugin libraries (default: next to the binary, the build tree, or the "
+       "installed lib/zynd-collector/plugins)."},
+      {"retention-logs", "DURATION", "7d", "How long stdout/stderr lines are kept (0 = forever)."},
+      {"retention-system", "DURATION", "30d", "How long system lines are kept (0 = forever)."},
+      {"retention-metrics", "DURATION", "3d", "How long metric samples are kept (0 = forever)."},
+      {"retention-interval", "DURATION", "1h",
+       "How often expired data is deleted (the first run is at start-up)."},
+      {"runtime", "NAME", "docker", "Runtime plugin to follow deployments with, or none."},
+      {"docker-socket", "PATH", "/var/run/docker.sock", "The Docker engine's Unix socket."},
+      {"max-line-bytes", "BYTES", "1048576",
+       "Longest log line kept; longer lines keep their head and are marked truncated."},
+      {"sync-writes", "BOOL", "false",
+       "fsync every storage write (survives power loss, not only a process crash)."},
+      {"log-level", "LEVEL", "info", "Log level: debug, info, warn or error."},
+  };
+  return kSpecs;
+}
+
+std::string envNameFor(const std::string& option) {
+  std::string out = "ZC_";
+  for (char c : option) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+std::map<std::string, std::string> optionsFromEnvironment(
+    const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> out;
+  for (const auto& spec : optionSpecs()) {
+    auto it = env.find(envNameFor(spec.name));
+    if (it != env.end()) out[spec.name] = it->second;
+  }
+  // The existing deployer's names; ZC_* names win when both are set.
+  if (auto it = env.find("DEPLOYER_METRIC_RETENTION_DAYS");
+      it != env.end() && !out.count("retention-metrics")) {
+    out["retention-metrics"] = it->second == "0" ? "0" : it->second + "d";
+  }
+  return out;
+}
+
+std::vector<std::string> defaultPluginDirs(const std::string& exeDir) {
+  std::vector<std::string> dirs;
+  for (const char* rel : {"plugins", "../plugins", "../lib/zynd-collector/plugins"}) {
+    std::error_code ec;
+    fs::path p = (fs::path(exeDir) / rel).lexically_normal();
+    if (fs::is_directory(p, ec)) dirs.push_back(p.string());
+  }
+  return dirs;
+}
+
+Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfiguration& cfg,
+                                            const std::string& exeDir, const std::string& cwd) {
+  CollectorConfig c;
+  auto get = [&](const char* name, const char* fallback) {
+    return cfg.getString(name, fallback ? fallback : "");
+  };
+
+  {
+    std::string listen = get("listen", "127.0.0.1:7070");
+    try {
+      Poco::Net::SocketAddress addr(listen);
+      c.listenHost = addr.host().toString();
+      c.listenPort = addr.port();
+    } catch (const Poco::Exception& e) {
+      return Status::invalidArgument("--listen: '" + listen + "' is not HOST:PORT (" +
+                                     e.displayText() + ")");
+    }
+  }
+  std::string dataDir = get("data-dir", "./data");
+  if (dataDir.empty()) return Status::invalidArgument("--data-dir: must not be empty");
+  c.dataDir = absolutePath(dataDir, cwd);
+
+  c.storage = get("storage", "rocksdb");
+  if (c.storage.empty()) return Status::invalidArgument("--storage: must name a storage plugin");
+
+  std::string pluginDir = get("plugin-dir", nullptr);
+  if (!pluginDir.empty()) {
+    std::error_code ec;
+    std::string abs = absolutePath(pluginDir, cwd);
+    if (!fs::is_directory(abs, ec)) {
+      return Status::invalidArgument("--plugin-dir: '" + pluginDir + "' is not a folder");
+    }
+    c.pluginDirs.push_back(abs);
+  } else {
+    c.pluginDirs = defaultPluginDirs(exeDir);
+    if (c.pluginDirs.empty()) {
+      return Status::invalidArgument("--plugin-dir: no plugin folder found next to " + exeDir +
+                                     "; pass --plugin-dir");
+    }
+  }
+
+  ZC_ASSIGN_OR_RETURN(c.retention.logsTtl, parseTtl("retention-logs", get("retention-logs", "7d")));
+  ZC_ASSIGN_OR_RETURN(c.retention.systemTtl,
+                      parseTtl("retention-system", get("retention-system", "30d")));
+  ZC_ASSIGN_OR_RETURN(c.retention.metricsTtl,
+                      parseTtl("retention-metrics", get("retention-metrics", "3d")));
+  {
+    auto d = parseDuration(get("retention-interval", "1h"));
+    if (!d.isOk()) return optionError("retention-interval", d.status());
+    c.retentionIntervalNs = d.value();
+  }
+
+  c.runtime = get("runtime", "docker");
+  c.dockerSocket = get("docker-socket", "/var/run/docker.sock");
+  if (c.dockerSocket.empty() || c.dockerSocket[0] != '/') {
+    return Status::invalidArgument("--docker-socket: '" + c.dockerSocket + "' is not an absolute path");
+  }
+  ZC_ASSIGN_OR_RETURN(c.maxLineBytes, parseUnsigned("max-line-bytes", get("max-line-bytes", "1048576"),
+                                                    1024, 64ull << 20));
+  ZC_ASSIGN_OR_RETURN(c.syncWrites, parseBool("sync-writes", get("sync-writes", "false")));
+  c.logLevel = get("log-level", "info");
+  if (c.logLevel != "debug" && c.logLevel != "info" && c.logLevel != "warn" && c.logLevel != "error") {
+    return Status::invalidArgument("--log-level: '" + c.logLevel + "' is not debug, info, warn or error");
+  }
+  return c;
+}
+
+}  // namespace zc::collector

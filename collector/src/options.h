@@ -1,0 +1,60 @@
+// The collector's configuration: one table of options, read from a file, the environment and
+// flags (flags win over the environment, the environment over the file), then validated into a
+// CollectorConfig. Every bad value is refused with one line that names the option.
+#pragma once
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zc/plugin/storage.h"
+#include "zc/status.h"
+
+namespace zc::collector {
+
+// One documented option. `name` is the flag (--name), the config-file key and, upper-cased with
+// '-' as '_' and prefixed ZC_, the environment variable.
+struct OptionSpec {
+  const char* name;
+  const char* argName;       // shown in --help; nullptr for a switch without value
+  const char* defaultValue;  // shown in --help; nullptr when computed
+  const char* help;
+};
+
+const std::vector<OptionSpec>& optionSpecs();
+
+// "ZC_DATA_DIR" for "data-dir".
+std::string envNameFor(const std::string& option);
+// Extra environment names the existing deployer uses, mapped to (option, converter).
+// DEPLOYER_METRIC_RETENTION_DAYS=3 means --retention-metrics 3d, and so on.
+std::map<std::string, std::string> optionsFromEnvironment(const std::map<std::string, std::string>& env);
+
+struct CollectorConfig {
+  std::string listenHost = "127.0.0.1";
+  uint16_t listenPort = 7070;
+  std::string dataDir;  // absolute
+  std::string storage = "rocksdb";
+  std::vector<std::string> pluginDirs;  // absolute; searched in order
+  plugin::RetentionPolicy retention;
+  int64_t retentionIntervalNs = 3600 * kNanosPerSecond;
+  std::string runtime = "docker";  // "docker" or "none"
+  std::string dockerSocket = "/var/run/docker.sock";
+  uint64_t maxLineBytes = 1 << 20;
+  bool syncWrites = false;
+  std::string logLevel = "info";
+};
+
+// Reads and validates every option from `cfg` (keys = option names). `exeDir` is the folder of
+// the running binary (for the default plugin dirs); `cwd` makes relative paths absolute.
+Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfiguration& cfg,
+                                            const std::string& exeDir, const std::string& cwd);
+
+// The default plugin folders for a binary in `exeDir`: exeDir/plugins, exeDir/../plugins (the
+// build tree), exeDir/../lib/zynd-collector/plugins (installed). Only existing ones.
+std::vector<std::string> defaultPluginDirs(const std::string& exeDir);
+
+}  // namespace zc::collector

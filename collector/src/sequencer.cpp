@@ -1,0 +1,55 @@
+#include "sequencer.h"
+
+namespace zc::collector {
+
+Sequencer::Sequencer(std::string deploymentId, plugin::Storage& storage, host::LiveBus& bus,
+                     Clock& clock)
+    : deploymentId_(std::move(deploymentId)), storage_(storage), bus_(bus), clock_(clock) {}
+
+Status Sequencer::load() {
+  auto next = storage_.nextLineNo(deploymentId_);
+  if (!next.isOk()) return next.status();
+  std::lock_guard lock(mu_);
+  next_ = next.value();
+  return Status::ok();
+}
+
+Status Sequencer::commit(std::vector<LogLine>& lines, const std::optional<plugin::LogCursor>& cursor) {
+  std::lock_guard lock(mu_);
+  if (next_ == 0) return Status::failedPrecondition("sequencer of '" + deploymentId_ + "' not loaded");
+  plugin::LogBatch batch;
+  batch.deploymentId = deploymentId_;
+  uint64_t n = next_;
+  for (LogLine& l : lines) {
+    l.deploymentId = deploymentId_;
+    l.lineNo = n++;
+  }
+  batch.lines.swap(lines);
+  batch.cursor = cursor;
+  Status s = storage_.appendLogs(batch);
+  if (!s.isOk()) {
+    lines.swap(batch.lines);
+    return s;
+  }
+  next_ = n;
+  if (!batch.lines.empty()) {
+    auto published = std::make_shared<const std::vector<LogLine>>(std::move(batch.lines));
+    bus_.publishLines(deploymentId_, published);
+  }
+  return Status::ok();
+}
+
+Status Sequencer::appendSystemLine(std::string text) {
+  std::vector<LogLine> lines(1);
+  lines[0].stream = LogStream::kSystem;
+  lines[0].ts = clock_.now();
+  lines[0].text = std::move(text);
+  return commit(lines, std::nullopt);
+}
+
+uint64_t Sequencer::nextLineNo() const {
+  std::lock_guard lock(mu_);
+  return next_;
+}
+
+}  // namespace zc::collector

@@ -1,0 +1,47 @@
+// Services: everything the daemon's subsystems build, in one place, owned by the application.
+// Each subsystem fills its part in initialize() and releases it in uninitialize(); subsystems
+// are initialised in declaration order and uninitialised in reverse (collector_app.cpp), so a
+// later subsystem may rely on every earlier one.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "deployment_manager.h"
+#include "options.h"
+#include "retention_job.h"
+#include "zc/clock.h"
+#include "zc/exporters/http_server.h"
+#include "zc/host/live_bus.h"
+#include "zc/host/plugin_loader.h"
+#include "zc/plugin/runtime.h"
+#include "zc/plugin/storage.h"
+
+namespace zc::collector {
+
+// Forwards plugin log messages to spdlog, tagged with the plugin's name.
+class SpdlogPluginLogger final : public plugin::Logger {
+ public:
+  explicit SpdlogPluginLogger(std::string tag) : tag_(std::move(tag)) {}
+  void log(plugin::LogLevel level, std::string_view message) noexcept override;
+
+ private:
+  std::string tag_;
+};
+
+struct Services {
+  CollectorConfig config;
+  Clock* clock = &systemClock();
+  host::PluginRegistry plugins;
+  SpdlogPluginLogger storageLogger{"storage"};
+  SpdlogPluginLogger runtimeLogger{"runtime"};
+  host::PluginPtr<plugin::Storage> storage;
+  bool storageOpen = false;
+  host::PluginPtr<plugin::Runtime> runtime;
+  host::LiveBus bus;
+  std::unique_ptr<RetentionJob> retention;
+  std::unique_ptr<DeploymentManager> manager;
+  std::unique_ptr<exporters::HttpServer> http;
+};
+
+}  // namespace zc::collector

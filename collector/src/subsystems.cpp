@@ -1,0 +1,175 @@
+#include "subsystems.h"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Util/Application.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+extern char** environ;
+
+namespace zc::collector {
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const Status& s) {
+  throw Poco::Exception(what + ": " + s.toString());
+}
+
+std::map<std::string, std::string> processEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace
+
+void SpdlogPluginLogger::log(plugin::LogLevel level, std::string_view message) noexcept {
+  try {
+    switch (level) {
+      case plugin::LogLevel::kDebug: spdlog::debug("[{}] {}", tag_, message); break;
+      case plugin::LogLevel::kInfo: spdlog::info("[{}] {}", tag_, message); break;
+      case plugin::LogLevel::kWarn: spdlog::warn("[{}] {}", tag_, message); break;
+      case plugin::LogLevel::kError: spdlog::error("[{}] {}", tag_, message); break;
+    }
+  } catch (...) {
+    // Logging must never take the collector down; a lost log message is the lesser evil.
+  }
+}
+
+void ConfigSubsystem::initialize(Poco::Util::Application& app) {
+  auto& cfg = app.config();
+  auto env = processEnvironment();
+  // The environment sits between the flags (PRIO_APPLICATION) and a configuration file.
+  Poco::AutoPtr<Poco::Util::MapConfiguration> envConfig(new Poco::Util::MapConfiguration);
+  for (const auto& [k, v] : optionsFromEnvironment(env)) envConfig->setString(k, v);
+  cfg.add(envConfig, Poco::Util::Application::PRIO_APPLICATION + 50, false);
+
+  std::string file = cfg.getString("config", "");
+  if (!file.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      throw Poco::Exception("--config: '" + file + "' is not a readable file");
+    }
+    try {
+      app.loadConfiguration(file, Poco::Util::Application::PRIO_DEFAULT);
+    } catch (const Poco::Exception& e) {
+      throw Poco::Exception("--config: '" + file + "': " + e.displayText());
+    }
+  }
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr) throw Poco::Exception("cannot read the working directory");
+  auto loaded = loadCollectorConfig(cfg, cfg.getString("application.dir", "."), cwd);
+  if (!loaded.isOk()) throw Poco::Exception(loaded.status().message());
+  s_.config = std::move(loaded).value();
+  spdlog::set_level(spdlog::level::from_str(s_.config.logLevel));
+}
+
+void PluginSubsystem::initialize(Poco::Util::Application&) {
+  for (const std::string& dir : s_.config.pluginDirs) {
+    Status st = s_.plugins.scanDirectory(dir);
+    if (!st.isOk()) spdlog::warn("plugins: {}", st.toString());
+  }
+  for (const auto& r : s_.plugins.refused()) {
+    spdlog::warn("plugin {} refused: {}", r.path, r.reason);
+  }
+  s_.plugins.freeze();
+  for (const auto& p : s_.plugins.plugins()) {
+    spdlog::debug("plugin {} {} {} from {}", host::kindName(p.kind()), p.name(), p.version(), p.path);
+  }
+}
+
+void StorageSubsystem::initialize(Poco::Util::Application&) {
+  plugin::PluginContext ctx;
+  ctx.options["data_dir"] = s_.config.dataDir;
+  ctx.options["sync_writes"] = s_.config.syncWrites ? "true" : "false";
+  ctx.logger = &s_.storageLogger;
+  ctx.clock = s_.clock;
+  auto storage = s_.plugins.create<plugin::Storage>(s_.config.storage, ctx);
+  if (!storage.isOk()) fail("--storage", storage.status());
+  s_.storage = std::move(storage).value();
+  Status st = s_.storage->open();
+  if (!st.isOk()) fail("storage '" + s_.config.storage + "' at " + s_.config.dataDir, st);
+  s_.storageOpen = true;
+  s_.storage->setRetentionPolicy(s_.config.retention);
+  s_.retention = std::make_unique<RetentionJob>(*s_.storage, s_.config.retentionIntervalNs);
+  s_.retention->start();
+  spdlog::info("storage {} open at {}", s_.config.storage, s_.config.dataDir);
+}
+
+void StorageSubsystem::uninitialize() {
+  if (s_.retention) s_.retention->stop();
+  s_.retention.reset();
+  if (s_.storage && s_.storageOpen) {
+    Status st = s_.storage->close();
+    if (!st.isOk()) spdlog::error("closing storage: {}", st.toString());
+    s_.storageOpen = false;
+  }
+  s_.storage.reset();
+}
+
+void PipelineSubsystem::initialize(Poco::Util::Application&) {
+  if (s_.config.runtime != "none") {
+    plugin::PluginContext ctx;
+    ctx.options["docker_socket"] = s_.config.dockerSocket;
+    ctx.options["max_line_bytes"] = std::to_string(s_.config.maxLineBytes);
+    ctx.logger = &s_.runtimeLogger;
+    ctx.clock = s_.clock;
+    auto runtime = s_.plugins.create<plugin::Runtime>(s_.config.runtime, ctx);
+    if (!runtime.isOk()) fail("--runtime", runtime.status());
+    s_.runtime = std::move(runtime).value();
+  }
+  s_.manager = std::make_unique<DeploymentManager>(*s_.storage, s_.runtime.get(), s_.bus, *s_.clock);
+  Status st = s_.manager->start();
+  if (!st.isOk()) fail("pipeline", st);
+}
+
+void PipelineSubsystem::uninitialize() {
+  if (s_.manager) s_.manager->stop();
+  s_.manager.reset();
+  s_.runtime.reset();
+}
+
+void HttpSubsystem::initialize(Poco::Util::Application&) {
+  exporters::HttpServerOptions opts;
+  opts.host = s_.config.listenHost;
+  opts.port = s_.config.listenPort;
+  s_.http = std::make_unique<exporters::HttpServer>(opts);
+  Services& s = s_;
+  s_.http->route("GET", "/healthz",
+                 [&s](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
+                      const exporters::PathParams&) {
+                   plugin::StorageStats st = s.storage->stats();
+                   bool runtimeOk = !s.runtime || s.manager->runtimeConnected();
+                   Poco::JSON::Object body;
+                   body.set("status", st.healthy && runtimeOk ? "ok" : "degraded");
+                   body.set("version", ZC_VERSION);
+                   Poco::JSON::Object::Ptr storage = new Poco::JSON::Object;
+                   storage->set("plugin", s.config.storage);
+                   storage->set("ok", st.healthy);
+                   if (!st.healthy) storage->set("detail", st.detail);
+                   body.set("storage", storage);
+                   Poco::JSON::Object::Ptr runtime = new Poco::JSON::Object;
+                   runtime->set("plugin", s.config.runtime);
+                   runtime->set("connected", s.runtime ? s.manager->runtimeConnected() : false);
+                   runtime->set("follows", static_cast<uint64_t>(s.manager->activeFollows()));
+                   body.set("runtime", runtime);
+                   exporters::sendJson(resp, 200, body);
+                 });
+  Status st = s_.http->start();
+  if (!st.isOk()) fail("--listen", st);
+  spdlog::info("listening on http://{}:{}", s_.config.listenHost, s_.http->port());
+}
+
+void HttpSubsystem::uninitialize() {
+  if (s_.http) s_.http->stop();
+  s_.http.reset();
+}
+
+}  // namespace zc::collector

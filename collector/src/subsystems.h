@@ -1,0 +1,72 @@
+// The daemon's subsystems, started in this order and stopped in reverse:
+//   ConfigSubsystem   options from file, environment and flags -> Services::config
+//   PluginSubsystem   scans the plugin folders, freezes the registry
+//   StorageSubsystem  creates and opens the storage plugin, runs the retention job
+//   PipelineSubsystem the runtime plugin and the DeploymentManager (discovery, follows)
+//   HttpSubsystem     the HTTP server and its routes
+// initialize() throws Poco::Exception with a one-line reason on failure; uninitialize() is safe
+// to call whether or not initialize() ran or completed.
+#pragma once
+
+#include <Poco/Util/Subsystem.h>
+
+#include "services.h"
+
+namespace zc::collector {
+
+class ConfigSubsystem final : public Poco::Util::Subsystem {
+ public:
+  explicit ConfigSubsystem(Services& s) : s_(s) {}
+  const char* name() const override { return "config"; }
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override {}
+
+ private:
+  Services& s_;
+};
+
+class PluginSubsystem final : public Poco::Util::Subsystem {
+ public:
+  explicit PluginSubsystem(Services& s) : s_(s) {}
+  const char* name() const override { return "plugins"; }
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override {}  // libraries are never unloaded (docs/plugin-abi.md)
+
+ private:
+  Services& s_;
+};
+
+class StorageSubsystem final : public Poco::Util::Subsystem {
+ public:
+  explicit StorageSubsystem(Services& s) : s_(s) {}
+  const char* name() const override { return "storage"; }
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override;
+
+ private:
+  Services& s_;
+};
+
+class PipelineSubsystem final : public Poco::Util::Subsystem {
+ public:
+  explicit PipelineSubsystem(Services& s) : s_(s) {}
+  const char* name() const override { return "pipeline"; }
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override;
+
+ private:
+  Services& s_;
+};
+
+class HttpSubsystem final : public Poco::Util::Subsystem {
+ public:
+  explicit HttpSubsystem(Services& s) : s_(s) {}
+  const char* name() const override { return "http"; }
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override;
+
+ private:
+  Services& s_;
+};
+
+}  // namespace zc::collector
