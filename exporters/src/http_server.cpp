@@ -121,7 +121,11 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
 Status HttpServer::start() {
   try {
     Poco::Net::SocketAddress addr(options_.host, options_.port);
-    Poco::Net::ServerSocket socket(addr, 256);
+    // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT (Poco's default with the
+    // address constructor): a second collector on the same port must fail, not share it.
+    Poco::Net::ServerSocket socket;
+    socket.bind(addr, /*reuseAddress=*/true, /*reusePort=*/false);
+    socket.listen(256);
     boundPort_ = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options_.maxThreads);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs and starts everything the tests need (Docker engine, test image, Caddy, Prometheus,
+# Chromium), builds, and runs the whole suite with ctest. Leaves the machine as it found it:
+# whatever this script started is stopped again, by pid.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/install-deps.sh --test
+scripts/build.sh
+
+started_dockerd=0
+cleanup() {
+  if ((started_dockerd)); then scripts/stop-dockerd.sh || true; fi
+}
+trap cleanup EXIT
+if scripts/start-dockerd.sh; then
+  [[ -f /tmp/zc-dockerd.pid ]] && started_dockerd=1
+else
+  echo "test.sh: could not start the Docker engine" >&2
+  exit 1
+fi
+scripts/build-test-image.sh
+
+export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1
+cd build
+ctest --output-on-failure --timeout 600 "$@"

@@ -1,0 +1,115 @@
+// Configuration: defaults, layering (flags > environment > file), and one-line refusals.
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/LayeredConfiguration.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <gtest/gtest.h>
+
+#include "options.h"
+#include "test_support.h"
+
+namespace zc::collector {
+namespace {
+
+using Poco::AutoPtr;
+using Poco::Util::LayeredConfiguration;
+using Poco::Util::MapConfiguration;
+
+class OptionsTest : public ::testing::Test {
+ protected:
+  OptionsTest() : layered_(new LayeredConfiguration), flags_(new MapConfiguration),
+                  env_(new MapConfiguration), file_(new MapConfiguration) {
+    layered_->add(flags_, -100, true);
+    layered_->add(env_, -50, false);
+    layered_->add(file_, 0, false);
+  }
+  Result<CollectorConfig> load() { return loadCollectorConfig(*layered_, ZC_BIN_DIR, "/srv"); }
+
+  AutoPtr<LayeredConfiguration> layered_;
+  AutoPtr<MapConfiguration> flags_, env_, file_;
+};
+
+TEST_F(OptionsTest, DefaultsMatchTheDocumentedOnes) {
+  auto c = load();
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->listenHost, "127.0.0.1");
+  EXPECT_EQ(c->listenPort, 7070);
+  EXPECT_EQ(c->dataDir, "/srv/data");
+  EXPECT_EQ(c->storage, "rocksdb");
+  EXPECT_EQ(c->retention.logsTtl, 7 * 86400 * kNanosPerSecond);
+  EXPECT_EQ(c->retention.systemTtl, 30 * 86400 * kNanosPerSecond);
+  EXPECT_EQ(c->retention.metricsTtl, 3 * 86400 * kNanosPerSecond);
+  EXPECT_EQ(c->retentionIntervalNs, 3600 * kNanosPerSecond);
+  ASSERT_FALSE(c->pluginDirs.empty());  // the build tree's plugins/ next to bin/
+  EXPECT_EQ(c->pluginDirs[0], ZC_PLUGIN_DIR);
+}
+
+TEST_F(OptionsTest, FlagsWinOverEnvironmentWhichWinsOverFile) {
+  file_->setString("listen", "127.0.0.1:1000");
+  file_->setString("data-dir", "/from/file");
+  file_->setString("retention-logs", "1d");
+  env_->setString("listen", "127.0.0.1:2000");
+  env_->setString("data-dir", "/from/env");
+  flags_->setString("listen", "127.0.0.1:3000");
+  auto c = load();
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->listenPort, 3000);
+  EXPECT_EQ(c->dataDir, "/from/env");
+  EXPECT_EQ(c->retention.logsTtl, 86400 * kNanosPerSecond);
+}
+
+TEST_F(OptionsTest, EnvironmentNamesIncludeTheDeployersOnes) {
+  auto m = optionsFromEnvironment({{"ZC_DATA_DIR", "/d"},
+                                   {"ZC_RETENTION_INTERVAL", "90s"},
+                                   {"DEPLOYER_METRIC_RETENTION_DAYS", "5"},
+                                   {"UNRELATED", "x"}});
+  EXPECT_EQ(m.at("data-dir"), "/d");
+  EXPECT_EQ(m.at("retention-interval"), "90s");
+  EXPECT_EQ(m.at("retention-metrics"), "5d");
+  EXPECT_EQ(m.size(), 3u);
+  EXPECT_EQ(envNameFor("retention-logs"), "ZC_RETENTION_LOGS");
+}
+
+TEST_F(OptionsTest, TtlZeroMeansForever) {
+  flags_->setString("retention-system", "0");
+  auto c = load();
+  ASSERT_TRUE(c.isOk());
+  EXPECT_EQ(c->retention.systemTtl, 0);
+}
+
+struct BadCase {
+  const char* key;
+  const char* value;
+  const char* mustMention;
+};
+
+class BadOptionTest : public OptionsTest, public ::testing::WithParamInterface<BadCase> {};
+
+TEST_P(BadOptionTest, IsRefusedWithOneLineNamingTheOption) {
+  flags_->setString(GetParam().key, GetParam().value);
+  auto c = load();
+  ASSERT_FALSE(c.isOk());
+  const std::string msg = c.status().message();
+  SCOPED_TRACE(msg);
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+  EXPECT_NE(msg.find(std::string("--") + GetParam().key), std::string::npos);
+  EXPECT_NE(msg.find(GetParam().mustMention), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadOptionTest,
+    ::testing::Values(BadCase{"listen", "nonsense", "nonsense"},
+                      BadCase{"listen", "127.0.0.1:99999", "99999"},
+                      BadCase{"retention-logs", "abc", "abc"},
+                      BadCase{"retention-logs", "-1d", "-1d"},
+                      BadCase{"retention-metrics", "5x", "5x"},
+                      BadCase{"retention-interval", "0", "'0'"},
+                      BadCase{"max-line-bytes", "12", "12"},
+                      BadCase{"max-line-bytes", "lots", "lots"},
+                      BadCase{"sync-writes", "maybe", "maybe"},
+                      BadCase{"log-level", "loud", "loud"},
+                      BadCase{"docker-socket", "relative.sock", "relative.sock"},
+                      BadCase{"plugin-dir", "/does/not/exist", "/does/not/exist"},
+                      BadCase{"data-dir", "", "empty"}));
+
+}  // namespace
+}  // namespace zc::collector
