@@ -1,0 +1,83 @@
+// CollectorApi: what the exporters (REST, SSE, Prometheus, pages) may ask of the running
+// collector. The daemon implements it (collector/src/collector_api_impl.*); exporters depend
+// only on this header, so they are tested against a fake.
+//
+// Ids passed in are untrusted: every method validates them (InvalidArgument) before use.
+// Thread-safety: every method may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zc/host/live_bus.h"
+#include "zc/model.h"
+#include "zc/plugin/storage.h"
+
+namespace zc::host {
+
+// Per-deployment figures for /metrics. Counters are monotonic for the life of the process.
+struct DeploymentGauges {
+  Deployment row;
+  bool hasSample = false;  // false until the first resource sample
+  double cpuSecondsTotal = 0;  // CPU time used by the container, seconds (counter)
+  double cpuPct = 0;           // last sample, 100 = one core
+  double memUsedBytes = 0;
+  double memLimitBytes = 0;
+  uint64_t linesStdout = 0;  // lines ingested by this process, per stream (counter)
+  uint64_t linesStderr = 0;
+  uint64_t linesSystem = 0;
+  uint64_t crashes = 0;  // crashes seen by this process (counter)
+  int consecutiveHealthFailures = 0;
+};
+
+// The collector's own health figures for /metrics.
+struct CollectorGauges {
+  uint64_t linesIngested = 0;  // counters
+  uint64_t bytesIngested = 0;
+  uint64_t batchesCommitted = 0;
+  uint64_t commitFailures = 0;
+  uint64_t engineConnects = 0;
+  uint64_t engineDisconnects = 0;
+  uint64_t parseErrors = 0;
+  uint64_t retentionRuns = 0;
+  uint64_t retentionDeletedLogLines = 0;
+  uint64_t retentionDeletedSystemLines = 0;
+  uint64_t retentionDeletedMetricSamples = 0;
+  double ingestLagSeconds = 0;  // gauge: now - timestamp of the newest line of the last batch
+  uint64_t storageBytes = 0;    // gauge
+  bool storageHealthy = true;
+  uint64_t activeFollows = 0;   // gauge
+  bool runtimeConnected = false;
+};
+
+class CollectorApi {
+ public:
+  virtual ~CollectorApi() = default;
+
+  // Every known deployment, newest (createdAt) first.
+  virtual std::vector<Deployment> listDeployments() = 0;
+  // NotFound for an unknown id.
+  virtual Result<Deployment> getDeployment(const std::string& id) = 0;
+  // See plugin::Storage::readLogs. NotFound for an unknown id.
+  virtual Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, size_t limit) = 0;
+  // Samples with from <= sampledAt <= to, ascending. NotFound for an unknown id.
+  virtual Result<std::vector<MetricSample>> readMetrics(const std::string& id, TimeNs from,
+                                                        TimeNs to) = 0;
+  // Marks the deployment stopped at once and schedules the teardown (asynchronous). Stopping a
+  // stopped deployment succeeds again. Returns the row as it is now. NotFound for an unknown id.
+  virtual Result<Deployment> requestStop(const std::string& id) = 0;
+  // True once a stopped deployment's teardown is complete (container gone, route and port
+  // released); the SSE stream then sends `event: end`.
+  virtual bool teardownComplete(const std::string& id) = 0;
+
+  // Committed lines and status changes, for SSE.
+  virtual LiveBus& bus() = 0;
+
+  virtual std::vector<DeploymentGauges> deploymentGauges() = 0;
+  virtual CollectorGauges collectorGauges() = 0;
+  // "0.1.0"
+  virtual std::string version() = 0;
+};
+
+}  // namespace zc::host
