@@ -13,6 +13,9 @@ function(zc_add_plugin kind name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${ZC_PLUGIN_OUTPUT_DIR})
+  target_link_options(${target} PRIVATE
+    -Wl,--version-script=${CMAKE_SOURCE_DIR}/cmake/plugin_exports.map)
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/cmake/plugin_exports.map)
   if(NOT ZC_SANITIZE)
     target_link_options(${target} PRIVATE -Wl,--no-undefined)
   endif()

@@ -132,6 +132,8 @@ Result<TimeNs> parseRfc3339(std::string_view s) {
     return bad();
   }
   if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return bad();
+  // A leap second can only be the last second of a UTC day; it is read as the next second.
+  if (sec == 60 && !(hour == 23 && min == 59)) return bad();
   size_t pos = 19;
   int64_t nanos = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -170,7 +172,17 @@ Result<TimeNs> parseRfc3339(std::string_view s) {
   parts.tm_sec = sec;
   time_t secs = timegm(&parts);
   if (parts.tm_mday != day) return bad();  // e.g. Feb 30 normalised into March
-  return (static_cast<int64_t>(secs) - offsetSecs) * kNanosPerSecond + nanos;
+  int64_t whole = static_cast<int64_t>(secs) - offsetSecs;
+  if (whole < 0 && nanos > 0) {  // keeps the intermediate product in range near the minimum
+    whole += 1;
+    nanos -= kNanosPerSecond;
+  }
+  int64_t out;  // times outside the int64 nanosecond range (years 1677-2262) are refused
+  if (__builtin_mul_overflow(whole, kNanosPerSecond, &out) ||
+      __builtin_add_overflow(out, nanos, &out)) {
+    return bad();
+  }
+  return out;
 }
 
 Result<int64_t> parseDuration(std::string_view s) {
