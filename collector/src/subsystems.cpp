@@ -160,6 +160,7 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
                    runtime->set("connected", s.runtime ? s.manager->runtimeConnected() : false);
                    runtime->set("follows", static_cast<uint64_t>(s.manager->activeFollows()));
                    body.set("runtime", runtime);
+                   body.set("deployments", static_cast<uint64_t>(s.manager->list().size()));
                    exporters::sendJson(resp, 200, body);
                  });
   Status st = s_.http->start();

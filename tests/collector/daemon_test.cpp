@@ -1,121 +1,31 @@
 // The zynd-collector binary as an operator meets it: start-up on each storage, /healthz,
 // SIGTERM within 5 s, one-line refusals of bad configuration, the plugins command, broken
 // plugins refused while the daemon keeps running, and flags > environment > file.
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/StreamCopier.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
 
-#include "test_support.h"
-
-extern char** environ;
+#include "collector_process.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-uint16_t freePort() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  return s.address().port();
-}
+using zc::testing::freePort;
+using zc::testing::httpGet;
+using zc::testing::waitHealthy;
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A zynd-collector child process with stdout/stderr captured in files.
-class Daemon {
+// zynd-collector with `args`, as a child process.
+class Daemon : public zc::testing::ChildProcess {
  public:
-  Daemon(const std::vector<std::string>& args, const std::vector<std::string>& extraEnv = {})
-      : out_(dir_.path() + "/out"), err_(dir_.path() + "/err") {
-    std::vector<std::string> argv = {std::string(ZC_BIN_DIR) + "/zynd-collector"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) {
-      if (std::string(*e).rfind("ZC_", 0) != 0) env.emplace_back(*e);  // hermetic
-    }
-    env.insert(env.end(), extraEnv.begin(), extraEnv.end());
-    std::vector<char*> cenv;
-    for (auto& e : env) cenv.push_back(e.data());
-    cenv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, cargv[0], &fa, nullptr, cargv.data(), cenv.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~Daemon() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  // Waits for exit; returns the exit code, or -1 on timeout / signal.
-  int wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int st = 0;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-  void signal(int sig) { ::kill(pid_, sig); }
-  std::string out() const { return readFile(out_); }
-  std::string err() const { return readFile(err_); }
-
- private:
-  zc::testing::TempDir dir_;
-  std::string out_, err_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
+  explicit Daemon(const std::vector<std::string>& args, const std::vector<std::string>& extraEnv = {})
+      : ChildProcess(zc::testing::collectorArgv(args), extraEnv) {}
 };
-
-// GET http://127.0.0.1:port/path; status or -1 when nothing answers.
-int httpGet(uint16_t port, const std::string& path, std::string* body = nullptr) {
-  try {
-    Poco::Net::HTTPClientSession s("127.0.0.1", port);
-    s.setTimeout(Poco::Timespan(2, 0));
-    Poco::Net::HTTPRequest req("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
-    s.sendRequest(req);
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = s.receiveResponse(resp);
-    std::string b;
-    Poco::StreamCopier::copyToString(in, b);
-    if (body) *body = b;
-    return resp.getStatus();
-  } catch (const Poco::Exception&) {
-    return -1;
-  }
-}
-
-bool waitHealthy(uint16_t port, std::string* body = nullptr) {
-  return zc::testing::waitFor([&] { return httpGet(port, "/healthz", body) == 200; }, 15s, 50ms);
-}
 
 class DaemonTest : public ::testing::Test {
  protected:

@@ -1,0 +1,123 @@
+#include "docker_fixture.h"
+
+#include <random>
+#include <thread>
+
+#include "zc/clock.h"
+
+namespace zc::testing {
+namespace {
+
+class QuietLogger final : public plugin::Logger {
+ public:
+  void log(plugin::LogLevel, std::string_view) noexcept override {}
+};
+
+std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+int docker(const std::string& args, std::string* out) {
+  return runCommand("/usr/bin/docker " + args + (out ? " 2>/dev/null" : " >/dev/null 2>&1"), out);
+}
+
+std::string uniqueId(const std::string& prefix) {
+  static std::mt19937_64 rng(std::random_device{}());
+  return prefix + "-" + std::to_string(rng() % 1000000000);
+}
+
+TestContainer::TestContainer(const std::string& id, const std::string& script, const std::string& extra)
+    : id_(id), name_("zynd-" + id) {
+  ok_ = docker("run -d --name " + name_ + " --label zynd.test=1 --label zynd.kind=agent " + extra +
+               " " + testImage() + " sh -c " + shellQuote(script)) == 0;
+}
+
+TestContainer::~TestContainer() { docker("rm -f " + name_); }
+
+bool TestContainer::waitExited(std::chrono::seconds timeout) {
+  return waitFor(
+      [&] {
+        std::string out;
+        docker("inspect -f '{{.State.Running}} {{.State.Restarting}}' " + name_, &out);
+        return out.rfind("false false", 0) == 0;
+      },
+      timeout, std::chrono::milliseconds(100));
+}
+
+Collector::Collector(const std::string& dataDir, std::vector<std::string> extraArgs)
+    : port_(freePort()) {
+  std::vector<std::string> args = {"--data-dir", dataDir, "--listen",
+                                   "127.0.0.1:" + std::to_string(port_), "--docker-socket",
+                                   dockerSocketPath()};
+  args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+  proc_ = std::make_unique<ChildProcess>(collectorArgv(args));
+}
+
+bool Collector::waitConnected(std::chrono::milliseconds timeout) {
+  return waitFor(
+      [&] {
+        std::string body;
+        return httpGet(port_, "/healthz", &body) == 200 &&
+               body.find("\"connected\":true") != std::string::npos;
+      },
+      timeout, std::chrono::milliseconds(50));
+}
+
+bool Collector::waitDrained(std::chrono::milliseconds timeout) {
+  return waitFor(
+      [&] {
+        std::string body;
+        return httpGet(port_, "/healthz", &body) == 200 &&
+               body.find("\"connected\":true") != std::string::npos &&
+               body.find("\"follows\":0") != std::string::npos;
+      },
+      timeout, std::chrono::milliseconds(100));
+}
+
+int Collector::stop() {
+  proc_->signal(SIGTERM);
+  return proc_->wait(std::chrono::seconds(10));
+}
+
+std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::string& id) {
+  static QuietLogger logger;
+  host::PluginRegistry registry;
+  EXPECT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
+  plugin::PluginContext ctx;
+  ctx.options["data_dir"] = dataDir;
+  ctx.logger = &logger;
+  ctx.clock = &systemClock();
+  auto storage = registry.create<plugin::Storage>("rocksdb", ctx);
+  EXPECT_TRUE(storage.isOk()) << storage.status().toString();
+  std::vector<LogLine> out;
+  if (!storage.isOk()) return out;
+  Status st = (*storage)->open();
+  EXPECT_TRUE(st.isOk()) << st.toString();
+  if (!st.isOk()) return out;
+  uint64_t since = 0;
+  for (;;) {
+    auto page = (*storage)->readLogs(id, since, 5000);
+    EXPECT_TRUE(page.isOk()) << page.status().toString();
+    if (!page.isOk() || page->lines.empty()) break;
+    since = page->lines.back().lineNo;
+    for (auto& l : page->lines) out.push_back(std::move(l));
+  }
+  EXPECT_TRUE((*storage)->close().isOk());
+  return out;
+}
+
+std::string checkContiguous(const std::vector<LogLine>& lines) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].lineNo != i + 1) {
+      return "lineNo " + std::to_string(lines[i].lineNo) + " at position " + std::to_string(i) +
+             " (expected " + std::to_string(i + 1) + ")";
+    }
+  }
+  return "";
+}
+
+}  // namespace zc::testing

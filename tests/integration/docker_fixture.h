@@ -1,0 +1,67 @@
+// Shared pieces of the whole-daemon tests against the real Docker engine: containers from the
+// busybox test image (always removed), a collector child process on a RocksDB data dir, and
+// reading back what it stored once it has stopped.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector_process.h"
+#include "zc/host/plugin_loader.h"
+#include "zc/plugin/storage.h"
+
+namespace zc::testing {
+
+// `docker` with arguments; exit code, stdout in *out.
+int docker(const std::string& args, std::string* out = nullptr);
+
+// A deployment container named zynd-<id>, removed (force) on destruction.
+class TestContainer {
+ public:
+  // Runs `script` with sh in the busybox test image; `extra` goes before the image
+  // (e.g. "--restart on-failure:2").
+  TestContainer(const std::string& id, const std::string& script, const std::string& extra = "");
+  ~TestContainer();
+  const std::string& id() const { return id_; }
+  const std::string& name() const { return name_; }
+  bool ok() const { return ok_; }
+  // Waits until the container is not running (and not restarting).
+  bool waitExited(std::chrono::seconds timeout);
+
+ private:
+  std::string id_, name_;
+  bool ok_ = false;
+};
+
+// A unique deployment id for this test run: "<prefix>-<random>".
+std::string uniqueId(const std::string& prefix);
+
+// A collector on `dataDir` listening on a free port.
+class Collector {
+ public:
+  explicit Collector(const std::string& dataDir, std::vector<std::string> extraArgs = {});
+  uint16_t port() const { return port_; }
+  ChildProcess& process() { return *proc_; }
+  // /healthz answered and the runtime connected (first reconcile done).
+  bool waitConnected(std::chrono::milliseconds timeout);
+  // Connected and no log follow running: every exited container was read to its end.
+  bool waitDrained(std::chrono::milliseconds timeout);
+  // SIGTERM and wait; the exit code.
+  int stop();
+
+ private:
+  uint16_t port_;
+  std::unique_ptr<ChildProcess> proc_;
+};
+
+// Every line stored for deployment `id` in the RocksDB data dir (the collector must be stopped).
+std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::string& id);
+
+// lineNos are 1..n without gap; returns a failure message or "".
+std::string checkContiguous(const std::vector<LogLine>& lines);
+
+}  // namespace zc::testing

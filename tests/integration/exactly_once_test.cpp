@@ -1,0 +1,130 @@
+// Exactly-once capture through the whole daemon and the real Docker engine: numbered lines on
+// both streams, kill -9 of the collector mid-flood (repeatedly), containers restarted by their
+// restart policy. After each, the stored lines are the engine's log: each line once, in order
+// per stream, lineNos contiguous.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include "docker_fixture.h"
+
+namespace zc::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// For lines "<prefix><n>" of `stream`: each n in [0, count) exactly once and in order.
+void expectNumberedOnce(const std::vector<LogLine>& lines, LogStream stream,
+                        const std::string& prefix, int count) {
+  int next = 0;
+  for (const auto& l : lines) {
+    if (l.stream != stream || l.text.rfind(prefix, 0) != 0) continue;
+    ASSERT_EQ(l.text, prefix + std::to_string(next)) << "lineNo " << l.lineNo;
+    ++next;
+  }
+  EXPECT_EQ(next, count) << prefix;
+}
+
+class ExactlyOnceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ZC_REQUIRE_DOCKER_OR_SKIP(); }
+  std::string dataDir() const { return dir_.path() + "/data"; }
+  TempDir dir_;
+};
+
+TEST_F(ExactlyOnceTest, NumberedLinesOnBothStreamsAreStoredOnceInOrder) {
+  Collector collector(dataDir());
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::string id = uniqueId("both");
+  TestContainer c(id,
+                  "i=0; while [ $i -lt 10000 ]; do echo \"out $i\"; echo \"err $i\" >&2; "
+                  "i=$((i+1)); done");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.waitExited(60s));
+  ASSERT_TRUE(collector.waitDrained(60s)) << collector.process().err();
+  ASSERT_EQ(collector.stop(), 0);
+  auto lines = readStoredLines(dataDir(), id);
+  ASSERT_EQ(lines.size(), 20000u);
+  EXPECT_EQ(checkContiguous(lines), "");
+  expectNumberedOnce(lines, LogStream::kStdout, "out ", 10000);
+  expectNumberedOnce(lines, LogStream::kStderr, "err ", 10000);
+}
+
+TEST_F(ExactlyOnceTest, KillNineOfTheCollectorMidFloodLosesAndRepeatsNothing) {
+  constexpr int kLines = 150000;
+  std::string id = uniqueId("kill");
+  // A flood with a few pauses, so that kills land while lines are still being written.
+  TestContainer c(id, "i=0; while [ $i -lt " + std::to_string(kLines) +
+                          " ]; do echo \"line $i\"; i=$((i+1)); "
+                          "if [ $((i % 30000)) -eq 0 ]; then sleep 1; fi; done");
+  ASSERT_TRUE(c.ok());
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 10; ++round) {
+    Collector collector(dataDir());
+    ASSERT_TRUE(collector.waitConnected(20s)) << "round " << round << ": " << collector.process().err();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 600));
+    collector.process().signal(SIGKILL);
+    collector.process().wait(5s);
+  }
+  ASSERT_TRUE(c.waitExited(120s));
+  Collector last(dataDir());
+  ASSERT_TRUE(last.waitDrained(120s)) << last.process().err();
+  ASSERT_EQ(last.stop(), 0);
+  auto lines = readStoredLines(dataDir(), id);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kLines));
+  EXPECT_EQ(checkContiguous(lines), "");
+  expectNumberedOnce(lines, LogStream::kStdout, "line ", kLines);
+}
+
+TEST_F(ExactlyOnceTest, RestartPolicyRunsContinueWithTheNextLineNo) {
+  Collector collector(dataDir());
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::string id = uniqueId("restart");
+  // Three runs (the first plus two restarts); each prints 1,000 numbered lines and fails.
+  TestContainer c(id, "i=0; while [ $i -lt 1000 ]; do echo \"line $i\"; i=$((i+1)); done; exit 1",
+                  "--restart on-failure:2");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::string out;
+        docker("inspect -f '{{.RestartCount}} {{.State.Running}} {{.State.Restarting}}' " + c.name(), &out);
+        return out.rfind("2 false false", 0) == 0;
+      },
+      90s, 200ms));
+  ASSERT_TRUE(collector.waitDrained(60s)) << collector.process().err();
+  ASSERT_EQ(collector.stop(), 0);
+  auto lines = readStoredLines(dataDir(), id);
+  ASSERT_EQ(lines.size(), 3000u);
+  EXPECT_EQ(checkContiguous(lines), "");
+  std::map<std::string, int> seen;
+  for (const auto& l : lines) seen[l.text]++;
+  ASSERT_EQ(seen.size(), 1000u);
+  for (const auto& [text, n] : seen) ASSERT_EQ(n, 3) << text;
+  // In order within each run: the n-th line of the log is "line (n mod 1000)".
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_EQ(lines[i].text, "line " + std::to_string(i % 1000)) << "lineNo " << lines[i].lineNo;
+  }
+}
+
+TEST_F(ExactlyOnceTest, ALineOfOneHundredThousandBytesIsStoredWhole) {
+  Collector collector(dataDir());
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::string id = uniqueId("long");
+  TestContainer c(id, "echo before; head -c 100000 /dev/zero | tr '\\0' x; echo; echo after");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.waitExited(30s));
+  ASSERT_TRUE(collector.waitDrained(30s)) << collector.process().err();
+  ASSERT_EQ(collector.stop(), 0);
+  auto lines = readStoredLines(dataDir(), id);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].text, "before");
+  EXPECT_EQ(lines[1].text, std::string(100000, 'x'));
+  EXPECT_FALSE(lines[1].truncated);
+  EXPECT_EQ(lines[2].text, "after");
+}
+
+}  // namespace
+}  // namespace zc::testing
