@@ -1,0 +1,4 @@
+#include "memory_storage.h"
+#include "zc/plugin/export.h"
+
+ZC_DEFINE_PLUGIN(ZC_PLUGIN_KIND_STORAGE, "memory", "0.1.0", zc::storage::MemoryStorage)
