@@ -10,7 +10,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Copies what the runtime knows into the stored row; returns true when something changed.
+// How long a crash waits for the follow to deliver the container's last lines before the
+// [CRASH] line is written (the die event and the end of the log stream race).
+constexpr auto kCrashSettle = 500ms;
+// The longest a crash waits for a dead container's log to be read (a huge backlog).
+constexpr auto kCrashMaxWait = 30s;
+
+// Copies what the runtime knows into the stored row (metadata, container, port, times). Status
+// transitions are decided by the caller. Returns true when something changed.
 bool applyContainerInfo(Deployment& row, const plugin::ContainerInfo& c) {
   Deployment before = row;
   auto setIf = [](std::string& field, const std::string& value) {
@@ -27,13 +34,13 @@ bool applyContainerInfo(Deployment& row, const plugin::ContainerInfo& c) {
   if (row.status != DeploymentStatus::kStopped) {
     row.containerId = c.containerId;
     if (c.hostPort) row.hostPort = c.hostPort;
-    if (c.running && row.status == DeploymentStatus::kCrashed) row.status = DeploymentStatus::kRunning;
   }
   if (c.createdAt != 0) row.createdAt = c.createdAt;
   if (c.startedAt) row.startedAt = c.startedAt;
-  if (c.exitCode && !c.running) row.lastExitCode = c.exitCode;
   return !(row == before);
 }
+
+std::string shortId(const std::string& containerId) { return containerId.substr(0, 12); }
 
 }  // namespace
 
@@ -96,8 +103,10 @@ class DeploymentManager::FollowConsumer final : public plugin::LogConsumer {
 };
 
 DeploymentManager::DeploymentManager(plugin::Storage& storage, plugin::Runtime* runtime,
-                                     host::LiveBus& bus, Clock& clock)
-    : storage_(storage), runtime_(runtime), bus_(bus), clock_(clock) {}
+                                     plugin::Router* router, host::LiveBus& bus, Clock& clock,
+                                     LifecycleOptions options)
+    : storage_(storage), runtime_(runtime), router_(router), bus_(bus), clock_(clock),
+      options_(options) {}
 
 DeploymentManager::~DeploymentManager() { stop(); }
 
@@ -114,20 +123,21 @@ Status DeploymentManager::start() {
       std::string id = e->row.id;
       entries_.emplace(std::move(id), std::move(e));
     }
+    spdlog::info("{} stored deployments loaded", entries_.size());
   }
-  spdlog::info("{} stored deployments loaded", entries_.size());
   worker_ = std::thread([this] { workerLoop(); });
+  drainer_ = std::thread([this] { drainLoop(); });
   return Status::ok();
 }
 
 void DeploymentManager::stop() noexcept {
   {
     std::lock_guard lock(workMu_);
-    if (stopping_ && !worker_.joinable()) return;
     stopping_ = true;
   }
-  stopFlag_ = true;
   workCv_.notify_all();
+  drainCv_.notify_all();
+  if (drainer_.joinable()) drainer_.join();
   if (worker_.joinable()) worker_.join();
 }
 
@@ -136,6 +146,15 @@ void DeploymentManager::enqueue(Work w) {
     std::lock_guard lock(workMu_);
     if (stopping_) return;
     work_.push_back(std::move(w));
+  }
+  workCv_.notify_all();
+}
+
+void DeploymentManager::schedule(std::chrono::milliseconds delay, Work w) {
+  {
+    std::lock_guard lock(workMu_);
+    if (stopping_) return;
+    timers_.emplace(std::chrono::steady_clock::now() + delay, std::move(w));
   }
   workCv_.notify_all();
 }
@@ -176,11 +195,22 @@ void DeploymentManager::workerLoop() {
     Work item;
     {
       std::unique_lock lock(workMu_);
-      workCv_.wait_for(lock, 1s, [&] { return stopping_ || !work_.empty(); });
+      auto wakeAt = std::chrono::steady_clock::now() + 1s;
+      if (!timers_.empty()) wakeAt = std::min(wakeAt, timers_.begin()->first);
+      workCv_.wait_until(lock, wakeAt, [&] {
+        return stopping_ || !work_.empty() ||
+               (!timers_.empty() && timers_.begin()->first <= std::chrono::steady_clock::now());
+      });
       if (stopping_) break;
-      if (work_.empty()) continue;
-      item = std::move(work_.front());
-      work_.pop_front();
+      if (!work_.empty()) {
+        item = std::move(work_.front());
+        work_.pop_front();
+      } else if (!timers_.empty() && timers_.begin()->first <= std::chrono::steady_clock::now()) {
+        item = std::move(timers_.begin()->second);
+        timers_.erase(timers_.begin());
+      } else {
+        continue;
+      }
     }
     try {
       std::visit([this](const auto& w) { handle(w); }, item);
@@ -199,6 +229,33 @@ void DeploymentManager::workerLoop() {
   for (Entry* e : all) stopFollow(*e);
 }
 
+DeploymentManager::Entry* DeploymentManager::find(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+template <typename Fn>
+Deployment DeploymentManager::updateRow(Entry& e, Fn&& mutate, std::string systemLine) {
+  Deployment row;
+  DeploymentStatus before;
+  {
+    std::lock_guard lock(mu_);
+    before = e.row.status;
+    mutate(e.row);
+    row = e.row;
+  }
+  Status s = storage_.putDeployment(row);
+  if (!s.isOk()) spdlog::error("deployment {}: storing row: {}", row.id, s.toString());
+  if (row.status != before) bus_.publishStatus(row.id, row.status);
+  if (!systemLine.empty()) {
+    spdlog::info("deployment {}: {}", row.id, systemLine);
+    Status a = e.seq->appendSystemLine(std::move(systemLine));
+    if (!a.isOk()) spdlog::error("deployment {}: system line not stored: {}", row.id, a.toString());
+  }
+  return row;
+}
+
 void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
   using T = plugin::RuntimeEventType;
   switch (ev.type) {
@@ -212,13 +269,12 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       spdlog::warn("runtime event stream disconnected; the runtime reconnects");
       return;
     case T::kDestroy: {
-      Entry* e = nullptr;
-      {
-        std::lock_guard lock(mu_);
-        auto it = entries_.find(ev.deploymentId);
-        if (it != entries_.end()) e = it->second.get();
-      }
-      if (e != nullptr && e->followContainer == ev.containerId) stopFollow(*e);
+      Entry* e = find(ev.deploymentId);
+      if (e == nullptr) return;
+      if (e->followContainer == ev.containerId) stopFollow(*e);
+      updateRow(*e, [&](Deployment& row) {
+        if (row.containerId == ev.containerId) row.containerId.clear();
+      });
       return;
     }
     case T::kCreate:
@@ -230,7 +286,7 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       auto info = runtime_->inspect(ev.containerId);
       if (!info.isOk()) {
         if (!info.status().isNotFound()) {
-          spdlog::warn("inspect {} after event: {}", ev.containerId, info.status().toString());
+          spdlog::warn("inspect {} after event: {}", shortId(ev.containerId), info.status().toString());
         }
         return;
       }
@@ -241,24 +297,61 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
 }
 
 void DeploymentManager::handle(const FollowEnded& ended) {
-  Entry* e;
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(ended.deploymentId);
-    if (it == entries_.end()) return;
-    e = it->second.get();
-  }
-  if (e->followContainer != ended.containerId) return;  // a follow we already replaced
-  stopFollow(*e);
-  if (ended.why.isOk()) {
-    e->drained.insert(ended.containerId);
-  } else if (ended.why.code() != Status::Code::kAborted) {
+  Entry* e = find(ended.deploymentId);
+  if (e == nullptr || e->followContainer != ended.containerId) return;  // already replaced
+  if (!ended.why.isOk() && ended.why.code() != Status::Code::kAborted) {
     spdlog::warn("deployment {}: log follow of {} ended: {}", ended.deploymentId,
-                 ended.containerId.substr(0, 12), ended.why.toString());
+                 shortId(ended.containerId), ended.why.toString());
+  }
+  // Read to its end: the run that was current when the follow began (a run that started after
+  // that is read by a new follow).
+  TimeNs run = e->followRun;
+  stopFollow(*e);
+  if (ended.why.isOk()) e->drained[ended.containerId] = run;
+  auto info = runtime_->inspect(ended.containerId);
+  // The dead run's last lines are in: its pending crash can be written now. (A follow of an
+  // earlier run, e.g. begun while the container was only created, does not count.)
+  if (ended.why.isOk() && e->pendingCrash && e->pendingCrash->containerId == ended.containerId &&
+      e->pendingCrash->startedAt.value_or(0) == run) {
+    finalizeCrash(*e);
   }
   // The container may have been restarted between the end of the stream and now.
-  auto info = runtime_->inspect(ended.containerId);
   if (info.isOk()) applyContainer(info.value());
+}
+
+void DeploymentManager::handle(const CrashDue& due) {
+  Entry* e = find(due.deploymentId);
+  if (e == nullptr || !e->pendingCrash) return;
+  // Still reading the dead container's log (or about to): give it until the deadline.
+  bool readToEnd = false;
+  if (auto d = e->drained.find(e->pendingCrash->containerId); d != e->drained.end()) {
+    readToEnd = d->second == e->pendingCrash->startedAt.value_or(0);
+  }
+  if (!readToEnd && std::chrono::steady_clock::now() < e->pendingCrashDeadline) {
+    schedule(std::chrono::duration_cast<std::chrono::milliseconds>(kCrashSettle), due);
+    return;
+  }
+  finalizeCrash(*e);
+}
+
+void DeploymentManager::handle(const RemoveDeadDue& due) {
+  Entry* e = find(due.deploymentId);
+  if (e == nullptr || options_.keepCrashed) return;
+  auto info = runtime_->inspect(due.containerId);
+  if (!info.isOk() || info->running || info->restarting) return;  // gone already, or back
+  if (e->followContainer == due.containerId) {  // its log is still being read
+    schedule(2s, due);
+    return;
+  }
+  if (info->finishedAt != e->row.lastCrashAt) return;  // died again since; that death decides
+  Status s = runtime_->removeContainer(due.containerId, false);
+  if (!s.isOk()) {
+    spdlog::warn("deployment {}: removing dead container: {}", due.deploymentId, s.toString());
+    return;
+  }
+  updateRow(*e, [&](Deployment& row) {
+    if (row.containerId == due.containerId) row.containerId.clear();
+  }, "[CRASH] dead container " + shortId(due.containerId) + " removed");
 }
 
 void DeploymentManager::reconcile() {
@@ -285,11 +378,7 @@ void DeploymentManager::reconcile() {
 }
 
 Result<DeploymentManager::Entry*> DeploymentManager::entryFor(const std::string& id) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(id);
-    if (it != entries_.end()) return it->second.get();
-  }
+  if (Entry* e = find(id)) return e;
   auto e = std::make_unique<Entry>();
   e->row.id = id;
   e->row.routeId = id;
@@ -310,10 +399,20 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& c) {
     return;
   }
   Entry& e = *entry.value();
+  // A crash of this container that waits for its last lines is settled before anything newer.
+  if (e.pendingCrash && (c.running || c.containerId != e.pendingCrash->containerId ||
+                         c.finishedAt != e.pendingCrash->finishedAt)) {
+    finalizeCrash(e);
+  }
   Deployment row;
   bool changed;
   {
     std::lock_guard lock(mu_);
+    // A new container for a stopped and torn-down deployment: it was deployed again.
+    if (e.row.status == DeploymentStatus::kStopped && e.row.containerId.empty() && c.running &&
+        (!e.row.startedAt || (c.startedAt && *c.startedAt > *e.row.startedAt))) {
+      e.row.status = DeploymentStatus::kRunning;
+    }
     changed = applyContainerInfo(e.row, c);
     row = e.row;
   }
@@ -321,10 +420,67 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& c) {
     Status s = storage_.putDeployment(row);
     if (!s.isOk()) spdlog::error("deployment {}: storing row: {}", row.id, s.toString());
   }
-  if (e.follow && e.followContainer == c.containerId) return;  // already following
-  if (!c.running && e.drained.count(c.containerId)) return;   // read to its end already
-  if (e.follow) stopFollow(e);                                 // a replaced container
-  startFollow(e, c);
+  // Follow the container unless this run of it was already read to its end.
+  bool alreadyFollowing = e.follow && e.followContainer == c.containerId;
+  auto drained = e.drained.find(c.containerId);
+  bool readToEnd = !c.running && drained != e.drained.end() &&
+                   drained->second == c.startedAt.value_or(0);
+  if (!alreadyFollowing && !readToEnd) {
+    if (e.follow) stopFollow(e);  // a replaced container
+    startFollow(e, c);
+  }
+  bool stopping = row.status == DeploymentStatus::kStopped;
+  // A death not yet recorded (events may have been missed: FinishedAt decides, exactly once).
+  // Its [CRASH] line waits until the follow has taken the container's last lines.
+  if (!stopping && c.finishedAt && (!row.lastCrashAt || *c.finishedAt > *row.lastCrashAt) &&
+      !e.pendingCrash) {
+    e.pendingCrash = c;
+    if (!c.running && e.follow && e.followContainer == c.containerId) {
+      e.pendingCrashDeadline = std::chrono::steady_clock::now() + kCrashMaxWait;
+      schedule(std::chrono::duration_cast<std::chrono::milliseconds>(kCrashSettle),
+               CrashDue{c.deploymentId});
+    } else {
+      finalizeCrash(e);
+    }
+  }
+  // Back after a crash (restart policy).
+  DeploymentStatus now;
+  {
+    std::lock_guard lock(mu_);
+    now = e.row.status;
+  }
+  if (!stopping && c.running && now == DeploymentStatus::kCrashed && !e.pendingCrash) {
+    std::string line = "[RESTART] container is running again (restart count " +
+                       std::to_string(c.restartCount) + ")";
+    updateRow(e, [](Deployment& r) { r.status = DeploymentStatus::kRunning; }, std::move(line));
+  }
+}
+
+void DeploymentManager::finalizeCrash(Entry& e) {
+  plugin::ContainerInfo c = std::move(*e.pendingCrash);
+  e.pendingCrash.reset();
+  bool record;
+  {
+    std::lock_guard lock(mu_);
+    record = e.row.status != DeploymentStatus::kStopped &&
+             (!e.row.lastCrashAt || *c.finishedAt > *e.row.lastCrashAt);
+  }
+  if (!record) return;
+  int code = c.exitCode.value_or(-1);
+  std::string line = "[CRASH] exit=" + std::to_string(code) + " oom=" + (c.oomKilled ? "true" : "false");
+  updateRow(e, [&](Deployment& r) {
+    r.lastExitCode = code;
+    r.lastCrashAt = c.finishedAt;
+    // Also when it already runs again (a fast restart policy): the [RESTART] line follows.
+    r.status = DeploymentStatus::kCrashed;
+  }, std::move(line));
+  {
+    std::lock_guard lock(mu_);
+    ++e.crashes;
+  }
+  if (!c.running && !options_.keepCrashed && runtime_) {
+    schedule(options_.crashGrace, RemoveDeadDue{c.deploymentId, c.containerId});
+  }
 }
 
 void DeploymentManager::startFollow(Entry& e, const plugin::ContainerInfo& c) {
@@ -339,16 +495,17 @@ void DeploymentManager::startFollow(Entry& e, const plugin::ContainerInfo& c) {
   auto consumer = std::make_unique<FollowConsumer>(*this, e.seq, c.containerId);
   auto sub = runtime_->followLogs(c, cursor, consumer.get());
   if (!sub.isOk()) {
-    spdlog::warn("deployment {}: cannot follow {}: {}", c.deploymentId, c.containerId.substr(0, 12),
+    spdlog::warn("deployment {}: cannot follow {}: {}", c.deploymentId, shortId(c.containerId),
                  sub.status().toString());
     return;
   }
   e.consumer = std::move(consumer);
   e.follow = std::move(sub).value();
   e.followContainer = c.containerId;
-  e.drained.erase(c.containerId);
+  e.followRun = c.startedAt.value_or(0);
+  e.following = true;
   activeFollows_.fetch_add(1);
-  spdlog::info("deployment {}: following {} from {}", c.deploymentId, c.containerId.substr(0, 12),
+  spdlog::info("deployment {}: following {} from {}", c.deploymentId, shortId(c.containerId),
                cursor.empty() ? "the start of its log" : "the stored cursor");
 }
 
@@ -356,16 +513,163 @@ void DeploymentManager::stopFollow(Entry& e) {
   if (!e.follow) return;
   e.follow->stop();  // joins: no consume() runs after this
   e.follow.reset();
-  activeFollows_.fetch_sub(1);
   e.consumer.reset();
   e.followContainer.clear();
+  e.following = false;
+  activeFollows_.fetch_sub(1);
 }
+
+// --- stop and teardown (drain thread)
+
+Result<Deployment> DeploymentManager::requestStop(const std::string& id) {
+  Entry* e = find(id);
+  if (e == nullptr) return Status::notFound("deployment '" + id + "' is unknown");
+  bool already;
+  {
+    std::lock_guard lock(mu_);
+    already = e->row.status == DeploymentStatus::kStopped;
+  }
+  Deployment row = already ? get(id).value()
+                           : updateRow(*e, [](Deployment& r) { r.status = DeploymentStatus::kStopped; },
+                                       "[STOP] stop requested");
+  {
+    std::lock_guard lock(workMu_);
+    drainWanted_ = true;
+  }
+  drainCv_.notify_all();
+  return row;
+}
+
+bool DeploymentManager::teardownComplete(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  const Deployment& r = it->second->row;
+  return r.status == DeploymentStatus::kStopped && r.containerId.empty() && !r.hostPort;
+}
+
+void DeploymentManager::drainLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(workMu_);
+      drainCv_.wait_for(lock, 5s, [&] { return stopping_ || drainWanted_; });
+      if (stopping_) return;
+      drainWanted_ = false;
+    }
+    std::vector<Entry*> todo;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, e] : entries_) {
+        const Deployment& r = e->row;
+        if (r.status == DeploymentStatus::kStopped && (!r.containerId.empty() || r.hostPort)) {
+          todo.push_back(e.get());
+        }
+      }
+    }
+    for (Entry* e : todo) {
+      {
+        std::lock_guard lock(workMu_);
+        if (stopping_) return;
+      }
+      teardown(*e);
+    }
+  }
+}
+
+void DeploymentManager::teardown(Entry& e) {
+  Deployment row = get(e.row.id).value();
+  const std::string& id = row.id;
+  if (!row.containerId.empty() && runtime_) {
+    Status s = runtime_->stopContainer(row.containerId, options_.stopGrace);
+    if (!s.isOk()) (void)e.seq->appendSystemLine("[STOP] stop signal failed: " + s.toString());
+    // Let the follow take the last lines the agent printed before the container goes.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (e.following && std::chrono::steady_clock::now() < deadline) {
+      std::unique_lock lock(workMu_);
+      if (drainCv_.wait_for(lock, 50ms, [&] { return stopping_; })) return;
+    }
+    s = runtime_->removeContainer(row.containerId, true);
+    if (!s.isOk()) {
+      (void)e.seq->appendSystemLine("[STOP] container removal failed: " + s.toString());
+      if (++e.teardownAttempts < 3) return;  // retried on the next pass
+      (void)e.seq->appendSystemLine("[STOP] giving up on removing container " +
+                                    shortId(row.containerId));
+    }
+  }
+  if (router_ == nullptr) {
+    (void)e.seq->appendSystemLine("[STOP] no router configured; route left in place");
+  } else {
+    Status s = router_->removeRoute(row.routeId.empty() ? id : row.routeId);
+    if (!s.isOk()) (void)e.seq->appendSystemLine("[STOP] route removal failed: " + s.toString());
+  }
+  std::string port = row.hostPort ? " port " + std::to_string(*row.hostPort) + " released;" : "";
+  e.teardownAttempts = 0;
+  updateRow(e, [](Deployment& r) {
+    r.containerId.clear();
+    r.hostPort.reset();
+  }, "[STOP] teardown complete:" + port + " container removed");
+  bus_.publishEnd(id);
+}
+
+// --- health and samples
+
+void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
+  Entry* e = find(id);
+  if (e == nullptr) return;
+  std::optional<DeploymentStatus> next;
+  std::string line;
+  {
+    std::lock_guard lock(mu_);
+    DeploymentStatus st = e->row.status;
+    if (st != DeploymentStatus::kRunning && st != DeploymentStatus::kUnhealthy) {
+      e->healthFailures = 0;
+      return;
+    }
+    if (ok) {
+      e->healthFailures = 0;
+      if (st == DeploymentStatus::kUnhealthy) {
+        next = DeploymentStatus::kRunning;
+        line = "[RECOVERED] health probe succeeded";
+      }
+    } else if (++e->healthFailures == options_.healthFailures && st == DeploymentStatus::kRunning) {
+      next = DeploymentStatus::kUnhealthy;
+      line = "[UNHEALTHY] health probe failed " + std::to_string(options_.healthFailures) + " times";
+    }
+  }
+  if (next) updateRow(*e, [&](Deployment& r) { r.status = *next; }, std::move(line));
+}
+
+void DeploymentManager::recordSample(const std::string& id, const plugin::ResourceSample& sample) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it != entries_.end()) it->second->lastSample = sample;
+}
+
+// --- queries
 
 std::vector<Deployment> DeploymentManager::list() const {
   std::lock_guard lock(mu_);
   std::vector<Deployment> out;
   out.reserve(entries_.size());
   for (const auto& [id, e] : entries_) out.push_back(e->row);
+  return out;
+}
+
+std::vector<DeploymentSnapshot> DeploymentManager::snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<DeploymentSnapshot> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) {
+    DeploymentSnapshot s;
+    s.row = e->row;
+    for (LogStream st : {LogStream::kStdout, LogStream::kStderr, LogStream::kSystem}) {
+      s.linesByStream[static_cast<int>(st) - 1] = e->seq->linesCommitted(st);
+    }
+    s.crashes = e->crashes;
+    s.consecutiveHealthFailures = e->healthFailures;
+    s.lastSample = e->lastSample;
+    out.push_back(std::move(s));
+  }
   return out;
 }
 
@@ -377,16 +681,9 @@ Result<Deployment> DeploymentManager::get(const std::string& id) const {
 }
 
 Status DeploymentManager::appendSystemLine(const std::string& id, std::string text) {
-  std::shared_ptr<Sequencer> seq;
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return Status::notFound("deployment '" + id + "' is unknown");
-    seq = it->second->seq;
-  }
-  return seq->appendSystemLine(std::move(text));
+  Entry* e = find(id);
+  if (e == nullptr) return Status::notFound("deployment '" + id + "' is unknown");
+  return e->seq->appendSystemLine(std::move(text));
 }
-
-size_t DeploymentManager::activeFollows() const { return activeFollows_.load(); }
 
 }  // namespace zc::collector

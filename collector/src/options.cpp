@@ -73,6 +73,18 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"sync-writes", "BOOL", "false",
        "fsync every storage write (survives power loss, not only a process crash)."},
       {"log-level", "LEVEL", "info", "Log level: debug, info, warn or error."},
+      {"keep-crashed", "BOOL", "false",
+       "Keep dead containers of crashed deployments for debugging (DEPLOYER_KEEP_CRASHED_CONTAINERS "
+       "also works); otherwise they are removed after --crash-grace."},
+      {"crash-grace", "DURATION", "10s", "How long a dead container is kept before removal."},
+      {"stop-grace", "DURATION", "10s", "Stop: time between the stop signal and SIGKILL."},
+      {"health-interval", "DURATION", "60s", "How often each deployment's /health is probed."},
+      {"health-timeout", "DURATION", "2s", "How long a health probe may take."},
+      {"health-failures", "N", "3", "Consecutive failed probes that make a deployment unhealthy."},
+      {"metrics-interval", "DURATION", "30s",
+       "How often CPU and memory are sampled (DEPLOYER_METRICS_INTERVAL_SEC also works)."},
+      {"router", "NAME", "caddy", "Router plugin whose route is removed on stop, or none."},
+      {"caddy-admin", "URL", "http://127.0.0.1:2019", "Caddy's admin API (router caddy)."},
   };
   return kSpecs;
 }
@@ -91,6 +103,14 @@ std::map<std::string, std::string> optionsFromEnvironment(
     if (it != env.end()) out[spec.name] = it->second;
   }
   // The existing deployer's names; ZC_* names win when both are set.
+  if (auto it = env.find("DEPLOYER_KEEP_CRASHED_CONTAINERS");
+      it != env.end() && !out.count("keep-crashed")) {
+    out["keep-crashed"] = it->second;
+  }
+  if (auto it = env.find("DEPLOYER_METRICS_INTERVAL_SEC");
+      it != env.end() && !out.count("metrics-interval")) {
+    out["metrics-interval"] = it->second + "s";
+  }
   if (auto it = env.find("DEPLOYER_METRIC_RETENTION_DAYS");
       it != env.end() && !out.count("retention-metrics")) {
     out["retention-metrics"] = it->second == "0" ? "0" : it->second + "d";
@@ -168,6 +188,25 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
   ZC_ASSIGN_OR_RETURN(c.maxLineBytes, parseUnsigned("max-line-bytes", get("max-line-bytes", "1048576"),
                                                     1024, 64ull << 20));
   ZC_ASSIGN_OR_RETURN(c.syncWrites, parseBool("sync-writes", get("sync-writes", "false")));
+  auto duration = [&](const char* name, const char* fallback, int64_t& into) -> Status {
+    auto d = parseDuration(get(name, fallback));
+    if (!d.isOk()) return optionError(name, d.status());
+    into = d.value();
+    return Status::ok();
+  };
+  ZC_ASSIGN_OR_RETURN(c.keepCrashed, parseBool("keep-crashed", get("keep-crashed", "false")));
+  ZC_RETURN_IF_ERROR(duration("crash-grace", "10s", c.crashGraceNs));
+  ZC_RETURN_IF_ERROR(duration("stop-grace", "10s", c.stopGraceNs));
+  ZC_RETURN_IF_ERROR(duration("health-interval", "60s", c.healthIntervalNs));
+  ZC_RETURN_IF_ERROR(duration("health-timeout", "2s", c.healthTimeoutNs));
+  ZC_RETURN_IF_ERROR(duration("metrics-interval", "30s", c.metricsIntervalNs));
+  {
+    auto n = parseUnsigned("health-failures", get("health-failures", "3"), 1, 1000);
+    if (!n.isOk()) return n.status();
+    c.healthFailures = static_cast<int>(n.value());
+  }
+  c.router = get("router", "caddy");
+  c.caddyAdmin = get("caddy-admin", "http://127.0.0.1:2019");
   c.logLevel = get("log-level", "info");
   if (c.logLevel != "debug" && c.logLevel != "info" && c.logLevel != "warn" && c.logLevel != "error") {
     return Status::invalidArgument("--log-level: '" + c.logLevel + "' is not debug, info, warn or error");

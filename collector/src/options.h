@@ -46,6 +46,16 @@ struct CollectorConfig {
   uint64_t maxLineBytes = 1 << 20;
   bool syncWrites = false;
   std::string logLevel = "info";
+  // Lifecycle.
+  bool keepCrashed = false;
+  int64_t crashGraceNs = 10 * kNanosPerSecond;
+  int64_t stopGraceNs = 10 * kNanosPerSecond;
+  int64_t healthIntervalNs = 60 * kNanosPerSecond;
+  int64_t healthTimeoutNs = 2 * kNanosPerSecond;
+  int healthFailures = 3;
+  int64_t metricsIntervalNs = 30 * kNanosPerSecond;
+  std::string router = "caddy";  // or "none"
+  std::string caddyAdmin = "http://127.0.0.1:2019";
 };
 
 // Reads and validates every option from `cfg` (keys = option names). `exeDir` is the folder of

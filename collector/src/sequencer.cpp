@@ -32,6 +32,9 @@ Status Sequencer::commit(std::vector<LogLine>& lines, const std::optional<plugin
     return s;
   }
   next_ = n;
+  for (const LogLine& l : batch.lines) {
+    committed_[static_cast<int>(l.stream) - 1].fetch_add(1, std::memory_order_relaxed);
+  }
   if (!batch.lines.empty()) {
     auto published = std::make_shared<const std::vector<LogLine>>(std::move(batch.lines));
     bus_.publishLines(deploymentId_, published);

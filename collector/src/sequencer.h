@@ -9,6 +9,7 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,10 @@ class Sequencer {
 
   uint64_t nextLineNo() const;
   const std::string& deploymentId() const { return deploymentId_; }
+  // Lines committed by this process for `stream` (monotonic).
+  uint64_t linesCommitted(LogStream stream) const noexcept {
+    return committed_[static_cast<int>(stream) - 1].load(std::memory_order_relaxed);
+  }
 
  private:
   const std::string deploymentId_;
@@ -47,6 +52,7 @@ class Sequencer {
   Clock& clock_;
   mutable std::mutex mu_;
   uint64_t next_ = 0;  // 0 until load()
+  std::atomic<uint64_t> committed_[3] = {};
 };
 
 }  // namespace zc::collector

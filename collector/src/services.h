@@ -7,13 +7,16 @@
 #include <memory>
 #include <string>
 
+#include "collector_api_impl.h"
 #include "deployment_manager.h"
+#include "monitors.h"
 #include "options.h"
 #include "retention_job.h"
 #include "zc/clock.h"
 #include "zc/exporters/http_server.h"
 #include "zc/host/live_bus.h"
 #include "zc/host/plugin_loader.h"
+#include "zc/plugin/router.h"
 #include "zc/plugin/runtime.h"
 #include "zc/plugin/storage.h"
 
@@ -35,12 +38,17 @@ struct Services {
   host::PluginRegistry plugins;
   SpdlogPluginLogger storageLogger{"storage"};
   SpdlogPluginLogger runtimeLogger{"runtime"};
+  SpdlogPluginLogger routerLogger{"router"};
   host::PluginPtr<plugin::Storage> storage;
   bool storageOpen = false;
   host::PluginPtr<plugin::Runtime> runtime;
+  host::PluginPtr<plugin::Router> router;
   host::LiveBus bus;
   std::unique_ptr<RetentionJob> retention;
   std::unique_ptr<DeploymentManager> manager;
+  std::unique_ptr<HealthProber> health;
+  std::unique_ptr<MetricsSampler> sampler;
+  std::unique_ptr<CollectorApiImpl> api;
   std::unique_ptr<exporters::HttpServer> http;
 };
 

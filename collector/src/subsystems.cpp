@@ -115,25 +115,59 @@ void StorageSubsystem::uninitialize() {
 }
 
 void PipelineSubsystem::initialize(Poco::Util::Application&) {
-  if (s_.config.runtime != "none") {
+  const CollectorConfig& cfg = s_.config;
+  if (cfg.runtime != "none") {
     plugin::PluginContext ctx;
-    ctx.options["docker_socket"] = s_.config.dockerSocket;
-    ctx.options["max_line_bytes"] = std::to_string(s_.config.maxLineBytes);
+    ctx.options["docker_socket"] = cfg.dockerSocket;
+    ctx.options["max_line_bytes"] = std::to_string(cfg.maxLineBytes);
     ctx.logger = &s_.runtimeLogger;
     ctx.clock = s_.clock;
-    auto runtime = s_.plugins.create<plugin::Runtime>(s_.config.runtime, ctx);
+    auto runtime = s_.plugins.create<plugin::Runtime>(cfg.runtime, ctx);
     if (!runtime.isOk()) fail("--runtime", runtime.status());
     s_.runtime = std::move(runtime).value();
   }
-  s_.manager = std::make_unique<DeploymentManager>(*s_.storage, s_.runtime.get(), s_.bus, *s_.clock);
+  if (cfg.router != "none") {
+    plugin::PluginContext ctx;
+    ctx.options["caddy_admin"] = cfg.caddyAdmin;
+    ctx.logger = &s_.routerLogger;
+    ctx.clock = s_.clock;
+    auto router = s_.plugins.create<plugin::Router>(cfg.router, ctx);
+    if (!router.isOk()) fail("--router", router.status());
+    s_.router = std::move(router).value();
+  }
+  LifecycleOptions lifecycle;
+  lifecycle.keepCrashed = cfg.keepCrashed;
+  lifecycle.crashGrace = std::chrono::milliseconds(cfg.crashGraceNs / 1'000'000);
+  lifecycle.stopGrace = std::chrono::seconds(std::max<int64_t>(1, cfg.stopGraceNs / kNanosPerSecond));
+  lifecycle.healthFailures = cfg.healthFailures;
+  s_.manager = std::make_unique<DeploymentManager>(*s_.storage, s_.runtime.get(), s_.router.get(),
+                                                   s_.bus, *s_.clock, lifecycle);
   Status st = s_.manager->start();
   if (!st.isOk()) fail("pipeline", st);
+  s_.api = std::make_unique<CollectorApiImpl>(*s_.manager, *s_.storage, s_.bus, s_.retention.get());
+  if (s_.runtime) {
+    HealthOptions health;
+    health.interval = std::chrono::milliseconds(cfg.healthIntervalNs / 1'000'000);
+    health.timeout = std::chrono::milliseconds(cfg.healthTimeoutNs / 1'000'000);
+    s_.health = std::make_unique<HealthProber>(*s_.manager, health);
+    s_.health->start();
+    SamplerOptions sampler;
+    sampler.interval = std::chrono::milliseconds(cfg.metricsIntervalNs / 1'000'000);
+    s_.sampler = std::make_unique<MetricsSampler>(*s_.manager, *s_.runtime, *s_.storage, sampler);
+    s_.sampler->start();
+  }
 }
 
 void PipelineSubsystem::uninitialize() {
+  if (s_.health) s_.health->stop();
+  if (s_.sampler) s_.sampler->stop();
+  s_.health.reset();
+  s_.sampler.reset();
+  s_.api.reset();
   if (s_.manager) s_.manager->stop();
   s_.manager.reset();
   s_.runtime.reset();
+  s_.router.reset();
 }
 
 void HttpSubsystem::initialize(Poco::Util::Application&) {

@@ -68,14 +68,21 @@ bool Collector::waitConnected(std::chrono::milliseconds timeout) {
 }
 
 bool Collector::waitDrained(std::chrono::milliseconds timeout) {
+  // Events are handled within milliseconds, but a follow that just ended may be replaced by the
+  // next one (e.g. the follow begun while a container was only created): the state must hold.
+  auto drainedNow = [&] {
+    std::string body;
+    return httpGet(port_, "/healthz", &body) == 200 &&
+           body.find("\"connected\":true") != std::string::npos &&
+           body.find("\"follows\":0") != std::string::npos;
+  };
+  int steady = 0;
   return waitFor(
       [&] {
-        std::string body;
-        return httpGet(port_, "/healthz", &body) == 200 &&
-               body.find("\"connected\":true") != std::string::npos &&
-               body.find("\"follows\":0") != std::string::npos;
+        steady = drainedNow() ? steady + 1 : 0;
+        return steady >= 8;  // 8 polls 200 ms apart
       },
-      timeout, std::chrono::milliseconds(100));
+      timeout, std::chrono::milliseconds(200));
 }
 
 int Collector::stop() {
@@ -107,6 +114,14 @@ std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::stri
     for (auto& l : page->lines) out.push_back(std::move(l));
   }
   EXPECT_TRUE((*storage)->close().isOk());
+  return out;
+}
+
+std::vector<LogLine> containerLines(const std::vector<LogLine>& lines) {
+  std::vector<LogLine> out;
+  for (const auto& l : lines) {
+    if (l.stream != LogStream::kSystem) out.push_back(l);
+  }
   return out;
 }
 

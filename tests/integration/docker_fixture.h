@@ -61,6 +61,9 @@ class Collector {
 // Every line stored for deployment `id` in the RocksDB data dir (the collector must be stopped).
 std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::string& id);
 
+// The stdout and stderr lines of `lines` (system lines left out).
+std::vector<LogLine> containerLines(const std::vector<LogLine>& lines);
+
 // lineNos are 1..n without gap; returns a failure message or "".
 std::string checkContiguous(const std::vector<LogLine>& lines);
 

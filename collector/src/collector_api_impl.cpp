@@ -1,0 +1,96 @@
+#include "collector_api_impl.h"
+
+#include <algorithm>
+
+namespace zc::collector {
+
+CollectorApiImpl::CollectorApiImpl(DeploymentManager& manager, plugin::Storage& storage,
+                                   host::LiveBus& bus, const RetentionJob* retention)
+    : manager_(manager), storage_(storage), bus_(bus), retention_(retention) {}
+
+std::vector<Deployment> CollectorApiImpl::listDeployments() {
+  auto all = manager_.list();
+  std::stable_sort(all.begin(), all.end(), [](const Deployment& a, const Deployment& b) {
+    return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id < b.id;
+  });
+  return all;
+}
+
+Result<Deployment> CollectorApiImpl::getDeployment(const std::string& id) {
+  ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  return manager_.get(id);
+}
+
+Result<plugin::LogPage> CollectorApiImpl::readLogs(const std::string& id, uint64_t since, size_t limit) {
+  ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  auto d = manager_.get(id);
+  if (!d.isOk()) return d.status();
+  return storage_.readLogs(id, since, limit);
+}
+
+Result<std::vector<MetricSample>> CollectorApiImpl::readMetrics(const std::string& id, TimeNs from,
+                                                                TimeNs to) {
+  ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  auto d = manager_.get(id);
+  if (!d.isOk()) return d.status();
+  return storage_.readMetrics(id, from, to);
+}
+
+Result<Deployment> CollectorApiImpl::requestStop(const std::string& id) {
+  ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  return manager_.requestStop(id);
+}
+
+bool CollectorApiImpl::teardownComplete(const std::string& id) {
+  return isValidDeploymentId(id) && manager_.teardownComplete(id);
+}
+
+std::vector<host::DeploymentGauges> CollectorApiImpl::deploymentGauges() {
+  std::vector<host::DeploymentGauges> out;
+  for (DeploymentSnapshot& s : manager_.snapshot()) {
+    host::DeploymentGauges g;
+    g.row = std::move(s.row);
+    if (s.lastSample) {
+      g.hasSample = true;
+      g.cpuPct = s.lastSample->cpuPct;
+      g.memUsedBytes = s.lastSample->memUsedBytes;
+      g.memLimitBytes = s.lastSample->memLimitBytes;
+    }
+    g.linesStdout = s.linesByStream[0];
+    g.linesStderr = s.linesByStream[1];
+    g.linesSystem = s.linesByStream[2];
+    g.crashes = s.crashes;
+    g.consecutiveHealthFailures = s.consecutiveHealthFailures;
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+host::CollectorGauges CollectorApiImpl::collectorGauges() {
+  host::CollectorGauges g;
+  const PipelineCounters& c = manager_.counters();
+  g.linesIngested = c.linesIngested.load();
+  g.bytesIngested = c.bytesIngested.load();
+  g.batchesCommitted = c.batchesCommitted.load();
+  g.commitFailures = c.commitFailures.load();
+  g.engineConnects = c.engineConnects.load();
+  g.engineDisconnects = c.engineDisconnects.load();
+  g.ingestLagSeconds = static_cast<double>(c.lastIngestLagNs.load()) / kNanosPerSecond;
+  if (retention_) {
+    const RetentionCounters& r = retention_->counters();
+    g.retentionRuns = r.runs.load();
+    g.retentionDeletedLogLines = r.logLinesDeleted.load();
+    g.retentionDeletedSystemLines = r.systemLinesDeleted.load();
+    g.retentionDeletedMetricSamples = r.metricSamplesDeleted.load();
+  }
+  plugin::StorageStats st = storage_.stats();
+  g.storageBytes = st.bytesOnDisk;
+  g.storageHealthy = st.healthy;
+  g.activeFollows = manager_.activeFollows();
+  g.runtimeConnected = manager_.runtimeConnected();
+  return g;
+}
+
+std::string CollectorApiImpl::version() { return ZC_VERSION; }
+
+}  // namespace zc::collector

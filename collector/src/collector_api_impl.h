@@ -1,0 +1,35 @@
+// CollectorApiImpl: the daemon's answer to host::CollectorApi (what the exporters may ask).
+// Thread-safe; validates every id before use.
+#pragma once
+
+#include "deployment_manager.h"
+#include "retention_job.h"
+#include "zc/host/collector_api.h"
+
+namespace zc::collector {
+
+class CollectorApiImpl final : public host::CollectorApi {
+ public:
+  // OWNERSHIP: all must outlive this object. `retention` may be null.
+  CollectorApiImpl(DeploymentManager& manager, plugin::Storage& storage, host::LiveBus& bus,
+                   const RetentionJob* retention);
+
+  std::vector<Deployment> listDeployments() override;
+  Result<Deployment> getDeployment(const std::string& id) override;
+  Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, size_t limit) override;
+  Result<std::vector<MetricSample>> readMetrics(const std::string& id, TimeNs from, TimeNs to) override;
+  Result<Deployment> requestStop(const std::string& id) override;
+  bool teardownComplete(const std::string& id) override;
+  host::LiveBus& bus() override { return bus_; }
+  std::vector<host::DeploymentGauges> deploymentGauges() override;
+  host::CollectorGauges collectorGauges() override;
+  std::string version() override;
+
+ private:
+  DeploymentManager& manager_;
+  plugin::Storage& storage_;
+  host::LiveBus& bus_;
+  const RetentionJob* retention_;
+};
+
+}  // namespace zc::collector

@@ -1,0 +1,88 @@
+// The periodic monitors of running deployments:
+//   HealthProber   every interval, GET http://127.0.0.1:<hostPort>/health of each running or
+//                  unhealthy deployment with a host port, concurrently (bounded), with a timeout;
+//                  any 2xx is success. Outcomes go to DeploymentManager::recordHealthResult().
+//   MetricsSampler every interval, one resource sample per running deployment through the runtime
+//                  (concurrently, bounded), stored as MetricSamples in one write.
+// Both run on their own thread from start() to stop(); runOnce() does one pass on the caller's
+// thread (tests). Thread-safety: start/stop from one thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "deployment_manager.h"
+
+namespace zc::collector {
+
+// Runs `pass` now and then every `interval` on its own thread until stop().
+class PeriodicTask {
+ public:
+  PeriodicTask(std::string name, std::chrono::milliseconds interval, std::function<void()> pass);
+  ~PeriodicTask();
+  void start();
+  void stop() noexcept;
+
+ private:
+  const std::string name_;
+  const std::chrono::milliseconds interval_;
+  std::function<void()> pass_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// Runs fn(i) for i in [0, n) on at most `parallelism` threads; returns when all are done.
+void forEachBounded(size_t n, size_t parallelism, const std::function<void(size_t)>& fn);
+
+struct HealthOptions {
+  std::chrono::milliseconds interval{std::chrono::seconds(60)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(2)};
+  size_t parallelism = 16;
+};
+
+class HealthProber {
+ public:
+  HealthProber(DeploymentManager& manager, HealthOptions options);
+  void start() { task_.start(); }
+  void stop() noexcept { task_.stop(); }
+  void runOnce();
+  // One probe: true for a 2xx answer within the timeout.
+  static bool probe(int port, std::chrono::milliseconds timeout);
+
+ private:
+  DeploymentManager& manager_;
+  const HealthOptions options_;
+  PeriodicTask task_;
+};
+
+struct SamplerOptions {
+  std::chrono::milliseconds interval{std::chrono::seconds(30)};
+  size_t parallelism = 8;
+};
+
+class MetricsSampler {
+ public:
+  // OWNERSHIP: all must outlive the sampler.
+  MetricsSampler(DeploymentManager& manager, plugin::Runtime& runtime, plugin::Storage& storage,
+                 SamplerOptions options);
+  void start() { task_.start(); }
+  void stop() noexcept { task_.stop(); }
+  void runOnce();
+  uint64_t samplesStored() const noexcept { return stored_.load(); }
+
+ private:
+  DeploymentManager& manager_;
+  plugin::Runtime& runtime_;
+  plugin::Storage& storage_;
+  const SamplerOptions options_;
+  std::atomic<uint64_t> stored_{0};
+  PeriodicTask task_;
+};
+
+}  // namespace zc::collector
