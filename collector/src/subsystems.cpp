@@ -195,6 +195,12 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
                    runtime->set("follows", static_cast<uint64_t>(s.manager->activeFollows()));
                    body.set("runtime", runtime);
                    body.set("deployments", static_cast<uint64_t>(s.manager->list().size()));
+                   const PipelineCounters& c = s.manager->counters();
+                   Poco::JSON::Object::Ptr pipeline = new Poco::JSON::Object;
+                   pipeline->set("linesIngested", c.linesIngested.load());
+                   pipeline->set("batchesCommitted", c.batchesCommitted.load());
+                   pipeline->set("commitFailures", c.commitFailures.load());
+                   body.set("pipeline", pipeline);
                    exporters::sendJson(resp, 200, body);
                  });
   Status st = s_.http->start();
