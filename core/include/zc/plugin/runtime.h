@@ -72,8 +72,9 @@ class LogConsumer {
   // Takes a chunk. May block: that is the back-pressure (the runtime stops reading the socket
   // meanwhile). Returns false when the host wants the follow to end.
   virtual bool consume(LogChunk&& chunk) noexcept = 0;
-  // Called once when the follow ends for good: the container stopped (OK) or the handle was
-  // stopped (Aborted). Not called for a stream the runtime reopens by itself.
+  // Called once when the follow ends for good: the container stopped (OK), the container is gone
+  // (NotFound), or the handle was stopped or consume() returned false (Aborted). Not called for
+  // a stream the runtime reopens by itself.
   virtual void ended(Status why) noexcept = 0;
 };
 
@@ -108,7 +109,8 @@ class EventConsumer {
   virtual void onEvent(const RuntimeEvent& event) noexcept = 0;
 };
 
-// A running follow or subscription. Destroying it stops it and joins its thread.
+// A running follow or subscription. Destroying it stops it and joins its thread, so it must
+// never be destroyed from inside its own callbacks (calling stop() there is fine).
 class Subscription {
  public:
   virtual ~Subscription() = default;
@@ -133,6 +135,7 @@ class Runtime : public Plugin {
 
   // Every deployment container (running or not). Other containers are never reported.
   virtual Result<std::vector<ContainerInfo>> listDeployments() noexcept = 0;
+  // NotFound for a container that does not exist or is not a deployment.
   virtual Result<ContainerInfo> inspect(std::string_view containerId) noexcept = 0;
 
   // Follows `container`'s stdout and stderr from `cursor` (see the contract above) until it

@@ -59,6 +59,12 @@ struct LogBatch {
   std::optional<LogCursor> cursor;
 };
 
+// Checks what the contract says of a batch's shape, independent of stored state: a valid id,
+// every line of that deployment, a known stream, lineNos contiguous. InvalidArgument (or
+// FailedPrecondition for non-contiguous lineNos) naming the first offending line. Every storage
+// plugin calls it first in appendLogs().
+Status validateLogBatchShape(const LogBatch& batch);
+
 struct LogPage {
   std::vector<LogLine> lines;
   // The smallest lineNo of the deployment still readable (not expired), or nextLineNo when the

@@ -1,0 +1,54 @@
+// Mapping of the engine's JSON (inspect, list, stats, events) to the runtime's plain values.
+//
+// Which containers are deployments: the label zynd.deployment=<id> (it wins when present) or
+// the name zynd-<id>; the id must pass zc::isValidDeploymentId, or the container is ignored.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <Poco/JSON/Object.h>
+
+#include "zc/plugin/runtime.h"
+
+namespace zc::docker {
+
+// The deployment id of a container with this name (with or without the leading '/') and labels,
+// or nullopt when it is not a deployment container.
+std::optional<std::string> deploymentIdFor(std::string_view name,
+                                           const std::map<std::string, std::string>& labels);
+
+// A string-to-string JSON object (labels, attributes); non-string values are skipped.
+std::map<std::string, std::string> stringMap(const Poco::JSON::Object::Ptr& obj);
+
+// GET /containers/{id}/json -> ContainerInfo; nullopt when not a deployment container.
+// Corruption when required fields are missing.
+Result<std::optional<plugin::ContainerInfo>> parseInspect(const Poco::JSON::Object::Ptr& obj);
+
+// The engine's time strings; nullopt for the zero time ("0001-01-01T00:00:00Z") or garbage.
+std::optional<TimeNs> parseEngineTime(const std::string& s);
+
+// One-shot stats reading.
+struct StatsReading {
+  TimeNs read = 0;
+  uint64_t cpuTotal = 0;   // cpu_stats.cpu_usage.total_usage (ns)
+  uint64_t systemCpu = 0;  // cpu_stats.system_cpu_usage (ns)
+  uint32_t onlineCpus = 0;
+  double memUsedBytes = 0;   // usage - inactive file (v1 total_inactive_file, v2 inactive_file)
+  double memLimitBytes = 0;  // memory_stats.limit
+};
+Result<StatsReading> parseStats(const Poco::JSON::Object::Ptr& obj);
+// CPU % as `docker stats` computes it from two readings (100 = one core); 0 unless both the
+// container and the system deltas are positive.
+double cpuPercent(const StatsReading& prev, const StatsReading& cur);
+
+// One line of GET /events -> a RuntimeEvent of a deployment container, or nullopt (other
+// containers, other types and actions, unparsable lines).
+std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line);
+
+}  // namespace zc::docker

@@ -1,0 +1,65 @@
+// DockerRuntime: the Runtime plugin for the Docker engine (see README.md for its options).
+//
+// Construction only parses options (bad options throw, which the loader reports as a create()
+// failure); connect() negotiates the API version; followLogs()/subscribeEvents() start one
+// thread each, owned by the returned Subscription. Subscriptions share the engine client with
+// the runtime, so they stay valid even if the runtime object goes first.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "docker_json.h"
+#include "engine_client.h"
+#include "event_subscriber.h"
+#include "log_follower.h"
+#include "zc/plugin/runtime.h"
+
+namespace zc::docker {
+
+struct RuntimeOptions {
+  std::string socketPath = "/var/run/docker.sock";
+  std::chrono::milliseconds requestTimeout{30000};
+  FollowOptions follow;
+  EventOptions events;
+};
+
+// Parses PluginContext::options; InvalidArgument naming the option on a bad value.
+Result<RuntimeOptions> parseRuntimeOptions(const std::map<std::string, std::string>& options);
+
+class DockerRuntime final : public plugin::Runtime {
+ public:
+  // Throws std::invalid_argument on bad options.
+  explicit DockerRuntime(const plugin::PluginContext& context);
+
+  Status connect() noexcept override;
+  Result<std::vector<plugin::ContainerInfo>> listDeployments() noexcept override;
+  Result<plugin::ContainerInfo> inspect(std::string_view containerId) noexcept override;
+  Result<std::unique_ptr<plugin::Subscription>> followLogs(const plugin::ContainerInfo& container,
+                                                           std::string_view cursor,
+                                                           plugin::LogConsumer* consumer) noexcept override;
+  Result<std::unique_ptr<plugin::Subscription>> subscribeEvents(
+      plugin::EventConsumer* consumer) noexcept override;
+  Result<plugin::ResourceSample> sampleResources(std::string_view containerId) noexcept override;
+  Status stopContainer(std::string_view containerId, std::chrono::seconds grace) noexcept override;
+  Status removeContainer(std::string_view containerId, bool force) noexcept override;
+
+  const RuntimeOptions& options() const noexcept { return options_; }
+
+ private:
+  RuntimeOptions options_;
+  plugin::Logger* logger_;
+  Clock* clock_;
+  std::shared_ptr<EngineClient> engine_;
+  std::mutex statsMu_;
+  std::map<std::string, StatsReading, std::less<>> prevStats_;
+};
+
+// Whether `id` may be put in a URL path as a container id or name (no '/', '?', '%', ...).
+bool isSafeContainerRef(std::string_view id) noexcept;
+
+}  // namespace zc::docker

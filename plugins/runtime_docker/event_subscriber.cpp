@@ -1,0 +1,145 @@
+#include "event_subscriber.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "docker_json.h"
+
+namespace zc::docker {
+
+using plugin::LogLevel;
+using plugin::RuntimeEventType;
+
+std::string eventFiltersQuery() {
+  // {"type":["container"],"event":["create","start","restart","die","oom","stop","destroy"]}
+  static const char kJson[] =
+      R"({"type":["container"],"event":["create","start","restart","die","oom","stop","destroy"]})";
+  std::string out;
+  for (const char* p = kJson; *p; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static const char kHex[] = "0123456789ABCDEF";
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return "filters=" + out;
+}
+
+EventSubscriber::EventSubscriber(std::shared_ptr<EngineClient> engine, plugin::Logger* logger,
+                                 Clock* clock, plugin::EventConsumer* consumer,
+                                 EventOptions options)
+    : engine_(std::move(engine)),
+      logger_(logger),
+      clock_(clock),
+      consumer_(consumer),
+      opts_(options) {}
+
+EventSubscriber::~EventSubscriber() {
+  stop();
+  if (thread_.joinable()) thread_.detach();  // only when destroyed from its own thread
+}
+
+void EventSubscriber::start() { thread_ = std::thread([this] { run(); }); }
+
+void EventSubscriber::stop() noexcept {
+  stopSignal_.trigger();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void EventSubscriber::emit(RuntimeEventType type) {
+  plugin::RuntimeEvent ev;
+  ev.type = type;
+  ev.ts = clock_->now();
+  consumer_->onEvent(ev);
+}
+
+std::string EventSubscriber::pump(HttpStream& stream) {
+  std::string line;
+  bool overflow = false;
+  auto onBody = [&](const char* p, size_t n) {
+    while (n > 0) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
+      size_t take = nl ? static_cast<size_t>(nl - p) : n;
+      if (!overflow) {
+        if (line.size() + take > opts_.maxEventBytes) {
+          overflow = true;
+          line.clear();
+        } else {
+          line.append(p, take);
+        }
+      }
+      if (nl == nullptr) break;
+      if (!overflow && !line.empty()) {
+        if (auto ev = parseEvent(line)) consumer_->onEvent(*ev);
+      }
+      line.clear();
+      overflow = false;
+      p = nl + 1;
+      n -= take + 1;
+    }
+    return !stopSignal_.stopped();
+  };
+  while (true) {
+    // Idle is normal for events: only the stop signal or the peer ends the wait.
+    auto r = stream.readBody(onBody, 3'600'000);
+    if (!r.isOk()) return r.status().toString();
+    switch (r.value()) {
+      case HttpStream::Outcome::kStopped:
+        return {};
+      case HttpStream::Outcome::kEnd:
+        return "the engine ended the event stream";
+      case HttpStream::Outcome::kTimeout:
+      case HttpStream::Outcome::kData:
+        break;
+    }
+    if (stopSignal_.stopped()) return {};
+  }
+}
+
+void EventSubscriber::run() {
+  auto backoff = opts_.backoffInitial;
+  while (!stopSignal_.stopped()) {
+    std::string why;
+    auto connectedAt = std::chrono::steady_clock::now();
+    bool connected = false;
+    auto prefix = engine_->apiPrefix();
+    if (!prefix.isOk()) {
+      why = prefix.status().toString();
+    } else {
+      auto opened = HttpStream::open(engine_->socketPath(),
+                                     prefix.value() + "/events?" + eventFiltersQuery(),
+                                     engine_->timeout(), &stopSignal_);
+      if (!opened.isOk()) {
+        if (opened.status().code() == Status::Code::kAborted) return;
+        why = opened.status().toString();
+      } else if (opened.value()->response().status() != 200) {
+        int code = opened.value()->response().status();
+        why = "engine answered " + std::to_string(code) + ": " +
+              EngineClient::errorMessage(HttpResult{code, opened.value()->readErrorBody(4096, 1000)});
+      } else {
+        connected = true;
+        connectedAt = std::chrono::steady_clock::now();
+        emit(RuntimeEventType::kConnected);
+        why = pump(*opened.value());
+        if (stopSignal_.stopped()) return;
+        emit(RuntimeEventType::kDisconnected);
+      }
+    }
+    if (connected && std::chrono::steady_clock::now() - connectedAt >= opts_.healthyAfter) {
+      backoff = opts_.backoffInitial;
+    }
+    if (logger_) {
+      logger_->log(LogLevel::kWarn, "docker events: " + why + "; reconnecting in " +
+                                        std::to_string(backoff.count()) + " ms");
+    }
+    if (stopSignal_.waitFor(backoff)) return;
+    backoff = std::min(backoff * 2, opts_.backoffMax);
+  }
+}
+
+}  // namespace zc::docker

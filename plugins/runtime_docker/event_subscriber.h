@@ -1,0 +1,61 @@
+// EventSubscriber: the engine's container events on their own thread (the Subscription that
+// subscribeEvents() returns).
+//
+// GET /events?filters={"type":["container"],"event":[create,start,restart,die,oom,stop,destroy]}
+// is newline-delimited JSON; each event of a deployment container becomes a RuntimeEvent (die
+// carries Actor.Attributes.exitCode). After every (re)connect kConnected is sent (the host
+// reconciles with listDeployments()); when the stream breaks, kDisconnected, then a reconnect
+// with backoff (first retry within 1 s, doubling, capped at 30 s; reset after a connection that
+// lived a while).
+//
+// Thread-safety: stop() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "engine_client.h"
+#include "http_stream.h"
+#include "zc/clock.h"
+#include "zc/plugin/runtime.h"
+
+namespace zc::docker {
+
+struct EventOptions {
+  std::chrono::milliseconds backoffInitial{250};
+  std::chrono::milliseconds backoffMax{30000};
+  std::chrono::milliseconds healthyAfter{10000};  // a connection this old resets the backoff
+  size_t maxEventBytes = 1 << 20;
+};
+
+class EventSubscriber final : public plugin::Subscription {
+ public:
+  // OWNERSHIP: `consumer`, `logger` and `clock` must outlive this object.
+  EventSubscriber(std::shared_ptr<EngineClient> engine, plugin::Logger* logger, Clock* clock,
+                  plugin::EventConsumer* consumer, EventOptions options);
+  ~EventSubscriber() override;
+  void start();
+  void stop() noexcept override;
+
+ private:
+  void run();
+  // Reads events until the stream ends; returns why.
+  std::string pump(HttpStream& stream);
+  void emit(plugin::RuntimeEventType type);
+
+  std::shared_ptr<EngineClient> engine_;
+  plugin::Logger* logger_;
+  Clock* clock_;
+  plugin::EventConsumer* consumer_;
+  EventOptions opts_;
+  StopSignal stopSignal_;
+  std::thread thread_;
+};
+
+// The URL-encoded filters parameter used for /events.
+std::string eventFiltersQuery();
+
+}  // namespace zc::docker

@@ -1,0 +1,312 @@
+// Fault injection: the runtime against a scripted fake engine on a temporary socket.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "docker_runtime.h"
+#include "engine_test_support.h"
+#include "fake_engine.h"
+#include "test_support.h"
+#include "zc/clock.h"
+
+namespace zc::docker::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using plugin::ContainerInfo;
+
+std::string ts(int sec, int ns = 0) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "2026-01-01T00:00:%02d.%09dZ ", sec, ns);
+  return buf;
+}
+
+std::string inspectJson(bool running) {
+  return std::string(R"({"Id":"fakeid","Name":"/zynd-fake","State":{"Running":)") +
+         (running ? "true" : "false") +
+         R"(,"Restarting":false,"ExitCode":0,"StartedAt":"2026-01-01T00:00:00Z",)"
+         R"("FinishedAt":"2026-01-01T00:00:30Z"},"Config":{"Tty":false,"Labels":{}},"HostConfig":{}})";
+}
+
+ContainerInfo fakeContainer() {
+  ContainerInfo c;
+  c.deploymentId = "fake";
+  c.containerId = "fakeid";
+  c.name = "zynd-fake";
+  c.running = true;
+  return c;
+}
+
+const std::string kLogs = "/v1.41/containers/fakeid/logs";
+const std::string kInspect = "/v1.41/containers/fakeid/json";
+
+struct Harness {
+  explicit Harness(FakeEngine::Handler h, std::map<std::string, std::string> extra = {})
+      : engine(dir.path(), std::move(h)) {
+    plugin::PluginContext ctx;
+    ctx.options = {{"docker_socket", engine.socketPath()},
+                   {"stall_timeout", "300ms"},
+                   {"restart_grace", "50ms"},
+                   {"request_timeout", "3s"}};
+    for (auto& [k, v] : extra) ctx.options[k] = v;
+    ctx.logger = &log;
+    ctx.clock = &systemClock();
+    runtime = std::make_unique<DockerRuntime>(ctx);
+  }
+  zc::testing::TempDir dir;
+  FakeEngine engine;
+  StderrLogger log;
+  std::unique_ptr<DockerRuntime> runtime;
+};
+
+std::vector<std::string> allTexts(const RecordingConsumer& c) {
+  std::vector<std::string> v;
+  for (const auto& l : c.lines()) v.push_back(l.text);
+  return v;
+}
+
+TEST(FakeEngineTest, StalledStreamIsReopenedFromTheCursor) {
+  std::atomic<bool> served{false};
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.rfind(kLogs, 0) == 0) {
+      c.startChunked(200);
+      c.chunk(FakeEngine::frame(1, ts(1) + "one\n") + FakeEngine::frame(2, ts(1) + "two\n"));
+      if (r.index == 0) return c.hangUntilClosed();
+      c.chunk(FakeEngine::frame(1, ts(2) + "three\n"));
+      served = true;
+      c.endChunked();
+    } else if (r.target.rfind(kInspect, 0) == 0) {
+      c.respond(200, inspectJson(!served));
+    }
+  });
+  RecordingConsumer consumer;
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(consumer.waitEnded(10s));
+  EXPECT_TRUE(consumer.endStatus().isOk()) << consumer.endStatus().toString();
+  EXPECT_EQ(allTexts(consumer), (std::vector<std::string>{"one", "two", "three"}));
+  auto reqs = h.engine.requests();
+  int opens = 0;
+  for (const auto& r : reqs) {
+    if (r.target.rfind(kLogs, 0) != 0) continue;
+    if (opens++ == 1) {
+      // Resumed from the cursor: 1 s before the last delivered timestamp.
+      EXPECT_NE(r.target.find("since=1767225600.000000000"), std::string::npos) << r.target;
+    }
+  }
+  EXPECT_EQ(opens, 3);  // the stalled one, the reopen, the final read after the stop
+}
+
+// Each case: the first open misbehaves after "one", the second serves the whole log.
+void expectReopenAfter(const std::string& badTail, bool closeWithoutEnd) {
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.rfind(kLogs, 0) == 0) {
+      c.startChunked(200);
+      if (r.index == 0) {
+        c.chunk(FakeEngine::frame(1, ts(1) + "one\n") + badTail);
+        if (!closeWithoutEnd) c.endChunked();
+        return;
+      }
+      c.chunk(FakeEngine::frame(1, ts(1) + "one\n") + FakeEngine::frame(2, ts(2) + "two\n"));
+      c.endChunked();
+    } else if (r.target.rfind(kInspect, 0) == 0) {
+      c.respond(200, inspectJson(false));
+    }
+  });
+  RecordingConsumer consumer;
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(consumer.waitEnded(10s));
+  EXPECT_TRUE(consumer.endStatus().isOk()) << consumer.endStatus().toString();
+  EXPECT_EQ(allTexts(consumer), (std::vector<std::string>{"one", "two"}));
+  // The broken open, the one that read to the end, and the final read after the stop.
+  EXPECT_EQ(h.engine.count(kLogs), 3);
+}
+
+TEST(FakeEngineTest, GarbageFrameReopens) {
+  expectReopenAfter(FakeEngine::frame(9, "garbage"), false);
+}
+
+TEST(FakeEngineTest, NonZeroPaddingReopens) {
+  std::string f = FakeEngine::frame(1, ts(2) + "two\n");
+  f[1] = 'x';
+  expectReopenAfter(f, false);
+}
+
+TEST(FakeEngineTest, ConnectionCutInsideAFrameReopens) {
+  expectReopenAfter(FakeEngine::frame(2, ts(2) + "two\n").substr(0, 14), true);
+}
+
+TEST(FakeEngineTest, StreamEndingInsideAFrameReopens) {
+  expectReopenAfter(FakeEngine::frame(2, ts(2) + "two\n").substr(0, 5), false);
+}
+
+TEST(FakeEngineTest, EngineErrorFrameReopens) {
+  expectReopenAfter(FakeEngine::frame(3, "error from daemon: file rotated"), false);
+}
+
+TEST(FakeEngineTest, GarbageTimestampReopens) {
+  expectReopenAfter(FakeEngine::frame(2, "not-a-time two\n"), false);
+}
+
+TEST(FakeEngineTest, PendingPartialLineIsReadAgainWhole) {
+  const std::string piece(16384, 'a');
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.rfind(kLogs, 0) == 0) {
+      c.startChunked(200);
+      c.chunk(FakeEngine::frame(1, ts(1) + "before\n") + FakeEngine::frame(1, ts(3) + piece));
+      if (r.index == 0) {
+        c.endChunked();  // the stream breaks off inside the long line
+        return;
+      }
+      c.chunk(FakeEngine::frame(1, ts(3) + "b\n"));
+      c.endChunked();
+    } else if (r.target.rfind(kInspect, 0) == 0) {
+      c.respond(200, inspectJson(r.index == 0));
+    }
+  });
+  RecordingConsumer consumer;
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(consumer.waitEnded(10s));
+  auto texts = allTexts(consumer);
+  ASSERT_EQ(texts.size(), 2u);
+  EXPECT_EQ(texts[0], "before");
+  EXPECT_EQ(texts[1], piece + "b");
+  EXPECT_EQ(consumer.lines()[1].ts, parseRfc3339("2026-01-01T00:00:03Z").value());
+}
+
+TEST(FakeEngineTest, GoneContainerEndsWithNotFound) {
+  Harness h([&](const FakeRequest&, FakeConnection& c) {
+    c.respond(404, R"({"message":"No such container: fakeid"})");
+  });
+  RecordingConsumer consumer;
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(consumer.waitEnded(5s));
+  EXPECT_EQ(consumer.endStatus().code(), Status::Code::kNotFound);
+  EXPECT_EQ(consumer.endedCalls(), 1);
+}
+
+TEST(FakeEngineTest, StopInterruptsABlockedReadPromptly) {
+  Harness h(
+      [&](const FakeRequest& r, FakeConnection& c) {
+        if (r.target.rfind(kLogs, 0) == 0) {
+          c.startChunked(200);
+          c.chunk(FakeEngine::frame(1, ts(1) + "one\n"));
+          c.hangUntilClosed();
+        } else {
+          c.respond(200, inspectJson(true));
+        }
+      },
+      {{"stall_timeout", "60s"}});
+  RecordingConsumer consumer;
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(consumer.waitLines(1, 5s));
+  auto t0 = std::chrono::steady_clock::now();
+  sub.value()->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_EQ(consumer.endStatus().code(), Status::Code::kAborted);
+  sub.value()->stop();  // idempotent
+  EXPECT_EQ(consumer.endedCalls(), 1);
+}
+
+TEST(FakeEngineTest, FailingEngineIsRetriedWithBackoffNotATightLoop) {
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.rfind(kLogs, 0) == 0) {
+      c.respond(500, R"({"message":"boom"})");
+    } else {
+      c.respond(200, inspectJson(true));
+    }
+  });
+  RecordingConsumer consumer;
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(zc::testing::waitFor([&] { return h.engine.count(kLogs) >= 2; }, 1500ms))
+      << "first retry must come within 1 s";
+  std::this_thread::sleep_for(2500ms);
+  int n = h.engine.count(kLogs);
+  EXPECT_LE(n, 6) << "backoff must grow";
+  sub.value()->stop();
+  EXPECT_EQ(consumer.endStatus().code(), Status::Code::kAborted);
+}
+
+TEST(FakeEngineTest, ConsumerBackPressureAndEarlyEnd) {
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.rfind(kLogs, 0) == 0) {
+      c.startChunked(200);
+      std::string all;
+      for (int i = 0; i < 50; ++i) all += FakeEngine::frame(1, ts(1, i) + "l" + std::to_string(i) + "\n");
+      c.chunk(all);
+      c.hangUntilClosed();
+    } else {
+      c.respond(200, inspectJson(true));
+    }
+  }, {{"chunk_max_lines", "10"}});
+  RecordingConsumer consumer;
+  consumer.setChunkLimit(2);  // the host ends the follow after its second chunk
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(consumer.waitEnded(5s));
+  EXPECT_EQ(consumer.chunks(), 2u);
+  EXPECT_EQ(consumer.lineCount(), 20u);
+  EXPECT_EQ(consumer.endStatus().code(), Status::Code::kAborted);
+  // The cursor after 20 lines resumes at l20.
+  auto c = LogCursor::decode(consumer.lastCursor());
+  ASSERT_TRUE(c.isOk());
+  EXPECT_EQ(c->out.lastTs, parseRfc3339("2026-01-01T00:00:01.000000019Z").value());
+  EXPECT_EQ(c->out.count, 1u);
+}
+
+TEST(FakeEngineTest, EventsReconnectAndReportDisconnects) {
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.rfind("/v1.41/events", 0) == 0) {
+      c.startChunked(200, "Content-Type: application/json\r\n");
+      if (r.index == 0) {
+        c.chunk(R"({"Type":"container","Action":"die","Actor":{"ID":"fakeid","Attributes":)"
+                R"({"name":"zynd-fake","exitCode":"3"}},"timeNano":5})" "\n"
+                R"({"Type":"container","Action":"die","Actor":{"ID":"other","Attributes":)"
+                R"({"name":"web","exitCode":"1"}},"timeNano":6})" "\n");
+        return;  // connection closes without the terminator
+      }
+      c.hangUntilClosed();
+    }
+  });
+  RecordingEvents events;
+  auto sub = h.runtime->subscribeEvents(&events);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(zc::testing::waitFor(
+      [&] { return events.count(plugin::RuntimeEventType::kConnected) >= 2; }, 5s));
+  sub.value()->stop();
+  auto ev = events.events();
+  ASSERT_GE(ev.size(), 4u);
+  EXPECT_EQ(ev[0].type, plugin::RuntimeEventType::kConnected);
+  EXPECT_EQ(ev[1].type, plugin::RuntimeEventType::kDie);
+  EXPECT_EQ(ev[1].deploymentId, "fake");
+  EXPECT_EQ(ev[1].exitCode, 3);
+  EXPECT_EQ(ev[2].type, plugin::RuntimeEventType::kDisconnected);
+  EXPECT_EQ(ev[3].type, plugin::RuntimeEventType::kConnected);
+  EXPECT_EQ(events.count(plugin::RuntimeEventType::kDie), 1u);  // "web" is not a deployment
+}
+
+TEST(FakeEngineTest, ApiVersionIsNegotiated) {
+  zc::testing::TempDir dir;
+  // An engine that speaks 1.45: the runtime uses 1.43, the newest it knows.
+  FakeEngine engine(
+      dir.path(), [&](const FakeRequest&, FakeConnection& c) { c.respond(200, "[]"); }, "1.45");
+  plugin::PluginContext ctx;
+  StderrLogger log;
+  ctx.options = {{"docker_socket", engine.socketPath()}};
+  ctx.logger = &log;
+  ctx.clock = &systemClock();
+  DockerRuntime rt(ctx);
+  ASSERT_TRUE(rt.connect().isOk());
+  auto list = rt.listDeployments();
+  ASSERT_TRUE(list.isOk()) << list.status().toString();
+  EXPECT_EQ(engine.count("/v1.43/containers/json?all=1"), 1);
+}
+
+}  // namespace
+}  // namespace zc::docker::testing
