@@ -155,27 +155,9 @@ Status MemoryStorage::appendLogs(const plugin::LogBatch& batch) noexcept {
 
 Status MemoryStorage::appendLogsImpl(const plugin::LogBatch& batch) {
   const std::string& id = batch.deploymentId;
-  ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  ZC_RETURN_IF_ERROR(plugin::validateLogBatchShape(batch));
   const auto& lines = batch.lines;
   if (lines.empty() && !batch.cursor) return Status::ok();
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const LogLine& line = lines[i];
-    if (line.deploymentId != id) {
-      return Status::invalidArgument("appendLogs: line " + std::to_string(line.lineNo) +
-                                     " belongs to '" + line.deploymentId + "', not '" + id + "'");
-    }
-    if (line.stream != LogStream::kStdout && line.stream != LogStream::kStderr &&
-        line.stream != LogStream::kSystem) {
-      return Status::invalidArgument("appendLogs: line " + std::to_string(line.lineNo) +
-                                     " has an unknown stream");
-    }
-    if (line.lineNo != lines[0].lineNo + i) {
-      return Status::failedPrecondition("appendLogs: batch for '" + id +
-                                        "' is not contiguous: line " + std::to_string(i) +
-                                        " has lineNo " + std::to_string(line.lineNo) +
-                                        ", expected " + std::to_string(lines[0].lineNo + i));
-    }
-  }
 
   auto state = findOrCreate(id);
   std::lock_guard lock(state->mu);

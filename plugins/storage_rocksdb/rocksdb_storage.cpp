@@ -533,7 +533,7 @@ Status RocksDbStorage::appendLogs(const plugin::LogBatch& batch) noexcept {
 
 Status RocksDbStorage::appendLogsImpl(const plugin::LogBatch& batch) {
   const std::string& id = batch.deploymentId;
-  ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  ZC_RETURN_IF_ERROR(plugin::validateLogBatchShape(batch));
   DbLock dbLock;
   ZC_RETURN_IF_ERROR(enter(&dbLock, true));
   const auto& lines = batch.lines;
@@ -544,23 +544,7 @@ Status RocksDbStorage::appendLogsImpl(const plugin::LogBatch& batch) {
   size_t bytes =
       64 +
       (batch.cursor ? id.size() + batch.cursor->key.size() + batch.cursor->value.size() + 16 : 0);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const LogLine& line = lines[i];
-    if (line.deploymentId != id) {
-      return Status::invalidArgument("appendLogs: line " + std::to_string(line.lineNo) +
-                                     " belongs to '" + line.deploymentId + "', not '" + id + "'");
-    }
-    if (line.stream != LogStream::kStdout && line.stream != LogStream::kStderr &&
-        line.stream != LogStream::kSystem) {
-      return Status::invalidArgument("appendLogs: line " + std::to_string(line.lineNo) +
-                                     " has an unknown stream");
-    }
-    if (line.lineNo != lines[0].lineNo + i) {
-      return Status::failedPrecondition("appendLogs: batch for '" + id +
-                                        "' is not contiguous: line " + std::to_string(i) +
-                                        " has lineNo " + std::to_string(line.lineNo) +
-                                        ", expected " + std::to_string(lines[0].lineNo + i));
-    }
+  for (const LogLine& line : lines) {
     // Record overhead: tag, CF id, two varint lengths.
     bytes += id.size() + enc::kLineKeySuffix + enc::kLineHeaderSize + line.text.size() + 16;
   }
