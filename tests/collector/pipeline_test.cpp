@@ -230,7 +230,7 @@ class PipelineTest : public ::testing::TestWithParam<const char*> {
 
 TEST_P(PipelineTest, FollowedAndSystemLinesShareOneContiguousSequence) {
   ScriptedRuntime rt(/*chunk=*/97);
-  DeploymentManager mgr(*storage_, &rt, bus_, systemClock());
+  DeploymentManager mgr(*storage_, &rt, nullptr, bus_, systemClock());
   ASSERT_TRUE(mgr.start().isOk());
   std::thread producer([&] {
     for (int i = 0; i < 100; ++i) {
@@ -258,7 +258,7 @@ TEST_P(PipelineTest, ResumesExactlyFromTheStoredCursorAfterARestart) {
   ScriptedRuntime rt(/*chunk=*/333);
   rt.addLines(5000);
   {
-    DeploymentManager mgr(*storage_, &rt, bus_, systemClock());
+    DeploymentManager mgr(*storage_, &rt, nullptr, bus_, systemClock());
     ASSERT_TRUE(mgr.start().isOk());
     ASSERT_TRUE(zc::testing::waitFor([&] { return storage_->nextLineNo("dep-1").valueOr(0) == 5001; }, 20s));
     mgr.stop();
@@ -272,7 +272,7 @@ TEST_P(PipelineTest, ResumesExactlyFromTheStoredCursorAfterARestart) {
     storage_.reset();
     openStorage();
   }
-  DeploymentManager mgr(*storage_, &rt, bus_, systemClock());
+  DeploymentManager mgr(*storage_, &rt, nullptr, bus_, systemClock());
   ASSERT_TRUE(mgr.start().isOk());
   ASSERT_TRUE(zc::testing::waitFor([&] { return storage_->nextLineNo("dep-1").valueOr(0) == 10001; }, 20s));
   mgr.stop();
@@ -285,7 +285,7 @@ TEST_P(PipelineTest, ResumesExactlyFromTheStoredCursorAfterARestart) {
 TEST_P(PipelineTest, StorageFailureHoldsTheFollowAndLosesNothing) {
   FlakyStorage flaky(*storage_);
   ScriptedRuntime rt(/*chunk=*/500);
-  DeploymentManager mgr(flaky, &rt, bus_, systemClock());
+  DeploymentManager mgr(flaky, &rt, nullptr, bus_, systemClock());
   ASSERT_TRUE(mgr.start().isOk());
   ASSERT_TRUE(zc::testing::waitFor([&] { return mgr.get("dep-1").isOk(); }, 10s));
   flaky.failing = true;
@@ -305,7 +305,7 @@ TEST_P(PipelineTest, LiveBusSeesCommittedBatchesInOrder) {
   auto rec = std::make_shared<BusRecorder>();
   auto sub = bus_.subscribe("dep-1", rec);
   ScriptedRuntime rt(/*chunk=*/64);
-  DeploymentManager mgr(*storage_, &rt, bus_, systemClock());
+  DeploymentManager mgr(*storage_, &rt, nullptr, bus_, systemClock());
   ASSERT_TRUE(mgr.start().isOk());
   rt.addLines(2000);
   ASSERT_TRUE(zc::testing::waitFor([&] {
@@ -323,7 +323,7 @@ TEST_P(PipelineTest, StopInterruptsAFollowBlockedOnFailingStorage) {
   flaky.failing = true;
   ScriptedRuntime rt(/*chunk=*/10);
   rt.addLines(100);
-  DeploymentManager mgr(flaky, &rt, bus_, systemClock());
+  DeploymentManager mgr(flaky, &rt, nullptr, bus_, systemClock());
   ASSERT_TRUE(mgr.start().isOk());
   ASSERT_TRUE(zc::testing::waitFor([&] { return flaky.refusals.load() >= 1; }, 10s));
   auto t0 = std::chrono::steady_clock::now();
