@@ -7,14 +7,16 @@ cd "$(dirname "$0")"
 scripts/install-deps.sh --test
 scripts/build.sh
 
-started_dockerd=0
+# Stop the engine at the end only if this run started it (one that already answered is left alone).
+engine_was_up=0
+if curl -fsS --max-time 3 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1; then
+  engine_was_up=1
+fi
 cleanup() {
-  if ((started_dockerd)); then scripts/stop-dockerd.sh || true; fi
+  if ((!engine_was_up)); then scripts/stop-dockerd.sh || true; fi
 }
 trap cleanup EXIT
-if scripts/start-dockerd.sh; then
-  [[ -f /tmp/zc-dockerd.pid ]] && started_dockerd=1
-else
+if ! scripts/start-dockerd.sh; then
   echo "test.sh: could not start the Docker engine" >&2
   exit 1
 fi
