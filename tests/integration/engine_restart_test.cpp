@@ -74,6 +74,11 @@ TEST(EngineRestartTest, CollectorReconnectsAndStoresExactlyTheEnginesLog) {
   auto lines = containerLines(all);
   ASSERT_GT(engineLog.size(), 0u);
   ASSERT_EQ(lines.size(), engineLog.size());
+  // It died while the event stream was down: the reconcile after the reconnect records that
+  // death, exactly once.
+  int crashes = 0;
+  for (const auto& l : all) crashes += l.text.rfind("[CRASH] exit=", 0) == 0;
+  EXPECT_EQ(crashes, 1);
   for (size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(lines[i].text, engineLog[i]) << i;
   auto afterAll = readStoredLines(data, after);
   EXPECT_EQ(checkContiguous(afterAll), "");
