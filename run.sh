@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
-scripts/build.sh
+ZC_BUILD_TARGET=zc_bundle scripts/build.sh
 exec ./build/bin/zynd-collector --data-dir ./data "$@"
