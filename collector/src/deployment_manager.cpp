@@ -277,11 +277,13 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       });
       return;
     }
+    case T::kOom:
+      if (Entry* e = find(ev.deploymentId)) e->oomSeen.insert(ev.containerId);
+      return;
     case T::kCreate:
     case T::kStart:
     case T::kRestart:
     case T::kDie:
-    case T::kOom:
     case T::kStop: {
       auto info = runtime_->inspect(ev.containerId);
       if (!info.isOk()) {
@@ -290,7 +292,7 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
         }
         return;
       }
-      applyContainer(info.value());
+      applyContainer(info.value(), &ev);
       return;
     }
   }
@@ -322,6 +324,13 @@ void DeploymentManager::handle(const FollowEnded& ended) {
 void DeploymentManager::handle(const CrashDue& due) {
   Entry* e = find(due.deploymentId);
   if (e == nullptr || !e->pendingCrash) return;
+  if (e->pendingCrash->running) {  // waited for its die event long enough
+    std::string containerId = e->pendingCrash->containerId;
+    finalizeCrash(*e);
+    auto info = runtime_->inspect(containerId);  // it runs again: the [RESTART] transition
+    if (info.isOk()) applyContainer(info.value());
+    return;
+  }
   // Still reading the dead container's log (or about to): give it until the deadline.
   bool readToEnd = false;
   if (auto d = e->drained.find(e->pendingCrash->containerId); d != e->drained.end()) {
@@ -392,13 +401,30 @@ Result<DeploymentManager::Entry*> DeploymentManager::entryFor(const std::string&
   return raw;
 }
 
-void DeploymentManager::applyContainer(const plugin::ContainerInfo& c) {
+void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
+                                       const plugin::RuntimeEvent* cause) {
+  // A restart policy may have started the container again before we looked: inspect then shows
+  // the new run, with ExitCode and OOMKilled reset. The die event carries the exit code of the
+  // death itself; an oom event before it says it was an OOM kill. A death found only by a
+  // reconcile of a container that already runs again has an unknown exit code.
+  plugin::ContainerInfo c = info;
+  if (cause && cause->type == plugin::RuntimeEventType::kDie && cause->exitCode) {
+    c.exitCode = cause->exitCode;
+  } else if (c.running) {
+    c.exitCode.reset();
+  }
   auto entry = entryFor(c.deploymentId);
   if (!entry.isOk()) {
     spdlog::error("deployment {}: {}", c.deploymentId, entry.status().toString());
     return;
   }
   Entry& e = *entry.value();
+  // The die event of a death already pending (found first by a reconcile or a follow's end)
+  // brings its exit code.
+  if (e.pendingCrash && cause && cause->type == plugin::RuntimeEventType::kDie &&
+      e.pendingCrash->containerId == c.containerId && !e.pendingCrash->exitCode) {
+    e.pendingCrash->exitCode = c.exitCode;
+  }
   // A crash of this container that waits for its last lines is settled before anything newer.
   if (e.pendingCrash && (c.running || c.containerId != e.pendingCrash->containerId ||
                          c.finishedAt != e.pendingCrash->finishedAt)) {
@@ -435,7 +461,11 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& c) {
   if (!stopping && c.finishedAt && (!row.lastCrashAt || *c.finishedAt > *row.lastCrashAt) &&
       !e.pendingCrash) {
     e.pendingCrash = c;
-    if (!c.running && e.follow && e.followContainer == c.containerId) {
+    // Wait for the follow to read the dead run to its end; and when the container already runs
+    // again and no die event told the exit code yet, give that event a moment to arrive.
+    bool waitForLines = !c.running && e.follow && e.followContainer == c.containerId;
+    bool waitForDie = c.running && !c.exitCode;
+    if (waitForLines || waitForDie) {
       e.pendingCrashDeadline = std::chrono::steady_clock::now() + kCrashMaxWait;
       schedule(std::chrono::duration_cast<std::chrono::milliseconds>(kCrashSettle),
                CrashDue{c.deploymentId});
@@ -466,8 +496,9 @@ void DeploymentManager::finalizeCrash(Entry& e) {
              (!e.row.lastCrashAt || *c.finishedAt > *e.row.lastCrashAt);
   }
   if (!record) return;
-  int code = c.exitCode.value_or(-1);
-  std::string line = "[CRASH] exit=" + std::to_string(code) + " oom=" + (c.oomKilled ? "true" : "false");
+  int code = c.exitCode.value_or(-1);  // -1: unknown (see applyContainer)
+  bool oom = c.oomKilled || e.oomSeen.erase(c.containerId) > 0;
+  std::string line = "[CRASH] exit=" + std::to_string(code) + " oom=" + (oom ? "true" : "false");
   updateRow(e, [&](Deployment& r) {
     r.lastExitCode = code;
     r.lastCrashAt = c.finishedAt;

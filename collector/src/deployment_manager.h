@@ -148,6 +148,7 @@ class DeploymentManager final : public plugin::EventConsumer {
     // run (0 = never started): a later run of the same container is read again.
     std::map<std::string, TimeNs> drained;
     std::optional<plugin::ContainerInfo> pendingCrash;
+    std::set<std::string> oomSeen;  // containers with an oom event not yet matched to a death
     std::chrono::steady_clock::time_point pendingCrashDeadline;
   };
 
@@ -161,7 +162,8 @@ class DeploymentManager final : public plugin::EventConsumer {
   void handle(const CrashDue& due);
   void handle(const RemoveDeadDue& due);
   void reconcile();
-  void applyContainer(const plugin::ContainerInfo& c);
+  // `cause` is the event that made us look (die carries the exit code of that death).
+  void applyContainer(const plugin::ContainerInfo& c, const plugin::RuntimeEvent* cause = nullptr);
   void finalizeCrash(Entry& e);
   void startFollow(Entry& e, const plugin::ContainerInfo& c);
   void stopFollow(Entry& e);

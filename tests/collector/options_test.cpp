@@ -82,6 +82,8 @@ struct BadCase {
   const char* mustMention;
 };
 
+void PrintTo(const BadCase& b, std::ostream* os) { *os << "--" << b.key << '=' << b.value; }
+
 class BadOptionTest : public OptionsTest, public ::testing::WithParamInterface<BadCase> {};
 
 TEST_P(BadOptionTest, IsRefusedWithOneLineNamingTheOption) {
