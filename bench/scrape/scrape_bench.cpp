@@ -30,7 +30,9 @@ Figures summarise(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   double sum = 0;
   for (double v : ms) sum += v;
-  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
+  };
   return {at(0.50), at(0.99), sum / ms.size()};
 }
 
@@ -98,7 +100,8 @@ int main(int argc, char** argv) {
     auto r = zc::testing::httpRequest(port, "GET", "/metrics");
     if (r.status != 200) std::fprintf(stderr, "status %d\n", r.status);
   }));
-  auto healthz = summarise(timeIt(requests, [&] { zc::testing::httpRequest(port, "GET", "/healthz"); }));
+  auto healthz =
+      summarise(timeIt(requests, [&] { zc::testing::httpRequest(port, "GET", "/healthz"); }));
   auto inProcess = summarise(timeIt(requests, [&] { (*ex)->prometheus().scrape(); }));
   prometheus::Registry empty;
   auto emptySerialise = summarise(timeIt(requests, [&] {
@@ -108,12 +111,13 @@ int main(int argc, char** argv) {
 
   std::printf("bench_scrape: %d deployments, %d requests each, exposition %zu bytes\n", deployments,
               requests, bytes);
-  std::printf("  GET /metrics            p50 %7.3f ms  p99 %7.3f ms  mean %7.3f ms  (goal < 20 ms)\n",
-              metrics.p50, metrics.p99, metrics.mean);
+  std::printf(
+      "  GET /metrics            p50 %7.3f ms  p99 %7.3f ms  mean %7.3f ms  (goal < 20 ms)\n",
+      metrics.p50, metrics.p99, metrics.mean);
   std::printf("  GET /healthz (baseline) p50 %7.3f ms  p99 %7.3f ms  mean %7.3f ms\n", healthz.p50,
               healthz.p99, healthz.mean);
-  std::printf("  scrape() in process     p50 %7.3f ms  p99 %7.3f ms  mean %7.3f ms\n", inProcess.p50,
-              inProcess.p99, inProcess.mean);
+  std::printf("  scrape() in process     p50 %7.3f ms  p99 %7.3f ms  mean %7.3f ms\n",
+              inProcess.p50, inProcess.p99, inProcess.mean);
   std::printf("  empty registry serialise p50 %7.4f ms\n", emptySerialise.p50);
   std::printf("  ratio /metrics : /healthz (p50) = %.1fx\n", metrics.p50 / healthz.p50);
   server.stop();

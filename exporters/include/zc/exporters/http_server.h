@@ -1,30 +1,49 @@
-// HttpServer: the collector's HTTP front (REST, SSE, /metrics, /healthz, the pages).
+// HttpServer: the collector's HTTP/1.1 front (REST, SSE, /metrics, /healthz, the pages).
 //
 // Routes are (method, pattern) pairs; a pattern is a path whose segments are literals or
-// `{name}` parameters, e.g. "/api/deployments/{id}/logs". Parameters are percent-decoded and
-// handed to the handler. An unknown path answers 404, a known path with another method 405 with
-// an Allow header, both with a JSON error body. A handler that throws answers 500 with a JSON
-// body; the server keeps running.
+// `{name}` parameters, e.g. "/api/deployments/{id}/logs". The raw path is split on '/' first and
+// each segment is then percent-decoded, so an encoded '/' (%2F) stays inside its segment; a
+// malformed escape or a decoded NUL answers 400. An unknown path answers 404, a known path with
+// another method 405 with an Allow header; HEAD runs the GET handler without sending its body.
+// A handler that throws answers 500; the server keeps running.
+//
+// The server reads and checks every request itself (Poco's HTTPServer answers oversized or
+// malformed requests with bodiless errors), so every error it produces carries the JSON body
+// {"error":"<code>","message":"..."}:
+//   400 malformed request line, header or percent-escape; HTTP/1.1 without Host
+//   408 the request did not arrive within readTimeoutMs per read / requestTimeoutMs in total
+//   411 a body with Transfer-Encoding (only Content-Length bodies are accepted)
+//   413 body larger than maxBodyBytes        414 request line longer than maxRequestLineBytes
+//   431 header section larger than maxHeaderBytes or with more than maxHeaderCount fields
+//   503 every worker busy and the accept queue (maxQueued) full
+// After any of these the connection is closed. Keep-alive is supported (bounded in requests and
+// idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse interfaces; response
+// bodies are buffered and sent with a Content-Length when the handler returns.
+//
+// Threads: one acceptor and maxThreads workers, started by start(). A handler may take the
+// connection away from the server with detachConnection() (used by SSE).
 //
 // Thread-safety: add routes before start(); afterwards the route table is frozen and handlers
-// run concurrently on the server's worker threads.
+// run concurrently on the worker threads. start()/stop() from one thread.
 #pragma once
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "zc/status.h"
-
-namespace Poco::Net {
-class HTTPServer;
-}
 
 namespace zc::exporters {
 
@@ -33,26 +52,38 @@ using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTT
                                    const PathParams&)>;
 
 struct HttpServerOptions {
-  std::string host = "127.0.0.1";
-  uint16_t port = 7070;  // 0 = any free port (see HttpServer::port())
-  int maxThreads = 16;
-  int maxQueued = 256;
-  int readTimeoutMs = 10000;  // per read: a client that sends nothing for this long is dropped
+  std::string host = "127.0.0.1";  // loopback by default
+  uint16_t port = 7070;            // 0 = any free port (see HttpServer::port())
+  int maxThreads = 16;             // worker threads (each serves one connection at a time)
+  int maxQueued = 256;           // accepted connections waiting for a worker; beyond: 503 and close
+  int readTimeoutMs = 10000;     // per read/write: a peer silent for this long is dropped
+  int requestTimeoutMs = 30000;  // whole request (line, headers, body): slowloris bound
+  int keepAliveTimeoutMs = 5000;      // idle time allowed between two requests of one connection
+  int maxKeepAliveRequests = 100;     // requests per connection before it is closed
+  size_t maxRequestLineBytes = 8192;  // 414 beyond
+  size_t maxHeaderBytes = 16384;      // all header lines together; 431 beyond
+  size_t maxHeaderCount = 64;         // 431 beyond
+  size_t maxBodyBytes = 65536;        // 413 beyond
 };
 
 class HttpServer {
  public:
   explicit HttpServer(HttpServerOptions options);
   ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
   void route(const std::string& method, const std::string& pattern, Handler handler);
 
-  // Binds and starts serving. InvalidArgument / IOError with the reason when it cannot bind.
+  // Binds (SO_REUSEADDR, never SO_REUSEPORT: a second collector on the same port must fail) and
+  // starts the threads. IOError with the reason when it cannot bind.
   Status start();
-  // Stops accepting and waits for running requests. Idempotent.
+  // Stops accepting, closes idle and active connections (not detached ones) and joins every
+  // thread. Idempotent.
   void stop() noexcept;
   // The bound port (useful with port 0).
   uint16_t port() const noexcept { return boundPort_; }
+  const HttpServerOptions& options() const noexcept { return options_; }
 
   struct Route {
     std::string method;
@@ -60,17 +91,27 @@ class HttpServer {
     Handler handler;
   };
 
+  // Internal state shared with the connection code (http_server.cpp).
+  struct Impl;
+
  private:
   HttpServerOptions options_;
   std::vector<Route> routes_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Impl> impl_;
   uint16_t boundPort_ = 0;
 };
 
+// Takes the connection that carried `req` away from the server: the server then writes no
+// response, reads nothing more and does not close it. OWNERSHIP: the caller owns the returned
+// file descriptor (blocking mode, TCP_NODELAY set) and must close it. Returns -1 when `req` was
+// not produced by HttpServer. Call at most once per request, from its handler.
+int detachConnection(Poco::Net::HTTPServerRequest& req) noexcept;
+
 // Writes `body` as the JSON response with `status`.
 void sendJson(Poco::Net::HTTPServerResponse& resp, int status, const Poco::JSON::Object& body);
+// `json` must already be valid JSON text (e.g. from JsonWriter).
 void sendJsonText(Poco::Net::HTTPServerResponse& resp, int status, const std::string& json);
-// {"error":"<code>","message":"<message>"} with `status`.
+// {"error":"<code>","message":"<message>"} with `status`; `message` is sanitised to UTF-8.
 void sendError(Poco::Net::HTTPServerResponse& resp, int status, const std::string& code,
                const std::string& message);
 

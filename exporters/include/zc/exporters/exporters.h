@@ -1,0 +1,73 @@
+// The single entry point the daemon calls to serve everything of issue 5 on its HttpServer:
+// the REST API (rest_api.h), the SSE log streams (sse_hub.h) and GET /metrics
+// (prometheus_exporter.h).
+//
+// How the daemon wires it (collector/src/subsystems.cpp, HttpSubsystem):
+//
+//   // Services gains:   std::unique_ptr<exporters::Exporters> exporters;
+//   //                   plus the CollectorApi implementation, e.g.
+//   std::unique_ptr<CollectorApiImpl> api; void HttpSubsystem::initialize(Poco::Util::Application&)
+//   {
+//     ... s_.http = std::make_unique<exporters::HttpServer>(opts);  // routes such as /healthz ...
+//     auto ex = exporters::registerExporters(*s_.http, *s_.api, exporters::ExporterOptions{});
+//     if (!ex.isOk()) fail("exporters", ex.status());
+//     s_.exporters = std::move(ex).value();       // the SSE hub thread is running now
+//     Status st = s_.http->start();               // routes are frozen from here on
+//     ...
+//   }
+//   void HttpSubsystem::uninitialize() {
+//     if (s_.http) s_.http->stop();     // 1. no new requests, no new streams
+//     s_.exporters.reset();             // 2. closes every stream, unsubscribes from the bus
+//     s_.http.reset();
+//   }
+//
+// ORDER: registerExporters() before HttpServer::start() (routes are frozen by start()); the
+// returned Exporters must be destroyed after the server stopped and before the CollectorApi and
+// its LiveBus are destroyed.
+//
+// Thread-safety: registerExporters() from the thread that owns the server, before start().
+#pragma once
+
+#include <memory>
+
+#include "zc/exporters/http_server.h"
+#include "zc/exporters/prometheus_exporter.h"
+#include "zc/exporters/rest_api.h"
+#include "zc/exporters/sse_hub.h"
+#include "zc/host/collector_api.h"
+#include "zc/status.h"
+
+namespace zc::exporters {
+
+struct ExporterOptions {
+  SseOptions sse;
+  bool prometheus = true;  // serve GET /metrics
+};
+
+// Owns what the exporter routes use beyond the CollectorApi: the SSE hub (running from
+// creation until stop() or destruction) and the Prometheus registry.
+class Exporters {
+ public:
+  Exporters(host::CollectorApi& api, const ExporterOptions& options);
+  ~Exporters();  // stop()
+
+  // Closes every SSE stream and joins the hub thread. Idempotent.
+  void stop() noexcept;
+
+  SseHub& sseHub() noexcept { return hub_; }
+  PrometheusExporter& prometheus() noexcept { return prometheus_; }
+
+ private:
+  friend Result<std::unique_ptr<Exporters>> registerExporters(HttpServer&, host::CollectorApi&,
+                                                              const ExporterOptions&);
+  ExporterOptions options_;
+  SseHub hub_;
+  PrometheusExporter prometheus_;
+};
+
+// Adds every exporter route to `server` and starts the SSE hub. Call before server.start().
+// OWNERSHIP: `api` must outlive the returned object; the caller owns it.
+Result<std::unique_ptr<Exporters>> registerExporters(HttpServer& server, host::CollectorApi& api,
+                                                     const ExporterOptions& options);
+
+}  // namespace zc::exporters

@@ -1,0 +1,287 @@
+#include "zc/exporters/prometheus_exporter.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <set>
+#include <sstream>
+
+#include "zc/exporters/http_server.h"
+
+namespace zc::exporters {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+
+constexpr std::array<DeploymentStatus, 4> kStatuses = {
+    DeploymentStatus::kRunning, DeploymentStatus::kUnhealthy, DeploymentStatus::kCrashed,
+    DeploymentStatus::kStopped};
+constexpr std::array<LogStream, 3> kStreams = {LogStream::kStdout, LogStream::kStderr,
+                                               LogStream::kSystem};
+
+// Counters come from the collector as absolute monotonic values.
+void setCounter(Counter& c, double v) {
+  double d = v - c.Value();
+  if (d > 0) c.Increment(d);
+}
+
+Family<Gauge>& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+
+Family<Counter>& counter(prometheus::Registry& r, const std::string& name,
+                         const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+}  // namespace
+
+struct PrometheusExporter::Families {
+  explicit Families(prometheus::Registry& r)
+      : cpuSeconds(counter(r, "zynd_deployment_cpu_seconds_total",
+                           "CPU time used by the deployment's container, in seconds.")),
+        cpuPercent(gauge(r, "zynd_deployment_cpu_percent",
+                         "CPU usage at the last sample, in percent of one core (100 = one core).")),
+        memUsed(gauge(r, "zynd_deployment_memory_used_bytes",
+                      "Memory used by the container at the last sample (without inactive file "
+                      "cache), in bytes.")),
+        memLimit(gauge(r, "zynd_deployment_memory_limit_bytes",
+                       "Memory limit of the container at the last sample, in bytes.")),
+        status(gauge(r, "zynd_deployment_status",
+                     "Deployment status as a state set: 1 for the current status, 0 otherwise.")),
+        logLines(counter(r, "zynd_deployment_log_lines_total",
+                         "Log lines ingested by this collector process, by stream.")),
+        crashes(counter(r, "zynd_deployment_crashes_total",
+                        "Crashes of the deployment seen by this collector process.")),
+        healthFailures(gauge(r, "zynd_deployment_health_consecutive_failures",
+                             "Consecutive failed health probes.")),
+        lastExitCode(
+            gauge(r, "zynd_deployment_last_exit_code", "Exit code of the container's last exit.")),
+        linesIngested(counter(r, "zynd_collector_log_lines_ingested_total",
+                              "Log lines committed to storage.")),
+        bytesIngested(counter(r, "zynd_collector_log_bytes_ingested_total",
+                              "Bytes of log text committed to storage.")),
+        batchesCommitted(counter(r, "zynd_collector_batches_committed_total",
+                                 "Log batches committed to storage.")),
+        commitFailures(counter(r, "zynd_collector_commit_failures_total",
+                               "Log batches storage refused or failed to write.")),
+        engineConnects(counter(r, "zynd_collector_engine_connects_total",
+                               "Connections made to the container engine.")),
+        engineDisconnects(counter(r, "zynd_collector_engine_disconnects_total",
+                                  "Connections to the container engine lost.")),
+        parseErrors(counter(r, "zynd_collector_parse_errors_total",
+                            "Malformed frames or lines received from the container engine.")),
+        retentionRuns(counter(r, "zynd_collector_retention_runs_total", "Retention runs.")),
+        retentionLogLines(counter(r, "zynd_collector_retention_deleted_log_lines_total",
+                                  "stdout/stderr lines deleted by retention.")),
+        retentionSystemLines(counter(r, "zynd_collector_retention_deleted_system_lines_total",
+                                     "System lines deleted by retention.")),
+        retentionSamples(counter(r, "zynd_collector_retention_deleted_metric_samples_total",
+                                 "Metric samples deleted by retention.")),
+        ingestLag(gauge(r, "zynd_collector_ingest_lag_seconds",
+                        "Age of the newest line of the last committed batch when it was "
+                        "committed, in seconds.")),
+        storageBytes(
+            gauge(r, "zynd_collector_storage_bytes", "Size of the stored data, in bytes.")),
+        storageHealthy(gauge(r, "zynd_collector_storage_healthy",
+                             "1 when the last storage write succeeded, 0 otherwise.")),
+        activeFollows(
+            gauge(r, "zynd_collector_active_follows", "Container log streams being followed.")),
+        runtimeConnected(gauge(r, "zynd_collector_runtime_connected",
+                               "1 when the container engine is reachable, 0 otherwise.")),
+        sseClients(gauge(r, "zynd_collector_sse_clients", "Open SSE log streams.")),
+        sseOpened(counter(r, "zynd_collector_sse_streams_opened_total", "SSE log streams opened.")),
+        sseRejected(counter(r, "zynd_collector_sse_streams_rejected_total",
+                            "SSE log streams refused with 503 at the cap.")),
+        sseDropped(counter(r, "zynd_collector_sse_streams_dropped_total",
+                           "SSE log streams disconnected because the client did not keep up.")),
+        sseEnded(counter(r, "zynd_collector_sse_streams_ended_total",
+                         "SSE log streams closed after event: end.")),
+        info(gauge(r, "zynd_collector_info",
+                   "Constant 1, labelled with the collector's version.")) {}
+
+  Family<Counter>& cpuSeconds;
+  Family<Gauge>& cpuPercent;
+  Family<Gauge>& memUsed;
+  Family<Gauge>& memLimit;
+  Family<Gauge>& status;
+  Family<Counter>& logLines;
+  Family<Counter>& crashes;
+  Family<Gauge>& healthFailures;
+  Family<Gauge>& lastExitCode;
+  Family<Counter>& linesIngested;
+  Family<Counter>& bytesIngested;
+  Family<Counter>& batchesCommitted;
+  Family<Counter>& commitFailures;
+  Family<Counter>& engineConnects;
+  Family<Counter>& engineDisconnects;
+  Family<Counter>& parseErrors;
+  Family<Counter>& retentionRuns;
+  Family<Counter>& retentionLogLines;
+  Family<Counter>& retentionSystemLines;
+  Family<Counter>& retentionSamples;
+  Family<Gauge>& ingestLag;
+  Family<Gauge>& storageBytes;
+  Family<Gauge>& storageHealthy;
+  Family<Gauge>& activeFollows;
+  Family<Gauge>& runtimeConnected;
+  Family<Gauge>& sseClients;
+  Family<Counter>& sseOpened;
+  Family<Counter>& sseRejected;
+  Family<Counter>& sseDropped;
+  Family<Counter>& sseEnded;
+  Family<Gauge>& info;
+};
+
+// The series of one deployment; optional ones are null while absent.
+struct PrometheusExporter::DeploymentSeries {
+  Counter* cpuSeconds = nullptr;
+  Gauge* cpuPercent = nullptr;
+  Gauge* memUsed = nullptr;
+  Gauge* memLimit = nullptr;
+  std::array<Gauge*, kStatuses.size()> status{};
+  std::array<Counter*, kStreams.size()> lines{};
+  Counter* crashes = nullptr;
+  Gauge* healthFailures = nullptr;
+  Gauge* lastExitCode = nullptr;
+};
+
+namespace {
+
+template <typename T>
+void dropSeries(Family<T>& family, T*& metric) {
+  if (metric != nullptr) family.Remove(metric);
+  metric = nullptr;
+}
+
+template <typename T>
+T& ensure(Family<T>& family, T*& metric, const prometheus::Labels& labels) {
+  if (metric == nullptr) metric = &family.Add(labels);
+  return *metric;
+}
+
+}  // namespace
+
+PrometheusExporter::PrometheusExporter(host::CollectorApi& api, const SseHub* hub)
+    : api_(api),
+      hub_(hub),
+      registry_(std::make_shared<prometheus::Registry>()),
+      f_(std::make_unique<Families>(*registry_)) {}
+
+PrometheusExporter::~PrometheusExporter() = default;
+
+void PrometheusExporter::refresh() {
+  Families& f = *f_;
+  std::vector<host::DeploymentGauges> all = api_.deploymentGauges();
+  std::set<std::string> seen;
+  for (const auto& g : all) {
+    const std::string& id = g.row.id;
+    if (!isValidDeploymentId(id) || !seen.insert(id).second) continue;
+    auto& slot = deployments_[id];
+    if (!slot) slot = std::make_unique<DeploymentSeries>();
+    DeploymentSeries& s = *slot;
+    const prometheus::Labels labels{{"deployment", id}};
+    setCounter(ensure(f.cpuSeconds, s.cpuSeconds, labels), g.cpuSecondsTotal);
+    if (g.hasSample) {
+      ensure(f.cpuPercent, s.cpuPercent, labels).Set(g.cpuPct);
+      ensure(f.memUsed, s.memUsed, labels).Set(g.memUsedBytes);
+      ensure(f.memLimit, s.memLimit, labels).Set(g.memLimitBytes);
+    } else {
+      dropSeries(f.cpuPercent, s.cpuPercent);
+      dropSeries(f.memUsed, s.memUsed);
+      dropSeries(f.memLimit, s.memLimit);
+    }
+    for (size_t i = 0; i < kStatuses.size(); ++i) {
+      prometheus::Labels l{{"deployment", id}, {"status", std::string(toString(kStatuses[i]))}};
+      ensure(f.status, s.status[i], l).Set(g.row.status == kStatuses[i] ? 1 : 0);
+    }
+    const uint64_t perStream[] = {g.linesStdout, g.linesStderr, g.linesSystem};
+    for (size_t i = 0; i < kStreams.size(); ++i) {
+      prometheus::Labels l{{"deployment", id}, {"stream", std::string(toString(kStreams[i]))}};
+      setCounter(ensure(f.logLines, s.lines[i], l), static_cast<double>(perStream[i]));
+    }
+    setCounter(ensure(f.crashes, s.crashes, labels), static_cast<double>(g.crashes));
+    ensure(f.healthFailures, s.healthFailures, labels).Set(g.consecutiveHealthFailures);
+    if (g.row.lastExitCode) {
+      ensure(f.lastExitCode, s.lastExitCode, labels).Set(*g.row.lastExitCode);
+    } else {
+      dropSeries(f.lastExitCode, s.lastExitCode);
+    }
+  }
+  for (auto it = deployments_.begin(); it != deployments_.end();) {
+    if (seen.count(it->first)) {
+      ++it;
+      continue;
+    }
+    DeploymentSeries& s = *it->second;
+    dropSeries(f.cpuSeconds, s.cpuSeconds);
+    dropSeries(f.cpuPercent, s.cpuPercent);
+    dropSeries(f.memUsed, s.memUsed);
+    dropSeries(f.memLimit, s.memLimit);
+    for (auto*& g : s.status) dropSeries(f.status, g);
+    for (auto*& c : s.lines) dropSeries(f.logLines, c);
+    dropSeries(f.crashes, s.crashes);
+    dropSeries(f.healthFailures, s.healthFailures);
+    dropSeries(f.lastExitCode, s.lastExitCode);
+    it = deployments_.erase(it);
+  }
+
+  host::CollectorGauges c = api_.collectorGauges();
+  setCounter(f.linesIngested.Add({}), static_cast<double>(c.linesIngested));
+  setCounter(f.bytesIngested.Add({}), static_cast<double>(c.bytesIngested));
+  setCounter(f.batchesCommitted.Add({}), static_cast<double>(c.batchesCommitted));
+  setCounter(f.commitFailures.Add({}), static_cast<double>(c.commitFailures));
+  setCounter(f.engineConnects.Add({}), static_cast<double>(c.engineConnects));
+  setCounter(f.engineDisconnects.Add({}), static_cast<double>(c.engineDisconnects));
+  setCounter(f.parseErrors.Add({}), static_cast<double>(c.parseErrors));
+  setCounter(f.retentionRuns.Add({}), static_cast<double>(c.retentionRuns));
+  setCounter(f.retentionLogLines.Add({}), static_cast<double>(c.retentionDeletedLogLines));
+  setCounter(f.retentionSystemLines.Add({}), static_cast<double>(c.retentionDeletedSystemLines));
+  setCounter(f.retentionSamples.Add({}), static_cast<double>(c.retentionDeletedMetricSamples));
+  f.ingestLag.Add({}).Set(c.ingestLagSeconds);
+  f.storageBytes.Add({}).Set(static_cast<double>(c.storageBytes));
+  f.storageHealthy.Add({}).Set(c.storageHealthy ? 1 : 0);
+  f.activeFollows.Add({}).Set(static_cast<double>(c.activeFollows));
+  f.runtimeConnected.Add({}).Set(c.runtimeConnected ? 1 : 0);
+  SseStats sse = hub_ ? hub_->stats() : SseStats{};
+  f.sseClients.Add({}).Set(static_cast<double>(sse.clients));
+  setCounter(f.sseOpened.Add({}), static_cast<double>(sse.opened));
+  setCounter(f.sseRejected.Add({}), static_cast<double>(sse.rejected));
+  setCounter(f.sseDropped.Add({{"reason", "slow"}}), static_cast<double>(sse.droppedSlow));
+  setCounter(f.sseDropped.Add({{"reason", "stalled"}}), static_cast<double>(sse.droppedStalled));
+  setCounter(f.sseEnded.Add({}), static_cast<double>(sse.ended));
+  f.info.Add({{"version", api_.version()}}).Set(1);
+}
+
+std::string PrometheusExporter::scrape() {
+  std::lock_guard lock(mu_);
+  refresh();
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+void registerMetricsRoute(HttpServer& server, PrometheusExporter& exporter) {
+  server.route("GET", "/metrics",
+               [&exporter](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
+                           const PathParams&) {
+                 try {
+                   std::string text = exporter.scrape();
+                   resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+                   resp.setContentType("text/plain; version=0.0.4; charset=utf-8");
+                   resp.set("Cache-Control", "no-store");
+                   resp.sendBuffer(text.data(), text.size());
+                 } catch (const std::exception& e) {
+                   spdlog::error("/metrics: {}", e.what());
+                   if (!resp.sent())
+                     sendError(resp, 500, "internal", "the scrape failed inside the collector");
+                 }
+               });
+}
+
+}  // namespace zc::exporters

@@ -1,0 +1,216 @@
+#include "zc/exporters/query.h"
+
+#include <limits>
+
+#include "zc/exporters/json_writer.h"
+
+namespace zc::exporters {
+namespace {
+
+int hexValue(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The parameter's value quoted for an error message (sanitised, shortened).
+std::string quoted(std::string_view v) {
+  constexpr size_t kMax = 40;
+  std::string shown = sanitizeUtf8(v.substr(0, kMax));
+  return "'" + shown + (v.size() > kMax ? "...'" : "'");
+}
+
+// Finds `since` / `after` in `params`: nullopt when neither is given.
+Result<std::optional<uint64_t>> sinceParam(const std::vector<QueryParam>& params) {
+  std::optional<uint64_t> since;
+  std::string seenAs;
+  for (const auto& p : params) {
+    if (p.name != "since" && p.name != "after") continue;
+    auto v = parseUnsignedDecimal(p.value);
+    if (!v.isOk()) {
+      return Status::invalidArgument(
+          "parameter '" + p.name + "' must be a lineNo (unsigned decimal), got " + quoted(p.value));
+    }
+    if (since) {
+      if (seenAs == p.name)
+        return Status::invalidArgument("parameter '" + p.name + "' is given twice");
+      if (*since != *v) {
+        return Status::invalidArgument(
+            "parameters 'since' and 'after' are the same cursor and disagree");
+      }
+    }
+    since = *v;
+    seenAs = p.name;
+  }
+  return since;
+}
+
+Status checkOnce(const std::vector<QueryParam>& params, std::string_view name) {
+  int n = 0;
+  for (const auto& p : params) n += p.name == name;
+  if (n > 1) return Status::invalidArgument("parameter '" + std::string(name) + "' is given twice");
+  return Status::ok();
+}
+
+const QueryParam* findParam(const std::vector<QueryParam>& params, std::string_view name) {
+  for (const auto& p : params) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view rawQueryOf(std::string_view target) noexcept {
+  size_t q = target.find('?');
+  return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+}
+
+Result<std::string> percentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '%') {
+      out.push_back(c);
+      continue;
+    }
+    if (i + 2 >= s.size()) {
+      return Status::invalidArgument("truncated percent-escape");
+    }
+    int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
+    if (hi < 0 || lo < 0) return Status::invalidArgument("malformed percent-escape");
+    char decoded = static_cast<char>(hi * 16 + lo);
+    if (decoded == '\0') return Status::invalidArgument("percent-escape decodes to NUL");
+    out.push_back(decoded);
+    i += 2;
+  }
+  return out;
+}
+
+Result<std::vector<QueryParam>> parseQueryString(std::string_view raw) {
+  std::vector<QueryParam> out;
+  size_t i = 0;
+  while (i <= raw.size()) {
+    size_t amp = raw.find('&', i);
+    if (amp == std::string_view::npos) amp = raw.size();
+    std::string_view pair = raw.substr(i, amp - i);
+    i = amp + 1;
+    if (pair.empty()) continue;
+    if (out.size() == kMaxQueryParams) {
+      return Status::invalidArgument("more than " + std::to_string(kMaxQueryParams) +
+                                     " query parameters");
+    }
+    size_t eq = pair.find('=');
+    std::string_view rawName = pair.substr(0, eq);
+    std::string_view rawValue =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    auto name = percentDecode(rawName);
+    if (!name.isOk())
+      return Status::invalidArgument("query parameter name: " + name.status().message());
+    if (name->empty()) return Status::invalidArgument("query parameter without a name");
+    auto value = percentDecode(rawValue);
+    if (!value.isOk()) {
+      return Status::invalidArgument("query parameter '" + sanitizeUtf8(*name) +
+                                     "': " + value.status().message());
+    }
+    out.push_back(QueryParam{std::move(name).value(), std::move(value).value()});
+  }
+  return out;
+}
+
+Result<uint64_t> parseUnsignedDecimal(std::string_view s) {
+  if (s.empty() || s.size() > 20) return Status::invalidArgument("not an unsigned decimal");
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return Status::invalidArgument("not an unsigned decimal");
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
+      return Status::invalidArgument("out of range");
+    }
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+Result<LogQuery> parseLogQuery(std::string_view rawQuery) {
+  ZC_ASSIGN_OR_RETURN(std::vector<QueryParam> params, parseQueryString(rawQuery));
+  LogQuery q;
+  ZC_ASSIGN_OR_RETURN(std::optional<uint64_t> since, sinceParam(params));
+  if (since) q.since = *since;
+  ZC_RETURN_IF_ERROR(checkOnce(params, "limit"));
+  if (const QueryParam* p = findParam(params, "limit")) {
+    auto v = parseUnsignedDecimal(p->value);
+    if (!v.isOk() || *v < 1 || *v > kMaxLogLimit) {
+      return Status::invalidArgument("parameter 'limit' must be an integer from 1 to " +
+                                     std::to_string(kMaxLogLimit) + ", got " + quoted(p->value));
+    }
+    q.limit = static_cast<size_t>(*v);
+  }
+  return q;
+}
+
+Result<TimeNs> parseTimeParam(std::string_view name, std::string_view value) {
+  std::string what = "parameter '" + std::string(name) + "'";
+  bool digitsOnly = !value.empty();
+  for (char c : value) digitsOnly = digitsOnly && c >= '0' && c <= '9';
+  if (digitsOnly) {
+    auto ms = parseUnsignedDecimal(value);
+    constexpr uint64_t kMaxMs =
+        static_cast<uint64_t>(std::numeric_limits<TimeNs>::max() / 1'000'000);
+    if (!ms.isOk() || *ms > kMaxMs) {
+      return Status::invalidArgument(what + ": Unix milliseconds out of range, got " +
+                                     quoted(value));
+    }
+    return static_cast<TimeNs>(*ms) * 1'000'000;
+  }
+  auto t = parseRfc3339(value);
+  if (!t.isOk()) {
+    return Status::invalidArgument(what + " must be RFC 3339 or Unix milliseconds, got " +
+                                   quoted(value));
+  }
+  return *t;
+}
+
+Result<TimeRange> parseMetricsQuery(std::string_view rawQuery, TimeNs now) {
+  ZC_ASSIGN_OR_RETURN(std::vector<QueryParam> params, parseQueryString(rawQuery));
+  ZC_RETURN_IF_ERROR(checkOnce(params, "from"));
+  ZC_RETURN_IF_ERROR(checkOnce(params, "to"));
+  TimeRange r;
+  r.to = now;
+  if (const QueryParam* p = findParam(params, "to")) {
+    ZC_ASSIGN_OR_RETURN(r.to, parseTimeParam("to", p->value));
+  }
+  if (const QueryParam* p = findParam(params, "from")) {
+    ZC_ASSIGN_OR_RETURN(r.from, parseTimeParam("from", p->value));
+  } else {
+    r.from = r.to > std::numeric_limits<TimeNs>::min() + kDefaultMetricsWindowNs
+                 ? r.to - kDefaultMetricsWindowNs
+                 : std::numeric_limits<TimeNs>::min();
+  }
+  if (r.from > r.to) return Status::invalidArgument("parameter 'from' is after 'to'");
+  return r;
+}
+
+Result<StreamQuery> parseStreamQuery(std::string_view rawQuery) {
+  ZC_ASSIGN_OR_RETURN(std::vector<QueryParam> params, parseQueryString(rawQuery));
+  StreamQuery q;
+  ZC_ASSIGN_OR_RETURN(q.since, sinceParam(params));
+  return q;
+}
+
+Result<uint64_t> parseLastEventId(std::string_view header) {
+  while (!header.empty() && (header.front() == ' ' || header.front() == '\t'))
+    header.remove_prefix(1);
+  while (!header.empty() && (header.back() == ' ' || header.back() == '\t'))
+    header.remove_suffix(1);
+  auto v = parseUnsignedDecimal(header);
+  if (!v.isOk()) {
+    return Status::invalidArgument("header 'Last-Event-ID' must be a lineNo, got " +
+                                   quoted(header));
+  }
+  return v;
+}
+
+}  // namespace zc::exporters

@@ -1,0 +1,232 @@
+// GET /metrics: the exposition, `promtool check metrics`, and a REAL Prometheus scraping the test
+// server on loopback and answering a query for a deployment series (label "prometheus").
+// Without prometheus/promtool on PATH the tools tests skip, or fail when ZC_REQUIRE_PROMETHEUS=1.
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "exporter_fixture.h"
+#include "test_support.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+using zc::testing::ExporterStack;
+using zc::testing::httpRequest;
+
+bool prometheusRequired() {
+  const char* s = std::getenv("ZC_REQUIRE_PROMETHEUS");
+  return s && std::string(s) == "1";
+}
+
+bool onPath(const std::string& tool) {
+  return zc::testing::runCommand("command -v " + tool + " >/dev/null 2>&1") == 0;
+}
+
+#define ZC_REQUIRE_TOOL_OR_SKIP(tool)                                          \
+  do {                                                                         \
+    if (!onPath(tool)) {                                                       \
+      if (prometheusRequired()) FAIL() << tool << " required but not on PATH"; \
+      GTEST_SKIP() << tool << " not on PATH";                                  \
+    }                                                                          \
+  } while (0)
+
+zc::host::DeploymentGauges gaugesFor(const std::string& id, zc::DeploymentStatus status) {
+  zc::host::DeploymentGauges g;
+  g.row.id = id;
+  g.row.name = "free text \"must\" not become a label";
+  g.row.status = status;
+  g.row.lastExitCode = 137;
+  g.hasSample = true;
+  g.cpuSecondsTotal = 12.5;
+  g.cpuPct = 42.5;
+  g.memUsedBytes = 123456789;
+  g.memLimitBytes = 1536.0 * 1024 * 1024;
+  g.linesStdout = 10;
+  g.linesStderr = 2;
+  g.linesSystem = 1;
+  g.crashes = 3;
+  g.consecutiveHealthFailures = 2;
+  return g;
+}
+
+bool contains(const std::string& text, const std::string& line) {
+  return text.find(line) != std::string::npos;
+}
+
+TEST(MetricsTest, ExpositionHasEveryFamilyLabelledByDeploymentOnly) {
+  ExporterStack stack;
+  zc::host::CollectorGauges c;
+  c.linesIngested = 100;
+  c.bytesIngested = 4096;
+  c.batchesCommitted = 7;
+  c.ingestLagSeconds = 0.25;
+  c.storageBytes = 1 << 20;
+  c.runtimeConnected = true;
+  c.retentionRuns = 2;
+  c.retentionDeletedLogLines = 5;
+  stack.api->setCollectorGauges(c);
+  stack.api->setDeploymentGauges({gaugesFor("dep-a", zc::DeploymentStatus::kCrashed)});
+  auto r = httpRequest(stack.port(), "GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& t = r.body;
+  EXPECT_TRUE(contains(t, "zynd_deployment_cpu_seconds_total{deployment=\"dep-a\"} 12.5")) << t;
+  EXPECT_TRUE(contains(t, "zynd_deployment_cpu_percent{deployment=\"dep-a\"} 42.5"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_memory_used_bytes{deployment=\"dep-a\"} 123456789"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_memory_limit_bytes{deployment=\"dep-a\"} 1610612736"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"crashed\"} 1"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"running\"} 0"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"unhealthy\"} 0"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"stopped\"} 0"));
+  EXPECT_TRUE(
+      contains(t, "zynd_deployment_log_lines_total{deployment=\"dep-a\",stream=\"stderr\"} 2"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_crashes_total{deployment=\"dep-a\"} 3"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_health_consecutive_failures{deployment=\"dep-a\"} 2"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_last_exit_code{deployment=\"dep-a\"} 137"));
+  EXPECT_TRUE(contains(t, "zynd_collector_log_lines_ingested_total 100"));
+  EXPECT_TRUE(contains(t, "zynd_collector_ingest_lag_seconds 0.25"));
+  EXPECT_TRUE(contains(t, "zynd_collector_storage_healthy 1"));
+  EXPECT_TRUE(contains(t, "zynd_collector_runtime_connected 1"));
+  EXPECT_TRUE(contains(t, "zynd_collector_retention_deleted_log_lines_total 5"));
+  EXPECT_TRUE(contains(t, "zynd_collector_sse_clients 0"));
+  EXPECT_FALSE(contains(t, "free text"));
+}
+
+TEST(MetricsTest, SeriesOfRemovedDeploymentsDisappearAndCountersOnlyGrow) {
+  ExporterStack stack;
+  auto a = gaugesFor("dep-a", zc::DeploymentStatus::kRunning);
+  auto b = gaugesFor("dep-b", zc::DeploymentStatus::kRunning);
+  b.hasSample = false;
+  b.row.lastExitCode.reset();
+  stack.api->setDeploymentGauges({a, b});
+  auto t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "deployment=\"dep-b\""));
+  EXPECT_FALSE(contains(t, "zynd_deployment_memory_used_bytes{deployment=\"dep-b\"}"));
+  EXPECT_FALSE(contains(t, "zynd_deployment_last_exit_code{deployment=\"dep-b\"}"));
+  a.linesStdout = 25;
+  a.row.status = zc::DeploymentStatus::kUnhealthy;
+  stack.api->setDeploymentGauges({a});
+  t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_FALSE(contains(t, "deployment=\"dep-b\"")) << t;
+  EXPECT_TRUE(
+      contains(t, "zynd_deployment_log_lines_total{deployment=\"dep-a\",stream=\"stdout\"} 25"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"unhealthy\"} 1"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"running\"} 0"));
+}
+
+TEST(MetricsTest, SseClientsAreCounted) {
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  zc::testing::SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  ASSERT_TRUE(zc::testing::waitFor(
+      [&] {
+        return contains(httpRequest(stack.port(), "GET", "/metrics").body,
+                        "zynd_collector_sse_clients 1");
+      },
+      5s));
+}
+
+TEST(PromtoolTest, CheckMetricsIsClean) {
+  ZC_REQUIRE_TOOL_OR_SKIP("promtool");
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  stack.api->setDeploymentGauges({gaugesFor("dep-a", zc::DeploymentStatus::kRunning),
+                                  gaugesFor("dep_b-2", zc::DeploymentStatus::kStopped)});
+  zc::testing::SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  auto r = httpRequest(stack.port(), "GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  zc::testing::TempDir dir;
+  std::string file = dir.path() + "/metrics.txt";
+  std::ofstream(file) << r.body;
+  std::string out;
+  int rc = zc::testing::runCommand("promtool check metrics < " + file + " 2>&1", &out);
+  EXPECT_EQ(rc, 0) << out << "\n" << r.body;
+  EXPECT_EQ(out, "") << r.body;
+}
+
+// A child process started and stopped by pid.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv, const std::string& logFile) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    if (posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Child() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+TEST(RealPrometheusTest, ScrapesTheCollectorAndAnswersADeploymentQuery) {
+  ZC_REQUIRE_TOOL_OR_SKIP("prometheus");
+  ExporterStack stack;
+  stack.api->setDeploymentGauges({gaugesFor("dep-a", zc::DeploymentStatus::kRunning)});
+  zc::testing::TempDir dir;
+  std::string config = dir.path() + "/prometheus.yml";
+  std::ofstream(config) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                        << "scrape_configs:\n  - job_name: zynd\n    static_configs:\n"
+                        << "      - targets: ['127.0.0.1:" << stack.port() << "']\n";
+  uint16_t promPort = zc::testing::freeLoopbackPort();
+  std::string log = dir.path() + "/prometheus.log";
+  Child prom({"prometheus", "--config.file=" + config,
+              "--web.listen-address=127.0.0.1:" + std::to_string(promPort),
+              "--storage.tsdb.path=" + dir.path() + "/tsdb"},
+             log);
+  ASSERT_GT(prom.pid(), 0);
+  std::string query =
+      "/api/v1/query?query=zynd_deployment_memory_used_bytes%7Bdeployment%3D%22dep-a%22%7D";
+  std::string body;
+  bool found = zc::testing::waitFor(
+      [&] {
+        auto r = httpRequest(promPort, "GET", query);
+        body = r.body;
+        return r.status == 200 && contains(body, "\"deployment\":\"dep-a\"");
+      },
+      40s, 250ms);
+  std::string out;
+  zc::testing::runCommand("tail -n 20 " + log, &out);
+  ASSERT_TRUE(found) << body << "\n" << out;
+  Poco::JSON::Parser p;
+  auto o = p.parse(body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(o->getValue<std::string>("status"), "success");
+  auto result = o->getObject("data")->getArray("result");
+  ASSERT_EQ(result->size(), 1u);
+  auto value = result->getObject(0)->getArray("value");
+  EXPECT_EQ(value->getElement<std::string>(1), "123456789");
+  EXPECT_EQ(result->getObject(0)->getObject("metric")->getValue<std::string>("job"), "zynd");
+  // The scrape was healthy.
+  auto up = httpRequest(promPort, "GET", "/api/v1/query?query=up%7Bjob%3D%22zynd%22%7D");
+  EXPECT_TRUE(contains(up.body, "\"1\"")) << up.body;
+}
+
+}  // namespace

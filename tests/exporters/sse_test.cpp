@@ -1,0 +1,352 @@
+// SSE log streams: framing and headers, start positions, the storage -> live hand-over with
+// lines arriving during the backfill, resume after forced disconnects, a stalled client, the cap,
+// `event: end`, and streams not holding REST worker threads.
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "exporter_fixture.h"
+#include "test_support.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using zc::testing::ExporterStack;
+using zc::testing::SseClient;
+using zc::testing::SseEvent;
+
+Poco::JSON::Object::Ptr parseObject(const std::string& body) {
+  Poco::JSON::Parser p;
+  return p.parse(body).extract<Poco::JSON::Object::Ptr>();
+}
+
+zc::exporters::ExporterOptions fastOptions() {
+  zc::exporters::ExporterOptions o;
+  o.sse.heartbeatMs = 200;
+  return o;
+}
+
+// Reads log events until one with id >= `until` arrives; returns the ids in order.
+std::vector<uint64_t> readLogIdsUntil(SseClient& c, uint64_t until,
+                                      std::chrono::milliseconds timeout) {
+  std::vector<uint64_t> ids;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto ev = c.next(200);
+    if (!ev) {
+      if (c.eof()) break;
+      continue;
+    }
+    if (ev->event != "log") continue;
+    ids.push_back(std::stoull(ev->id));
+    if (ids.back() >= until) break;
+  }
+  return ids;
+}
+
+void expectContiguous(const std::vector<uint64_t>& ids, uint64_t first, uint64_t last) {
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids.front(), first);
+  EXPECT_EQ(ids.back(), last);
+  for (size_t i = 1; i < ids.size(); ++i) {
+    ASSERT_EQ(ids[i], ids[i - 1] + 1) << "gap or duplicate at index " << i;
+  }
+}
+
+TEST(SseTest, HeadersRetryStatusEventsAndHeartbeat) {
+  ExporterStack stack(fastOptions());
+  stack.api->addDeployment("d1");
+  stack.api->appendLines("d1", {"one", "two", "three"});
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  ASSERT_EQ(c.status(), 200);
+  EXPECT_EQ(c.head().header("content-type"), "text/event-stream");
+  EXPECT_EQ(c.head().header("cache-control"), "no-cache");
+  EXPECT_EQ(c.head().header("x-accel-buffering"), "no");
+  auto ev = c.next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(c.rawBody().rfind("retry: 2000\n", 0), 0u) << c.rawBody();
+  EXPECT_EQ(c.retry(), "2000");
+  EXPECT_EQ(ev->event, "status");
+  EXPECT_EQ(ev->data, R"({"status":"running"})");
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ev = c.next();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->event, "log");
+    EXPECT_EQ(ev->id, std::to_string(i));
+    auto o = parseObject(ev->data);
+    EXPECT_EQ(o->getValue<uint64_t>("lineNo"), i);
+    EXPECT_EQ(o->getValue<std::string>("stream"), "stdout");
+    EXPECT_TRUE(o->has("ts"));
+  }
+  stack.api->appendLines("d1", {"four"});
+  ev = c.next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->id, "4");
+  EXPECT_EQ(parseObject(ev->data)->getValue<std::string>("text"), "four");
+  stack.api->setStatus("d1", zc::DeploymentStatus::kUnhealthy);
+  ev = c.next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->event, "status");
+  EXPECT_EQ(ev->data, R"({"status":"unhealthy"})");
+  EXPECT_FALSE(c.next(700));  // nothing but heartbeats
+  EXPECT_GE(c.comments(), 2u);
+}
+
+TEST(SseTest, DefaultStartIsTheLast500Lines) {
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  for (int i = 0; i < 8; ++i) stack.api->appendNumbered("d1", 100);
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  auto ids = readLogIdsUntil(c, 800, 10s);
+  expectContiguous(ids, 301, 800);
+}
+
+TEST(SseTest, LastEventIdWinsOverSince) {
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  stack.api->appendNumbered("d1", 50);
+  SseClient a;
+  ASSERT_TRUE(a.open(stack.port(), "/api/deployments/d1/logs/stream?since=10", uint64_t{40}));
+  expectContiguous(readLogIdsUntil(a, 50, 10s), 41, 50);
+  SseClient b;
+  ASSERT_TRUE(b.open(stack.port(), "/api/deployments/d1/logs/stream?since=10"));
+  expectContiguous(readLogIdsUntil(b, 50, 10s), 11, 50);
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream?after=0"));
+  expectContiguous(readLogIdsUntil(c, 50, 10s), 1, 50);
+}
+
+TEST(SseTest, LineBreaksNeverReachADataField) {
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  stack.api->appendLines("d1", {"a\r\nb\rc\nd \xFF"});
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  auto ids = readLogIdsUntil(c, 1, 5s);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string& raw = c.rawBody();
+  size_t d = raw.find("event: log\nid: 1\ndata: ");
+  ASSERT_NE(d, std::string::npos) << raw;
+  size_t end = raw.find("\n\n", d);
+  std::string dataLine = raw.substr(d + 23, end - d - 23);
+  EXPECT_EQ(dataLine.find('\r'), std::string::npos);
+  EXPECT_EQ(dataLine.find('\n'), std::string::npos);
+  EXPECT_TRUE(zc::testing::isValidUtf8(raw));
+  EXPECT_EQ(parseObject(dataLine)->getValue<std::string>("text"), "a\r\nb\rc\nd \xEF\xBF\xBD");
+}
+
+TEST(SseTest, HandOverFromBackfillToLiveHasNoGapAndNoDuplicate) {
+  zc::exporters::ExporterOptions opts;
+  opts.sse.backfillChunk = 16;  // many storage reads per backfill: wide hand-over windows
+  ExporterStack stack(opts);
+  stack.api->addDeployment("d1");
+  stack.api->appendNumbered("d1", 700);
+  // Every storage read is slow, so batches are committed and published while it runs.
+  stack.api->setReadHook([] { std::this_thread::sleep_for(300us); });
+  constexpr uint64_t kTotal = 4000;
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    std::mt19937 rng(7);
+    uint64_t written = 700;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (written < kTotal && !stop && std::chrono::steady_clock::now() < deadline) {
+      size_t n = std::min<uint64_t>(1 + rng() % 5, kTotal - written);
+      stack.api->appendNumbered("d1", n);
+      written += n;
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 800));
+    }
+  });
+  struct Client {
+    std::unique_ptr<SseClient> c;
+    std::optional<uint64_t> since;
+    uint64_t first = 0;
+  };
+  std::vector<Client> clients;
+  for (int i = 0; i < 12; ++i) {
+    Client cl;
+    cl.c = std::make_unique<SseClient>();
+    std::string target = "/api/deployments/d1/logs/stream";
+    if (i % 3 == 1) target += "?since=" + std::to_string(i * 37);
+    if (i % 3 == 2) target += "?since=0";
+    ASSERT_TRUE(cl.c->open(stack.port(), target));
+    ASSERT_EQ(cl.c->status(), 200);
+    clients.push_back(std::move(cl));
+    std::this_thread::sleep_for(40ms);
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    auto ids = readLogIdsUntil(*clients[i].c, kTotal, 40s);
+    ASSERT_FALSE(ids.empty()) << "client " << i;
+    EXPECT_EQ(ids.back(), kTotal) << "client " << i;
+    if (i % 3 == 1) {
+      EXPECT_EQ(ids.front(), i * 37 + 1);
+    } else if (i % 3 == 2) {
+      EXPECT_EQ(ids.front(), 1u);
+    }
+    expectContiguous(ids, ids.front(), kTotal);
+  }
+  stop = true;
+  writer.join();
+  // Live batches did arrive while backfills ran: the overlap was really exercised.
+  EXPECT_GT(stack.exp->sseHub().stats().overlapSkipped, 0u);
+}
+
+TEST(SseTest, ResumeAfter100ForcedDisconnectsGivesAContiguousSequence) {
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> written{0};
+  std::thread writer([&] {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!stop && std::chrono::steady_clock::now() < deadline && written < 200000) {
+      stack.api->appendNumbered("d1", 3);
+      written += 3;
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  std::vector<uint64_t> all;
+  std::optional<uint64_t> last;
+  for (int round = 0; round < 100; ++round) {
+    SseClient c;
+    ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream?since=0", last)) << round;
+    ASSERT_EQ(c.status(), 200) << round;
+    size_t want = 1 + static_cast<size_t>(round % 25);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    size_t got = 0;
+    while (got < want && std::chrono::steady_clock::now() < deadline) {
+      auto ev = c.next(500);
+      if (!ev || ev->event != "log") continue;
+      all.push_back(std::stoull(ev->id));
+      last = all.back();
+      ++got;
+    }
+    c.close();  // forced disconnect in the middle of the stream
+  }
+  stop = true;
+  writer.join();
+  uint64_t total = written.load();
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream", last));
+  auto rest = readLogIdsUntil(c, total, 30s);
+  all.insert(all.end(), rest.begin(), rest.end());
+  expectContiguous(all, 1, total);
+}
+
+TEST(SseTest, StalledClientIsCutOffWhileNormalClientsContinue) {
+  zc::exporters::ExporterOptions opts;
+  opts.sse.maxPendingLines = 2000;
+  opts.sse.stallTimeoutMs = 60000;  // the inbox bound must be what cuts it off
+  ExporterStack stack(opts);
+  stack.api->addDeployment("d1");
+  SseClient stalled;
+  ASSERT_TRUE(stalled.open(stack.port(), "/api/deployments/d1/logs/stream", std::nullopt, 4096));
+  SseClient normal;
+  ASSERT_TRUE(normal.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  constexpr uint64_t kTotal = 30000;
+  const std::string pad(120, 'x');
+  std::thread writer([&] {
+    // 20,000 lines/s: a reading client keeps up, a stalled one overflows its 2,000-line inbox.
+    for (uint64_t done = 0; done < kTotal; done += 100) {
+      stack.api->appendGenerated("d1", 100,
+                                 [&](size_t, uint64_t no) { return std::to_string(no) + pad; });
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  auto ids = readLogIdsUntil(normal, kTotal, 60s);
+  writer.join();
+  expectContiguous(ids, 1, kTotal);
+  ASSERT_TRUE(
+      zc::testing::waitFor([&] { return stack.exp->sseHub().stats().droppedSlow >= 1; }, 10s));
+  EXPECT_EQ(stack.exp->sseHub().stats().clients, 1u);
+  // The stalled client finds its stream closed once it reads what was buffered.
+  auto rest = stalled.drain(5000);
+  EXPECT_TRUE(stalled.eof());
+  EXPECT_LT(rest.size(), kTotal);
+}
+
+TEST(SseTest, StreamsBeyondTheCapGet503WithRetryAfter) {
+  zc::exporters::ExporterOptions opts;
+  opts.sse.maxClients = 3;
+  ExporterStack stack(opts);
+  stack.api->addDeployment("d1");
+  std::vector<std::unique_ptr<SseClient>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<SseClient>());
+    ASSERT_TRUE(open.back()->open(stack.port(), "/api/deployments/d1/logs/stream"));
+    ASSERT_EQ(open.back()->status(), 200);
+  }
+  SseClient over;
+  ASSERT_TRUE(over.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  EXPECT_EQ(over.status(), 503);
+  EXPECT_EQ(over.head().header("retry-after"), "2");
+  EXPECT_NE(over.head().header("content-type").find("application/json"), std::string::npos);
+  EXPECT_EQ(parseObject(over.head().body)->getValue<std::string>("error"), "too_many_streams");
+  open.front()->close();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return stack.exp->sseHub().stats().clients == 2; }, 5s));
+  SseClient again;
+  ASSERT_TRUE(again.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  EXPECT_EQ(again.status(), 200);
+  EXPECT_GE(stack.exp->sseHub().stats().rejected, 1u);
+}
+
+TEST(SseTest, EndEventAfterTeardownThenClose) {
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  stack.api->appendNumbered("d1", 5);
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  expectContiguous(readLogIdsUntil(c, 5, 5s), 1, 5);
+  EXPECT_EQ(zc::testing::httpRequest(stack.port(), "DELETE", "/api/deployments/d1").status, 202);
+  auto ev = c.next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->event, "status");
+  EXPECT_EQ(ev->data, R"({"status":"stopped"})");
+  stack.api->appendLines("d1", {"[STOP] container removed"}, zc::LogStream::kSystem);
+  stack.api->completeTeardown("d1");
+  ev = c.next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->event, "log");
+  EXPECT_EQ(ev->id, "6");
+  ev = c.next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->event, "end");
+  EXPECT_FALSE(c.next(3000));
+  EXPECT_TRUE(c.eof());
+  // A client arriving after the teardown gets the backfill, then the end.
+  SseClient late;
+  ASSERT_TRUE(late.open(stack.port(), "/api/deployments/d1/logs/stream?since=4"));
+  auto evs = late.drain(3000);
+  ASSERT_GE(evs.size(), 4u);
+  EXPECT_EQ(evs[0].event, "status");
+  EXPECT_EQ(evs[1].id, "5");
+  EXPECT_EQ(evs[2].id, "6");
+  EXPECT_EQ(evs.back().event, "end");
+  EXPECT_TRUE(late.eof());
+  EXPECT_EQ(stack.exp->sseHub().stats().ended, 2u);
+}
+
+TEST(SseTest, OpenStreamsDoNotHoldRestWorkers) {
+  zc::exporters::HttpServerOptions http;
+  http.maxThreads = 2;
+  ExporterStack stack({}, http);
+  stack.api->addDeployment("d1");
+  std::vector<std::unique_ptr<SseClient>> streams;
+  for (int i = 0; i < 40; ++i) {
+    streams.push_back(std::make_unique<SseClient>());
+    ASSERT_TRUE(streams.back()->open(stack.port(), "/api/deployments/d1/logs/stream"));
+    ASSERT_EQ(streams.back()->status(), 200);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(zc::testing::httpRequest(stack.port(), "GET", "/api/deployments").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  stack.api->appendNumbered("d1", 3);
+  for (auto& s : streams) expectContiguous(readLogIdsUntil(*s, 3, 5s), 1, 3);
+  EXPECT_EQ(stack.exp->sseHub().stats().clients, 40u);
+}
+
+}  // namespace
