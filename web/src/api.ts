@@ -1,0 +1,88 @@
+// Types and fetch helpers for the collector's REST contract (issue 5). Every text that comes from
+// the API is shown with textContent only; nothing here builds HTML from data.
+
+export type Status = 'running' | 'unhealthy' | 'crashed' | 'stopped';
+
+export interface Deployment {
+  id: string;
+  name: string | null;
+  slug: string | null;
+  entityType: string | null;
+  status: Status | string;
+  publicUrl: string | null;
+  registryUrl: string | null;
+  entityId: string | null;
+  publicKey: string | null;
+  hostPort: number | null;
+  containerId: string | null;
+  createdAt: string | null;
+  startedAt: string | null;
+  lastExitCode: number | null;
+  lastCrashAt: string | null;
+  errorMessage: string | null;
+}
+
+export interface LogLine {
+  lineNo: number;
+  stream: 'stdout' | 'stderr' | 'system' | string;
+  ts: string;
+  text: string;
+}
+
+export interface LogPage {
+  lines: LogLine[];
+  nextSince: number;
+  oldestLineNo: number | null;
+}
+
+export interface Sample {
+  sampledAt: string;
+  cpuPct: number | null;
+  memUsedMb: number | null;
+  memLimitMb: number | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const kTimeoutMs = 10_000;
+
+/** Fetches JSON with a deadline; throws ApiError with the body's {error,message} when not 2xx. */
+export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), kTimeoutMs);
+  try {
+    const res = await fetch(path, {
+      ...init,
+      signal: ctl.signal,
+      headers: { Accept: 'application/json', ...(init.headers ?? {}) },
+    });
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (!res.ok) {
+      const b = (body ?? {}) as { error?: string; message?: string };
+      throw new ApiError(res.status, b.error ?? 'http_' + res.status, b.message ?? res.statusText);
+    }
+    return body as T;
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    const msg = (e as Error).name === 'AbortError' ? 'request timed out' : (e as Error).message;
+    throw new ApiError(0, 'network', msg);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const idPath = (id: string) => '/api/deployments/' + encodeURIComponent(id);

@@ -1,0 +1,115 @@
+// The two metric plots of the detail page (uPlot): CPU % and memory MB with the limit as a
+// dashed line. Data comes from GET /metrics (default range: the last 3 days).
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { Sample } from './api';
+
+type Series = (number | null)[];
+
+function baseOpts(width: number, title: string): Partial<uPlot.Options> {
+  return {
+    width,
+    height: 220,
+    title: undefined,
+    cursor: { drag: { x: true, y: false } },
+    legend: { show: true, live: true },
+    scales: { x: { time: true } },
+    axes: [
+      { stroke: '#5b6672', grid: { stroke: '#eceff2' } },
+      { stroke: '#5b6672', grid: { stroke: '#eceff2' }, size: 56, label: title, labelSize: 18 },
+    ],
+  };
+}
+
+export class MetricCharts {
+  private cpu: uPlot | null = null;
+  private mem: uPlot | null = null;
+
+  constructor(
+    private readonly cpuBox: HTMLElement,
+    private readonly memBox: HTMLElement,
+  ) {
+    const ro = new ResizeObserver(() => this.resize());
+    ro.observe(cpuBox);
+    ro.observe(memBox);
+  }
+
+  private width(box: HTMLElement): number {
+    return Math.max(240, Math.floor(box.clientWidth));
+  }
+
+  private resize(): void {
+    if (this.cpu) this.cpu.setSize({ width: this.width(this.cpuBox), height: 220 });
+    if (this.mem) this.mem.setSize({ width: this.width(this.memBox), height: 220 });
+  }
+
+  /** Replaces the plotted samples; records the point count in data-points for tests. */
+  update(samples: Sample[]): void {
+    const sorted = samples
+      .map((s) => ({ ...s, t: Date.parse(s.sampledAt) / 1000 }))
+      .filter((s) => Number.isFinite(s.t))
+      .sort((a, b) => a.t - b.t);
+    const xs = sorted.map((s) => s.t);
+    const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    const cpu: Series = sorted.map((s) => num(s.cpuPct));
+    const used: Series = sorted.map((s) => num(s.memUsedMb));
+    const limit: Series = sorted.map((s) => num(s.memLimitMb));
+    const cpuData: uPlot.AlignedData = [xs, cpu];
+    const memData: uPlot.AlignedData = [xs, used, limit];
+
+    if (!this.cpu) {
+      this.cpu = new uPlot(
+        {
+          ...baseOpts(this.width(this.cpuBox), '%'),
+          series: [
+            {},
+            {
+              label: 'CPU %',
+              stroke: '#1a5fb4',
+              fill: 'rgba(26,95,180,0.12)',
+              width: 1.5,
+              points: { show: xs.length < 60 },
+              value: (_u, v) => (v == null ? '—' : v.toFixed(1) + ' %'),
+            },
+          ],
+        } as uPlot.Options,
+        cpuData,
+        this.cpuBox,
+      );
+    } else {
+      this.cpu.setData(cpuData);
+    }
+    if (!this.mem) {
+      this.mem = new uPlot(
+        {
+          ...baseOpts(this.width(this.memBox), 'MB'),
+          series: [
+            {},
+            {
+              label: 'used MB',
+              stroke: '#1f8a3b',
+              fill: 'rgba(31,138,59,0.12)',
+              width: 1.5,
+              points: { show: xs.length < 60 },
+              value: (_u, v) => (v == null ? '—' : v.toFixed(1) + ' MB'),
+            },
+            {
+              label: 'limit MB',
+              stroke: '#c01c28',
+              width: 1.5,
+              dash: [6, 4],
+              points: { show: false },
+              value: (_u, v) => (v == null ? '—' : v.toFixed(0) + ' MB'),
+            },
+          ],
+        } as uPlot.Options,
+        memData,
+        this.memBox,
+      );
+    } else {
+      this.mem.setData(memData);
+    }
+    this.cpuBox.dataset.points = String(cpu.filter((v) => v != null).length);
+    this.memBox.dataset.points = String(used.filter((v) => v != null).length);
+  }
+}

@@ -1,0 +1,231 @@
+// Detail page (served at /d/<id>): header with live status and Stop, info grid, live logs,
+// metric plots. The id is the last path segment of location.pathname.
+import './style.css';
+import { api, ApiError, idPath, type Deployment, type Sample } from './api';
+import { MetricCharts } from './charts';
+import { LogView } from './logview';
+import { byId, el, kDash, safeHref, setBadge, setConn, timeNode } from './ui';
+
+const kInfoPollMs = 5000;
+const kMetricsPollMs = 10_000;
+
+function deploymentIdFromPath(): string | null {
+  const m = /^\/d\/([^/]+)\/?$/.exec(location.pathname);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+const errorBox = byId('error');
+function showError(text: string | null): void {
+  errorBox.textContent = text ?? '';
+  errorBox.hidden = text == null;
+}
+
+const badge = byId('status');
+const stopBtn = byId<HTMLButtonElement>('stop');
+const stopResult = byId('stopResult');
+let currentStatus = '';
+
+function setStatus(status: string): void {
+  currentStatus = status;
+  setBadge(badge, status);
+  stopBtn.disabled = status === 'stopped';
+}
+
+function field(name: string): HTMLElement {
+  const dd = document.querySelector<HTMLElement>(`dd[data-field="${name}"]`);
+  if (!dd) throw new Error('missing info field ' + name);
+  return dd;
+}
+
+function setText(name: string, value: string | number | null | undefined): void {
+  const dd = field(name);
+  if (value == null || value === '') {
+    dd.replaceChildren(el('span', 'none', kDash));
+    dd.dataset.value = '';
+  } else {
+    dd.replaceChildren(el('code', undefined, String(value)));
+    dd.dataset.value = String(value);
+  }
+}
+
+function setLink(name: string, url: string | null | undefined): void {
+  const dd = field(name);
+  dd.dataset.value = url ?? '';
+  const href = safeHref(url);
+  if (!url) dd.replaceChildren(el('span', 'none', kDash));
+  else if (!href) dd.replaceChildren(el('span', undefined, url));
+  else {
+    const a = el('a', undefined, url);
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    dd.replaceChildren(a);
+  }
+}
+
+function setTime(name: string, iso: string | null | undefined): void {
+  const dd = field(name);
+  dd.dataset.value = iso ?? '';
+  dd.replaceChildren(timeNode(iso));
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall back below */
+  }
+  const ta = el('textarea');
+  ta.value = text;
+  ta.setAttribute('readonly', '');
+  ta.style.position = 'fixed';
+  ta.style.opacity = '0';
+  document.body.append(ta);
+  ta.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  ta.remove();
+  return ok;
+}
+
+function shorten(s: string, head = 10, tail = 6): string {
+  return s.length <= head + tail + 1 ? s : s.slice(0, head) + '…' + s.slice(-tail);
+}
+
+function setKey(key: string | null | undefined): void {
+  const dd = field('publicKey');
+  dd.dataset.value = key ?? '';
+  if (!key) {
+    dd.replaceChildren(el('span', 'none', kDash));
+    return;
+  }
+  const code = el('code', 'short', shorten(key));
+  code.title = key;
+  const btn = el('button', 'small copy', 'Copy');
+  btn.type = 'button';
+  btn.setAttribute('aria-label', 'Copy the public key');
+  btn.addEventListener('click', async () => {
+    const ok = await copyText(key);
+    btn.textContent = ok ? 'Copied' : 'Copy failed';
+    setTimeout(() => (btn.textContent = 'Copy'), 1500);
+  });
+  dd.replaceChildren(code, btn);
+}
+
+function setContainer(id: string | null | undefined): void {
+  const dd = field('containerId');
+  dd.dataset.value = id ?? '';
+  if (!id) {
+    dd.replaceChildren(el('span', 'none', kDash));
+    return;
+  }
+  const code = el('code', undefined, id.slice(0, 12));
+  code.title = id;
+  dd.replaceChildren(code);
+}
+
+function render(d: Deployment): void {
+  const name = d.name || d.id;
+  byId('name').textContent = name;
+  document.title = name + ' · zynd-collector';
+  byId('slug').textContent = d.slug ?? '';
+  byId('entityType').textContent = d.entityType ?? '';
+  setStatus(d.status);
+  setLink('publicUrl', d.publicUrl);
+  setLink('registryUrl', d.registryUrl);
+  setText('entityId', d.entityId);
+  setKey(d.publicKey);
+  setText('hostPort', d.hostPort);
+  setContainer(d.containerId);
+  setTime('createdAt', d.createdAt);
+  setTime('startedAt', d.startedAt);
+  setText('lastExitCode', d.lastExitCode);
+}
+
+const id = deploymentIdFromPath();
+
+async function refreshInfo(): Promise<void> {
+  if (!id) return;
+  try {
+    render(await api<Deployment>(idPath(id)));
+    showError(null);
+    setConn('updated ' + new Date().toLocaleTimeString());
+  } catch (e) {
+    const err = e as ApiError;
+    showError(
+      err.status === 404 ? 'No deployment with the id ' + id + '.' : 'Cannot load the deployment: ' + err.message,
+    );
+    setConn('offline', true);
+  }
+}
+
+const charts = new MetricCharts(byId('cpuChart'), byId('memChart'));
+async function refreshMetrics(): Promise<void> {
+  if (!id) return;
+  try {
+    const body = await api<{ samples: Sample[] }>(idPath(id) + '/metrics');
+    const samples = Array.isArray(body?.samples) ? body.samples : [];
+    byId('metricsEmpty').hidden = samples.length > 0;
+    charts.update(samples);
+  } catch {
+    /* the info poll reports connectivity; keep the last plot */
+  }
+}
+
+stopBtn.addEventListener('click', async () => {
+  if (!id) return;
+  if (!window.confirm('Stop this deployment? Its container is stopped and removed.')) return;
+  stopBtn.disabled = true;
+  stopResult.classList.remove('bad');
+  stopResult.textContent = 'Stopping…';
+  try {
+    const r = await api<{ id: string; status: string }>(idPath(id), { method: 'DELETE' });
+    setStatus(r?.status ?? 'stopped');
+    stopResult.textContent = 'Stop requested: the deployment is ' + (r?.status ?? 'stopped') + '.';
+  } catch (e) {
+    stopResult.classList.add('bad');
+    stopResult.textContent = 'Stop failed: ' + (e as Error).message;
+    stopBtn.disabled = currentStatus === 'stopped';
+  }
+});
+
+if (!id) {
+  showError('This page needs a deployment id: /d/<id>.');
+  stopBtn.disabled = true;
+} else {
+  const logs = new LogView(
+    id,
+    {
+      scroller: byId('log'),
+      rows: byId('logRows'),
+      older: byId<HTMLButtonElement>('older'),
+      jump: byId<HTMLButtonElement>('jump'),
+      filter: byId<HTMLInputElement>('filter'),
+      toggles: {
+        stdout: byId<HTMLInputElement>('show-stdout'),
+        stderr: byId<HTMLInputElement>('show-stderr'),
+        system: byId<HTMLInputElement>('show-system'),
+      },
+      state: byId('streamState'),
+    },
+    (status) => setStatus(status),
+    () => void refreshInfo(),
+  );
+  void refreshInfo();
+  void refreshMetrics();
+  logs.start();
+  setInterval(() => void refreshInfo(), kInfoPollMs);
+  setInterval(() => void refreshMetrics(), kMetricsPollMs);
+}
