@@ -11,13 +11,11 @@ build_pkgs=(cmake ninja-build g++ pkg-config libpoco-dev librocksdb-dev libspdlo
 test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  want+=("${test_pkgs[@]}")
-  # Node.js for the pages' build and the browser tests: Debian's only when the machine has no
-  # node/npm of its own (Debian's npm conflicts with a Node.js installed another way).
-  command -v node >/dev/null 2>&1 || want+=(nodejs)
-  command -v npm >/dev/null 2>&1 || want+=(npm)
-fi
+# Node.js builds the pages (web/): Debian's only when the machine has no node/npm of its own
+# (Debian's npm conflicts with a Node.js installed another way).
+command -v node >/dev/null 2>&1 || want+=(nodejs)
+command -v npm >/dev/null 2>&1 || want+=(npm)
+if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do

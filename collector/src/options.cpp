@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "web_pages.h"
+
 #include <Poco/Net/SocketAddress.h>
 
 #include <algorithm>
@@ -85,6 +87,9 @@ const std::vector<OptionSpec>& optionSpecs() {
        "How often CPU and memory are sampled (DEPLOYER_METRICS_INTERVAL_SEC also works)."},
       {"router", "NAME", "caddy", "Router plugin whose route is removed on stop, or none."},
       {"caddy-admin", "URL", "http://127.0.0.1:2019", "Caddy's admin API (router caddy)."},
+      {"web-dir", "DIR", nullptr,
+       "Folder of the built pages (default: the build tree's web/dist or the installed "
+       "share/zynd-collector/web)."},
   };
   return kSpecs;
 }
@@ -204,6 +209,16 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     auto n = parseUnsigned("health-failures", get("health-failures", "3"), 1, 1000);
     if (!n.isOk()) return n.status();
     c.healthFailures = static_cast<int>(n.value());
+  }
+  std::string webDir = get("web-dir", nullptr);
+  if (!webDir.empty()) {
+    std::error_code ec;
+    c.webDir = absolutePath(webDir, cwd);
+    if (!fs::is_regular_file(c.webDir + "/index.html", ec)) {
+      return Status::invalidArgument("--web-dir: '" + webDir + "' has no index.html");
+    }
+  } else {
+    c.webDir = defaultWebDir(exeDir);
   }
   c.router = get("router", "caddy");
   c.caddyAdmin = get("caddy-admin", "http://127.0.0.1:2019");

@@ -56,6 +56,7 @@ struct CollectorConfig {
   int64_t metricsIntervalNs = 30 * kNanosPerSecond;
   std::string router = "caddy";  // or "none"
   std::string caddyAdmin = "http://127.0.0.1:2019";
+  std::string webDir;  // built pages (web/dist); empty = pages not served
 };
 
 // Reads and validates every option from `cfg` (keys = option names). `exeDir` is the folder of

@@ -13,6 +13,7 @@
 #include "options.h"
 #include "retention_job.h"
 #include "zc/clock.h"
+#include "zc/exporters/exporters.h"
 #include "zc/exporters/http_server.h"
 #include "zc/host/live_bus.h"
 #include "zc/host/plugin_loader.h"
@@ -50,6 +51,7 @@ struct Services {
   std::unique_ptr<MetricsSampler> sampler;
   std::unique_ptr<CollectorApiImpl> api;
   std::unique_ptr<exporters::HttpServer> http;
+  std::unique_ptr<exporters::Exporters> exporters;  // REST, SSE hub, /metrics
 };
 
 }  // namespace zc::collector

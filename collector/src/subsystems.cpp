@@ -1,5 +1,7 @@
 #include "subsystems.h"
 
+#include "web_pages.h"
+
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/Util/Application.h>
@@ -203,13 +205,22 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
                    body.set("pipeline", pipeline);
                    exporters::sendJson(resp, 200, body);
                  });
+  auto ex = exporters::registerExporters(*s_.http, *s_.api, exporters::ExporterOptions{});
+  if (!ex.isOk()) fail("exporters", ex.status());
+  s_.exporters = std::move(ex).value();
+  if (!s_.config.webDir.empty()) {
+    registerWebPages(*s_.http, s_.config.webDir);
+  } else {
+    spdlog::warn("pages not served: no built web/dist found (see --web-dir)");
+  }
   Status st = s_.http->start();
   if (!st.isOk()) fail("--listen", st);
   spdlog::info("listening on http://{}:{}", s_.config.listenHost, s_.http->port());
 }
 
 void HttpSubsystem::uninitialize() {
-  if (s_.http) s_.http->stop();
+  if (s_.http) s_.http->stop();  // no new requests or streams
+  s_.exporters.reset();          // closes every stream, leaves the bus
   s_.http.reset();
 }
 

@@ -1,0 +1,92 @@
+#include "web_pages.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "zc/model.h"
+
+namespace zc::collector {
+namespace {
+
+namespace fs = std::filesystem;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+bool isSafeName(const std::string& name) {
+  if (name.empty() || name[0] == '.' || name.size() > 200) return false;
+  for (unsigned char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string contentType(const std::string& name) {
+  std::string ext = fs::path(name).extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".json" || ext == ".map") return "application/json";
+  return "application/octet-stream";
+}
+
+void sendFile(HTTPServerResponse& resp, const std::string& path, const std::string& cacheControl) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    exporters::sendError(resp, 404, "not_found",
+                         "page not available (the pages were not built: see web/README.md)");
+    return;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string body = ss.str();
+  resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+  resp.setContentType(contentType(path));
+  resp.set("Cache-Control", cacheControl);
+  resp.set("X-Content-Type-Options", "nosniff");
+  resp.setContentLength(static_cast<std::streamsize>(body.size()));
+  resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+}
+
+}  // namespace
+
+std::string defaultWebDir(const std::string& exeDir) {
+  for (const char* rel : {"../web/dist", "../share/zynd-collector/web"}) {
+    std::error_code ec;
+    fs::path p = (fs::path(exeDir) / rel).lexically_normal();
+    if (fs::is_directory(p, ec)) return p.string();
+  }
+  return "";
+}
+
+void registerWebPages(exporters::HttpServer& server, const std::string& distDir) {
+  const std::string page = "no-cache";
+  server.route("GET", "/", [distDir, page](HTTPServerRequest&, HTTPServerResponse& resp,
+                                           const exporters::PathParams&) {
+    sendFile(resp, distDir + "/index.html", page);
+  });
+  server.route("GET", "/d/{id}", [distDir, page](HTTPServerRequest&, HTTPServerResponse& resp,
+                                                 const exporters::PathParams& p) {
+    if (!isValidDeploymentId(p.at("id"))) {
+      exporters::sendError(resp, 404, "not_found", validateDeploymentId(p.at("id")).message());
+      return;
+    }
+    sendFile(resp, distDir + "/detail.html", page);
+  });
+  server.route("GET", "/assets/{file}", [distDir](HTTPServerRequest&, HTTPServerResponse& resp,
+                                                  const exporters::PathParams& p) {
+    const std::string& file = p.at("file");
+    if (!isSafeName(file)) {
+      exporters::sendError(resp, 404, "not_found", "no such asset");
+      return;
+    }
+    sendFile(resp, distDir + "/assets/" + file, "public, max-age=31536000, immutable");
+  });
+}
+
+}  // namespace zc::collector
