@@ -169,9 +169,10 @@ Result<TimeNs> parseRfc3339(std::string_view s) {
   parts.tm_mday = day;
   parts.tm_hour = hour;
   parts.tm_min = min;
-  parts.tm_sec = sec;
+  parts.tm_sec = sec == 60 ? 59 : sec;  // 23:59:60 is read as the next day's 00:00:00
   time_t secs = timegm(&parts);
   if (parts.tm_mday != day) return bad();  // e.g. Feb 30 normalised into March
+  if (sec == 60) secs += 1;
   int64_t whole = static_cast<int64_t>(secs) - offsetSecs;
   if (whole < 0 && nanos > 0) {  // keeps the intermediate product in range near the minimum
     whole += 1;

@@ -81,6 +81,8 @@ Status HttpResponseReader::feedHead(const char* p, size_t n, size_t* consumed) {
     return Status::ok();
   }
   size_t headLen = at + 4;
+  // The same limit however the head was sliced into reads.
+  if (headLen > kMaxHead) return Status::corruption("http: response head over 64 KiB");
   *consumed = headLen - old;
   head_.resize(headLen);
   headDone_ = true;

@@ -3,7 +3,10 @@
 // Input: one engine message at a time, "<RFC3339Nano> <content>", tagged with its stream (from a
 // frame, or stdout for TTY containers). Rules:
 //   - content ending in '\n' completes a line; inner '\n's split it into several lines that all
-//     carry the message's timestamp; a trailing '\r' before a '\n' is stripped (CRLF).
+//     carry the message's timestamp; a trailing '\r' before a '\n' is stripped (CRLF). Exact
+//     resume is guaranteed for the messages the json-file and local drivers write (one line or
+//     one 16 KiB piece each); a message that both ends a line and starts a partial piece (never
+//     sent by those drivers) may have its first line repeated after a resume.
 //   - content without '\n' of at least `partialPieceBytes` (the engine splits lines longer than
 //     16 KiB into such pieces) is a partial piece: the line continues with the stream's next
 //     message, whose own timestamp prefix is dropped; the line keeps the first piece's timestamp.

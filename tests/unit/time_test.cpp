@@ -67,6 +67,13 @@ TEST(Rfc3339ParseTest, AcceptsOffsetsAndLowercase) {
   EXPECT_EQ(*withFraction, kBase + 500'000'000);
 }
 
+TEST(Rfc3339ParseTest, LeapSecondIsTheNextDaysFirstSecondAndOnlyAtTheEndOfADay) {
+  auto leap = parseRfc3339("2016-12-31T23:59:60Z");
+  ASSERT_TRUE(leap.isOk()) << leap.status().toString();
+  EXPECT_EQ(*leap, parseRfc3339("2017-01-01T00:00:00Z").value());
+  EXPECT_FALSE(parseRfc3339("2026-11-28T00:29:60Z").isOk());
+}
+
 TEST(Rfc3339ParseTest, AcceptsRealCalendarDates) {
   EXPECT_TRUE(parseRfc3339("2024-02-29T12:00:00Z").isOk());  // leap year
   EXPECT_EQ(parseRfc3339("2024-02-29T12:00:00Z").value(), 1'709'208'000LL * kNanosPerSecond);
