@@ -51,6 +51,40 @@ class DeploymentManager::FollowConsumer final : public plugin::LogConsumer {
       : owner_(owner), seq_(std::move(seq)), containerId_(std::move(containerId)) {}
 
   bool consume(plugin::LogChunk&& chunk) noexcept override {
+    try {
+      return commitWithRetry(std::move(chunk));
+    } catch (const std::exception& e) {  // bad_alloc: the chunk's cursor is not stored, so the
+      spdlog::error("deployment {}: dropping a chunk to be re-read: {}", seq_->deploymentId(),
+                    e.what());  // follow ends and is resumed from the stored cursor
+      return false;
+    }
+  }
+
+  void ended(Status why) noexcept override {
+    try {
+      owner_.enqueue(FollowEnded{seq_->deploymentId(), containerId_, std::move(why)});
+    } catch (const std::exception& e) {
+      spdlog::error("deployment {}: follow end lost: {}", seq_->deploymentId(), e.what());
+    }
+  }
+
+  // Makes a consume() that waits for storage give up (the chunk is re-read from the cursor by
+  // whichever follow comes next). Called before the follow is stopped and joined.
+  void cancel() noexcept {
+    {
+      std::lock_guard lock(owner_.workMu_);
+      cancelled_ = true;
+    }
+    owner_.workCv_.notify_all();
+  }
+  // The newest line timestamp committed, and how long ago the last commit was.
+  TimeNs committedTs() const noexcept { return committedTs_.load(); }
+  std::chrono::steady_clock::duration idleFor() const noexcept {
+    return std::chrono::steady_clock::now() - lastCommit_.load();
+  }
+
+ private:
+  bool commitWithRetry(plugin::LogChunk&& chunk) {
     std::vector<LogLine> lines;
     lines.reserve(chunk.lines.size());
     uint64_t bytes = 0;
@@ -75,11 +109,14 @@ class DeploymentManager::FollowConsumer final : public plugin::LogConsumer {
         c.linesIngested.fetch_add(count, std::memory_order_relaxed);
         c.bytesIngested.fetch_add(bytes, std::memory_order_relaxed);
         c.batchesCommitted.fetch_add(1, std::memory_order_relaxed);
-        if (newest != 0) c.lastIngestLagNs.store(owner_.clock_.now() - newest, std::memory_order_relaxed);
+        if (newest != 0) {
+          c.lastIngestLagNs.store(owner_.clock_.now() - newest, std::memory_order_relaxed);
+          if (newest > committedTs_.load()) committedTs_.store(newest);
+        }
+        lastCommit_.store(std::chrono::steady_clock::now());
         return true;
       }
       owner_.counters_.commitFailures.fetch_add(1, std::memory_order_relaxed);
-      if (s.code() == Status::Code::kFailedPrecondition) (void)seq_->load();  // renumber from storage
       auto now = std::chrono::steady_clock::now();
       if (now - lastReport > 30s) {
         spdlog::warn("deployment {}: cannot store {} lines, holding the follow and retrying: {}",
@@ -87,19 +124,19 @@ class DeploymentManager::FollowConsumer final : public plugin::LogConsumer {
         lastReport = now;
       }
       std::unique_lock lock(owner_.workMu_);
-      if (owner_.workCv_.wait_for(lock, backoff, [&] { return owner_.stopping_; })) return false;
+      if (owner_.workCv_.wait_for(lock, backoff, [&] { return owner_.stopping_ || cancelled_; })) {
+        return false;
+      }
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
     }
   }
 
-  void ended(Status why) noexcept override {
-    owner_.enqueue(FollowEnded{seq_->deploymentId(), containerId_, std::move(why)});
-  }
-
- private:
   DeploymentManager& owner_;
   std::shared_ptr<Sequencer> seq_;
   const std::string containerId_;
+  bool cancelled_ = false;  // guarded by owner_.workMu_
+  std::atomic<TimeNs> committedTs_{0};
+  std::atomic<std::chrono::steady_clock::time_point> lastCommit_{std::chrono::steady_clock::now()};
 };
 
 DeploymentManager::DeploymentManager(plugin::Storage& storage, plugin::Runtime* runtime,
@@ -236,24 +273,44 @@ DeploymentManager::Entry* DeploymentManager::find(const std::string& id) const {
 }
 
 template <typename Fn>
-Deployment DeploymentManager::updateRow(Entry& e, Fn&& mutate, std::string systemLine) {
+std::optional<Deployment> DeploymentManager::updateRow(Entry& e, Fn&& mutate, std::string systemLine) {
   Deployment row;
   DeploymentStatus before;
   {
     std::lock_guard lock(mu_);
     before = e.row.status;
-    mutate(e.row);
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn, Deployment&>>) {
+      mutate(e.row);
+    } else {
+      if (!mutate(e.row)) return std::nullopt;
+    }
+    if (e.row.status != before) e.healthFailures = 0;  // each status starts its own count
     row = e.row;
   }
   Status s = storage_.putDeployment(row);
   if (!s.isOk()) spdlog::error("deployment {}: storing row: {}", row.id, s.toString());
   if (row.status != before) bus_.publishStatus(row.id, row.status);
-  if (!systemLine.empty()) {
-    spdlog::info("deployment {}: {}", row.id, systemLine);
-    Status a = e.seq->appendSystemLine(std::move(systemLine));
-    if (!a.isOk()) spdlog::error("deployment {}: system line not stored: {}", row.id, a.toString());
-  }
+  if (!systemLine.empty()) appendOrRetrySystemLine(e, std::move(systemLine));
   return row;
+}
+
+void DeploymentManager::appendOrRetrySystemLine(Entry& e, std::string text) {
+  spdlog::info("deployment {}: {}", e.row.id, text);
+  Status a = e.seq->appendSystemLine(text);
+  if (a.isOk()) return;
+  spdlog::error("deployment {}: system line not stored yet, retrying: {}", e.row.id, a.toString());
+  schedule(1s, SystemLineDue{e.row.id, std::move(text)});
+}
+
+void DeploymentManager::handle(const SystemLineDue& due) {
+  Entry* e = find(due.deploymentId);
+  if (e == nullptr) return;
+  Status a = e->seq->appendSystemLine(due.text);
+  if (!a.isOk()) schedule(2s, due);
+}
+
+void DeploymentManager::handle(const ReconcileDue&) {
+  if (!reconcile()) schedule(2s, ReconcileDue{});
 }
 
 void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
@@ -261,7 +318,9 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
   switch (ev.type) {
     case T::kConnected:
       counters_.engineConnects.fetch_add(1, std::memory_order_relaxed);
-      reconcile();
+      // A failed reconcile (e.g. one inspect failing right after an engine restart) is retried:
+      // deaths during the event gap are only found this way.
+      if (!reconcile()) schedule(2s, ReconcileDue{});
       runtimeConnected_ = true;
       return;
     case T::kDisconnected:
@@ -324,23 +383,28 @@ void DeploymentManager::handle(const FollowEnded& ended) {
 void DeploymentManager::handle(const CrashDue& due) {
   Entry* e = find(due.deploymentId);
   if (e == nullptr || !e->pendingCrash) return;
-  if (e->pendingCrash->running) {  // waited for its die event long enough
-    std::string containerId = e->pendingCrash->containerId;
-    finalizeCrash(*e);
-    auto info = runtime_->inspect(containerId);  // it runs again: the [RESTART] transition
-    if (info.isOk()) applyContainer(info.value());
-    return;
+  const plugin::ContainerInfo& pc = *e->pendingCrash;
+  auto waited = std::chrono::steady_clock::now() - e->pendingCrashSince;
+  // The dead run's last lines: read once the follow of that container has committed a line
+  // stamped at or after the death, or has been idle for a while (a follow spanning a restart
+  // never ends); a follow that ended has read it all.
+  bool linesIn = true;
+  if (e->follow && e->followContainer == pc.containerId && e->consumer) {
+    linesIn = e->consumer->committedTs() >= pc.finishedAt.value_or(0) || e->consumer->idleFor() >= 1s;
   }
-  // Still reading the dead container's log (or about to): give it until the deadline.
-  bool readToEnd = false;
-  if (auto d = e->drained.find(e->pendingCrash->containerId); d != e->drained.end()) {
-    readToEnd = d->second == e->pendingCrash->startedAt.value_or(0);
-  }
-  if (!readToEnd && std::chrono::steady_clock::now() < e->pendingCrashDeadline) {
+  // When it already ran again before we saw the death, its die event tells the exit code.
+  bool exitKnown = pc.exitCode.has_value() || waited >= kCrashSettle;
+  if ((!linesIn || !exitKnown) && waited < kCrashMaxWait) {
     schedule(std::chrono::duration_cast<std::chrono::milliseconds>(kCrashSettle), due);
     return;
   }
+  std::string containerId = pc.containerId;
+  bool running = pc.running;
   finalizeCrash(*e);
+  if (running) {  // it runs again: the [RESTART] transition
+    auto info = runtime_->inspect(containerId);
+    if (info.isOk()) applyContainer(info.value());
+  }
 }
 
 void DeploymentManager::handle(const RemoveDeadDue& due) {
@@ -363,11 +427,11 @@ void DeploymentManager::handle(const RemoveDeadDue& due) {
   }, "[CRASH] dead container " + shortId(due.containerId) + " removed");
 }
 
-void DeploymentManager::reconcile() {
+bool DeploymentManager::reconcile() {
   auto list = runtime_->listDeployments();
   if (!list.isOk()) {
-    spdlog::warn("reconcile: listing deployments failed: {}", list.status().toString());
-    return;
+    spdlog::warn("reconcile: listing deployments failed, retrying: {}", list.status().toString());
+    return false;
   }
   std::set<std::string> seen;
   for (const plugin::ContainerInfo& c : list.value()) {
@@ -384,6 +448,7 @@ void DeploymentManager::reconcile() {
   }
   for (Entry* e : gone) stopFollow(*e);
   spdlog::info("reconciled {} deployment containers", list->size());
+  return true;
 }
 
 Result<DeploymentManager::Entry*> DeploymentManager::entryFor(const std::string& id) {
@@ -461,12 +526,11 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
   if (!stopping && c.finishedAt && (!row.lastCrashAt || *c.finishedAt > *row.lastCrashAt) &&
       !e.pendingCrash) {
     e.pendingCrash = c;
-    // Wait for the follow to read the dead run to its end; and when the container already runs
-    // again and no die event told the exit code yet, give that event a moment to arrive.
-    bool waitForLines = !c.running && e.follow && e.followContainer == c.containerId;
-    bool waitForDie = c.running && !c.exitCode;
-    if (waitForLines || waitForDie) {
-      e.pendingCrashDeadline = std::chrono::steady_clock::now() + kCrashMaxWait;
+    e.pendingCrashSince = std::chrono::steady_clock::now();
+    // Its [CRASH] line waits (CrashDue) for the follow to take the dead run's last lines, and,
+    // when the container already runs again, for the die event that tells the exit code.
+    bool following = e.follow && e.followContainer == c.containerId;
+    if (following || (c.running && !c.exitCode)) {
       schedule(std::chrono::duration_cast<std::chrono::milliseconds>(kCrashSettle),
                CrashDue{c.deploymentId});
     } else {
@@ -479,32 +543,37 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
     std::lock_guard lock(mu_);
     now = e.row.status;
   }
-  if (!stopping && c.running && now == DeploymentStatus::kCrashed && !e.pendingCrash) {
+  if (!stopping && c.running && !c.restarting && now == DeploymentStatus::kCrashed &&
+      !e.pendingCrash) {
     std::string line = "[RESTART] container is running again (restart count " +
                        std::to_string(c.restartCount) + ")";
-    updateRow(e, [](Deployment& r) { r.status = DeploymentStatus::kRunning; }, std::move(line));
+    updateRow(e, [](Deployment& r) {
+      if (r.status != DeploymentStatus::kCrashed) return false;  // e.g. stopped meanwhile
+      r.status = DeploymentStatus::kRunning;
+      return true;
+    }, std::move(line));
   }
 }
 
 void DeploymentManager::finalizeCrash(Entry& e) {
   plugin::ContainerInfo c = std::move(*e.pendingCrash);
   e.pendingCrash.reset();
-  bool record;
-  {
-    std::lock_guard lock(mu_);
-    record = e.row.status != DeploymentStatus::kStopped &&
-             (!e.row.lastCrashAt || *c.finishedAt > *e.row.lastCrashAt);
-  }
-  if (!record) return;
   int code = c.exitCode.value_or(-1);  // -1: unknown (see applyContainer)
-  bool oom = c.oomKilled || e.oomSeen.erase(c.containerId) > 0;
+  bool oomEvent = e.oomSeen.erase(c.containerId) > 0;
+  bool oom = c.oomKilled || oomEvent;
   std::string line = "[CRASH] exit=" + std::to_string(code) + " oom=" + (oom ? "true" : "false");
-  updateRow(e, [&](Deployment& r) {
+  auto row = updateRow(e, [&](Deployment& r) {
+    // Not for a deployment being stopped, nor for a death already recorded.
+    if (r.status == DeploymentStatus::kStopped || (r.lastCrashAt && *c.finishedAt <= *r.lastCrashAt)) {
+      return false;
+    }
     r.lastExitCode = code;
     r.lastCrashAt = c.finishedAt;
     // Also when it already runs again (a fast restart policy): the [RESTART] line follows.
     r.status = DeploymentStatus::kCrashed;
+    return true;
   }, std::move(line));
+  if (!row) return;
   {
     std::lock_guard lock(mu_);
     ++e.crashes;
@@ -542,7 +611,8 @@ void DeploymentManager::startFollow(Entry& e, const plugin::ContainerInfo& c) {
 
 void DeploymentManager::stopFollow(Entry& e) {
   if (!e.follow) return;
-  e.follow->stop();  // joins: no consume() runs after this
+  if (e.consumer) e.consumer->cancel();  // a consume() waiting for storage gives up
+  e.follow->stop();                      // joins: no consume() runs after this
   e.follow.reset();
   e.consumer.reset();
   e.followContainer.clear();
@@ -561,8 +631,8 @@ Result<Deployment> DeploymentManager::requestStop(const std::string& id) {
     already = e->row.status == DeploymentStatus::kStopped;
   }
   Deployment row = already ? get(id).value()
-                           : updateRow(*e, [](Deployment& r) { r.status = DeploymentStatus::kStopped; },
-                                       "[STOP] stop requested");
+                           : *updateRow(*e, [](Deployment& r) { r.status = DeploymentStatus::kStopped; },
+                                        "[STOP] stop requested");
   {
     std::lock_guard lock(workMu_);
     drainWanted_ = true;
@@ -576,7 +646,8 @@ bool DeploymentManager::teardownComplete(const std::string& id) const {
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;
   const Deployment& r = it->second->row;
-  return r.status == DeploymentStatus::kStopped && r.containerId.empty() && !r.hostPort;
+  return r.status == DeploymentStatus::kStopped && !r.hostPort &&
+         (r.containerId.empty() || it->second->teardownGaveUp);
 }
 
 void DeploymentManager::drainLoop() {
@@ -592,7 +663,8 @@ void DeploymentManager::drainLoop() {
       std::lock_guard lock(mu_);
       for (auto& [id, e] : entries_) {
         const Deployment& r = e->row;
-        if (r.status == DeploymentStatus::kStopped && (!r.containerId.empty() || r.hostPort)) {
+        if (r.status == DeploymentStatus::kStopped && !e->teardownGaveUp &&
+            (!r.containerId.empty() || r.hostPort)) {
           todo.push_back(e.get());
         }
       }
@@ -602,7 +674,11 @@ void DeploymentManager::drainLoop() {
         std::lock_guard lock(workMu_);
         if (stopping_) return;
       }
-      teardown(*e);
+      try {
+        teardown(*e);
+      } catch (const std::exception& ex) {  // retried on the next pass
+        spdlog::error("deployment {}: teardown: {}", e->row.id, ex.what());
+      }
     }
   }
 }
@@ -610,9 +686,12 @@ void DeploymentManager::drainLoop() {
 void DeploymentManager::teardown(Entry& e) {
   Deployment row = get(e.row.id).value();
   const std::string& id = row.id;
+  bool containerLeft = false;
   if (!row.containerId.empty() && runtime_) {
     Status s = runtime_->stopContainer(row.containerId, options_.stopGrace);
-    if (!s.isOk()) (void)e.seq->appendSystemLine("[STOP] stop signal failed: " + s.toString());
+    if (!s.isOk() && e.teardownAttempts == 0) {
+      appendOrRetrySystemLine(e, "[STOP] stop signal failed: " + s.toString());
+    }
     // Let the follow take the last lines the agent printed before the container goes.
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (e.following && std::chrono::steady_clock::now() < deadline) {
@@ -621,24 +700,34 @@ void DeploymentManager::teardown(Entry& e) {
     }
     s = runtime_->removeContainer(row.containerId, true);
     if (!s.isOk()) {
-      (void)e.seq->appendSystemLine("[STOP] container removal failed: " + s.toString());
-      if (++e.teardownAttempts < 3) return;  // retried on the next pass
-      (void)e.seq->appendSystemLine("[STOP] giving up on removing container " +
-                                    shortId(row.containerId));
+      if (e.teardownAttempts++ == 0) {
+        appendOrRetrySystemLine(e, "[STOP] container removal failed: " + s.toString());
+      }
+      // An unreachable engine is waited for (next pass in 5 s): the container still runs, so
+      // nothing is released. Any other refusal is given up after three passes.
+      bool transient = s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kTimeout;
+      if (transient || e.teardownAttempts < 3) return;
+      appendOrRetrySystemLine(e, "[STOP] giving up on removing container " +
+                                     shortId(row.containerId) + "; it is left in place");
+      containerLeft = true;
     }
   }
   if (router_ == nullptr) {
-    (void)e.seq->appendSystemLine("[STOP] no router configured; route left in place");
+    appendOrRetrySystemLine(e, "[STOP] no router configured; route left in place");
   } else {
     Status s = router_->removeRoute(row.routeId.empty() ? id : row.routeId);
-    if (!s.isOk()) (void)e.seq->appendSystemLine("[STOP] route removal failed: " + s.toString());
+    if (!s.isOk()) appendOrRetrySystemLine(e, "[STOP] route removal failed: " + s.toString());
   }
   std::string port = row.hostPort ? " port " + std::to_string(*row.hostPort) + " released;" : "";
   e.teardownAttempts = 0;
-  updateRow(e, [](Deployment& r) {
-    r.containerId.clear();
+  {
+    std::lock_guard lock(mu_);
+    e.teardownGaveUp = containerLeft;
+  }
+  updateRow(e, [&](Deployment& r) {
+    if (!containerLeft) r.containerId.clear();
     r.hostPort.reset();
-  }, "[STOP] teardown complete:" + port + " container removed");
+  }, "[STOP] teardown complete:" + port + (containerLeft ? " container left in place" : " container removed"));
   bus_.publishEnd(id);
 }
 
@@ -662,12 +751,19 @@ void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
         next = DeploymentStatus::kRunning;
         line = "[RECOVERED] health probe succeeded";
       }
-    } else if (++e->healthFailures == options_.healthFailures && st == DeploymentStatus::kRunning) {
+    } else if (++e->healthFailures >= options_.healthFailures && st == DeploymentStatus::kRunning) {
       next = DeploymentStatus::kUnhealthy;
       line = "[UNHEALTHY] health probe failed " + std::to_string(options_.healthFailures) + " times";
     }
   }
-  if (next) updateRow(*e, [&](Deployment& r) { r.status = *next; }, std::move(line));
+  if (!next) return;
+  DeploymentStatus expected = *next == DeploymentStatus::kRunning ? DeploymentStatus::kUnhealthy
+                                                                  : DeploymentStatus::kRunning;
+  updateRow(*e, [&](Deployment& r) {
+    if (r.status != expected) return false;  // changed meanwhile (stopped, crashed)
+    r.status = *next;
+    return true;
+  }, std::move(line));
 }
 
 void DeploymentManager::recordSample(const std::string& id, const plugin::ResourceSample& sample) {

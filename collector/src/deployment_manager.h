@@ -129,7 +129,14 @@ class DeploymentManager final : public plugin::EventConsumer {
     std::string deploymentId;
     std::string containerId;
   };
-  using Work = std::variant<plugin::RuntimeEvent, FollowEnded, CrashDue, RemoveDeadDue>;
+  struct ReconcileDue {};
+  // A system line whose storage write failed (e.g. disk full): retried until stored.
+  struct SystemLineDue {
+    std::string deploymentId;
+    std::string text;
+  };
+  using Work = std::variant<plugin::RuntimeEvent, FollowEnded, CrashDue, RemoveDeadDue,
+                            ReconcileDue, SystemLineDue>;
 
   struct Entry {
     Deployment row;  // guarded by mu_
@@ -138,6 +145,7 @@ class DeploymentManager final : public plugin::EventConsumer {
     int healthFailures = 0;            // guarded by mu_
     std::optional<plugin::ResourceSample> lastSample;  // guarded by mu_
     int teardownAttempts = 0;          // drain thread only
+    bool teardownGaveUp = false;       // guarded by mu_: container left in place
     std::atomic<bool> following{false};
     // Worker thread only:
     std::unique_ptr<FollowConsumer> consumer;
@@ -149,7 +157,7 @@ class DeploymentManager final : public plugin::EventConsumer {
     std::map<std::string, TimeNs> drained;
     std::optional<plugin::ContainerInfo> pendingCrash;
     std::set<std::string> oomSeen;  // containers with an oom event not yet matched to a death
-    std::chrono::steady_clock::time_point pendingCrashDeadline;
+    std::chrono::steady_clock::time_point pendingCrashSince;
   };
 
   void workerLoop();
@@ -161,7 +169,10 @@ class DeploymentManager final : public plugin::EventConsumer {
   void handle(const FollowEnded& ended);
   void handle(const CrashDue& due);
   void handle(const RemoveDeadDue& due);
-  void reconcile();
+  void handle(const ReconcileDue& due);
+  void handle(const SystemLineDue& due);
+  // False when the runtime could not list its containers (retried by the caller).
+  bool reconcile();
   // `cause` is the event that made us look (die carries the exit code of that death).
   void applyContainer(const plugin::ContainerInfo& c, const plugin::RuntimeEvent* cause = nullptr);
   void finalizeCrash(Entry& e);
@@ -171,10 +182,13 @@ class DeploymentManager final : public plugin::EventConsumer {
   Entry* find(const std::string& id) const;
   // Creates the entry (and stored row) when new. Worker thread only.
   Result<Entry*> entryFor(const std::string& id);
-  // Applies `mutate` to the row under the lock, stores it, publishes a status change and then
-  // appends `systemLine` (when not empty). Returns the row as stored.
+  // Applies `mutate` to the row under the lock (a mutate returning false declines: nothing is
+  // written), stores it, publishes a status change and then appends `systemLine` (when not
+  // empty; retried later if storage refuses it). A status change resets the health counter.
+  // Returns the row as stored, or nullopt when declined.
   template <typename Fn>
-  Deployment updateRow(Entry& e, Fn&& mutate, std::string systemLine = {});
+  std::optional<Deployment> updateRow(Entry& e, Fn&& mutate, std::string systemLine = {});
+  void appendOrRetrySystemLine(Entry& e, std::string text);
 
   plugin::Storage& storage_;
   plugin::Runtime* runtime_;

@@ -27,6 +27,17 @@ Status Sequencer::commit(std::vector<LogLine>& lines, const std::optional<plugin
   batch.lines.swap(lines);
   batch.cursor = cursor;
   Status s = storage_.appendLogs(batch);
+  if (s.code() == Status::Code::kFailedPrecondition) {
+    // Our next lineNo disagrees with storage (a write we saw fail was in fact stored, or the
+    // store was replaced): renumber from storage, under this lock, and try once more.
+    auto stored = storage_.nextLineNo(deploymentId_);
+    if (stored.isOk() && stored.value() != next_) {
+      next_ = stored.value();
+      n = next_;
+      for (LogLine& l : batch.lines) l.lineNo = n++;
+      s = storage_.appendLogs(batch);
+    }
+  }
   if (!s.isOk()) {
     lines.swap(batch.lines);
     return s;

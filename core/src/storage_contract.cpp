@@ -1,6 +1,13 @@
 #include "zc/plugin/storage.h"
 
+#include <limits>
+
 namespace zc::plugin {
+
+TimeNs retentionCutoff(TimeNs now, int64_t ttl) noexcept {
+  if (now < std::numeric_limits<TimeNs>::min() + ttl) return std::numeric_limits<TimeNs>::min();
+  return now - ttl;
+}
 
 Status validateLogBatchShape(const LogBatch& batch) {
   const std::string& id = batch.deploymentId;

@@ -20,11 +20,6 @@ auto guarded(std::string_view op, F&& f) noexcept -> decltype(f()) {
   }
 }
 
-TimeNs cutoffFor(TimeNs now, int64_t ttl) {
-  if (now < std::numeric_limits<TimeNs>::min() + ttl) return std::numeric_limits<TimeNs>::min();
-  return now - ttl;
-}
-
 }  // namespace
 
 MemoryStorage::MemoryStorage(const plugin::PluginContext& ctx)
@@ -57,7 +52,7 @@ void MemoryStorage::setRetentionPolicy(const plugin::RetentionPolicy& policy) no
 }
 
 bool MemoryStorage::expired(TimeNs ts, int64_t ttl, TimeNs now) noexcept {
-  return ttl > 0 && ts < cutoffFor(now, ttl);
+  return plugin::isExpired(ts, ttl, now);
 }
 
 uint64_t MemoryStorage::lineBytes(const StoredLine& l) noexcept {
@@ -287,7 +282,7 @@ Result<std::vector<MetricSample>> MemoryStorage::readMetrics(std::string_view de
     ZC_RETURN_IF_ERROR(validateDeploymentId(deploymentId));
     std::vector<MetricSample> out;
     int64_t ttl = metricsTtl_.load();
-    if (ttl > 0) from = std::max(from, cutoffFor(clock_->now(), ttl));
+    if (ttl > 0) from = std::max(from, plugin::retentionCutoff(clock_->now(), ttl));
     if (from > to) return out;
     auto state = find(deploymentId);
     if (!state) return out;
@@ -330,7 +325,7 @@ Result<plugin::RetentionReport> MemoryStorage::applyRetentionImpl() {
     trimHead(state->logs, ttls[0], &report.logLinesDeleted);
     trimHead(state->system, ttls[1], &report.systemLinesDeleted);
     if (ttls[2] > 0) {
-      auto end = state->metrics.lower_bound(cutoffFor(now, ttls[2]));
+      auto end = state->metrics.lower_bound(plugin::retentionCutoff(now, ttls[2]));
       uint64_t n = static_cast<uint64_t>(std::distance(state->metrics.begin(), end));
       state->metrics.erase(state->metrics.begin(), end);
       report.metricSamplesDeleted += n;

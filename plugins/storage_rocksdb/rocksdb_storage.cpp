@@ -140,12 +140,6 @@ class SnapshotGuard {
   const rocksdb::Snapshot* snap_;
 };
 
-TimeNs cutoffFor(TimeNs now, int64_t ttl) {
-  // Saturating now - ttl.
-  if (now < std::numeric_limits<TimeNs>::min() + ttl) return std::numeric_limits<TimeNs>::min();
-  return now - ttl;
-}
-
 }  // namespace
 
 RocksDbStorage::RocksDbStorage(const plugin::PluginContext& ctx)
@@ -388,7 +382,7 @@ RocksDbStorage::Stripe& RocksDbStorage::stripeFor(std::string_view id) noexcept 
 }
 
 bool RocksDbStorage::expired(TimeNs ts, int64_t ttl, TimeNs now) const noexcept {
-  return ttl > 0 && ts < cutoffFor(now, ttl);
+  return plugin::isExpired(ts, ttl, now);
 }
 
 void RocksDbStorage::recordWriteOutcome(const rocksdb::Status& s) {
@@ -756,7 +750,7 @@ Result<std::vector<MetricSample>> RocksDbStorage::readMetrics(std::string_view d
     ZC_RETURN_IF_ERROR(enter(&dbLock, false));
     std::vector<MetricSample> out;
     int64_t ttl = metricsTtl_.load();
-    if (ttl > 0) from = std::max(from, cutoffFor(clock_->now(), ttl));
+    if (ttl > 0) from = std::max(from, plugin::retentionCutoff(clock_->now(), ttl));
     if (from > to) return out;
     const std::string upper = enc::prefixEnd(deploymentId);
     rocksdb::Slice upperSlice(upper);
@@ -869,14 +863,14 @@ Result<plugin::RetentionReport> RocksDbStorage::applyRetentionImpl() {
   plugin::RetentionReport report;
   std::vector<PendingCompaction> ranges;
   if (int64_t ttl = logsTtl_.load(); ttl > 0) {
-    ZC_RETURN_IF_ERROR(retainLines(kLogs, cutoffFor(now, ttl), &report.logLinesDeleted, &ranges));
+    ZC_RETURN_IF_ERROR(retainLines(kLogs, plugin::retentionCutoff(now, ttl), &report.logLinesDeleted, &ranges));
   }
   if (int64_t ttl = systemTtl_.load(); ttl > 0) {
     ZC_RETURN_IF_ERROR(
-        retainLines(kSystem, cutoffFor(now, ttl), &report.systemLinesDeleted, &ranges));
+        retainLines(kSystem, plugin::retentionCutoff(now, ttl), &report.systemLinesDeleted, &ranges));
   }
   if (int64_t ttl = metricsTtl_.load(); ttl > 0) {
-    ZC_RETURN_IF_ERROR(retainMetrics(cutoffFor(now, ttl), &report.metricSamplesDeleted, &ranges));
+    ZC_RETURN_IF_ERROR(retainMetrics(plugin::retentionCutoff(now, ttl), &report.metricSamplesDeleted, &ranges));
   }
   {
     std::lock_guard lock(pendingMu_);

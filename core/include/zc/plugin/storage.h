@@ -59,6 +59,13 @@ struct LogBatch {
   std::optional<LogCursor> cursor;
 };
 
+// The retention rule every storage applies: data whose timestamp is older than
+// retentionCutoff(now, ttl) is expired; ttl 0 keeps forever. Saturates instead of overflowing.
+TimeNs retentionCutoff(TimeNs now, int64_t ttl) noexcept;
+inline bool isExpired(TimeNs ts, int64_t ttl, TimeNs now) noexcept {
+  return ttl > 0 && ts < retentionCutoff(now, ttl);
+}
+
 // Checks what the contract says of a batch's shape, independent of stored state: a valid id,
 // every line of that deployment, a known stream, lineNos contiguous. InvalidArgument (or
 // FailedPrecondition for non-contiguous lineNos) naming the first offending line. Every storage
