@@ -22,6 +22,10 @@ if ! scripts/start-dockerd.sh; then
 fi
 scripts/build-test-image.sh
 
-export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1
+# The parsers' fuzz targets (libFuzzer, clang 14, ASan+UBSan): the committed corpus plus a fixed,
+# seeded number of runs each, so the step is deterministic. Longer runs: tests/fuzz/README.md.
+scripts/fuzz.sh --runs 100000
+
+export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1 ZC_REQUIRE_PROMETHEUS=1 ZC_REQUIRE_BROWSER=1
 cd build
 ctest --output-on-failure --timeout 600 "$@"
