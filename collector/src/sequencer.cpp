@@ -28,14 +28,23 @@ Status Sequencer::commit(std::vector<LogLine>& lines, const std::optional<plugin
   batch.cursor = cursor;
   Status s = storage_.appendLogs(batch);
   if (s.code() == Status::Code::kFailedPrecondition) {
-    // Our next lineNo disagrees with storage (a write we saw fail was in fact stored, or the
-    // store was replaced): renumber from storage, under this lock, and try once more.
+    // Our next lineNo disagrees with storage: a write reported as failed was in fact stored
+    // (then storage holds this very batch: its cursor says so, and it must not be stored
+    // twice), or the store was changed under us (renumber from storage and try once more).
     auto stored = storage_.nextLineNo(deploymentId_);
     if (stored.isOk() && stored.value() != next_) {
-      next_ = stored.value();
-      n = next_;
-      for (LogLine& l : batch.lines) l.lineNo = n++;
-      s = storage_.appendLogs(batch);
+      auto storedCursor = cursor ? storage_.getCursor(deploymentId_, cursor->key)
+                                 : Result<std::string>(Status::notFound("no cursor"));
+      if (cursor && storedCursor.isOk() && storedCursor.value() == cursor->value &&
+          stored.value() == n) {
+        next_ = n;
+        s = Status::ok();  // already stored: publish it below as if just written
+      } else {
+        next_ = stored.value();
+        n = next_;
+        for (LogLine& l : batch.lines) l.lineNo = n++;
+        s = storage_.appendLogs(batch);
+      }
     }
   }
   if (!s.isOk()) {

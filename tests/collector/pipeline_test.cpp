@@ -140,10 +140,18 @@ class FlakyStorage final : public plugin::Storage {
   Result<Deployment> getDeployment(std::string_view id) noexcept override { return inner_.getDeployment(id); }
   Result<std::vector<Deployment>> listDeployments() noexcept override { return inner_.listDeployments(); }
   Status deleteDeployment(std::string_view id) noexcept override { return inner_.deleteDeployment(id); }
+  // Stores the next batch but reports it failed (e.g. an fsync error after the WAL write).
+  std::atomic<bool> lieOnce{false};
+
   Status appendLogs(const plugin::LogBatch& b) noexcept override {
     if (failing) {
       refusals.fetch_add(1);
       return Status::ioError("No space left on device");
+    }
+    if (!b.lines.empty() && lieOnce.exchange(false)) {
+      Status s = inner_.appendLogs(b);
+      refusals.fetch_add(1);
+      return s.isOk() ? Status::ioError("fsync failed after the write") : s;
     }
     return inner_.appendLogs(b);
   }
@@ -299,6 +307,25 @@ TEST_P(PipelineTest, StorageFailureHoldsTheFollowAndLosesNothing) {
   auto lines = readAll();
   expectContiguous(lines);
   expectEachScriptedLineOnce(lines, 3000);
+}
+
+TEST_P(PipelineTest, ABatchStoredButReportedFailedIsNotStoredTwice) {
+  FlakyStorage flaky(*storage_);
+  ScriptedRuntime rt(/*chunk=*/250);
+  DeploymentManager mgr(flaky, &rt, nullptr, bus_, systemClock());
+  ASSERT_TRUE(mgr.start().isOk());
+  rt.addLines(500);
+  ASSERT_TRUE(zc::testing::waitFor([&] { return storage_->nextLineNo("dep-1").valueOr(0) == 501; }, 20s));
+  flaky.lieOnce = true;
+  rt.addLines(1000);
+  ASSERT_TRUE(zc::testing::waitFor([&] { return storage_->nextLineNo("dep-1").valueOr(0) >= 1501; }, 20s));
+  std::this_thread::sleep_for(300ms);
+  mgr.stop();
+  EXPECT_EQ(flaky.refusals.load(), 1);
+  auto lines = readAll();
+  ASSERT_EQ(lines.size(), 1500u);
+  expectContiguous(lines);
+  expectEachScriptedLineOnce(lines, 1500);
 }
 
 TEST_P(PipelineTest, LiveBusSeesCommittedBatchesInOrder) {
