@@ -1,4 +1,6 @@
 // Faults the collector must ride out without losing a line the engine still holds.
+//   - Collector kill -9 at random moments during a multi-container flood, 50 times.
+//   - Engine restart (stop and start dockerd) during a flood, 3 times.
 //   - Disk full: the data folder is a small tmpfs that fills during a flood. The collector
 //     reports degraded in /healthz, keeps serving, does not crash-loop, and after space is freed
 //     catches up: every line stored once, lineNos contiguous.
@@ -7,6 +9,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
+#include <sstream>
 #include <thread>
 
 #include "docker_fixture.h"
@@ -80,6 +84,110 @@ TEST(FaultTest, DiskFullDegradesThenCatchesUpWithNoLoss) {
   ASSERT_EQ(lines.size(), static_cast<size_t>(kLines));
   for (int i = 0; i < kLines; ++i) {
     ASSERT_EQ(lines[i].text.rfind("line " + std::to_string(i) + " ", 0), 0u) << lines[i].text;
+  }
+}
+
+// A flooding container: `count` lines "<tag> <n>" with a pause every `pauseEvery` lines.
+std::string floodScript(const std::string& tag, int count, int pauseEvery) {
+  return "i=0; while [ $i -lt " + std::to_string(count) + " ]; do echo \"" + tag +
+         " $i\"; i=$((i+1)); if [ $((i % " + std::to_string(pauseEvery) +
+         ")) -eq 0 ]; then usleep 200000; fi; done";
+}
+
+// `lines` hold "<tag> 0" .. "<tag> count-1", each once, in order.
+void expectTagged(const std::vector<LogLine>& lines, const std::string& tag, int count) {
+  int next = 0;
+  for (const auto& l : lines) {
+    if (l.stream != LogStream::kStdout) continue;
+    ASSERT_EQ(l.text, tag + " " + std::to_string(next)) << "lineNo " << l.lineNo;
+    ++next;
+  }
+  EXPECT_EQ(next, count) << tag;
+}
+
+TEST(FaultTest, KillNineFiftyTimesDuringAMultiContainerFlood) {
+  ZC_REQUIRE_DOCKER_OR_SKIP();
+  TempDir dir;
+  std::string data = dir.path() + "/data";
+  constexpr int kContainers = 3;
+  constexpr int kLines = 40000;
+  std::vector<std::unique_ptr<TestContainer>> containers;
+  for (int i = 0; i < kContainers; ++i) {
+    containers.push_back(std::make_unique<TestContainer>(
+        uniqueId("flood" + std::to_string(i)), floodScript("c" + std::to_string(i), kLines, 2000)));
+    ASSERT_TRUE(containers.back()->ok());
+  }
+  std::mt19937 rng(std::random_device{}());
+  auto deadline = std::chrono::steady_clock::now() + 240s;
+  for (int round = 0; round < 50 && std::chrono::steady_clock::now() < deadline; ++round) {
+    Collector collector(data, {"--keep-crashed", "true"});
+    // Kill at a random moment: sometimes before it is even connected, mostly while it follows.
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
+    collector.process().signal(SIGKILL);
+    ASSERT_NE(collector.process().wait(5s), 0) << "round " << round;
+  }
+  for (auto& c : containers) ASSERT_TRUE(c->waitExited(180s));
+  Collector last(data, {"--keep-crashed", "true"});
+  ASSERT_TRUE(last.waitDrained(180s)) << last.process().err();
+  ASSERT_EQ(last.stop(), 0);
+  for (int i = 0; i < kContainers; ++i) {
+    auto all = readStoredLines(data, containers[i]->id());
+    EXPECT_EQ(checkContiguous(all), "") << containers[i]->id();
+    auto lines = containerLines(all);
+    ASSERT_EQ(lines.size(), static_cast<size_t>(kLines)) << containers[i]->id();
+    expectTagged(lines, "c" + std::to_string(i), kLines);
+  }
+}
+
+TEST(FaultTest, EngineRestartedThreeTimesDuringAFloodLosesNothingTheEngineHolds) {
+  ZC_REQUIRE_DOCKER_OR_SKIP();
+  if (access("/tmp/zc-dockerd.pid", R_OK) != 0) {
+    GTEST_SKIP() << "the engine was not started by scripts/start-dockerd.sh";
+  }
+  auto script = [](const std::string& name) {
+    return runCommand(std::string(ZC_SOURCE_DIR) + "/scripts/" + name + " >/dev/null 2>&1");
+  };
+  TempDir dir;
+  std::string data = dir.path() + "/data";
+  Collector collector(data, {"--keep-crashed", "true"});
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::vector<std::string> ids;
+  for (int round = 0; round < 3; ++round) {
+    std::string id = uniqueId("engine" + std::to_string(round));
+    ids.push_back(id);
+    // Killed by the engine's shutdown part-way (stop timeout 1 s); not restarted afterwards.
+    ASSERT_EQ(docker("run -d --name zynd-" + id + " --label zynd.test=1 --stop-timeout 1 " +
+                     testImage() + " sh -c 'i=0; while [ $i -lt 100000 ]; do echo \"line $i\"; "
+                     "i=$((i+1)); usleep 100; done'"),
+              0);
+    std::this_thread::sleep_for(1s);
+    ASSERT_EQ(script("stop-dockerd.sh"), 0);
+    EXPECT_EQ(httpGet(collector.port(), "/healthz"), 200) << "round " << round;
+    ASSERT_EQ(script("start-dockerd.sh"), 0);
+    ASSERT_TRUE(collector.waitConnected(60s));
+  }
+  ASSERT_TRUE(collector.waitDrained(120s)) << collector.process().err();
+  std::vector<std::vector<std::string>> engineLogs;
+  for (const auto& id : ids) {
+    std::string out;
+    docker("logs zynd-" + id, &out);
+    std::vector<std::string> log;
+    std::istringstream in(out);
+    for (std::string l; std::getline(in, l);) log.push_back(l);
+    engineLogs.push_back(std::move(log));
+  }
+  ASSERT_EQ(collector.stop(), 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    docker("rm -f zynd-" + ids[i]);
+    auto all = readStoredLines(data, ids[i]);
+    EXPECT_EQ(checkContiguous(all), "");
+    auto lines = containerLines(all);
+    ASSERT_GT(engineLogs[i].size(), 0u);
+    ASSERT_EQ(lines.size(), engineLogs[i].size()) << ids[i];
+    for (size_t k = 0; k < lines.size(); ++k) ASSERT_EQ(lines[k].text, engineLogs[i][k]) << k;
+    int crashes = 0;
+    for (const auto& l : all) crashes += l.text.rfind("[CRASH] exit=", 0) == 0;
+    EXPECT_EQ(crashes, 1) << ids[i];  // died while the event stream was down: recorded once
   }
 }
 
