@@ -28,14 +28,11 @@ void putFixed64(std::string& out, uint64_t v) {
   out.append(buf, 8);
 }
 
-void putOptionalInt(std::string& out, const std::optional<int>& v) {
+// A presence byte, then the value as a sign-extended 64-bit integer (int and TimeNs fields).
+template <typename T>
+void putOptional(std::string& out, const std::optional<T>& v) {
   out.push_back(v ? 1 : 0);
   if (v) putFixed64(out, static_cast<uint64_t>(static_cast<int64_t>(*v)));
-}
-
-void putOptionalTime(std::string& out, const std::optional<TimeNs>& v) {
-  out.push_back(v ? 1 : 0);
-  if (v) putFixed64(out, static_cast<uint64_t>(*v));
 }
 
 // Bounds-checked reader: every get returns false once the input is exhausted or malformed.
@@ -76,7 +73,8 @@ class Reader {
     in_.remove_prefix(8);
     return true;
   }
-  bool getOptionalInt(std::optional<int>* v) {
+  template <typename T>
+  bool getOptional(std::optional<T>* v) {
     uint8_t present;
     if (!getByte(&present) || present > 1) return false;
     if (!present) {
@@ -85,19 +83,7 @@ class Reader {
     }
     uint64_t raw;
     if (!getFixed64(&raw)) return false;
-    *v = static_cast<int>(static_cast<int64_t>(raw));
-    return true;
-  }
-  bool getOptionalTime(std::optional<TimeNs>* v) {
-    uint8_t present;
-    if (!getByte(&present) || present > 1) return false;
-    if (!present) {
-      v->reset();
-      return true;
-    }
-    uint64_t raw;
-    if (!getFixed64(&raw)) return false;
-    *v = static_cast<TimeNs>(raw);
+    *v = static_cast<T>(static_cast<int64_t>(raw));
     return true;
   }
 
@@ -207,12 +193,12 @@ std::string encodeDeployment(const Deployment& d) {
   putString(out, d.registryUrl);
   putString(out, d.entityId);
   putString(out, d.publicKey);
-  putOptionalInt(out, d.hostPort);
+  putOptional(out, d.hostPort);
   putString(out, d.containerId);
   putFixed64(out, static_cast<uint64_t>(d.createdAt));
-  putOptionalTime(out, d.startedAt);
-  putOptionalInt(out, d.lastExitCode);
-  putOptionalTime(out, d.lastCrashAt);
+  putOptional(out, d.startedAt);
+  putOptional(out, d.lastExitCode);
+  putOptional(out, d.lastCrashAt);
   putString(out, d.errorMessage);
   putString(out, d.routeId);
   return out;
@@ -232,9 +218,9 @@ Result<Deployment> decodeDeployment(std::string_view bytes) {
   bool ok = r.getString(&d.id) && r.getString(&d.name) && r.getString(&d.slug) &&
             r.getString(&d.entityType) && r.getByte(&status) && r.getString(&d.publicUrl) &&
             r.getString(&d.registryUrl) && r.getString(&d.entityId) && r.getString(&d.publicKey) &&
-            r.getOptionalInt(&d.hostPort) && r.getString(&d.containerId) &&
-            r.getFixed64(&createdAt) && r.getOptionalTime(&d.startedAt) &&
-            r.getOptionalInt(&d.lastExitCode) && r.getOptionalTime(&d.lastCrashAt) &&
+            r.getOptional(&d.hostPort) && r.getString(&d.containerId) &&
+            r.getFixed64(&createdAt) && r.getOptional(&d.startedAt) &&
+            r.getOptional(&d.lastExitCode) && r.getOptional(&d.lastCrashAt) &&
             r.getString(&d.errorMessage) && r.getString(&d.routeId);
   if (!ok) return Status::corruption("deployment row is truncated or malformed");
   if (!r.atEnd()) return Status::corruption("deployment row has trailing bytes");
