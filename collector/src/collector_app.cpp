@@ -78,6 +78,7 @@ void CollectorApp::initialize(Poco::Util::Application& self) {
   addSubsystem(new ConfigSubsystem(services_));
   addSubsystem(new PluginSubsystem(services_));
   if (command_ == Command::kServe) {
+    addSubsystem(new ListenSubsystem(services_));
     addSubsystem(new StorageSubsystem(services_));
     addSubsystem(new PipelineSubsystem(services_));
     addSubsystem(new HttpSubsystem(services_));

@@ -172,11 +172,16 @@ void PipelineSubsystem::uninitialize() {
   s_.router.reset();
 }
 
-void HttpSubsystem::initialize(Poco::Util::Application&) {
+void ListenSubsystem::initialize(Poco::Util::Application&) {
   exporters::HttpServerOptions opts;
   opts.host = s_.config.listenHost;
   opts.port = s_.config.listenPort;
   s_.http = std::make_unique<exporters::HttpServer>(opts);
+  Status st = s_.http->bind();
+  if (!st.isOk()) fail("--listen", st);
+}
+
+void HttpSubsystem::initialize(Poco::Util::Application&) {
   Services& s = s_;
   s_.http->route("GET", "/healthz",
                  [&s](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,

@@ -1,5 +1,6 @@
 // The daemon's subsystems, started in this order and stopped in reverse:
 //   ConfigSubsystem   options from file, environment and flags -> Services::config
+//   ListenSubsystem   claims the listen address (a busy port fails before anything starts)
 //   PluginSubsystem   scans the plugin folders, freezes the registry
 //   StorageSubsystem  creates and opens the storage plugin, runs the retention job
 //   PipelineSubsystem the runtime plugin and the DeploymentManager (discovery, follows)
@@ -20,6 +21,17 @@ class ConfigSubsystem final : public Poco::Util::Subsystem {
   const char* name() const override { return "config"; }
   void initialize(Poco::Util::Application& app) override;
   void uninitialize() override {}
+
+ private:
+  Services& s_;
+};
+
+class ListenSubsystem final : public Poco::Util::Subsystem {
+ public:
+  explicit ListenSubsystem(Services& s) : s_(s) {}
+  const char* name() const override { return "listen"; }
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override {}  // the HTTP subsystem stops and releases the server
 
  private:
   Services& s_;

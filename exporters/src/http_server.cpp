@@ -679,8 +679,8 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
   routes_.push_back(Route{method, splitPath(pattern), std::move(handler)});
 }
 
-Status HttpServer::start() {
-  if (impl_) return Status::failedPrecondition("HTTP server already started");
+Status HttpServer::bind() {
+  if (impl_) return Status::ok();  // already bound
   auto impl = std::make_unique<Impl>(options_, routes_);
   std::string where = options_.host + ":" + std::to_string(options_.port);
   try {
@@ -700,20 +700,23 @@ Status HttpServer::start() {
   } catch (const Poco::Exception& e) {
     return Status::ioError("cannot listen on " + where + ": " + e.displayText());
   }
-  impl->wakeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (impl->wakeFd < 0) {
-    ::close(impl->listenFd);
-    return Status::ioError(std::string("eventfd: ") + std::strerror(errno));
-  }
-  impl->params->setMaxThreads(options_.maxThreads);
-  impl->params->setMaxQueued(options_.maxQueued);
-  impl->params->setServerName("zynd-collector");
-  Impl* p = impl.get();
+  impl_ = std::move(impl);
+  return Status::ok();
+}
+
+Status HttpServer::start() {
+  ZC_RETURN_IF_ERROR(bind());
+  Impl* p = impl_.get();
+  if (p->wakeFd >= 0) return Status::failedPrecondition("HTTP server already started");
+  p->wakeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (p->wakeFd < 0) return Status::ioError(std::string("eventfd: ") + std::strerror(errno));
+  p->params->setMaxThreads(options_.maxThreads);
+  p->params->setMaxQueued(options_.maxQueued);
+  p->params->setServerName("zynd-collector");
   for (int i = 0; i < std::max(1, options_.maxThreads); ++i) {
     p->workers.emplace_back([p] { p->workerLoop(); });
   }
   p->acceptor = std::thread([p] { p->acceptLoop(); });
-  impl_ = std::move(impl);
   return Status::ok();
 }
 
@@ -729,7 +732,7 @@ void HttpServer::stop() noexcept {
     p.cv.notify_all();
   }
   uint64_t one = 1;
-  (void)!::write(p.wakeFd, &one, sizeof one);
+  if (p.wakeFd >= 0) (void)!::write(p.wakeFd, &one, sizeof one);
   if (p.acceptor.joinable()) p.acceptor.join();
   for (auto& t : p.workers) {
     if (t.joinable()) t.join();
@@ -737,7 +740,7 @@ void HttpServer::stop() noexcept {
   for (int fd : p.queue) ::close(fd);
   p.queue.clear();
   ::close(p.listenFd);
-  ::close(p.wakeFd);
+  if (p.wakeFd >= 0) ::close(p.wakeFd);
   impl_.reset();
 }
 

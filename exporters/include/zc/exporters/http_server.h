@@ -75,8 +75,11 @@ class HttpServer {
 
   void route(const std::string& method, const std::string& pattern, Handler handler);
 
-  // Binds (SO_REUSEADDR, never SO_REUSEPORT: a second collector on the same port must fail) and
-  // starts the threads. IOError with the reason when it cannot bind.
+  // Claims the listen address (SO_REUSEADDR, never SO_REUSEPORT: a second collector on the same
+  // port must fail) without starting any thread, so a daemon can fail on a busy port before it
+  // starts anything else. Idempotent. IOError with the reason when it cannot bind.
+  Status bind();
+  // Binds (when bind() was not called) and starts the threads. Routes are frozen from here on.
   Status start();
   // Stops accepting, closes idle and active connections (not detached ones) and joins every
   // thread. Idempotent.
