@@ -1,5 +1,7 @@
 #include "fake_engine.h"
 
+#include "mux_frame.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -53,14 +55,7 @@ void FakeConnection::hangUntilClosed() {
 }
 
 std::string FakeEngine::frame(int stream, const std::string& payload) {
-  std::string f(8, '\0');
-  f[0] = static_cast<char>(stream);
-  uint32_t n = static_cast<uint32_t>(payload.size());
-  f[4] = static_cast<char>(n >> 24);
-  f[5] = static_cast<char>(n >> 16);
-  f[6] = static_cast<char>(n >> 8);
-  f[7] = static_cast<char>(n);
-  return f + payload;
+  return testing::muxFrame(stream, payload);
 }
 
 FakeEngine::FakeEngine(const std::string& dir, Handler handler, std::string apiVersion)

@@ -1,4 +1,5 @@
 #include "frame_decoder.h"
+#include "mux_frame.h"
 
 #include <gtest/gtest.h>
 
@@ -9,14 +10,7 @@ namespace zc::docker {
 namespace {
 
 std::string frame(uint8_t stream, const std::string& payload) {
-  std::string f(8, '\0');
-  f[0] = static_cast<char>(stream);
-  uint32_t n = static_cast<uint32_t>(payload.size());
-  f[4] = static_cast<char>(n >> 24);
-  f[5] = static_cast<char>(n >> 16);
-  f[6] = static_cast<char>(n >> 8);
-  f[7] = static_cast<char>(n);
-  return f + payload;
+  return testing::muxFrame(stream, payload);
 }
 
 struct Got {
