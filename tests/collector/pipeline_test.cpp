@@ -19,11 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class NullLogger final : public plugin::Logger {
- public:
-  void log(plugin::LogLevel, std::string_view) noexcept override {}
-};
-
 // A runtime with one container whose log is a vector of lines; the cursor is the decimal count
 // of lines delivered. Lines can be appended while it runs.
 class ScriptedRuntime final : public plugin::Runtime {
@@ -230,7 +225,7 @@ class PipelineTest : public ::testing::TestWithParam<const char*> {
   }
 
   zc::testing::TempDir dir_;
-  NullLogger logger_;
+  zc::testing::NullLogger logger_;
   host::PluginRegistry registry_;
   host::PluginPtr<plugin::Storage> storage_;
   host::LiveBus bus_;

@@ -7,14 +7,9 @@
 
 namespace zc::testing {
 
-class FakeCollectorApi::NullLogger final : public plugin::Logger {
- public:
-  void log(plugin::LogLevel, std::string_view) noexcept override {}
-};
-
-FakeCollectorApi::FakeCollectorApi() : logger_(std::make_unique<NullLogger>()) {
+FakeCollectorApi::FakeCollectorApi() {
   plugin::PluginContext ctx;
-  ctx.logger = logger_.get();
+  ctx.logger = &logger_;
   ctx.clock = &systemClock();
   storage_ = std::make_unique<storage::MemoryStorage>(ctx);
   if (!storage_->open().isOk()) throw std::runtime_error("memory storage did not open");

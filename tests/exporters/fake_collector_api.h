@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "test_support.h"
 #include "zc/clock.h"
 #include "zc/host/collector_api.h"
 #include "zc/plugin/storage.h"
@@ -65,8 +66,7 @@ class FakeCollectorApi final : public host::CollectorApi {
   std::string version() override { return "0.1.0"; }
 
  private:
-  class NullLogger;
-  std::unique_ptr<NullLogger> logger_;
+  NullLogger logger_;
   std::unique_ptr<plugin::Storage> storage_;
   host::LiveBus bus_;
   std::mutex mu_;

@@ -8,11 +8,6 @@
 namespace zc::testing {
 namespace {
 
-class QuietLogger final : public plugin::Logger {
- public:
-  void log(plugin::LogLevel, std::string_view) noexcept override {}
-};
-
 std::string shellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -91,7 +86,7 @@ int Collector::stop() {
 }
 
 std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::string& id) {
-  static QuietLogger logger;
+  static NullLogger logger;
   host::PluginRegistry registry;
   EXPECT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
   plugin::PluginContext ctx;
@@ -115,6 +110,17 @@ std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::stri
   }
   EXPECT_TRUE((*storage)->close().isOk());
   return out;
+}
+
+void expectNumberedOnce(const std::vector<LogLine>& lines, LogStream stream,
+                        const std::string& prefix, int count) {
+  int next = 0;
+  for (const auto& l : lines) {
+    if (l.stream != stream || l.text.rfind(prefix, 0) != 0) continue;
+    ASSERT_EQ(l.text, prefix + std::to_string(next)) << "lineNo " << l.lineNo;
+    ++next;
+  }
+  EXPECT_EQ(next, count) << prefix;
 }
 
 std::vector<LogLine> containerLines(const std::vector<LogLine>& lines) {

@@ -64,6 +64,11 @@ std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::stri
 // The stdout and stderr lines of `lines` (system lines left out).
 std::vector<LogLine> containerLines(const std::vector<LogLine>& lines);
 
+// For lines "<prefix><n>" of `stream`: each n in [0, count) exactly once and in order
+// (gtest failures otherwise).
+void expectNumberedOnce(const std::vector<LogLine>& lines, LogStream stream,
+                        const std::string& prefix, int count);
+
 // lineNos are 1..n without gap; returns a failure message or "".
 std::string checkContiguous(const std::vector<LogLine>& lines);
 

@@ -16,18 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// For lines "<prefix><n>" of `stream`: each n in [0, count) exactly once and in order.
-void expectNumberedOnce(const std::vector<LogLine>& lines, LogStream stream,
-                        const std::string& prefix, int count) {
-  int next = 0;
-  for (const auto& l : lines) {
-    if (l.stream != stream || l.text.rfind(prefix, 0) != 0) continue;
-    ASSERT_EQ(l.text, prefix + std::to_string(next)) << "lineNo " << l.lineNo;
-    ++next;
-  }
-  EXPECT_EQ(next, count) << prefix;
-}
-
 class ExactlyOnceTest : public ::testing::Test {
  protected:
   void SetUp() override { ZC_REQUIRE_DOCKER_OR_SKIP(); }

@@ -94,17 +94,6 @@ std::string floodScript(const std::string& tag, int count, int pauseEvery) {
          ")) -eq 0 ]; then usleep 200000; fi; done";
 }
 
-// `lines` hold "<tag> 0" .. "<tag> count-1", each once, in order.
-void expectTagged(const std::vector<LogLine>& lines, const std::string& tag, int count) {
-  int next = 0;
-  for (const auto& l : lines) {
-    if (l.stream != LogStream::kStdout) continue;
-    ASSERT_EQ(l.text, tag + " " + std::to_string(next)) << "lineNo " << l.lineNo;
-    ++next;
-  }
-  EXPECT_EQ(next, count) << tag;
-}
-
 TEST(FaultTest, KillNineFiftyTimesDuringAMultiContainerFlood) {
   ZC_REQUIRE_DOCKER_OR_SKIP();
   TempDir dir;
@@ -135,7 +124,7 @@ TEST(FaultTest, KillNineFiftyTimesDuringAMultiContainerFlood) {
     EXPECT_EQ(checkContiguous(all), "") << containers[i]->id();
     auto lines = containerLines(all);
     ASSERT_EQ(lines.size(), static_cast<size_t>(kLines)) << containers[i]->id();
-    expectTagged(lines, "c" + std::to_string(i), kLines);
+    expectNumberedOnce(lines, LogStream::kStdout, "c" + std::to_string(i) + " ", kLines);
   }
 }
 

@@ -19,11 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 using collector::DeploymentManager;
 
-class NullLogger final : public plugin::Logger {
- public:
-  void log(plugin::LogLevel, std::string_view) noexcept override {}
-};
-
 class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -27,11 +27,6 @@ std::string testPlugin(const std::string& c) {
   return std::string(ZC_TEST_PLUGIN_DIR) + "/" + c + "/zc_" + c + ".so";
 }
 
-class NullLogger final : public plugin::Logger {
- public:
-  void log(plugin::LogLevel, std::string_view) noexcept override {}
-};
-
 struct Context {
   NullLogger logger;
   ManualClock clock{kNanosPerSecond};

@@ -13,11 +13,6 @@
 namespace zc::testing {
 namespace {
 
-class SilentLogger final : public plugin::Logger {
- public:
-  void log(plugin::LogLevel, std::string_view) noexcept override {}
-};
-
 TEST(RealPluginsTest, EveryBuiltPluginLoadsWithAMatchingDescriptor) {
   host::PluginRegistry registry;
   ASSERT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
@@ -44,7 +39,7 @@ TEST(RealPluginsTest, RouterCaddyIsThereAndCreates) {
   EXPECT_EQ(caddy->version(), "0.1.0");
   EXPECT_EQ(caddy->path, std::string(ZC_PLUGIN_DIR) + "/zc_router_caddy.so");
 
-  SilentLogger logger;
+  NullLogger logger;
   ManualClock clock(kNanosPerSecond);
   plugin::PluginContext ctx;
   ctx.logger = &logger;

@@ -5,8 +5,17 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
+
+#include "zc/plugin/plugin.h"
 
 namespace zc::testing {
+
+// A plugin logger that drops everything (for plugins created by tests).
+class NullLogger final : public plugin::Logger {
+ public:
+  void log(plugin::LogLevel, std::string_view) noexcept override {}
+};
 
 // A fresh directory under $TMPDIR, removed with everything in it on destruction.
 class TempDir {
