@@ -1,7 +1,5 @@
 #include "options.h"
 
-#include "web_pages.h"
-
 #include <Poco/Net/SocketAddress.h>
 
 #include <algorithm>
@@ -123,14 +121,24 @@ std::map<std::string, std::string> optionsFromEnvironment(
   return out;
 }
 
-std::vector<std::string> defaultPluginDirs(const std::string& exeDir) {
+std::vector<std::string> existingFoldersNear(const std::string& exeDir,
+                                             std::initializer_list<const char*> relatives) {
   std::vector<std::string> dirs;
-  for (const char* rel : {"plugins", "../plugins", "../lib/zynd-collector/plugins"}) {
+  for (const char* rel : relatives) {
     std::error_code ec;
     fs::path p = (fs::path(exeDir) / rel).lexically_normal();
     if (fs::is_directory(p, ec)) dirs.push_back(p.string());
   }
   return dirs;
+}
+
+std::vector<std::string> defaultPluginDirs(const std::string& exeDir) {
+  return existingFoldersNear(exeDir, {"plugins", "../plugins", "../lib/zynd-collector/plugins"});
+}
+
+std::string defaultWebDir(const std::string& exeDir) {
+  auto dirs = existingFoldersNear(exeDir, {"../web/dist", "../share/zynd-collector/web"});
+  return dirs.empty() ? "" : dirs.front();
 }
 
 Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfiguration& cfg,

@@ -6,6 +6,7 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -64,8 +65,16 @@ struct CollectorConfig {
 Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfiguration& cfg,
                                             const std::string& exeDir, const std::string& cwd);
 
+// The folders among exeDir/<relative> that exist, in the order given, normalised.
+std::vector<std::string> existingFoldersNear(const std::string& exeDir,
+                                             std::initializer_list<const char*> relatives);
+
 // The default plugin folders for a binary in `exeDir`: exeDir/plugins, exeDir/../plugins (the
 // build tree), exeDir/../lib/zynd-collector/plugins (installed). Only existing ones.
 std::vector<std::string> defaultPluginDirs(const std::string& exeDir);
+
+// The default pages folder: exeDir/../web/dist (build tree) or exeDir/../share/zynd-collector/web
+// (installed); empty when neither exists.
+std::string defaultWebDir(const std::string& exeDir);
 
 }  // namespace zc::collector

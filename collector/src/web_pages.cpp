@@ -55,15 +55,6 @@ void sendFile(HTTPServerResponse& resp, const std::string& path, const std::stri
 
 }  // namespace
 
-std::string defaultWebDir(const std::string& exeDir) {
-  for (const char* rel : {"../web/dist", "../share/zynd-collector/web"}) {
-    std::error_code ec;
-    fs::path p = (fs::path(exeDir) / rel).lexically_normal();
-    if (fs::is_directory(p, ec)) return p.string();
-  }
-  return "";
-}
-
 void registerWebPages(exporters::HttpServer& server, const std::string& distDir) {
   const std::string page = "no-cache";
   server.route("GET", "/", [distDir, page](HTTPServerRequest&, HTTPServerResponse& resp,

@@ -12,10 +12,6 @@
 
 namespace zc::collector {
 
-// The default pages folder for a binary in `exeDir`: exeDir/../web/dist (build tree) or
-// exeDir/../share/zynd-collector/web (installed); empty when neither exists.
-std::string defaultWebDir(const std::string& exeDir);
-
 void registerWebPages(exporters::HttpServer& server, const std::string& distDir);
 
 }  // namespace zc::collector
