@@ -416,7 +416,10 @@ void DeploymentManager::handle(const RemoveDeadDue& due) {
     schedule(2s, due);
     return;
   }
-  if (info->finishedAt != e->row.lastCrashAt) return;  // died again since; that death decides
+  {
+    std::lock_guard lock(mu_);
+    if (info->finishedAt != e->row.lastCrashAt) return;  // died again since; that death decides
+  }
   Status s = runtime_->removeContainer(due.containerId, false);
   if (!s.isOk()) {
     spdlog::warn("deployment {}: removing dead container: {}", due.deploymentId, s.toString());

@@ -30,6 +30,16 @@ std::map<std::string, std::string> processEnvironment() {
   return env;
 }
 
+// What a plugin gets from the host: its options, a logger tagged with its role, the clock.
+plugin::PluginContext pluginContext(Services& s, SpdlogPluginLogger& logger,
+                                    std::map<std::string, std::string> options) {
+  plugin::PluginContext ctx;
+  ctx.options = std::move(options);
+  ctx.logger = &logger;
+  ctx.clock = s.clock;
+  return ctx;
+}
+
 }  // namespace
 
 void SpdlogPluginLogger::log(plugin::LogLevel level, std::string_view message) noexcept {
@@ -88,11 +98,9 @@ void PluginSubsystem::initialize(Poco::Util::Application&) {
 }
 
 void StorageSubsystem::initialize(Poco::Util::Application&) {
-  plugin::PluginContext ctx;
-  ctx.options["data_dir"] = s_.config.dataDir;
-  ctx.options["sync_writes"] = s_.config.syncWrites ? "true" : "false";
-  ctx.logger = &s_.storageLogger;
-  ctx.clock = s_.clock;
+  plugin::PluginContext ctx = pluginContext(
+      s_, s_.storageLogger,
+      {{"data_dir", s_.config.dataDir}, {"sync_writes", s_.config.syncWrites ? "true" : "false"}});
   auto storage = s_.plugins.create<plugin::Storage>(s_.config.storage, ctx);
   if (!storage.isOk()) fail("--storage", storage.status());
   s_.storage = std::move(storage).value();
@@ -119,20 +127,15 @@ void StorageSubsystem::uninitialize() {
 void PipelineSubsystem::initialize(Poco::Util::Application&) {
   const CollectorConfig& cfg = s_.config;
   if (cfg.runtime != "none") {
-    plugin::PluginContext ctx;
-    ctx.options["docker_socket"] = cfg.dockerSocket;
-    ctx.options["max_line_bytes"] = std::to_string(cfg.maxLineBytes);
-    ctx.logger = &s_.runtimeLogger;
-    ctx.clock = s_.clock;
+    plugin::PluginContext ctx = pluginContext(
+        s_, s_.runtimeLogger,
+        {{"docker_socket", cfg.dockerSocket}, {"max_line_bytes", std::to_string(cfg.maxLineBytes)}});
     auto runtime = s_.plugins.create<plugin::Runtime>(cfg.runtime, ctx);
     if (!runtime.isOk()) fail("--runtime", runtime.status());
     s_.runtime = std::move(runtime).value();
   }
   if (cfg.router != "none") {
-    plugin::PluginContext ctx;
-    ctx.options["caddy_admin"] = cfg.caddyAdmin;
-    ctx.logger = &s_.routerLogger;
-    ctx.clock = s_.clock;
+    plugin::PluginContext ctx = pluginContext(s_, s_.routerLogger, {{"caddy_admin", cfg.caddyAdmin}});
     auto router = s_.plugins.create<plugin::Router>(cfg.router, ctx);
     if (!router.isOk()) fail("--router", router.status());
     s_.router = std::move(router).value();
