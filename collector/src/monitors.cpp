@@ -91,7 +91,13 @@ MetricsSampler::MetricsSampler(DeploymentManager& manager, plugin::Runtime& runt
     : manager_(manager), runtime_(runtime), storage_(storage), options_(options),
       task_("metrics", options.interval, [this] { runOnce(); }) {}
 
+MetricsSampler::Sweep MetricsSampler::lastSweep() const {
+  std::lock_guard<std::mutex> lock(sweepMu_);
+  return lastSweep_;
+}
+
 void MetricsSampler::runOnce() {
+  const auto started = std::chrono::steady_clock::now();
   std::vector<Deployment> targets;
   for (Deployment& d : manager_.list()) {
     bool live = d.status == DeploymentStatus::kRunning || d.status == DeploymentStatus::kUnhealthy;
@@ -117,13 +123,22 @@ void MetricsSampler::runOnce() {
   for (auto& s : samples) {
     if (s) batch.push_back(std::move(*s));
   }
-  if (batch.empty()) return;
-  Status st = storage_.appendMetrics(batch);
-  if (!st.isOk()) {
-    spdlog::error("storing {} metric samples: {}", batch.size(), st.toString());
-    return;
+  size_t stored = 0;
+  if (!batch.empty()) {
+    Status st = storage_.appendMetrics(batch);
+    if (st.isOk()) {
+      stored = batch.size();
+      stored_.fetch_add(stored);
+    } else {
+      spdlog::error("storing {} metric samples: {}", batch.size(), st.toString());
+    }
   }
-  stored_.fetch_add(batch.size());
+  std::lock_guard<std::mutex> lock(sweepMu_);
+  ++lastSweep_.count;
+  lastSweep_.targets = targets.size();
+  lastSweep_.stored = stored;
+  lastSweep_.durationMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 }
 
 }  // namespace zc::collector

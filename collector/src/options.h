@@ -55,6 +55,7 @@ struct CollectorConfig {
   int64_t healthTimeoutNs = 2 * kNanosPerSecond;
   int healthFailures = 3;
   int64_t metricsIntervalNs = 30 * kNanosPerSecond;
+  uint64_t metricsParallelism = 64;
   std::string router = "caddy";  // or "none"
   std::string caddyAdmin = "http://127.0.0.1:2019";
   std::string webDir;  // built pages (web/dist); empty = pages not served

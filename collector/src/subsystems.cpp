@@ -158,6 +158,7 @@ void PipelineSubsystem::initialize(Poco::Util::Application&) {
     s_.health->start();
     SamplerOptions sampler;
     sampler.interval = std::chrono::milliseconds(cfg.metricsIntervalNs / 1'000'000);
+    sampler.parallelism = static_cast<size_t>(cfg.metricsParallelism);
     s_.sampler = std::make_unique<MetricsSampler>(*s_.manager, *s_.runtime, *s_.storage, sampler);
     s_.sampler->start();
   }
@@ -211,6 +212,15 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
                    pipeline->set("batchesCommitted", c.batchesCommitted.load());
                    pipeline->set("commitFailures", c.commitFailures.load());
                    body.set("pipeline", pipeline);
+                   if (s.sampler) {
+                     MetricsSampler::Sweep sw = s.sampler->lastSweep();
+                     Poco::JSON::Object::Ptr metrics = new Poco::JSON::Object;
+                     metrics->set("sweeps", sw.count);
+                     metrics->set("lastSweepTargets", static_cast<uint64_t>(sw.targets));
+                     metrics->set("lastSweepStored", static_cast<uint64_t>(sw.stored));
+                     metrics->set("lastSweepMs", sw.durationMs);
+                     body.set("metricsSampler", metrics);
+                   }
                    exporters::sendJson(resp, 200, body);
                  });
   auto ex = exporters::registerExporters(*s_.http, *s_.api, exporters::ExporterOptions{});

@@ -39,6 +39,8 @@ TEST_F(OptionsTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(c->retention.systemTtl, 30 * 86400 * kNanosPerSecond);
   EXPECT_EQ(c->retention.metricsTtl, 3 * 86400 * kNanosPerSecond);
   EXPECT_EQ(c->retentionIntervalNs, 3600 * kNanosPerSecond);
+  EXPECT_EQ(c->metricsIntervalNs, 30 * kNanosPerSecond);
+  EXPECT_EQ(c->metricsParallelism, 64u);
   ASSERT_FALSE(c->pluginDirs.empty());  // the build tree's plugins/ next to bin/
   EXPECT_EQ(c->pluginDirs[0], ZC_PLUGIN_DIR);
 }
@@ -107,6 +109,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"retention-interval", "0", "'0'"},
                       BadCase{"max-line-bytes", "12", "12"},
                       BadCase{"max-line-bytes", "lots", "lots"},
+                      BadCase{"metrics-parallelism", "0", "0"},
+                      BadCase{"metrics-parallelism", "9999", "9999"},
                       BadCase{"sync-writes", "maybe", "maybe"},
                       BadCase{"log-level", "loud", "loud"},
                       BadCase{"docker-socket", "relative.sock", "relative.sock"},

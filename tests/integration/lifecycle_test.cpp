@@ -183,6 +183,13 @@ TEST_F(LifecycleTest, MetricsSamplesHaveSaneValuesAndTheLimit) {
     return samples.size() >= 3;
   }, 30s));
   sampler.stop();
+  // The last pass is on record (for /healthz): it covered this deployment and stored its sample.
+  collector::MetricsSampler::Sweep sweep = sampler.lastSweep();
+  EXPECT_GE(sweep.count, 3u);
+  EXPECT_GE(sweep.targets, 1u);
+  EXPECT_GE(sweep.stored, 1u);
+  EXPECT_GT(sweep.durationMs, 0.0);
+  EXPECT_LT(sweep.durationMs, 30000.0);
   for (const auto& s : samples) {
     EXPECT_DOUBLE_EQ(s.memLimitMb, 1536.0);
     EXPECT_GT(s.memUsedMb, 0.0);
