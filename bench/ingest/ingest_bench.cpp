@@ -1,7 +1,7 @@
 // bench/ingest: how fast the collector stores a container's log, next to how fast a plain
 // reader pulls the same log from the engine and discards it (the ceiling), in the same run.
 //
-//   bench_ingest [--lines N] [--containers K] [--smoke]
+//   bench_ingest [--lines N] [--containers K] [--smoke] [--report FILE]
 //
 // For each scenario (1 container with N lines; K containers with N/K lines each, all at once):
 //   1. the containers write their lines (100 bytes each, as fast as they can) and exit;
@@ -11,78 +11,28 @@
 //   3. collector: a fresh zynd-collector (RocksDB in a temp dir) is started; time until its
 //      /healthz reports every line committed (pipeline.linesIngested >= N, each batch acknowledged
 //      by storage). Reported from the moment it is connected (discovery done) and from spawn.
-// Prints lines/s of both, the ratio, and the collector's peak RSS and thread count.
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
+// Reports lines/s of both and the ratio (bench/common/report.h), with the collector's peak RSS
+// and thread count in the note.
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "collector_process.h"
+#include "report.h"
 #include "test_support.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using zc::testing::runCommand;
+using zc::bench::docker;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-int docker(const std::string& args, std::string* out = nullptr) {
-  return runCommand("/usr/bin/docker " + args + (out ? " 2>/dev/null" : " >/dev/null 2>&1"), out);
-}
-
-// Reads a container's whole log over the engine socket, discarding it; returns bytes read.
-uint64_t readLog(const std::string& containerId) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", zc::testing::dockerSocketPath().c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  std::string req = "GET /containers/" + containerId +
-                    "/logs?stdout=1&stderr=1&timestamps=1 HTTP/1.0\r\nHost: docker\r\n\r\n";
-  (void)!::write(fd, req.data(), req.size());
-  static thread_local std::vector<char> buf(1 << 16);
-  uint64_t total = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n <= 0) break;
-    total += static_cast<uint64_t>(n);
-  }
-  ::close(fd);
-  return total;
-}
-
-struct ProcStats {
-  long vmHwmKb = 0;
-  long threads = 0;
-};
-
-ProcStats procStats(pid_t pid) {
-  ProcStats s;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmHWM:") in >> s.vmHwmKb;
-    else if (key == "Threads:") in >> s.threads;
-    else in.ignore(1 << 10, '\n');
-  }
-  return s;
-}
 
 struct Health {
   bool connected = false;
@@ -91,11 +41,9 @@ struct Health {
 
 Health health(uint16_t port) {
   Health h;
-  std::string body;
-  if (zc::testing::httpGet(port, "/healthz", &body) != 200) return h;
+  auto obj = zc::bench::healthz(port);
+  if (!obj) return h;
   try {
-    Poco::JSON::Parser p;
-    auto obj = p.parse(body).extract<Poco::JSON::Object::Ptr>();
     h.connected = obj->getObject("runtime")->getValue<bool>("connected");
     h.lines = obj->getObject("pipeline")->getValue<uint64_t>("linesIngested");
   } catch (const std::exception&) {
@@ -116,8 +64,7 @@ Result runScenario(uint64_t totalLines, int containers) {
   Result r;
   uint64_t perContainer = totalLines / containers;
   uint64_t total = perContainer * containers;
-  static std::mt19937 rng(std::random_device{}());
-  std::string tag = std::to_string(rng() % 1000000);
+  std::string tag = zc::bench::uniqueTag();
   std::vector<std::string> names, ids;
   // 99 characters + '\n' = 100 bytes per line.
   std::string payload(99, 'x');
@@ -139,7 +86,7 @@ Result runScenario(uint64_t totalLines, int containers) {
   auto t0 = Clock::now();
   std::vector<std::thread> readers;
   std::vector<uint64_t> bytes(containers);
-  for (int i = 0; i < containers; ++i) readers.emplace_back([&, i] { bytes[i] = readLog(ids[i]); });
+  for (int i = 0; i < containers; ++i) readers.emplace_back([&, i] { bytes[i] = zc::bench::engineGet("/containers/" + ids[i] + "/logs?stdout=1&stderr=1&timestamps=1"); });
   for (auto& t : readers) t.join();
   double baseline = seconds(Clock::now() - t0);
   r.baselineLps = total / baseline;
@@ -171,8 +118,8 @@ Result runScenario(uint64_t totalLines, int containers) {
     r.collectorLps = total / seconds(done - connected);
     r.collectorLpsSpawn = total / seconds(done - spawn);
   }
-  ProcStats ps = procStats(proc.pid());
-  r.rssMb = ps.vmHwmKb / 1024;
+  zc::bench::ProcStatus ps = zc::bench::procStatus(proc.pid());
+  r.rssMb = ps.hwmKb / 1024;
   r.threads = ps.threads;
   proc.signal(SIGTERM);
   proc.wait(10s);
@@ -183,17 +130,15 @@ Result runScenario(uint64_t totalLines, int containers) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t lines = 200000;
-  int many = 50;
+  zc::bench::Report report(argc, argv);
+  uint64_t lines = report.smoke() ? 2000 : 200000;
+  int many = report.smoke() ? 2 : 50;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--lines" && i + 1 < argc) lines = std::stoull(argv[++i]);
     else if (a == "--containers" && i + 1 < argc) many = std::stoi(argv[++i]);
-    else if (a == "--smoke") {
-      lines = 2000;
-      many = 2;
-    } else {
-      std::fprintf(stderr, "usage: bench_ingest [--lines N] [--containers K] [--smoke]\n");
+    else {
+      std::fprintf(stderr, "usage: bench_ingest [--lines N] [--containers K] [--smoke] [--report FILE]\n");
       return 2;
     }
   }
@@ -201,21 +146,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_ingest: no Docker engine at %s\n", zc::testing::dockerSocketPath().c_str());
     return 1;
   }
-  std::printf("%-28s %14s %14s %7s %14s %8s %8s\n", "scenario", "reader l/s", "collector l/s",
-              "ratio", "(from spawn)", "RSS MiB", "threads");
-  int failures = 0;
+  std::printf("bench_ingest: %lu lines of 100 bytes; 1 container, then %d at once\n",
+              static_cast<unsigned long>(lines), many);
   for (int k : {1, many}) {
     Result r = runScenario(lines, k);
-    char name[64];
-    std::snprintf(name, sizeof name, "%lu lines, %d container%s", static_cast<unsigned long>(lines), k,
+    char name[96];
+    std::snprintf(name, sizeof name, "%s lines, %d container%s", zc::bench::withCommas(lines).c_str(), k,
                   k == 1 ? "" : "s");
     if (!r.ok) {
-      std::printf("%-28s %14.0f %14s\n", name, r.baselineLps, "FAILED");
-      ++failures;
+      report.fail("ingest", name, "the collector did not store every line in time");
       continue;
     }
-    std::printf("%-28s %14.0f %14.0f %7.2f %14.0f %8ld %8ld\n", name, r.baselineLps, r.collectorLps,
-                r.collectorLps / r.baselineLps, r.collectorLpsSpawn, r.rssMb, r.threads);
+    char note[160];
+    std::snprintf(note, sizeof note, "from spawn %.0f lines/s; peak RSS %ld MiB, %ld threads",
+                  r.collectorLpsSpawn, r.rssMb, r.threads);
+    report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps, "plain engine reader",
+                r.baselineLps, zc::bench::Better::kHigher, note});
   }
-  return failures == 0 ? 0 : 1;
+  return report.failures() == 0 ? 0 : 1;
 }

@@ -27,6 +27,7 @@
 
 #include "fake_collector_api.h"
 #include "http_test_client.h"
+#include "report.h"
 #include "zc/exporters/exporters.h"
 
 namespace {
@@ -42,14 +43,8 @@ int64_t monoNs() {
 
 // "VmRSS" in KiB and "Threads" of a process.
 std::pair<long, long> rssAndThreads(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  long rss = 0, threads = 0;
-  while (f >> key) {
-    if (key == "VmRSS:") f >> rss;
-    if (key == "Threads:") f >> threads;
-  }
-  return {rss, threads};
+  zc::bench::ProcStatus s = zc::bench::procStatus(pid);
+  return {s.rssKb, s.threads};
 }
 
 // user + system CPU seconds of a process, from /proc/<pid>/stat.
