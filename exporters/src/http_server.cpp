@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +18,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "zc/exporters/json_writer.h"
@@ -128,16 +131,17 @@ bool writeAll(int fd, std::string_view data, SteadyClock::time_point deadline) {
   return true;
 }
 
+constexpr int kLingerMs = 1000;               // how long a rejected connection is drained
+constexpr size_t kMaxDrainBytes = 256 * 1024;  // and how much of its input is read and dropped
+
 // Reads and drops what the client still sends (bounded in time and bytes) before the close, so
 // that unread input does not turn the close into a RST that could destroy the error response
 // before the client has read it ("lingering close").
 void lingerAndDrain(int fd) {
-  constexpr int kLingerMs = 1000;
-  constexpr size_t kMaxDrain = 256 * 1024;
   auto deadline = SteadyClock::now() + std::chrono::milliseconds(kLingerMs);
   size_t drained = 0;
   char buf[8192];
-  while (drained < kMaxDrain) {
+  while (drained < kMaxDrainBytes) {
     pollfd p{fd, POLLIN, 0};
     int ms = remainingMs(deadline);
     if (ms == 0 || ::poll(&p, 1, ms) <= 0) return;
@@ -375,6 +379,78 @@ Head parseHead(std::string_view buf, const HttpServerOptions& o) {
   return h;
 }
 
+// How a parsed head frames its body, and what is wrong with it (status 0 when nothing).
+struct Framing {
+  int status = 0;
+  std::string code;
+  std::string message;
+  size_t bodyLen = 0;
+  bool expectContinue = false;
+  bool keepAlive = false;
+};
+
+Framing frame(const Head& head, const HttpServerOptions& opts) {
+  Framing f;
+  auto error = [&](int status, std::string code, std::string message) {
+    f.status = status;
+    f.code = std::move(code);
+    f.message = std::move(message);
+    return f;
+  };
+  bool hasHost = false, closeRequested = false, keepAliveRequested = false;
+  std::optional<uint64_t> contentLength;
+  for (const auto& [name, value] : head.headers) {
+    if (iequals(name, "Host")) {
+      if (hasHost) return error(400, "bad_request", "more than one Host header");
+      hasHost = true;
+    } else if (iequals(name, "Transfer-Encoding")) {
+      return error(411, "length_required", "request bodies must have a Content-Length");
+    } else if (iequals(name, "Content-Length")) {
+      auto v = parseUnsignedDecimal(value);
+      if (!v.isOk()) return error(400, "bad_request", "malformed Content-Length");
+      if (contentLength && *contentLength != *v) {
+        return error(400, "bad_request", "conflicting Content-Length headers");
+      }
+      contentLength = *v;
+    } else if (iequals(name, "Expect")) {
+      f.expectContinue = iequals(value, "100-continue");
+    } else if (iequals(name, "Connection")) {
+      std::string lower;
+      for (char c : value) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      if (lower.find("close") != std::string::npos) closeRequested = true;
+      if (lower.find("keep-alive") != std::string::npos) keepAliveRequested = true;
+    }
+  }
+  bool http11 = head.version == "HTTP/1.1";
+  if (http11 && !hasHost) return error(400, "bad_request", "HTTP/1.1 requests need a Host header");
+  if (contentLength && *contentLength > opts.maxBodyBytes) {
+    return error(413, "payload_too_large",
+                 "the request body is larger than " + std::to_string(opts.maxBodyBytes) + " bytes");
+  }
+  f.bodyLen = contentLength ? static_cast<size_t>(*contentLength) : 0;
+  f.keepAlive = http11 ? !closeRequested : keepAliveRequested;
+  return f;
+}
+
+// A connection the server holds, between requests or while one arrives. The reactor owns it
+// until its request is complete (head and body, or head alone with Expect: 100-continue) or has
+// failed, then a worker owns it until the response is written; a kept-alive connection goes back
+// to the reactor.
+struct Conn {
+  explicit Conn(int f) : fd(f) {}
+  int fd;
+  std::string in;     // bytes read and not yet used (may hold the start of the next request)
+  int served = 0;     // requests answered on this connection
+  bool started = false;  // the first byte of the current request has arrived
+  SteadyClock::time_point requestDeadline{};  // the whole request, once started
+  SteadyClock::time_point readDeadline{};     // the next byte
+  Head head;          // parsed when the reactor hands the connection over
+  Framing framing;
+  bool draining = false;  // an error response was sent; reading and dropping until EOF
+  size_t drained = 0;
+};
+
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -385,95 +461,277 @@ struct HttpServer::Impl {
   Poco::AutoPtr<Poco::Net::HTTPServerParams> params{new Poco::Net::HTTPServerParams};
   int listenFd = -1;
   int wakeFd = -1;
-  std::thread acceptor;
+  std::thread reactor;
   std::vector<std::thread> workers;
 
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<int> queue;       // accepted, waiting for a worker
+  std::deque<std::unique_ptr<Conn>> ready;     // a complete request, waiting for a worker
+  std::vector<std::unique_ptr<Conn>> returned; // kept alive by a worker, back to the reactor
   std::set<ConnSlot*> active;  // being served (shut down by stop() to unblock the worker)
+  size_t waiting = 0;          // connections held and not being served (reactor + ready)
   bool stopping = false;
 
-  void acceptLoop();
+  // Reactor thread only.
+  int epollFd = -1;
+  std::map<int, std::unique_ptr<Conn>> held;
+
+  void reactorLoop();
+  void acceptOne();
+  void readFrom(Conn& c);
+  // Parses what `c` holds; hands it to the workers when its request is complete or failed.
+  void advance(int fd);
+  void handOff(int fd);
+  // Answers an error without a worker: the response (small: it fits the socket buffer), then a
+  // lingering close in the reactor, so that the client reads it before the connection goes.
+  void reject(int fd, int status, const std::string& code, const std::string& message);
+  // Reads and drops input of a rejected connection; false when it is to be closed.
+  bool discardInput(Conn& c);
+  void closeHeld(int fd);
+  void expire();
+  int nextTimeoutMs() const;
+
   void workerLoop();
-  void serve(ConnSlot& slot);
+  // Serves the request `c` holds; true when the connection is kept alive.
+  bool serveOne(Conn& c, ConnSlot& slot);
   // Routes one parsed request; fills `resp`. Never throws.
   void dispatch(RequestImpl& req, ResponseImpl& resp);
 };
 
-void HttpServer::Impl::acceptLoop() {
+void HttpServer::Impl::reactorLoop() {
+  epoll_event events[64];
   for (;;) {
-    pollfd fds[2] = {{listenFd, POLLIN, 0}, {wakeFd, POLLIN, 0}};
-    int r = ::poll(fds, 2, -1);
-    if (r < 0 && errno == EINTR) continue;
-    if (fds[1].revents != 0) return;
-    if (r < 0) return;
-    int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) {
-        // Out of descriptors: back off instead of spinning on the pending connection.
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int n = ::epoll_wait(epollFd, events, 64, nextTimeoutMs());
+    if (n < 0 && errno != EINTR) return;
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == listenFd) {
+        acceptOne();
+      } else if (fd == wakeFd) {
+        uint64_t v;
+        (void)!::read(wakeFd, &v, sizeof v);
+        std::vector<std::unique_ptr<Conn>> back;
+        {
+          std::lock_guard lock(mu);
+          if (stopping) {
+            for (auto& [hfd, c] : held) ::close(hfd);
+            held.clear();
+            return;
+          }
+          back.swap(returned);
+        }
+        for (auto& c : back) {
+          int cfd = c->fd;
+          c->readDeadline = SteadyClock::now() + std::chrono::milliseconds(opts.keepAliveTimeoutMs);
+          epoll_event ev{};
+          ev.events = EPOLLIN | EPOLLRDHUP;
+          ev.data.fd = cfd;
+          ::epoll_ctl(epollFd, EPOLL_CTL_ADD, cfd, &ev);
+          held[cfd] = std::move(c);
+          advance(cfd);  // a pipelined request may already be there
+        }
+      } else if (auto it = held.find(fd); it != held.end()) {
+        Conn& c = *it->second;
+        if (c.draining) {
+          if (!discardInput(c)) closeHeld(fd);
+          continue;
+        }
+        readFrom(c);
+        if (c.fd < 0) {
+          closeHeld(fd);
+        } else {
+          advance(fd);
+        }
+      }
+    }
+    expire();
+  }
+}
+
+void HttpServer::Impl::acceptOne() {
+  int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) {
+    if (errno == EMFILE || errno == ENFILE) {
+      // Out of descriptors: back off instead of spinning on the pending connection.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  {
+    std::lock_guard lock(mu);
+    if (waiting < static_cast<size_t>(opts.maxQueued)) {
+      ++waiting;
+      auto c = std::make_unique<Conn>(fd);
+      c->readDeadline = SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs);
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.fd = fd;
+      ::epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, &ev);
+      held[fd] = std::move(c);
+      return;
+    }
+  }
+  std::string resp = rawResponse(503, "application/json; charset=utf-8",
+                                 errorJson("overloaded", "the collector is busy; retry shortly"),
+                                 false, {{"Retry-After", "1"}});
+  // Best effort and never blocking the reactor: a fresh socket's buffer takes it at once.
+  (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::close(fd);
+}
+
+// Reads what is there without blocking; marks the connection closed (fd -1) on EOF or error.
+void HttpServer::Impl::readFrom(Conn& c) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      c.in.append(buf, static_cast<size_t>(n));
+      // Bounded: a head larger than the limits fails in parseHead; a body is at most maxBodyBytes.
+      if (c.in.size() > opts.maxRequestLineBytes + opts.maxHeaderBytes + opts.maxBodyBytes + 8192) {
+        return;
       }
       continue;
     }
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::unique_lock lock(mu);
-    if (stopping) {
-      ::close(fd);
-      return;
-    }
-    if (queue.size() >= static_cast<size_t>(opts.maxQueued)) {
-      lock.unlock();
-      std::string resp =
-          rawResponse(503, "application/json; charset=utf-8",
-                      errorJson("overloaded", "the collector is busy; retry shortly"), false,
-                      {{"Retry-After", "1"}});
-      // Best effort and never blocking the acceptor: a fresh socket's buffer takes it at once.
-      (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      ::close(fd);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    c.fd = -1;  // EOF or error; closeHeld() closes the descriptor it was registered with
+    return;
+  }
+}
+
+void HttpServer::Impl::advance(int fd) {
+  Conn& c = *held.at(fd);
+  if (c.in.empty()) return;
+  auto now = SteadyClock::now();
+  if (!c.started) {
+    c.started = true;
+    c.requestDeadline = now + std::chrono::milliseconds(opts.requestTimeoutMs);
+  }
+  c.readDeadline = std::min(c.requestDeadline, now + std::chrono::milliseconds(opts.readTimeoutMs));
+  c.head = parseHead(c.in, opts);
+  if (c.head.state == Head::State::kNeedMore) return;
+  if (c.head.state == Head::State::kError) return reject(fd, c.head.status, c.head.code, c.head.message);
+  c.framing = frame(c.head, opts);
+  if (c.framing.status != 0) return reject(fd, c.framing.status, c.framing.code, c.framing.message);
+  bool bodyHere = c.in.size() >= c.head.end + c.framing.bodyLen;
+  if (!bodyHere && !c.framing.expectContinue) return;  // the body is still on its way
+  handOff(fd);
+}
+
+void HttpServer::Impl::reject(int fd, int status, const std::string& code, const std::string& message) {
+  Conn& c = *held.at(fd);
+  std::string resp =
+      rawResponse(status, "application/json; charset=utf-8", errorJson(code, message), false, {});
+  (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::shutdown(fd, SHUT_WR);
+  c.draining = true;
+  c.in.clear();
+  c.readDeadline = SteadyClock::now() + std::chrono::milliseconds(kLingerMs);
+  if (!discardInput(c)) closeHeld(fd);
+}
+
+bool HttpServer::Impl::discardInput(Conn& c) {
+  char buf[8192];
+  while (c.drained < kMaxDrainBytes) {
+    ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      c.drained += static_cast<size_t>(n);
       continue;
     }
-    queue.push_back(fd);
-    cv.notify_one();
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
+  return false;
+}
+
+void HttpServer::Impl::handOff(int fd) {
+  ::epoll_ctl(epollFd, EPOLL_CTL_DEL, fd, nullptr);
+  auto node = held.extract(fd);
+  std::lock_guard lock(mu);
+  ready.push_back(std::move(node.mapped()));
+  cv.notify_one();
+}
+
+void HttpServer::Impl::closeHeld(int fd) {
+  ::epoll_ctl(epollFd, EPOLL_CTL_DEL, fd, nullptr);
+  ::close(fd);
+  held.erase(fd);
+  std::lock_guard lock(mu);
+  --waiting;
+}
+
+// Idle connections past their wait are closed quietly, requests past a deadline get 408, and
+// rejected connections are closed when their lingering time is over.
+void HttpServer::Impl::expire() {
+  auto now = SteadyClock::now();
+  std::vector<int> late;
+  for (auto& [fd, c] : held) {
+    if (c->readDeadline <= now) late.push_back(fd);
+  }
+  for (int fd : late) {
+    Conn& c = *held.at(fd);
+    if (!c.started || c.draining) {
+      closeHeld(fd);
+    } else {
+      reject(fd, 408, "request_timeout", "the request did not arrive in time");
+    }
+  }
+}
+
+int HttpServer::Impl::nextTimeoutMs() const {
+  if (held.empty()) return -1;
+  auto first = SteadyClock::time_point::max();
+  for (const auto& [fd, c] : held) first = std::min(first, c->readDeadline);
+  return std::max(1, remainingMs(first) + 1);
 }
 
 void HttpServer::Impl::workerLoop() {
   for (;;) {
-    int fd;
+    std::unique_ptr<Conn> c;
     {
       std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      cv.wait(lock, [&] { return stopping || !ready.empty(); });
       if (stopping) return;
-      fd = queue.front();
-      queue.pop_front();
+      c = std::move(ready.front());
+      ready.pop_front();
+      --waiting;
     }
-    ConnSlot slot{&mu, fd};
+    ConnSlot slot{&mu, c->fd};
     {
       std::lock_guard lock(mu);
       active.insert(&slot);
     }
+    bool keep = false;
     try {
-      serve(slot);
+      keep = serveOne(*c, slot);
     } catch (const std::exception& e) {
       spdlog::error("http connection: {}", e.what());
     }
     std::lock_guard lock(mu);
-    if (slot.fd >= 0) ::close(slot.fd);
     active.erase(&slot);
+    if (slot.fd < 0) continue;  // closed, or detached by its handler
+    if (keep && !stopping) {
+      ++waiting;
+      returned.push_back(std::move(c));
+      uint64_t one = 1;
+      (void)!::write(wakeFd, &one, sizeof one);
+    } else {
+      ::close(slot.fd);
+    }
   }
 }
 
-// Serves the requests of one connection, then closes it (unless a handler detached it).
-void HttpServer::Impl::serve(ConnSlot& slot) {
-  const int fd = slot.fd;
-  std::string in;
-  Poco::Net::SocketAddress client = addressOf(fd, true), server = addressOf(fd, false);
+// Serves the request the reactor collected. Returns true to keep the connection for another
+// request; on false the connection has been closed, detached, or is to be closed by the caller.
+bool HttpServer::Impl::serveOne(Conn& c, ConnSlot& slot) {
+  const int fd = c.fd;
   auto closeFd = [&] {
     std::lock_guard lock(mu);
     if (slot.fd >= 0) ::close(slot.fd);
     slot.fd = -1;
+    return false;
   };
   auto fail = [&](int status, const std::string& code, const std::string& message) {
     std::string resp =
@@ -481,86 +739,19 @@ void HttpServer::Impl::serve(ConnSlot& slot) {
     writeAll(fd, resp, SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs));
     ::shutdown(fd, SHUT_WR);
     lingerAndDrain(fd);
-    closeFd();
+    return closeFd();
   };
-  for (int served = 0;; ++served) {
-    if (served >= opts.maxKeepAliveRequests) return closeFd();
-    // Wait for the first byte of the next request.
-    SteadyClock::time_point deadline;
-    bool started = !in.empty();
-    if (started) deadline = SteadyClock::now() + std::chrono::milliseconds(opts.requestTimeoutMs);
-    Head head;
-    for (;;) {
-      if (started) {
-        head = parseHead(in, opts);
-        if (head.state == Head::State::kError) return fail(head.status, head.code, head.message);
-        if (head.state == Head::State::kDone) break;
-      }
-      int wait = started ? std::min(opts.readTimeoutMs, remainingMs(deadline))
-                         : (served == 0 ? opts.readTimeoutMs : opts.keepAliveTimeoutMs);
-      pollfd p{fd, POLLIN, 0};
-      int r = wait > 0 ? ::poll(&p, 1, wait) : 0;
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        if (!started) return closeFd();  // idle: close quietly
-        return fail(408, "request_timeout", "the request did not arrive in time");
-      }
-      char buf[8192];
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return closeFd();
-      in.append(buf, static_cast<size_t>(n));
-      if (!started) {
-        started = true;
-        deadline = SteadyClock::now() + std::chrono::milliseconds(opts.requestTimeoutMs);
-      }
-    }
+  const Head& head = c.head;
+  const Framing& f = c.framing;
 
-    // Framing of the body.
-    bool hasHost = false, closeRequested = false, keepAliveRequested = false,
-         expectContinue = false;
-    std::optional<uint64_t> contentLength;
-    for (const auto& [name, value] : head.headers) {
-      if (iequals(name, "Host")) {
-        if (hasHost) return fail(400, "bad_request", "more than one Host header");
-        hasHost = true;
-      } else if (iequals(name, "Transfer-Encoding")) {
-        return fail(411, "length_required", "request bodies must have a Content-Length");
-      } else if (iequals(name, "Content-Length")) {
-        auto v = parseUnsignedDecimal(value);
-        if (!v.isOk()) return fail(400, "bad_request", "malformed Content-Length");
-        if (contentLength && *contentLength != *v) {
-          return fail(400, "bad_request", "conflicting Content-Length headers");
-        }
-        contentLength = *v;
-      } else if (iequals(name, "Expect")) {
-        expectContinue = iequals(value, "100-continue");
-      } else if (iequals(name, "Connection")) {
-        std::string lower;
-        for (char c : value)
-          lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-        if (lower.find("close") != std::string::npos) closeRequested = true;
-        if (lower.find("keep-alive") != std::string::npos) keepAliveRequested = true;
-      }
+  if (f.expectContinue && c.in.size() < head.end + f.bodyLen) {
+    // The client waits for this before sending the body it announced (curl does).
+    constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (!writeAll(fd, kContinue, SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs))) {
+      return closeFd();
     }
-    bool http11 = head.version == "HTTP/1.1";
-    if (http11 && !hasHost) return fail(400, "bad_request", "HTTP/1.1 requests need a Host header");
-    if (contentLength && *contentLength > opts.maxBodyBytes) {
-      return fail(
-          413, "payload_too_large",
-          "the request body is larger than " + std::to_string(opts.maxBodyBytes) + " bytes");
-    }
-    size_t bodyLen = contentLength ? static_cast<size_t>(*contentLength) : 0;
-    if (expectContinue && in.size() < head.end + bodyLen) {
-      // The client waits for this before sending the body it announced (curl does).
-      constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!writeAll(fd, kContinue,
-                    SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs))) {
-        return closeFd();
-      }
-    }
-    while (in.size() < head.end + bodyLen) {
-      int wait = std::min(opts.readTimeoutMs, remainingMs(deadline));
+    while (c.in.size() < head.end + f.bodyLen) {
+      int wait = std::min(opts.readTimeoutMs, remainingMs(c.requestDeadline));
       pollfd p{fd, POLLIN, 0};
       int r = wait > 0 ? ::poll(&p, 1, wait) : 0;
       if (r < 0 && errno == EINTR) continue;
@@ -569,46 +760,52 @@ void HttpServer::Impl::serve(ConnSlot& slot) {
       ssize_t n = ::recv(fd, buf, sizeof buf, 0);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return closeFd();
-      in.append(buf, static_cast<size_t>(n));
-    }
-    std::string body = in.substr(head.end, bodyLen);
-    in.erase(0, head.end + bodyLen);
-
-    ResponseImpl resp;
-    RequestImpl req(resp, std::move(body), client, server, *params, &slot);
-    req.setMethod(head.method);
-    req.setURI(head.target);
-    req.setVersion(head.version);
-    for (auto& [name, value] : head.headers) req.add(name, value);
-    bool keepAlive = http11 ? !closeRequested : keepAliveRequested;
-    dispatch(req, resp);
-    if (req.detached()) return;  // the handler owns the connection now
-    if (!resp.getKeepAlive()) keepAlive = false;
-
-    std::string payload = resp.body();
-    std::string out = "HTTP/1.1 " + std::to_string(static_cast<int>(resp.getStatus())) + " " +
-                      resp.getReason() + "\r\n";
-    bool hasServer = false;
-    for (const auto& [name, value] : resp) {
-      if (iequals(name, "Content-Length") || iequals(name, "Connection") ||
-          iequals(name, "Transfer-Encoding")) {
-        continue;
-      }
-      hasServer = hasServer || iequals(name, "Server");
-      out += name + ": " + value + "\r\n";
-    }
-    if (!hasServer) out += "Server: zynd-collector\r\n";
-    out += "Content-Length: " + std::to_string(payload.size()) + "\r\n";
-    out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-    if (head.method != "HEAD") out += payload;
-    if (!writeAll(fd, out, SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs))) {
-      return closeFd();
-    }
-    if (!keepAlive) {
-      ::shutdown(fd, SHUT_WR);
-      return closeFd();
+      c.in.append(buf, static_cast<size_t>(n));
     }
   }
+  std::string body = c.in.substr(head.end, f.bodyLen);
+  c.in.erase(0, head.end + f.bodyLen);
+
+  ResponseImpl resp;
+  RequestImpl req(resp, std::move(body), addressOf(fd, true), addressOf(fd, false), *params, &slot);
+  req.setMethod(head.method);
+  req.setURI(head.target);
+  req.setVersion(head.version);
+  for (auto& [name, value] : head.headers) req.add(name, value);
+  bool keepAlive = f.keepAlive;
+  dispatch(req, resp);
+  if (req.detached()) return false;  // the handler owns the connection now
+  if (!resp.getKeepAlive()) keepAlive = false;
+
+  std::string payload = resp.body();
+  std::string out = "HTTP/1.1 " + std::to_string(static_cast<int>(resp.getStatus())) + " " +
+                    resp.getReason() + "\r\n";
+  bool hasServer = false;
+  for (const auto& [name, value] : resp) {
+    if (iequals(name, "Content-Length") || iequals(name, "Connection") ||
+        iequals(name, "Transfer-Encoding")) {
+      continue;
+    }
+    hasServer = hasServer || iequals(name, "Server");
+    out += name + ": " + value + "\r\n";
+  }
+  if (!hasServer) out += "Server: zynd-collector\r\n";
+  ++c.served;
+  if (c.served >= opts.maxKeepAliveRequests) keepAlive = false;
+  out += "Content-Length: " + std::to_string(payload.size()) + "\r\n";
+  out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  if (head.method != "HEAD") out += payload;
+  if (!writeAll(fd, out, SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs))) {
+    return closeFd();
+  }
+  if (!keepAlive) {
+    ::shutdown(fd, SHUT_WR);
+    return closeFd();
+  }
+  c.started = false;
+  c.head = Head();
+  c.framing = Framing();
+  return true;
 }
 
 void HttpServer::Impl::dispatch(RequestImpl& req, ResponseImpl& resp) {
@@ -713,10 +910,18 @@ Status HttpServer::start() {
   p->params->setMaxThreads(options_.maxThreads);
   p->params->setMaxQueued(options_.maxQueued);
   p->params->setServerName("zynd-collector");
+  p->epollFd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (p->epollFd < 0) return Status::ioError(std::string("epoll: ") + std::strerror(errno));
+  for (int fd : {p->listenFd, p->wakeFd}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(p->epollFd, EPOLL_CTL_ADD, fd, &ev);
+  }
   for (int i = 0; i < std::max(1, options_.maxThreads); ++i) {
     p->workers.emplace_back([p] { p->workerLoop(); });
   }
-  p->acceptor = std::thread([p] { p->acceptLoop(); });
+  p->reactor = std::thread([p] { p->reactorLoop(); });
   return Status::ok();
 }
 
@@ -733,14 +938,19 @@ void HttpServer::stop() noexcept {
   }
   uint64_t one = 1;
   if (p.wakeFd >= 0) (void)!::write(p.wakeFd, &one, sizeof one);
-  if (p.acceptor.joinable()) p.acceptor.join();
+  if (p.reactor.joinable()) p.reactor.join();
   for (auto& t : p.workers) {
     if (t.joinable()) t.join();
   }
-  for (int fd : p.queue) ::close(fd);
-  p.queue.clear();
+  for (auto& c : p.ready) ::close(c->fd);
+  for (auto& c : p.returned) ::close(c->fd);
+  for (auto& [fd, c] : p.held) ::close(fd);  // when the reactor never ran
+  p.ready.clear();
+  p.returned.clear();
+  p.held.clear();
   ::close(p.listenFd);
   if (p.wakeFd >= 0) ::close(p.wakeFd);
+  if (p.epollFd >= 0) ::close(p.epollFd);
   impl_.reset();
 }
 

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -454,6 +455,68 @@ TEST(HttpHardeningTest, SlowlorisGets408WithinTheRequestDeadline) {
   EXPECT_LT(elapsed, 4s);
 }
 
+// Fault suite: four times as many slowloris connections as workers, plus a stream of oversized
+// and malformed requests, while a normal client keeps asking. Slow and rejected clients are held
+// by the reactor, never by a worker, so every normal request is answered at once (a worker held
+// by a slow client would make them wait for the 10 s read timeout).
+TEST(HttpHardeningTest, NormalRequestsKeepTheirLatencyUnderSlowlorisAndOversizedRequests) {
+  ExporterStack stack;  // default limits: 16 workers, 10 s per read, 30 s per request
+  stack.api->addDeployment("d1");
+  const uint16_t port = stack.port();
+  const int kSlow = 4 * stack.server->options().maxThreads;
+  std::vector<int> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    int fd = zc::testing::connectLoopback(port);
+    ASSERT_GE(fd, 0);
+    slow.push_back(fd);
+  }
+  std::atomic<bool> attacking{true};
+  std::atomic<int> rejected{0};
+  std::thread slowloris([&] {
+    const std::string head = "GET /api/deployments HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    for (size_t i = 0; attacking && i < 100; ++i) {  // one byte per connection every 100 ms
+      char c = i < head.size() ? head[i] : 'a';
+      for (int fd : slow) (void)!::send(fd, &c, 1, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  std::thread oversized([&] {
+    const std::vector<std::string> bad = {
+        "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n",           // 414
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40000, 'b') + "\r\n\r\n",  // 431
+        "POST /api/deployments HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",  // 413
+        "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",               // 411
+        "BROKEN\r\n\r\n",                                                                 // 400
+    };
+    for (size_t i = 0; attacking && i < 2000; ++i) {
+      HttpReply r = rawRequest(port, bad[i % bad.size()], 2000);
+      if (r.status >= 400 && r.status < 500) rejected.fetch_add(1);
+    }
+  });
+  std::this_thread::sleep_for(300ms);  // the attack is under way
+  std::vector<double> ms;
+  int ok = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    HttpReply r = httpRequest(port, "GET", "/api/deployments/d1/logs?limit=10");
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ok += r.status == 200;
+    std::this_thread::sleep_for(20ms);
+  }
+  attacking = false;
+  slowloris.join();
+  oversized.join();
+  for (int fd : slow) ::close(fd);
+  std::sort(ms.begin(), ms.end());
+  EXPECT_EQ(ok, 100);
+  EXPECT_GT(rejected.load(), 20);
+  // Liveness, not speed: starvation shows as seconds (the read timeout), a healthy server as
+  // milliseconds even on a loaded machine or under sanitizers.
+  EXPECT_LT(ms.back(), 2000.0) << "p50 " << ms[50] << " ms";
+  RecordProperty("normal_p50_ms", std::to_string(ms[50]));
+  RecordProperty("normal_max_ms", std::to_string(ms.back()));
+}
+
 TEST(HttpHardeningTest, IdleConnectionIsClosedAfterTheReadTimeout) {
   zc::exporters::HttpServerOptions http;
   http.readTimeoutMs = 300;
@@ -490,9 +553,9 @@ TEST(HttpHardeningTest, FullAcceptQueueAnswers503WithJson) {
   http.maxQueued = 1;
   http.readTimeoutMs = 3000;
   ExporterStack stack({}, http);
-  int busy = zc::testing::connectLoopback(stack.port());  // holds the only worker (sends nothing)
+  int busy = zc::testing::connectLoopback(stack.port());  // silent: the one waiting connection
   std::this_thread::sleep_for(150ms);
-  int queued = zc::testing::connectLoopback(stack.port());  // fills the queue
+  int queued = zc::testing::connectLoopback(stack.port());  // beyond maxQueued: refused
   std::this_thread::sleep_for(150ms);
   HttpReply r = httpRequest(stack.port(), "GET", "/api/deployments");
   EXPECT_EQ(r.status, 503) << r.body;
@@ -500,7 +563,7 @@ TEST(HttpHardeningTest, FullAcceptQueueAnswers503WithJson) {
   expectJsonError(r);
   ::close(busy);
   ::close(queued);
-  // Once the worker is free again the server answers normally.
+  // Once those are gone the server answers normally.
   EXPECT_TRUE(zc::testing::waitFor(
       [&] { return httpRequest(stack.port(), "GET", "/api/deployments").status == 200; }, 10s,
       100ms));

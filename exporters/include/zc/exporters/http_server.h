@@ -15,13 +15,17 @@
 //   411 a body with Transfer-Encoding (only Content-Length bodies are accepted)
 //   413 body larger than maxBodyBytes        414 request line longer than maxRequestLineBytes
 //   431 header section larger than maxHeaderBytes or with more than maxHeaderCount fields
-//   503 every worker busy and the accept queue (maxQueued) full
+//   503 maxQueued connections already open and waiting (for their request or for a worker)
 // After any of these the connection is closed. Keep-alive is supported (bounded in requests and
 // idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse interfaces; response
 // bodies are buffered and sent with a Content-Length when the handler returns.
 //
-// Threads: one acceptor and maxThreads workers, started by start(). A handler may take the
-// connection away from the server with detachConnection() (used by SSE).
+// Threads: one reactor and maxThreads workers, started by start(). The reactor (epoll) accepts,
+// holds every connection while its request arrives (and between kept-alive requests), enforces
+// the read/request/keep-alive deadlines, and answers malformed, oversized and late requests
+// itself; a worker gets a connection only once its request is complete (head and body, or the
+// head alone with Expect: 100-continue), so slow or silent clients never hold a worker. A
+// handler may take the connection away from the server with detachConnection() (used by SSE).
 //
 // Thread-safety: add routes before start(); afterwards the route table is frozen and handlers
 // run concurrently on the worker threads. start()/stop() from one thread.
@@ -54,8 +58,9 @@ using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTT
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // loopback by default
   uint16_t port = 7070;            // 0 = any free port (see HttpServer::port())
-  int maxThreads = 16;             // worker threads (each serves one connection at a time)
-  int maxQueued = 256;           // accepted connections waiting for a worker; beyond: 503 and close
+  int maxThreads = 16;             // worker threads (each serves one complete request at a time)
+  int maxQueued = 1024;  // open connections not being served (request arriving, idle between
+                         // requests, or waiting for a worker); beyond: 503 and close
   int readTimeoutMs = 10000;     // per read/write: a peer silent for this long is dropped
   int requestTimeoutMs = 30000;  // whole request (line, headers, body): slowloris bound
   int keepAliveTimeoutMs = 5000;      // idle time allowed between two requests of one connection
