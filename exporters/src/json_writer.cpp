@@ -62,11 +62,15 @@ void walkUtf8(std::string_view s, Emit&& emit) {
   }
 }
 
-}  // namespace
+// Printable ASCII that JSON takes as it is.
+inline bool isPlainAscii(char ch) {
+  unsigned char c = static_cast<unsigned char>(ch);
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
 
-void appendJsonString(std::string& out, std::string_view bytes) {
-  out.reserve(out.size() + bytes.size() + 2);
-  out.push_back('"');
+// Escapes bytes that are not plain ASCII: controls, quote, backslash, DEL, and UTF-8 (invalid
+// sequences become U+FFFD).
+void appendEscaped(std::string& out, std::string_view bytes) {
   walkUtf8(bytes, [&](std::string_view piece, bool ascii) {
     if (!ascii) {
       // U+2028 / U+2029 are valid JSON but break JavaScript that evals it; escape them.
@@ -113,6 +117,27 @@ void appendJsonString(std::string& out, std::string_view bytes) {
       out.push_back(static_cast<char>(c));
     }
   });
+}
+
+}  // namespace
+
+void appendJsonString(std::string& out, std::string_view bytes) {
+  out.reserve(out.size() + bytes.size() + 2);
+  out.push_back('"');
+  // Runs of plain ASCII (most log text) are copied in one go; the bytes between them are
+  // escaped one by one. A run never starts or ends inside a UTF-8 sequence: every byte of a
+  // multi-byte sequence is >= 0x80.
+  size_t i = 0;
+  while (i < bytes.size()) {
+    size_t run = i;
+    while (run < bytes.size() && isPlainAscii(bytes[run])) ++run;
+    out.append(bytes.data() + i, run - i);
+    if (run == bytes.size()) break;
+    size_t end = run + 1;
+    while (end < bytes.size() && !isPlainAscii(bytes[end])) ++end;
+    appendEscaped(out, bytes.substr(run, end - run));
+    i = end;
+  }
   out.push_back('"');
 }
 

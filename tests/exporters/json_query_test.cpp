@@ -1,6 +1,8 @@
 // The pure pieces: JSON/UTF-8 sanitising and the strict query parsers.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <cmath>
 #include <limits>
 
@@ -47,6 +49,22 @@ TEST_P(Utf8SanitiseTest, ReplacesEachMaximalInvalidSubpartWithOneReplacementChar
   EXPECT_EQ(got, expected);
   EXPECT_TRUE(zc::testing::isValidUtf8(got));
   EXPECT_TRUE(zc::testing::isValidUtf8(jsonQuoted(GetParam().in)));
+  // Escaping works on runs of plain ASCII and on what lies between them; the cut between them
+  // must not change what invalid bytes become.
+  EXPECT_EQ(jsonQuoted(GetParam().in), jsonQuoted(got));
+}
+
+TEST(JsonStringTest, RandomMixturesEscapeLikeTheirSanitisedForm) {
+  const std::string alphabet[] = {"a", " ", "\"", "\\", "\n", std::string(1, '\0'), "\x7f", "\xC3",
+                                  "\xA9", "\xE2", "\x80", "\xA8", "\xF0", "\x9F", "\xFF", "~"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string in;
+    for (int n = static_cast<int>(rng() % 12); n > 0; --n) in += alphabet[rng() % std::size(alphabet)];
+    std::string quoted = jsonQuoted(in);
+    ASSERT_TRUE(zc::testing::isValidUtf8(quoted)) << i;
+    ASSERT_EQ(quoted, jsonQuoted(sanitizeUtf8(in))) << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Utf8SanitiseTest,
