@@ -98,6 +98,30 @@ TEST_F(RocksDbStorageTest, CloseAndReopenKeepsEverything) {
   EXPECT_TRUE((*store)->close().isOk());
 }
 
+// close() flushes: everything is in table files afterwards and the WAL holds nothing to replay.
+TEST_F(RocksDbStorageTest, CloseFlushesEveryColumnFamily) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store.isOk()) << store.status().toString();
+    for (uint64_t no = 1; no <= 20000; no += 1000) {
+      ASSERT_TRUE((*store)->appendLogs(makeBatch("d", no, 1000, kStart)).isOk());
+    }
+    ASSERT_TRUE((*store)->appendMetrics({{"d", kStart, 1.5, 2.5, 3.5}}).isOk());
+    ASSERT_TRUE((*store)->close().isOk());
+  }
+  uintmax_t walBytes = 0, tableBytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dataDir())) {
+    if (e.path().extension() == ".log") walBytes += e.file_size();
+    if (e.path().extension() == ".sst") tableBytes += e.file_size();
+  }
+  EXPECT_EQ(walBytes, 0u);
+  EXPECT_GT(tableBytes, 0u);
+  auto store = open();
+  ASSERT_TRUE(store.isOk()) << store.status().toString();
+  EXPECT_EQ(*(*store)->nextLineNo("d"), 20001u);
+  EXPECT_TRUE((*store)->close().isOk());
+}
+
 TEST_F(RocksDbStorageTest, RetentionReclaimsSpace) {
   auto store = open();
   ASSERT_TRUE(store.isOk()) << store.status().toString();
