@@ -32,5 +32,5 @@ export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1 ZC_REQUIRE_PROMETHEUS=1 ZC_REQUIRE
 # The same suites (but the browser's) once more under AddressSanitizer + UndefinedBehaviorSanitizer
 # with leak detection, in build-asan/. ZC_SKIP_SANITIZE=1 skips it for a quick local run.
 if [[ "${ZC_SKIP_SANITIZE:-0}" != 1 && $# -eq 0 ]]; then
-  scripts/sanitize.sh -LE browser
+  scripts/sanitize.sh -LE 'browser|bench'
 fi

@@ -107,9 +107,9 @@ cmd="bench/run.sh$( ((smoke)) && echo ' --smoke')"
 {
   echo "# Benchmark results"
   echo
-  echo "Written by \`$cmd\` (one run, every benchmark; $elapsed s). Each figure is measured next to"
-  echo "its baseline in the same run; ratio = zynd-collector / baseline, and the column *better*"
-  echo "says which way is good. How each benchmark measures: [bench/README.md](README.md)."
+  echo "Written by \`$cmd\` in one run of $elapsed s (benchmarks: $only). Each figure is measured"
+  echo "next to its baseline in the same run; ratio = zynd-collector / baseline, and the column"
+  echo "*better* says which way is good. How each benchmark measures: [bench/README.md](README.md)."
   echo
   echo "| | |"
   echo "|---|---|"
@@ -126,7 +126,7 @@ cmd="bench/run.sh$( ((smoke)) && echo ' --smoke')"
   awk -F'\t' '
     function fmt(v, unit,   a) {
       a = v < 0 ? -v : v
-      if (unit == "bytes" || unit == "lines/s" || a >= 1000) s = sprintf("%.0f", v)
+      if (unit == "bytes" || unit == "lines/s" || a >= 1000 || v == int(v)) s = sprintf("%.0f", v)
       else if (a >= 100) s = sprintf("%.0f", v)
       else if (a >= 10) s = sprintf("%.1f", v)
       else if (a >= 0.1 || a == 0) s = sprintf("%.2f", v)
