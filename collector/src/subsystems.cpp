@@ -7,6 +7,7 @@
 #include <Poco/Util/Application.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -38,6 +39,24 @@ plugin::PluginContext pluginContext(Services& s, SpdlogPluginLogger& logger,
   ctx.logger = &logger;
   ctx.clock = s.clock;
   return ctx;
+}
+
+// Every SSE stream, HTTP connection, follow and RocksDB file holds a descriptor: a service's
+// usual soft limit of 1,024 would run out near the SSE hub's 1,024 streams. Raises the soft limit
+// to the hard one (which needs no privilege).
+void raiseOpenFileLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    spdlog::debug("open file limit raised from {} to {}", was, rl.rlim_cur);
+  }
+  if (rl.rlim_cur < 4096) {
+    spdlog::warn("open file limit is {}: the collector may run out of descriptors with many "
+                 "streams and containers (raise it, e.g. LimitNOFILE=65536)", rl.rlim_cur);
+  }
 }
 
 }  // namespace
@@ -81,6 +100,7 @@ void ConfigSubsystem::initialize(Poco::Util::Application& app) {
   if (!loaded.isOk()) throw Poco::Exception(loaded.status().message());
   s_.config = std::move(loaded).value();
   spdlog::set_level(spdlog::level::from_str(s_.config.logLevel));
+  raiseOpenFileLimit();
 }
 
 void PluginSubsystem::initialize(Poco::Util::Application&) {

@@ -4,6 +4,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <filesystem>
@@ -55,6 +56,29 @@ TEST_F(DaemonTest, MemoryStorageStopsOnSigint) {
   ASSERT_TRUE(waitHealthy(port)) << d.err();
   d.signal(SIGINT);
   EXPECT_EQ(d.wait(5s), 0) << d.err();
+}
+
+// Started under a service's usual soft limit of 1,024 descriptors, it raises the soft limit to
+// the hard one (1,000 SSE streams would not fit otherwise).
+TEST_F(DaemonTest, RaisesItsOpenFileLimitToTheHardLimit) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max <= 1024) GTEST_SKIP() << "hard limit " << saved.rlim_max;
+  rlimit low = saved;
+  low.rlim_cur = 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  uint16_t port = freePort();
+  Daemon d({"--listen", "127.0.0.1:" + std::to_string(port), "--storage", "memory", "--runtime", "none"});
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(waitHealthy(port)) << d.err();
+  std::ifstream limits("/proc/" + std::to_string(d.pid()) + "/limits");
+  std::string line;
+  while (std::getline(limits, line) && line.rfind("Max open files", 0) != 0) {
+  }
+  std::istringstream fields(line.substr(std::string("Max open files").size()));
+  unsigned long long soft = 0;
+  fields >> soft;
+  EXPECT_EQ(soft, static_cast<unsigned long long>(saved.rlim_max)) << line;
 }
 
 TEST_F(DaemonTest, UnknownPathAndWrongMethodAnswerJson) {
