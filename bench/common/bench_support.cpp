@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Parser.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -19,8 +20,8 @@
 namespace zc::bench {
 
 int docker(const std::string& args, std::string* out) {
-  return zc::testing::runCommand("/usr/bin/docker " + args + (out ? " 2>/dev/null" : " >/dev/null 2>&1"),
-                                 out);
+  return zc::testing::runCommand(
+      "/usr/bin/docker " + args + (out ? " 2>/dev/null" : " >/dev/null 2>&1"), out);
 }
 
 std::string uniqueTag() {
@@ -75,6 +76,20 @@ void parallelFor(size_t n, size_t parallelism, const std::function<void(size_t)>
     });
   }
   for (auto& t : workers) t.join();
+}
+
+bool raiseFileLimit(size_t needed) {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  const rlim_t want = static_cast<rlim_t>(needed);
+  if (rl.rlim_cur < want) {
+    rl.rlim_cur = std::min(want, rl.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur >= want) return true;
+  std::fprintf(stderr, "RLIMIT_NOFILE %llu is below the %llu needed\n",
+               static_cast<unsigned long long>(rl.rlim_cur), static_cast<unsigned long long>(want));
+  return false;
 }
 
 pid_t dockerdPid() {

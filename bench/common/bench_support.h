@@ -3,9 +3,8 @@
 // and bounded parallel loops. Loopback and the local engine socket only.
 #pragma once
 
-#include <sys/types.h>
-
 #include <Poco/JSON/Object.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
@@ -29,6 +28,10 @@ Poco::JSON::Object::Ptr healthz(uint16_t port);
 
 // Runs fn(i) for i in [0, n) on at most `parallelism` threads; returns when all are done.
 void parallelFor(size_t n, size_t parallelism, const std::function<void(size_t)>& fn);
+
+// Raises this process's soft open-file limit to at least `needed` (children inherit it); false,
+// with a message on stderr, when the hard limit does not allow it.
+bool raiseFileLimit(size_t needed);
 
 // The Docker engine's pid (from /var/run/docker.pid, else /tmp/zc-dockerd.pid), or 0.
 pid_t dockerdPid();

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +23,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -63,7 +66,9 @@ class Report {
   bool smoke() const { return smoke_; }
   int failures() const { return failures_; }
 
-  static double ratio(const Figure& f) { return f.baselineValue == 0 ? 0 : f.value / f.baselineValue; }
+  static double ratio(const Figure& f) {
+    return f.baselineValue == 0 ? 0 : f.value / f.baselineValue;
+  }
 
   void add(const Figure& f) {
     std::printf("  %-10s %-40s %-14s %12.4g %-8s | %-34s %12.4g | ratio %.2f\n", f.section.c_str(),
@@ -85,7 +90,8 @@ class Report {
     std::fprintf(stderr, "  %s %s: FAILED: %s\n", section.c_str(), scenario.c_str(), why.c_str());
     if (path_.empty()) return;
     std::ofstream out(path_, std::ios::app);
-    out << clean(section) << '\t' << clean(scenario) << "\tFAILED\t\t\t\t\t\t\t" << clean(why) << '\n';
+    out << clean(section) << '\t' << clean(scenario) << "\tFAILED\t\t\t\t\t\t\t" << clean(why)
+        << '\n';
   }
 
  private:
@@ -136,12 +142,30 @@ inline ProcStatus procStatus(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string key;
   while (in >> key) {
-    if (key == "VmRSS:") in >> s.rssKb;
-    else if (key == "VmHWM:") in >> s.hwmKb;
-    else if (key == "Threads:") in >> s.threads;
-    else in.ignore(1 << 12, '\n');
+    if (key == "VmRSS:")
+      in >> s.rssKb;
+    else if (key == "VmHWM:")
+      in >> s.hwmKb;
+    else if (key == "Threads:")
+      in >> s.threads;
+    else
+      in.ignore(1 << 12, '\n');
   }
   return s;
+}
+
+// User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15).
+inline double cpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t rp = all.rfind(')');  // the command name may hold spaces and parentheses
+  if (rp == std::string::npos) return 0;
+  std::istringstream fields(all.substr(rp + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace zc::bench

@@ -32,7 +32,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using zc::bench::docker;
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 struct Health {
   bool connected = false;
@@ -86,7 +88,11 @@ Result runScenario(uint64_t totalLines, int containers) {
   auto t0 = Clock::now();
   std::vector<std::thread> readers;
   std::vector<uint64_t> bytes(containers);
-  for (int i = 0; i < containers; ++i) readers.emplace_back([&, i] { bytes[i] = zc::bench::engineGet("/containers/" + ids[i] + "/logs?stdout=1&stderr=1&timestamps=1"); });
+  for (int i = 0; i < containers; ++i)
+    readers.emplace_back([&, i] {
+      bytes[i] =
+          zc::bench::engineGet("/containers/" + ids[i] + "/logs?stdout=1&stderr=1&timestamps=1");
+    });
   for (auto& t : readers) t.join();
   double baseline = seconds(Clock::now() - t0);
   r.baselineLps = total / baseline;
@@ -135,15 +141,19 @@ int main(int argc, char** argv) {
   int many = report.smoke() ? 2 : 50;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--lines" && i + 1 < argc) lines = std::stoull(argv[++i]);
-    else if (a == "--containers" && i + 1 < argc) many = std::stoi(argv[++i]);
+    if (a == "--lines" && i + 1 < argc)
+      lines = std::stoull(argv[++i]);
+    else if (a == "--containers" && i + 1 < argc)
+      many = std::stoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: bench_ingest [--lines N] [--containers K] [--smoke] [--report FILE]\n");
+      std::fprintf(stderr,
+                   "usage: bench_ingest [--lines N] [--containers K] [--smoke] [--report FILE]\n");
       return 2;
     }
   }
   if (!zc::testing::dockerAvailable()) {
-    std::fprintf(stderr, "bench_ingest: no Docker engine at %s\n", zc::testing::dockerSocketPath().c_str());
+    std::fprintf(stderr, "bench_ingest: no Docker engine at %s\n",
+                 zc::testing::dockerSocketPath().c_str());
     return 1;
   }
   std::printf("bench_ingest: %lu lines of 100 bytes; 1 container, then %d at once\n",
@@ -151,8 +161,8 @@ int main(int argc, char** argv) {
   for (int k : {1, many}) {
     Result r = runScenario(lines, k);
     char name[96];
-    std::snprintf(name, sizeof name, "%s lines, %d container%s", zc::bench::withCommas(lines).c_str(), k,
-                  k == 1 ? "" : "s");
+    std::snprintf(name, sizeof name, "%s lines, %d container%s",
+                  zc::bench::withCommas(lines).c_str(), k, k == 1 ? "" : "s");
     if (!r.ok) {
       report.fail("ingest", name, "the collector did not store every line in time");
       continue;

@@ -128,14 +128,14 @@ int main(int argc, char** argv) {
   size_t bytesEmpty = zc::testing::httpRequest(port, "GET", "/metrics").body.size();
   const std::string scenario = "GET /metrics, " + std::to_string(deployments) + " deployments";
   const std::string goal = "goal p99 < 20 ms";
-  report.add({"scrape", scenario, "p50", "ms", metrics.p50, "GET /healthz, same server", healthz.p50,
-              zc::bench::Better::kLower, goal});
-  report.add({"scrape", scenario, "p99", "ms", metrics.p99, "GET /healthz, same server", healthz.p99,
-              zc::bench::Better::kLower, goal});
-  report.add({"scrape", scenario, "size", "bytes", static_cast<double>(bytes),
-              "same exposition, no deployment", static_cast<double>(bytesEmpty),
-              zc::bench::Better::kLower,
-              std::to_string((bytes - bytesEmpty) / std::max(1, deployments)) + " bytes per deployment"});
+  report.add({"scrape", scenario, "p50", "ms", metrics.p50, "GET /healthz, same server",
+              healthz.p50, zc::bench::Better::kLower, goal});
+  report.add({"scrape", scenario, "p99", "ms", metrics.p99, "GET /healthz, same server",
+              healthz.p99, zc::bench::Better::kLower, goal});
+  report.add(
+      {"scrape", scenario, "size", "bytes", static_cast<double>(bytes),
+       "same exposition, no deployment", static_cast<double>(bytesEmpty), zc::bench::Better::kLower,
+       std::to_string((bytes - bytesEmpty) / std::max(1, deployments)) + " bytes per deployment"});
   server.stop();
   return 0;
 }

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "fake_collector_api.h"
 #include "http_test_client.h"
 #include "report.h"
@@ -45,28 +46,6 @@ int64_t monoNs() {
 std::pair<long, long> rssAndThreads(pid_t pid) {
   zc::bench::ProcStatus s = zc::bench::procStatus(pid);
   return {s.rssKb, s.threads};
-}
-
-// user + system CPU seconds of a process, from /proc/<pid>/stat.
-double cpuSeconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  size_t rp = all.rfind(')');
-  if (rp == std::string::npos) return 0;
-  std::vector<std::string> fields;
-  std::string cur;
-  for (size_t i = rp + 2; i < all.size(); ++i) {
-    if (all[i] == ' ') {
-      fields.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(all[i]);
-    }
-  }
-  if (fields.size() < 13) return 0;
-  // fields[0] is field 3 (state); utime is field 14, stime field 15.
-  return (std::stod(fields[11]) + std::stod(fields[12])) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 bool readByte(int fd, char* c) {
@@ -195,19 +174,7 @@ int main(int argc, char** argv) {
   seconds = std::clamp(seconds, 1, 120);
   rate = std::clamp(rate, 100, 20000);
 
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  rlim_t want = static_cast<rlim_t>(clients) + 512;
-  if (rl.rlim_cur < want) {
-    rl.rlim_cur = std::min(want, rl.rlim_max);
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-  if (rl.rlim_cur < want) {
-    std::fprintf(stderr, "RLIMIT_NOFILE %llu is below the %llu needed\n",
-                 static_cast<unsigned long long>(rl.rlim_cur),
-                 static_cast<unsigned long long>(want));
-    return 1;
-  }
+  if (!zc::bench::raiseFileLimit(static_cast<size_t>(clients) + 512)) return 1;
 
   int cmd[2], reply[2];
   if (::pipe(cmd) != 0 || ::pipe(reply) != 0) return 1;
@@ -305,7 +272,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  double cpuChild0 = cpuSeconds(child), cpuSelf0 = cpuSeconds(::getpid());
+  double cpuChild0 = zc::bench::cpuSeconds(child), cpuSelf0 = zc::bench::cpuSeconds(::getpid());
   auto run0 = Clock::now();
   (void)!::write(cmd[1], "g", 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(seconds * 500));
@@ -320,7 +287,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   double runSec = std::chrono::duration<double>(Clock::now() - run0).count();
-  double cpuChild = cpuSeconds(child) - cpuChild0, cpuSelf = cpuSeconds(::getpid()) - cpuSelf0;
+  double cpuChild = zc::bench::cpuSeconds(child) - cpuChild0,
+         cpuSelf = zc::bench::cpuSeconds(::getpid()) - cpuSelf0;
   stop = true;
   reader.join();
   prober.join();
