@@ -102,7 +102,7 @@ compiler=$(c++ --version | head -1)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 mode=$( ((smoke)) && echo "smoke (tiny N: figures mean nothing, this only proves the benchmarks run)" || echo full)
-cmd="bench/run.sh$( ((smoke)) && echo ' --smoke')"
+cmd="bench/run.sh$( ((smoke)) && echo ' --smoke' || true)"
 
 {
   echo "# Benchmark results"
