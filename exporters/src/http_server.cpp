@@ -131,7 +131,7 @@ bool writeAll(int fd, std::string_view data, SteadyClock::time_point deadline) {
   return true;
 }
 
-constexpr int kLingerMs = 1000;               // how long a rejected connection is drained
+constexpr int kLingerMs = 1000;                // how long a rejected connection is drained
 constexpr size_t kMaxDrainBytes = 256 * 1024;  // and how much of its input is read and dropped
 
 // Reads and drops what the client still sends (bounded in time and bytes) before the close, so
@@ -416,7 +416,8 @@ Framing frame(const Head& head, const HttpServerOptions& opts) {
       f.expectContinue = iequals(value, "100-continue");
     } else if (iequals(name, "Connection")) {
       std::string lower;
-      for (char c : value) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      for (char c : value)
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
       if (lower.find("close") != std::string::npos) closeRequested = true;
       if (lower.find("keep-alive") != std::string::npos) keepAliveRequested = true;
     }
@@ -439,17 +440,16 @@ Framing frame(const Head& head, const HttpServerOptions& opts) {
 struct Conn {
   explicit Conn(int f) : fd(f) {}
   int fd;
-  std::string in;     // bytes read and not yet used (may hold the start of the next request)
-  int served = 0;     // requests answered on this connection
+  std::string in;        // bytes read and not yet used (may hold the start of the next request)
+  int served = 0;        // requests answered on this connection
   bool started = false;  // the first byte of the current request has arrived
   SteadyClock::time_point requestDeadline{};  // the whole request, once started
   SteadyClock::time_point readDeadline{};     // the next byte
-  Head head;          // parsed when the reactor hands the connection over
+  Head head;                                  // parsed when the reactor hands the connection over
   Framing framing;
   bool draining = false;  // an error response was sent; reading and dropping until EOF
   size_t drained = 0;
 };
-
 
 }  // namespace
 
@@ -466,8 +466,8 @@ struct HttpServer::Impl {
 
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::unique_ptr<Conn>> ready;     // a complete request, waiting for a worker
-  std::vector<std::unique_ptr<Conn>> returned; // kept alive by a worker, back to the reactor
+  std::deque<std::unique_ptr<Conn>> ready;      // a complete request, waiting for a worker
+  std::vector<std::unique_ptr<Conn>> returned;  // kept alive by a worker, back to the reactor
   std::set<ConnSlot*> active;  // being served (shut down by stop() to unblock the worker)
   size_t waiting = 0;          // connections held and not being served (reactor + ready)
   bool stopping = false;
@@ -478,7 +478,10 @@ struct HttpServer::Impl {
 
   void reactorLoop();
   void acceptOne();
-  void readFrom(Conn& c);
+  // Registers `c` with the reactor; the next byte must arrive within `waitMs`.
+  void hold(std::unique_ptr<Conn> c, int waitMs);
+  // Reads what is there without blocking; false on EOF or error (the connection is to be closed).
+  bool readFrom(Conn& c);
   // Parses what `c` holds; hands it to the workers when its request is complete or failed.
   void advance(int fd);
   void handOff(int fd);
@@ -522,12 +525,7 @@ void HttpServer::Impl::reactorLoop() {
         }
         for (auto& c : back) {
           int cfd = c->fd;
-          c->readDeadline = SteadyClock::now() + std::chrono::milliseconds(opts.keepAliveTimeoutMs);
-          epoll_event ev{};
-          ev.events = EPOLLIN | EPOLLRDHUP;
-          ev.data.fd = cfd;
-          ::epoll_ctl(epollFd, EPOLL_CTL_ADD, cfd, &ev);
-          held[cfd] = std::move(c);
+          hold(std::move(c), opts.keepAliveTimeoutMs);
           advance(cfd);  // a pipelined request may already be there
         }
       } else if (auto it = held.find(fd); it != held.end()) {
@@ -536,11 +534,10 @@ void HttpServer::Impl::reactorLoop() {
           if (!discardInput(c)) closeHeld(fd);
           continue;
         }
-        readFrom(c);
-        if (c.fd < 0) {
-          closeHeld(fd);
-        } else {
+        if (readFrom(c)) {
           advance(fd);
+        } else {
+          closeHeld(fd);
         }
       }
     }
@@ -563,13 +560,7 @@ void HttpServer::Impl::acceptOne() {
     std::lock_guard lock(mu);
     if (waiting < static_cast<size_t>(opts.maxQueued)) {
       ++waiting;
-      auto c = std::make_unique<Conn>(fd);
-      c->readDeadline = SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs);
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
-      ev.data.fd = fd;
-      ::epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, &ev);
-      held[fd] = std::move(c);
+      hold(std::make_unique<Conn>(fd), opts.readTimeoutMs);
       return;
     }
   }
@@ -581,8 +572,17 @@ void HttpServer::Impl::acceptOne() {
   ::close(fd);
 }
 
-// Reads what is there without blocking; marks the connection closed (fd -1) on EOF or error.
-void HttpServer::Impl::readFrom(Conn& c) {
+void HttpServer::Impl::hold(std::unique_ptr<Conn> c, int waitMs) {
+  const int fd = c->fd;
+  c->readDeadline = SteadyClock::now() + std::chrono::milliseconds(waitMs);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.fd = fd;
+  ::epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, &ev);
+  held[fd] = std::move(c);
+}
+
+bool HttpServer::Impl::readFrom(Conn& c) {
   char buf[8192];
   for (;;) {
     ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -590,14 +590,12 @@ void HttpServer::Impl::readFrom(Conn& c) {
       c.in.append(buf, static_cast<size_t>(n));
       // Bounded: a head larger than the limits fails in parseHead; a body is at most maxBodyBytes.
       if (c.in.size() > opts.maxRequestLineBytes + opts.maxHeaderBytes + opts.maxBodyBytes + 8192) {
-        return;
+        return true;
       }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    c.fd = -1;  // EOF or error; closeHeld() closes the descriptor it was registered with
-    return;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 }
 
@@ -612,7 +610,8 @@ void HttpServer::Impl::advance(int fd) {
   c.readDeadline = std::min(c.requestDeadline, now + std::chrono::milliseconds(opts.readTimeoutMs));
   c.head = parseHead(c.in, opts);
   if (c.head.state == Head::State::kNeedMore) return;
-  if (c.head.state == Head::State::kError) return reject(fd, c.head.status, c.head.code, c.head.message);
+  if (c.head.state == Head::State::kError)
+    return reject(fd, c.head.status, c.head.code, c.head.message);
   c.framing = frame(c.head, opts);
   if (c.framing.status != 0) return reject(fd, c.framing.status, c.framing.code, c.framing.message);
   bool bodyHere = c.in.size() >= c.head.end + c.framing.bodyLen;
@@ -620,7 +619,8 @@ void HttpServer::Impl::advance(int fd) {
   handOff(fd);
 }
 
-void HttpServer::Impl::reject(int fd, int status, const std::string& code, const std::string& message) {
+void HttpServer::Impl::reject(int fd, int status, const std::string& code,
+                              const std::string& message) {
   Conn& c = *held.at(fd);
   std::string resp =
       rawResponse(status, "application/json; charset=utf-8", errorJson(code, message), false, {});
@@ -747,7 +747,8 @@ bool HttpServer::Impl::serveOne(Conn& c, ConnSlot& slot) {
   if (f.expectContinue && c.in.size() < head.end + f.bodyLen) {
     // The client waits for this before sending the body it announced (curl does).
     constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    if (!writeAll(fd, kContinue, SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs))) {
+    if (!writeAll(fd, kContinue,
+                  SteadyClock::now() + std::chrono::milliseconds(opts.readTimeoutMs))) {
       return closeFd();
     }
     while (c.in.size() < head.end + f.bodyLen) {
