@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -18,6 +19,12 @@
 #include "test_support.h"
 
 namespace zc::bench {
+
+int64_t realtimeNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 int docker(const std::string& args, std::string* out) {
   return zc::testing::runCommand(

@@ -12,6 +12,9 @@
 
 namespace zc::bench {
 
+// CLOCK_REALTIME in ns since the epoch: the clock of the engine's log timestamps.
+int64_t realtimeNs();
+
 // Runs `docker <args>`; the exit status. With `out`, stdout goes there (stderr dropped).
 int docker(const std::string& args, std::string* out = nullptr);
 

@@ -63,6 +63,7 @@
 #include "http_test_client.h"
 #include "report.h"
 #include "test_support.h"
+#include "zc/model.h"
 
 namespace {
 
@@ -85,70 +86,15 @@ constexpr const char* kBaseline = "plain engine follower (same container, same r
 // ---------------------------------------------------------------------------------------------
 // Time
 
-int64_t realtimeNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
-
 double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-// n decimal digits at s[pos..pos+n) into *v.
-bool digitsAt(std::string_view s, size_t pos, size_t n, int64_t* v) {
-  if (pos + n > s.size()) return false;
-  int64_t r = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    r = r * 10 + (s[i] - '0');
-  }
-  *v = r;
-  return true;
-}
-
-// Exact RFC 3339 with 0..9 fraction digits and `Z` or `+hh:mm`/`-hh:mm`, as the engine writes it
-// ("2026-11-29T01:02:03.123456789Z") -> ns since the epoch. False on anything else.
+// The engine's RFC 3339 timestamp -> ns since the epoch, with the collector's own parser.
 bool parseRfc3339Ns(std::string_view s, int64_t* ns) {
-  int64_t y, mo, d, h, mi, se;
-  if (s.size() < 20 || !digitsAt(s, 0, 4, &y) || s[4] != '-' || !digitsAt(s, 5, 2, &mo) ||
-      s[7] != '-' || !digitsAt(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-      !digitsAt(s, 11, 2, &h) || s[13] != ':' || !digitsAt(s, 14, 2, &mi) || s[16] != ':' ||
-      !digitsAt(s, 17, 2, &se)) {
-    return false;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
-  size_t pos = 19;
-  int64_t frac = 0;
-  if (s[pos] == '.') {
-    size_t start = ++pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') frac = frac * 10 + (s[pos++] - '0');
-    size_t n = pos - start;
-    if (n == 0 || n > 9) return false;
-    for (; n < 9; ++n) frac *= 10;
-  }
-  int64_t offset = 0;
-  if (pos + 1 == s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    offset = 0;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
-    int64_t oh, om;
-    if (!digitsAt(s, pos + 1, 2, &oh) || !digitsAt(s, pos + 4, 2, &om)) return false;
-    offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-  } else {
-    return false;
-  }
-  int64_t secs = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
-  *ns = secs * 1'000'000'000LL + frac;
+  auto t = zc::parseRfc3339(s);
+  if (!t.isOk()) return false;
+  *ns = t.value();
   return true;
 }
 
@@ -336,9 +282,10 @@ class EngineFollower {
       *why = "cannot connect to the engine socket";
       return false;
     }
-    std::string req =
-        "GET /containers/" + containerId + "/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=" +
-        std::to_string(realtimeNs() / 1'000'000'000LL) + " HTTP/1.0\r\nHost: docker\r\n\r\n";
+    std::string req = "GET /containers/" + containerId +
+                      "/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=" +
+                      std::to_string(zc::bench::realtimeNs() / 1'000'000'000LL) +
+                      " HTTP/1.0\r\nHost: docker\r\n\r\n";
     if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
       *why = "cannot send the logs request to the engine";
       return false;
@@ -394,7 +341,7 @@ class EngineFollower {
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      int64_t now = realtimeNs();
+      int64_t now = zc::bench::realtimeNs();
       if (n <= 0) break;
       buf_.append(chunk, static_cast<size_t>(n));
       decodeFrames(now);
@@ -616,7 +563,7 @@ class SseFleet {
       eof = r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
       break;
     }
-    at.parsed = realtimeNs();
+    at.parsed = zc::bench::realtimeNs();
     if (at.arrived == 0) at.arrived = at.parsed;
     if (!c.headSeen && eof && c.buf.find("\r\n\r\n") == std::string::npos) {
       return refuse(c);  // closed before answering (a full accept queue): retry
@@ -760,14 +707,9 @@ struct Outcome {
   double hubRejected = 0, hubDropped = 0;
 };
 
-std::string withThousands(uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
-
 std::string scenarioName(size_t clients) {
-  return "container → SSE, " + withThousands(clients) + (clients == 1 ? " client" : " clients");
+  return "container → SSE, " + zc::bench::withCommas(clients) +
+         (clients == 1 ? " client" : " clients");
 }
 
 Outcome runScenario(size_t clients, uint64_t lines, int pauseUs, const std::string& tag) {

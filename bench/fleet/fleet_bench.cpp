@@ -61,12 +61,6 @@ double mib(long kb) {
   return static_cast<double>(kb) / 1024.0;
 }
 
-int64_t realtimeNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct Options {
   int containers = 200;
   int burstRate = 50000;
@@ -311,7 +305,7 @@ class FleetBench {
     });
     const double cpuCollector0 = zc::bench::cpuSeconds(proc_->pid()),
                  cpuEngine0 = zc::bench::cpuSeconds(engine_);
-    const int64_t go = realtimeNs();
+    const int64_t go = zc::bench::realtimeNs();
     std::ofstream(gate.path() + "/go") << "go\n";
     // Stored when the collector has each container's last line; polls one deployment at a time.
     size_t done = 0;
@@ -323,7 +317,7 @@ class FleetBench {
         std::this_thread::sleep_for(20ms);
       }
     }
-    const int64_t stored = realtimeNs();
+    const int64_t stored = zc::bench::realtimeNs();
     const double cpuCollector = zc::bench::cpuSeconds(proc_->pid()) - cpuCollector0;
     const double cpuEngine = zc::bench::cpuSeconds(engine_) - cpuEngine0;
     sampling = false;

@@ -99,16 +99,6 @@ double mib(uint64_t bytes) {
   return static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
-// 10000000 -> "10,000,000".
-std::string grouped(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 std::string printed(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string printed(const char* fmt, ...) {
   char buf[1024];
@@ -342,35 +332,18 @@ DiskUsage diskUsage(const std::string& dir) {
   return u;
 }
 
-// CPU time (user + system) process `pid` has used so far, in clock ticks; -1 when unreadable.
-long cpuTicks(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  // After "pid (comm)": state is field 3; utime and stime are fields 14 and 15.
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) stime = std::stol(field);
-  }
-  return utime + stime;
-}
-
 // Waits until process `pid` uses (almost) no CPU for 2 s: the flushes and compactions RocksDB
 // starts after an open are done. The seconds waited, or -1 when it was still busy after `limit`.
 double waitIdle(pid_t pid, std::chrono::seconds limit) {
   constexpr auto kStep = 250ms;
-  constexpr size_t kWindow = 8;   // 2 s of steps
-  constexpr long kIdleTicks = 4;  // 40 ms of CPU in 2 s
+  constexpr size_t kWindow = 8;      // 2 s of steps
+  constexpr double kIdleCpu = 0.04;  // 40 ms of CPU in 2 s
   auto start = Clock::now();
-  std::deque<long> ticks;
+  std::deque<double> cpu;
   while (Clock::now() - start < limit) {
-    ticks.push_back(cpuTicks(pid));
-    if (ticks.size() > kWindow + 1) ticks.pop_front();
-    if (ticks.size() == kWindow + 1 && ticks.back() - ticks.front() <= kIdleTicks) {
+    cpu.push_back(zc::bench::cpuSeconds(pid));
+    if (cpu.size() > kWindow + 1) cpu.pop_front();
+    if (cpu.size() == kWindow + 1 && cpu.back() - cpu.front() <= kIdleCpu + 1e-9) {
       return seconds(Clock::now() - start);
     }
     std::this_thread::sleep_for(kStep);
@@ -509,7 +482,7 @@ Result<Dataset> writeDataset(Storage& storage, const Options& opt) {
   }
 
   std::printf("writing %s lines (%d deployments, batches of %zu lines)\n",
-              grouped(ds.lines()).c_str(), ds.deployments, kBatchLines);
+              zc::bench::withCommas(ds.lines()).c_str(), ds.deployments, kBatchLines);
   const auto start = Clock::now();
   const uint64_t reportEvery = std::max<uint64_t>(ds.lines() / 10, 1);
   uint64_t written = 0, nextReport = reportEvery;
@@ -526,7 +499,7 @@ Result<Dataset> writeDataset(Storage& storage, const Options& opt) {
     if (written >= nextReport || written == ds.lines()) {
       double elapsed = seconds(Clock::now() - start);
       std::printf("  %12s lines  %6.1f s  %9.0f lines/s  %6.1f MiB/s of text\n",
-                  grouped(written).c_str(), elapsed, written / elapsed,
+                  zc::bench::withCommas(written).c_str(), elapsed, written / elapsed,
                   mib(rawTotal(writers)) / elapsed);
       nextReport += reportEvery;
     }
@@ -569,9 +542,10 @@ Result<Dataset> prepareDataset(StoragePlugin& plugin, const Workspace& ws, const
   if (auto kept = loadDescription(ws.description())) {
     if (kept->deployments != opt.deployments ||
         kept->linesPerDeployment != opt.lines / static_cast<uint64_t>(opt.deployments)) {
-      return Status::failedPrecondition(
-          ws.store() + " holds a different dataset (" + grouped(kept->lines()) + " lines, " +
-          std::to_string(kept->deployments) + " deployments); remove it or pass those options");
+      return Status::failedPrecondition(ws.store() + " holds a different dataset (" +
+                                        zc::bench::withCommas(kept->lines()) + " lines, " +
+                                        std::to_string(kept->deployments) +
+                                        " deployments); remove it or pass those options");
     }
     if (zc::systemClock().now() - kept->builtAt > 6 * 24 * 3600 * kNanosPerSecond) {
       return Status::failedPrecondition(ws.store() +
@@ -579,7 +553,7 @@ Result<Dataset> prepareDataset(StoragePlugin& plugin, const Workspace& ws, const
                                         "is about to expire it; remove it");
     }
     std::printf("reusing the dataset in %s (%s lines)\n", ws.store().c_str(),
-                grouped(kept->lines()).c_str());
+                zc::bench::withCommas(kept->lines()).c_str());
     return *kept;
   }
   std::error_code ec;
@@ -879,8 +853,9 @@ int main(int argc, char** argv) {
   const Options opt = *parsed;
   const uint64_t lines = opt.lines / static_cast<uint64_t>(opt.deployments) * opt.deployments;
   const std::string storageScenario =
-      grouped(lines) + " lines, " + std::to_string(opt.deployments) + " deployments";
-  const std::string queryScenario = "500-line page at a random since, " + grouped(lines) + " lines";
+      zc::bench::withCommas(lines) + " lines, " + std::to_string(opt.deployments) + " deployments";
+  const std::string queryScenario =
+      "500-line page at a random since, " + zc::bench::withCommas(lines) + " lines";
   auto failBoth = [&](const Status& st) {
     report.fail("storage", storageScenario, st.toString());
     report.fail("query", queryScenario, st.toString());
