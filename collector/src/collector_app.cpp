@@ -1,6 +1,7 @@
 #include "collector_app.h"
 
 #include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/OptionCallback.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/OptionSet.h>
@@ -33,10 +34,21 @@ void CollectorApp::defineOptions(Poco::Util::OptionSet& options) {
     if (spec.defaultValue) help += std::string(" Default: ") + spec.defaultValue + ".";
     help += " Env: " + envNameFor(spec.name) + ".";
     Poco::Util::Option opt(spec.name, "", help);
-    opt.required(false).repeatable(false).binding(spec.name);
+    if (std::string_view(spec.name) == kPluginOptPrefix) {
+      opt.required(false).repeatable(true).callback(
+          Poco::Util::OptionCallback<CollectorApp>(this, &CollectorApp::handlePluginOpt));
+    } else {
+      opt.required(false).repeatable(false).binding(spec.name);
+    }
     if (spec.argName) opt.argument(spec.argName, true);
     options.addOption(opt);
   }
+}
+
+void CollectorApp::handlePluginOpt(const std::string&, const std::string& value) {
+  auto parsed = parsePluginOpt(value);
+  if (!parsed.isOk()) throw Poco::Exception(parsed.status().message());
+  config().setString(parsed->first, parsed->second);
 }
 
 void CollectorApp::printHelp() {
@@ -76,7 +88,7 @@ void CollectorApp::initialize(Poco::Util::Application& self) {
   }
   if (command_ == Command::kHelp || command_ == Command::kVersion) return;
   addSubsystem(new ConfigSubsystem(services_));
-  addSubsystem(new PluginSubsystem(services_));
+  addSubsystem(new PluginSubsystem(services_, command_ == Command::kServe));
   if (command_ == Command::kServe) {
     addSubsystem(new ListenSubsystem(services_));
     addSubsystem(new StorageSubsystem(services_));
@@ -101,8 +113,25 @@ void CollectorApp::uninitialize() {
 int CollectorApp::listPlugins() {
   std::printf("%-8s %-10s %-8s %s\n", "KIND", "NAME", "VERSION", "PATH");
   for (const auto& p : services_.plugins.plugins()) {
-    std::printf("%-8s %-10s %-8s %s\n", std::string(host::kindName(p.kind())).c_str(),
-                std::string(p.name()).c_str(), std::string(p.version()).c_str(), p.path.c_str());
+    const std::string kind(host::kindName(p.kind()));
+    std::printf("%-8s %-10s %-8s %s\n", kind.c_str(), std::string(p.name()).c_str(),
+                std::string(p.version()).c_str(), p.path.c_str());
+    auto specs = services_.plugins.optionSpecs(p);
+    if (!specs.isOk()) {
+      std::printf("  (options unknown: %s)\n", specs.status().message().c_str());
+      continue;
+    }
+    // One line per key, as the operator writes it: --plugin-opt KIND.NAME.KEY=VALUE.
+    for (const auto& o : *specs) {
+      std::string def = o.required ? "required" : o.defaultValue.empty() ? "no default"
+                                                : o.secret ? "default set" : "default " + o.defaultValue;
+      if (o.type == plugin::OptionType::kInt) {
+        def += ", " + std::to_string(o.minValue) + ".." + std::to_string(o.maxValue);
+      }
+      std::printf("  %s.%s.%s (%s; %s): %s\n", kind.c_str(), std::string(p.name()).c_str(),
+                  o.key.c_str(), std::string(plugin::optionTypeName(o.type)).c_str(), def.c_str(),
+                  o.help.c_str());
+    }
   }
   for (const auto& r : services_.plugins.refused()) {
     std::printf("refused  %s: %s\n", r.path.c_str(), r.reason.c_str());

@@ -32,6 +32,8 @@ class CollectorApp final : public Poco::Util::ServerApplication {
  private:
   void printHelp();
   int listPlugins();
+  // --plugin-opt KIND.NAME.KEY=VALUE: stored as the configuration key plugin-opt.KIND.NAME.KEY.
+  void handlePluginOpt(const std::string& name, const std::string& value);
 
   enum class Command { kServe, kPlugins, kHelp, kVersion };
   Command command_ = Command::kServe;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 
 namespace zc::collector {
@@ -49,6 +50,47 @@ Result<int64_t> parseTtl(const std::string& name, const std::string& v) {
   return d.value();
 }
 
+// Every plugin-opt.KIND.NAME.KEY in `cfg` (flags, environment and file alike), then the short
+// forms for keys no --plugin-opt gave.
+Status readPluginOptions(const Poco::Util::AbstractConfiguration& cfg,
+                         std::map<std::string, std::map<std::string, std::string>>* out) {
+  Poco::Util::AbstractConfiguration::Keys kinds, names, keys;
+  cfg.keys(kPluginOptPrefix, kinds);
+  for (const auto& kind : kinds) {
+    const std::string kindPath = std::string(kPluginOptPrefix) + "." + kind;
+    cfg.keys(kindPath, names);
+    if (names.empty()) {
+      return Status::invalidArgument("--plugin-opt: '" + kind + "' is not KIND.NAME.KEY=VALUE");
+    }
+    for (const auto& name : names) {
+      cfg.keys(kindPath + "." + name, keys);
+      if (keys.empty()) {
+        return Status::invalidArgument("--plugin-opt: '" + kind + "." + name +
+                                       "' is not KIND.NAME.KEY=VALUE");
+      }
+      for (const auto& key : keys) {
+        const std::string full = kindPath + "." + name + "." + key;
+        ZC_RETURN_IF_ERROR(parsePluginOpt(full.substr(std::strlen(kPluginOptPrefix) + 1) + "=").status());
+        (*out)[kind + "." + name][key] = cfg.getRawString(full);
+      }
+    }
+  }
+  auto shortForm = [&](const char* option, const char* plugin, const char* key) -> Status {
+    if (!cfg.has(option)) return Status::ok();
+    std::string value = cfg.getString(option);
+    if (std::string_view(option) == "sync-writes") {
+      ZC_ASSIGN_OR_RETURN(bool on, parseBool(option, value));
+      value = on ? "true" : "false";
+    }
+    (*out)[plugin].emplace(key, value);  // an explicit --plugin-opt wins
+    return Status::ok();
+  };
+  ZC_RETURN_IF_ERROR(shortForm("docker-socket", "runtime.docker", "socket"));
+  ZC_RETURN_IF_ERROR(shortForm("caddy-admin", "router.caddy", "admin_url"));
+  ZC_RETURN_IF_ERROR(shortForm("sync-writes", "storage.rocksdb", "sync_writes"));
+  return Status::ok();
+}
+
 }  // namespace
 
 const std::vector<OptionSpec>& optionSpecs() {
@@ -67,11 +109,17 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"retention-interval", "DURATION", "1h",
        "How often expired data is deleted (the first run is at start-up)."},
       {"runtime", "NAME", "docker", "Runtime plugin to follow deployments with, or none."},
-      {"docker-socket", "PATH", "/var/run/docker.sock", "The Docker engine's Unix socket."},
+      {"plugin-opt", "KIND.NAME.KEY=VALUE", nullptr,
+       "An option of one plugin, e.g. storage.rocksdb.block_cache_mb=64; repeatable. "
+       "'zynd-collector plugins' lists every plugin's keys. In a configuration file: "
+       "plugin-opt.KIND.NAME.KEY = VALUE; in ZC_PLUGIN_OPT: entries separated by ';'."},
+      {"docker-socket", "PATH", "/var/run/docker.sock",
+       "The Docker engine's Unix socket (short for --plugin-opt runtime.docker.socket=PATH)."},
       {"max-line-bytes", "BYTES", "1048576",
        "Longest log line kept; longer lines keep their head and are marked truncated."},
       {"sync-writes", "BOOL", "false",
-       "fsync every storage write (survives power loss, not only a process crash)."},
+       "fsync every storage write (survives power loss, not only a process crash); short for "
+       "--plugin-opt storage.rocksdb.sync_writes=BOOL."},
       {"log-level", "LEVEL", "info", "Log level: debug, info, warn or error."},
       {"keep-crashed", "BOOL", "false",
        "Keep dead containers of crashed deployments for debugging (DEPLOYER_KEEP_CRASHED_CONTAINERS "
@@ -87,7 +135,8 @@ const std::vector<OptionSpec>& optionSpecs() {
        "Stats requests in flight at once during a sampling pass (the engine answers each after "
        "its next 1 s stats tick, so a pass over N containers takes about N / this seconds)."},
       {"router", "NAME", "caddy", "Router plugin whose route is removed on stop, or none."},
-      {"caddy-admin", "URL", "http://127.0.0.1:2019", "Caddy's admin API (router caddy)."},
+      {"caddy-admin", "URL", "http://127.0.0.1:2019",
+       "Caddy's admin API (short for --plugin-opt router.caddy.admin_url=URL)."},
       {"web-dir", "DIR", nullptr,
        "Folder of the built pages (default: the build tree's web/dist or the installed "
        "share/zynd-collector/web)."},
@@ -101,12 +150,59 @@ std::string envNameFor(const std::string& option) {
   return out;
 }
 
-std::map<std::string, std::string> optionsFromEnvironment(
+Result<std::pair<std::string, std::string>> parsePluginOpt(const std::string& text,
+                                                           std::string_view source) {
+  auto bad = [&](const std::string& why) {
+    return Status::invalidArgument(std::string(source) + ": '" + text + "' " + why);
+  };
+  auto eq = text.find('=');
+  if (eq == std::string::npos) return bad("is not KIND.NAME.KEY=VALUE");
+  std::string path = text.substr(0, eq);
+  auto d1 = path.find('.');
+  auto d2 = d1 == std::string::npos ? d1 : path.find('.', d1 + 1);
+  if (d2 == std::string::npos || path.find('.', d2 + 1) != std::string::npos) {
+    return bad("is not KIND.NAME.KEY=VALUE");
+  }
+  std::string kind = path.substr(0, d1);
+  if (kind != "runtime" && kind != "storage" && kind != "router") {
+    return bad("names no plugin kind (runtime, storage or router)");
+  }
+  auto word = [](std::string_view w) {
+    return !w.empty() && w.size() <= 64 && std::all_of(w.begin(), w.end(), [](unsigned char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+  };
+  if (!word(std::string_view(path).substr(d1 + 1, d2 - d1 - 1)) ||
+      !word(std::string_view(path).substr(d2 + 1))) {
+    return bad("has a NAME or KEY that is not [a-z0-9_]");
+  }
+  return std::make_pair(std::string(kPluginOptPrefix) + "." + path, text.substr(eq + 1));
+}
+
+Result<std::map<std::string, std::string>> optionsFromEnvironment(
     const std::map<std::string, std::string>& env) {
   std::map<std::string, std::string> out;
   for (const auto& spec : optionSpecs()) {
+    if (std::string_view(spec.name) == kPluginOptPrefix) continue;
     auto it = env.find(envNameFor(spec.name));
     if (it != env.end()) out[spec.name] = it->second;
+  }
+  if (auto it = env.find(envNameFor(kPluginOptPrefix)); it != env.end()) {
+    std::string entry;
+    std::string list = it->second + ";";
+    for (char c : list) {
+      if (c != ';' && c != '\n') {
+        entry += c;
+        continue;
+      }
+      auto first = entry.find_first_not_of(" \t\r");
+      if (first != std::string::npos) {
+        ZC_ASSIGN_OR_RETURN(auto parsed,
+                            parsePluginOpt(entry.substr(first), envNameFor(kPluginOptPrefix)));
+        out[parsed.first] = parsed.second;
+      }
+      entry.clear();
+    }
   }
   // The existing deployer's names; ZC_* names win when both are set.
   if (auto it = env.find("DEPLOYER_KEEP_CRASHED_CONTAINERS");
@@ -197,13 +293,9 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
   }
 
   c.runtime = get("runtime", "docker");
-  c.dockerSocket = get("docker-socket", "/var/run/docker.sock");
-  if (c.dockerSocket.empty() || c.dockerSocket[0] != '/') {
-    return Status::invalidArgument("--docker-socket: '" + c.dockerSocket + "' is not an absolute path");
-  }
   ZC_ASSIGN_OR_RETURN(c.maxLineBytes, parseUnsigned("max-line-bytes", get("max-line-bytes", "1048576"),
                                                     1024, 64ull << 20));
-  ZC_ASSIGN_OR_RETURN(c.syncWrites, parseBool("sync-writes", get("sync-writes", "false")));
+  ZC_RETURN_IF_ERROR(readPluginOptions(cfg, &c.pluginOptions));
   auto duration = [&](const char* name, const char* fallback, int64_t& into) -> Status {
     auto d = parseDuration(get(name, fallback));
     if (!d.isOk()) return optionError(name, d.status());
@@ -234,7 +326,6 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     c.webDir = defaultWebDir(exeDir);
   }
   c.router = get("router", "caddy");
-  c.caddyAdmin = get("caddy-admin", "http://127.0.0.1:2019");
   c.logLevel = get("log-level", "info");
   if (c.logLevel != "debug" && c.logLevel != "info" && c.logLevel != "warn" && c.logLevel != "error") {
     return Status::invalidArgument("--log-level: '" + c.logLevel + "' is not debug, info, warn or error");

@@ -10,6 +10,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "zc/plugin/storage.h"
@@ -31,8 +33,11 @@ const std::vector<OptionSpec>& optionSpecs();
 // "ZC_DATA_DIR" for "data-dir".
 std::string envNameFor(const std::string& option);
 // Extra environment names the existing deployer uses, mapped to (option, converter).
-// DEPLOYER_METRIC_RETENTION_DAYS=3 means --retention-metrics 3d, and so on.
-std::map<std::string, std::string> optionsFromEnvironment(const std::map<std::string, std::string>& env);
+// DEPLOYER_METRIC_RETENTION_DAYS=3 means --retention-metrics 3d, and so on. ZC_PLUGIN_OPT holds
+// one or more KIND.NAME.KEY=VALUE separated by ';' (or new lines). InvalidArgument for a
+// malformed ZC_PLUGIN_OPT entry.
+Result<std::map<std::string, std::string>> optionsFromEnvironment(
+    const std::map<std::string, std::string>& env);
 
 struct CollectorConfig {
   std::string listenHost = "127.0.0.1";
@@ -42,10 +47,8 @@ struct CollectorConfig {
   std::vector<std::string> pluginDirs;  // absolute; searched in order
   plugin::RetentionPolicy retention;
   int64_t retentionIntervalNs = 3600 * kNanosPerSecond;
-  std::string runtime = "docker";  // "docker" or "none"
-  std::string dockerSocket = "/var/run/docker.sock";
+  std::string runtime = "docker";  // a runtime plugin's name, or "none"
   uint64_t maxLineBytes = 1 << 20;
-  bool syncWrites = false;
   std::string logLevel = "info";
   // Lifecycle.
   bool keepCrashed = false;
@@ -57,9 +60,23 @@ struct CollectorConfig {
   int64_t metricsIntervalNs = 30 * kNanosPerSecond;
   uint64_t metricsParallelism = 64;
   std::string router = "caddy";  // or "none"
-  std::string caddyAdmin = "http://127.0.0.1:2019";
+  // Plugin options by "KIND.NAME" (e.g. "storage.rocksdb"), keys without prefix: every
+  // --plugin-opt, plus the short forms (--docker-socket, --caddy-admin, --sync-writes) where
+  // the same key was not given as --plugin-opt. Checked against the plugins' declared keys by
+  // the plugin subsystem.
+  std::map<std::string, std::map<std::string, std::string>> pluginOptions;
   std::string webDir;  // built pages (web/dist); empty = pages not served
 };
+
+// The configuration key of one plugin option: "plugin-opt.KIND.NAME.KEY". --plugin-opt,
+// ZC_PLUGIN_OPT and a configuration file all write there.
+inline constexpr const char* kPluginOptPrefix = "plugin-opt";
+
+// Splits "KIND.NAME.KEY=VALUE" into ("plugin-opt.KIND.NAME.KEY", VALUE). InvalidArgument
+// "<source>: ..." when the shape is wrong (KIND runtime|storage|router, NAME and KEY
+// [a-z0-9_]{1,64}).
+Result<std::pair<std::string, std::string>> parsePluginOpt(const std::string& text,
+                                                           std::string_view source = "--plugin-opt");
 
 // Reads and validates every option from `cfg` (keys = option names). `exeDir` is the folder of
 // the running binary (for the default plugin dirs); `cwd` makes relative paths absolute.

@@ -31,14 +31,52 @@ std::map<std::string, std::string> processEnvironment() {
   return env;
 }
 
-// What a plugin gets from the host: its options, a logger tagged with its role, the clock.
-plugin::PluginContext pluginContext(Services& s, SpdlogPluginLogger& logger,
-                                    std::map<std::string, std::string> options) {
+// The options of the plugin `lib`: the operator's --plugin-opt KIND.NAME.* values, plus each of
+// the host's standard keys for its kind (storage: data_dir; runtime: max_line_bytes) that the
+// plugin declares and the operator did not give.
+std::map<std::string, std::string> optionsFor(const Services& s, const host::PluginLibrary& lib,
+                                              const std::vector<plugin::OptionSpec>& specs) {
+  std::map<std::string, std::string> options;
+  const std::string id = std::string(host::kindName(lib.kind())) + "." + std::string(lib.name());
+  if (auto it = s.config.pluginOptions.find(id); it != s.config.pluginOptions.end()) {
+    options = it->second;
+  }
+  std::map<std::string, std::string> standard;
+  if (lib.kind() == ZC_PLUGIN_KIND_STORAGE) standard["data_dir"] = s.config.dataDir;
+  if (lib.kind() == ZC_PLUGIN_KIND_RUNTIME) {
+    standard["max_line_bytes"] = std::to_string(s.config.maxLineBytes);
+  }
+  for (const auto& spec : specs) {
+    if (auto it = standard.find(spec.key); it != standard.end()) options.emplace(*it);
+  }
+  return options;
+}
+
+std::vector<plugin::OptionSpec> specsOf(const Services& s, const host::PluginLibrary& lib) {
+  auto specs = s.plugins.optionSpecs(lib);
+  if (!specs.isOk()) fail("plugin " + lib.path, specs.status());
+  return std::move(specs).value();
+}
+
+// Creates and configures plugin `name` of the kind of T with optionsFor() it; the logger is
+// tagged with the plugin's role. A refused option stops the start naming it as --plugin-opt.
+template <typename T>
+host::PluginPtr<T> createPlugin(Services& s, SpdlogPluginLogger& logger, const std::string& name,
+                                const char* flag) {
   plugin::PluginContext ctx;
-  ctx.options = std::move(options);
   ctx.logger = &logger;
   ctx.clock = s.clock;
-  return ctx;
+  if (const host::PluginLibrary* lib = s.plugins.find(T::kKind, name)) {
+    ctx.options = optionsFor(s, *lib, specsOf(s, *lib));
+  }
+  auto created = s.plugins.create<T>(name, ctx);
+  if (!created.isOk()) {
+    if (created.status().code() == Status::Code::kInvalidArgument) {
+      throw Poco::Exception("--plugin-opt " + created.status().message());
+    }
+    fail(flag, created.status());
+  }
+  return std::move(created).value();
 }
 
 // Every SSE stream, HTTP connection, follow and RocksDB file holds a descriptor: a service's
@@ -56,6 +94,29 @@ void raiseOpenFileLimit() {
   if (rl.rlim_cur < 4096) {
     spdlog::warn("open file limit is {}: the collector may run out of descriptors with many "
                  "streams and containers (raise it, e.g. LimitNOFILE=65536)", rl.rlim_cur);
+  }
+}
+
+// Every --plugin-opt names a loaded plugin and only keys it declares, with good values, whether
+// or not that plugin is the one selected: a typo never passes silently.
+void checkPluginOptions(const Services& s) {
+  for (const auto& [id, options] : s.config.pluginOptions) {
+    const std::string kind = id.substr(0, id.find('.'));
+    const std::string name = id.substr(kind.size() + 1);
+    const host::PluginLibrary* lib = nullptr;
+    std::string found;
+    for (const auto& p : s.plugins.plugins()) {
+      if (host::kindName(p.kind()) != kind) continue;
+      found += (found.empty() ? "" : ", ") + std::string(p.name());
+      if (p.name() == name) lib = &p;
+    }
+    if (lib == nullptr) {
+      throw Poco::Exception("--plugin-opt " + id + ": no " + kind + " plugin named '" + name +
+                            "' (found: " + (found.empty() ? "none" : found) + ")");
+    }
+    auto specs = specsOf(s, *lib);
+    auto values = plugin::OptionValues::parse(specs, optionsFor(s, *lib, specs));
+    if (!values.isOk()) throw Poco::Exception("--plugin-opt " + id + "." + values.status().message());
   }
 }
 
@@ -79,7 +140,9 @@ void ConfigSubsystem::initialize(Poco::Util::Application& app) {
   auto env = processEnvironment();
   // The environment sits between the flags (PRIO_APPLICATION) and a configuration file.
   Poco::AutoPtr<Poco::Util::MapConfiguration> envConfig(new Poco::Util::MapConfiguration);
-  for (const auto& [k, v] : optionsFromEnvironment(env)) envConfig->setString(k, v);
+  auto fromEnv = optionsFromEnvironment(env);
+  if (!fromEnv.isOk()) throw Poco::Exception(fromEnv.status().message());
+  for (const auto& [k, v] : *fromEnv) envConfig->setString(k, v);
   cfg.add(envConfig, Poco::Util::Application::PRIO_APPLICATION + 50, false);
 
   std::string file = cfg.getString("config", "");
@@ -115,15 +178,25 @@ void PluginSubsystem::initialize(Poco::Util::Application&) {
   for (const auto& p : s_.plugins.plugins()) {
     spdlog::debug("plugin {} {} {} from {}", host::kindName(p.kind()), p.name(), p.version(), p.path);
   }
+  checkPluginOptions(s_);
+  if (!create_) return;
+  const CollectorConfig& cfg = s_.config;
+  s_.storage = createPlugin<plugin::Storage>(s_, s_.storageLogger, cfg.storage, "--storage");
+  if (cfg.runtime != "none") {
+    s_.runtime = createPlugin<plugin::Runtime>(s_, s_.runtimeLogger, cfg.runtime, "--runtime");
+  }
+  if (cfg.router != "none") {
+    s_.router = createPlugin<plugin::Router>(s_, s_.routerLogger, cfg.router, "--router");
+  }
+}
+
+void PluginSubsystem::uninitialize() {
+  s_.router.reset();
+  s_.runtime.reset();
+  s_.storage.reset();
 }
 
 void StorageSubsystem::initialize(Poco::Util::Application&) {
-  plugin::PluginContext ctx = pluginContext(
-      s_, s_.storageLogger,
-      {{"data_dir", s_.config.dataDir}, {"sync_writes", s_.config.syncWrites ? "true" : "false"}});
-  auto storage = s_.plugins.create<plugin::Storage>(s_.config.storage, ctx);
-  if (!storage.isOk()) fail("--storage", storage.status());
-  s_.storage = std::move(storage).value();
   Status st = s_.storage->open();
   if (!st.isOk()) fail("storage '" + s_.config.storage + "' at " + s_.config.dataDir, st);
   s_.storageOpen = true;
@@ -141,25 +214,10 @@ void StorageSubsystem::uninitialize() {
     if (!st.isOk()) spdlog::error("closing storage: {}", st.toString());
     s_.storageOpen = false;
   }
-  s_.storage.reset();
 }
 
 void PipelineSubsystem::initialize(Poco::Util::Application&) {
   const CollectorConfig& cfg = s_.config;
-  if (cfg.runtime != "none") {
-    plugin::PluginContext ctx = pluginContext(
-        s_, s_.runtimeLogger,
-        {{"docker_socket", cfg.dockerSocket}, {"max_line_bytes", std::to_string(cfg.maxLineBytes)}});
-    auto runtime = s_.plugins.create<plugin::Runtime>(cfg.runtime, ctx);
-    if (!runtime.isOk()) fail("--runtime", runtime.status());
-    s_.runtime = std::move(runtime).value();
-  }
-  if (cfg.router != "none") {
-    plugin::PluginContext ctx = pluginContext(s_, s_.routerLogger, {{"caddy_admin", cfg.caddyAdmin}});
-    auto router = s_.plugins.create<plugin::Router>(cfg.router, ctx);
-    if (!router.isOk()) fail("--router", router.status());
-    s_.router = std::move(router).value();
-  }
   LifecycleOptions lifecycle;
   lifecycle.keepCrashed = cfg.keepCrashed;
   lifecycle.crashGrace = std::chrono::milliseconds(cfg.crashGraceNs / 1'000'000);
@@ -192,8 +250,6 @@ void PipelineSubsystem::uninitialize() {
   s_.api.reset();
   if (s_.manager) s_.manager->stop();
   s_.manager.reset();
-  s_.runtime.reset();
-  s_.router.reset();
 }
 
 void ListenSubsystem::initialize(Poco::Util::Application&) {

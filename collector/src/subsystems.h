@@ -38,15 +38,20 @@ class ListenSubsystem final : public Poco::Util::Subsystem {
   Services& s_;
 };
 
+// Loads the plugin libraries and checks every --plugin-opt against the keys its plugin declares.
+// When `create` is set (serving), also creates and configures the selected storage, runtime and
+// router, so that a bad plugin option stops the start before the port is claimed; later
+// subsystems open and connect them.
 class PluginSubsystem final : public Poco::Util::Subsystem {
  public:
-  explicit PluginSubsystem(Services& s) : s_(s) {}
+  PluginSubsystem(Services& s, bool create) : s_(s), create_(create) {}
   const char* name() const override { return "plugins"; }
   void initialize(Poco::Util::Application& app) override;
-  void uninitialize() override {}  // libraries are never unloaded (docs/plugin-abi.md)
+  void uninitialize() override;  // destroys the plugin objects; libraries stay loaded
 
  private:
   Services& s_;
+  bool create_;
 };
 
 class StorageSubsystem final : public Poco::Util::Subsystem {

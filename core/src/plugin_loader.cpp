@@ -82,7 +82,7 @@ Result<PluginLibrary> loadPluginLibrary(const std::string& path) {
   auto entry = reinterpret_cast<ZcPluginEntryFn>(dlsym(handle, ZC_PLUGIN_ENTRY_SYMBOL));
   if (entry == nullptr) {
     return Status::invalidArgument("no entry point " ZC_PLUGIN_ENTRY_SYMBOL
-                                   " (not a zynd-collector plugin of ABI v1)");
+                                   " (not a zynd-collector plugin of ABI v2)");
   }
   const ZcPluginDescriptor* d = entry();
   ZC_RETURN_IF_ERROR(checkDescriptor(d));
@@ -148,12 +148,36 @@ Result<std::pair<plugin::Plugin*, void (*)(plugin::Plugin*)>> PluginRegistry::cr
                             ")");
   }
   std::string error;
-  plugin::Plugin* obj = lib->descriptor->create(&ctx, &error);
+  plugin::Plugin* obj = lib->descriptor->create(&error);
   if (obj == nullptr) {
     return Status::internal(std::string(kindName(kind)) + " plugin '" + std::string(name) +
                             "' failed to start: " + (error.empty() ? "create() returned null" : error));
   }
+  Status configured = obj->configure(ctx);
+  if (!configured.isOk()) {
+    lib->descriptor->destroy(obj);
+    // "storage.rocksdb.block_cache_mb: ..." names the option the operator writes.
+    std::string prefix = std::string(kindName(kind)) + "." + std::string(name);
+    if (configured.code() == Status::Code::kInvalidArgument) {
+      return Status::invalidArgument(prefix + "." + configured.message());
+    }
+    return configured.withContext(prefix);
+  }
   return std::make_pair(obj, lib->descriptor->destroy);
+}
+
+Result<std::vector<plugin::OptionSpec>> PluginRegistry::optionSpecs(
+    const PluginLibrary& lib) const {
+  std::string error;
+  plugin::Plugin* obj = lib.descriptor->create(&error);
+  if (obj == nullptr) {
+    return Status::internal(std::string(kindName(lib.kind())) + " plugin '" +
+                            std::string(lib.name()) + "' failed to start: " +
+                            (error.empty() ? "create() returned null" : error));
+  }
+  std::vector<plugin::OptionSpec> specs = obj->optionSpecs();
+  lib.descriptor->destroy(obj);
+  return specs;
 }
 
 }  // namespace zc::host

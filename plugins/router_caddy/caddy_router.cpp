@@ -81,32 +81,48 @@ bool isValidRouteId(std::string_view id) noexcept {
   return true;
 }
 
-CaddyRouter::CaddyRouter(const plugin::PluginContext& context) : logger_(context.logger) {
-  const std::string admin = context.option("caddy_admin", kDefaultCaddyAdmin);
-  Poco::URI uri;
-  try {
-    uri = Poco::URI(admin);
-  } catch (const Poco::Exception&) {
-    throw std::invalid_argument("caddy_admin '" + printable(admin) + "' is not a URL");
-  }
-  if (uri.getScheme() != "http" || uri.getHost().empty() || !uri.getUserInfo().empty() ||
-      !(uri.getPath().empty() || uri.getPath() == "/") || !uri.getRawQuery().empty() ||
-      !uri.getFragment().empty() || uri.getPort() == 0) {
-    throw std::invalid_argument("caddy_admin '" + printable(admin) +
-                                "' is not of the form http://host:port");
-  }
-  host_ = uri.getHost();
-  port_ = uri.getPort();
-  const bool ipv6 = host_.find(':') != std::string::npos;
-  hostHeader_ = (ipv6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
-  adminUrl_ = "http://" + hostHeader_;
+std::vector<plugin::OptionSpec> CaddyRouter::optionSpecs() const noexcept {
+  using plugin::OptionType;
+  return {
+      {"admin_url", OptionType::kString, kDefaultCaddyAdmin,
+       "admin API base URL, http://host:port only"},
+      {"timeout", OptionType::kDuration, kDefaultCaddyTimeout,
+       "connect, send and receive timeout per request"},
+  };
+}
 
-  const std::string timeout = context.option("timeout", kDefaultCaddyTimeout);
-  Result<int64_t> ns = parseDuration(timeout);
-  if (!ns.isOk()) throw std::invalid_argument("timeout: " + ns.status().message());
-  timeoutMicros_ = *ns / 1000;
-  if (timeoutMicros_ <= 0) {
-    throw std::invalid_argument("timeout '" + printable(timeout) + "' is shorter than 1 us");
+Status CaddyRouter::configure(const plugin::PluginContext& context) noexcept {
+  try {
+    logger_ = context.logger;
+    ZC_ASSIGN_OR_RETURN(plugin::OptionValues v,
+                        plugin::OptionValues::parse(optionSpecs(), context.options));
+    const std::string& admin = v.string("admin_url");
+    Poco::URI uri;
+    try {
+      uri = Poco::URI(admin);
+    } catch (const Poco::Exception&) {
+      return Status::invalidArgument("admin_url: '" + printable(admin) + "' is not a URL");
+    }
+    if (uri.getScheme() != "http" || uri.getHost().empty() || !uri.getUserInfo().empty() ||
+        !(uri.getPath().empty() || uri.getPath() == "/") || !uri.getRawQuery().empty() ||
+        !uri.getFragment().empty() || uri.getPort() == 0) {
+      return Status::invalidArgument("admin_url: '" + printable(admin) +
+                                     "' is not of the form http://host:port");
+    }
+    host_ = uri.getHost();
+    port_ = uri.getPort();
+    const bool ipv6 = host_.find(':') != std::string::npos;
+    hostHeader_ = (ipv6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+    adminUrl_ = "http://" + hostHeader_;
+
+    timeoutMicros_ = v.durationNs("timeout") / 1000;
+    if (timeoutMicros_ <= 0) {
+      return Status::invalidArgument("timeout: '" + printable(v.string("timeout")) +
+                                     "' is shorter than 1 us");
+    }
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("caddy router: configure: ") + e.what());
   }
 }
 

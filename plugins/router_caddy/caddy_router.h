@@ -1,8 +1,8 @@
 // CaddyRouter: the Router plugin for Caddy 2, driven through Caddy's admin API.
 //
 // Routes are created by the deployer with an "@id"; this plugin only removes them, with
-// DELETE {caddy_admin}/id/{routeId}. Options (PluginContext::options):
-//   caddy_admin  base URL of the admin API, "http://host:port" (default http://127.0.0.1:2019)
+// DELETE {admin_url}/id/{routeId}. Options (PluginContext::options):
+//   admin_url  base URL of the admin API, "http://host:port" (default http://127.0.0.1:2019)
 //   timeout      connect/send/receive timeout per request, a zc::parseDuration value (default 5s)
 // Thread-safe: the object is immutable after construction and every call opens its own
 // connection. Construction never touches the network.
@@ -28,9 +28,10 @@ bool isValidRouteId(std::string_view id) noexcept;
 
 class CaddyRouter final : public plugin::Router {
  public:
-  // Reads the options above. Throws std::invalid_argument with a one-line reason when an option
-  // is malformed (reported by the loader as a create() failure).
-  explicit CaddyRouter(const plugin::PluginContext& context);
+  // admin_url and timeout, as above.
+  std::vector<plugin::OptionSpec> optionSpecs() const noexcept override;
+  // Reads the options above. InvalidArgument "<key>: <why>" when one is malformed.
+  Status configure(const plugin::PluginContext& context) noexcept override;
 
   // OK when Caddy answered 200 (removed) or 404 "unknown object ID '<routeId>'" (already gone).
   // InvalidArgument for an id isValidRouteId() rejects (nothing is sent). Unavailable when the

@@ -11,33 +11,8 @@ using plugin::ContainerInfo;
 
 namespace {
 
-Status parseSize(const std::map<std::string, std::string>& o, const char* key, size_t min,
-                 size_t max, size_t* out) {
-  auto it = o.find(key);
-  if (it == o.end()) return Status::ok();
-  const std::string& v = it->second;
-  uint64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-    return Status::invalidArgument("runtime docker: option " + std::string(key) + "='" + v +
-                                   "' must be an integer in [" + std::to_string(min) + ", " +
-                                   std::to_string(max) + "]");
-  }
-  *out = static_cast<size_t>(n);
-  return Status::ok();
-}
-
-Status parseMs(const std::map<std::string, std::string>& o, const char* key,
-               std::chrono::milliseconds* out) {
-  auto it = o.find(key);
-  if (it == o.end()) return Status::ok();
-  auto d = parseDuration(it->second);
-  if (!d.isOk()) {
-    return Status::invalidArgument("runtime docker: option " + std::string(key) + "='" +
-                                   it->second + "': " + d.status().message());
-  }
-  *out = std::chrono::milliseconds(std::max<int64_t>(1, d.value() / 1'000'000));
-  return Status::ok();
+std::chrono::milliseconds millis(int64_t ns) {
+  return std::chrono::milliseconds(std::max<int64_t>(1, ns / 1'000'000));
 }
 
 }  // namespace
@@ -52,55 +27,83 @@ bool isSafeContainerRef(std::string_view id) noexcept {
   return true;
 }
 
+std::vector<plugin::OptionSpec> runtimeOptionSpecs() {
+  using plugin::OptionType;
+  constexpr int64_t kGiB = int64_t{1} << 30;
+  return {
+      {"socket", OptionType::kPath, "/var/run/docker.sock", "the engine's Unix socket"},
+      {"max_line_bytes", OptionType::kInt, "1048576",
+       "longer lines keep their head and are marked truncated", 1024, kGiB},
+      {"stall_timeout", OptionType::kDuration, "5s",
+       "a follow silent this long is reopened from its cursor"},
+      {"stall_timeout_max", OptionType::kDuration, "60s",
+       "bound for the stall timeout of an idle container"},
+      {"request_timeout", OptionType::kDuration, "30s",
+       "unary requests and waiting for a stream's response head"},
+      {"resume_margin", OptionType::kDuration, "1s", "subtracted from since on resume"},
+      {"chunk_max_lines", OptionType::kInt, "4000", "most lines in one chunk", 1, 1'000'000},
+      {"chunk_max_bytes", OptionType::kInt, "1048576", "most text bytes in one chunk", 1, kGiB},
+      {"chunk_linger", OptionType::kString, "2ms",
+       "wait for more bytes before delivering a partial batch (0 = never)"},
+      {"chunk_max_delay", OptionType::kDuration, "50ms",
+       "never hold a received line back longer than this"},
+      {"partial_piece_bytes", OptionType::kInt, "16384", "the engine's piece size for long lines",
+       1024, int64_t{1} << 24},
+      {"restart_grace", OptionType::kDuration, "1s",
+       "after a stream ends, wait this long before deciding the container stopped"},
+  };
+}
+
 Result<RuntimeOptions> parseRuntimeOptions(const std::map<std::string, std::string>& o) {
-  static const char* kKnown[] = {"docker_socket",    "max_line_bytes",    "stall_timeout",
-                                 "stall_timeout_max", "request_timeout",  "resume_margin",
-                                 "chunk_max_lines",  "chunk_max_bytes",   "partial_piece_bytes",
-                                 "restart_grace",    "chunk_linger",      "chunk_max_delay"};
-  for (const auto& [k, v] : o) {
-    bool known = false;
-    for (const char* n : kKnown) known = known || k == n;
-    if (!known) return Status::invalidArgument("runtime docker: unknown option '" + k + "'");
-  }
+  ZC_ASSIGN_OR_RETURN(plugin::OptionValues v, plugin::OptionValues::parse(runtimeOptionSpecs(), o));
   RuntimeOptions r;
-  if (auto it = o.find("docker_socket"); it != o.end()) {
-    if (it->second.empty() || it->second.front() != '/' || it->second.size() >= 108) {
-      return Status::invalidArgument("runtime docker: docker_socket must be an absolute path "
-                                     "shorter than 108 bytes");
-    }
-    r.socketPath = it->second;
+  r.socketPath = v.string("socket");
+  if (r.socketPath.size() >= 108) {
+    return Status::invalidArgument("socket: a Unix socket path must be shorter than 108 bytes");
   }
+  r.requestTimeout = millis(v.durationNs("request_timeout"));
   FollowOptions& f = r.follow;
-  ZC_RETURN_IF_ERROR(parseSize(o, "max_line_bytes", 1024, size_t{1} << 30, &f.maxLineBytes));
-  ZC_RETURN_IF_ERROR(parseSize(o, "chunk_max_lines", 1, 1'000'000, &f.chunkMaxLines));
-  ZC_RETURN_IF_ERROR(parseSize(o, "chunk_max_bytes", 1, size_t{1} << 30, &f.chunkMaxBytes));
-  ZC_RETURN_IF_ERROR(
-      parseSize(o, "partial_piece_bytes", 1024, size_t{1} << 24, &f.partialPieceBytes));
-  ZC_RETURN_IF_ERROR(parseMs(o, "stall_timeout", &f.stallTimeout));
-  ZC_RETURN_IF_ERROR(parseMs(o, "stall_timeout_max", &f.stallTimeoutMax));
-  ZC_RETURN_IF_ERROR(parseMs(o, "request_timeout", &r.requestTimeout));
-  ZC_RETURN_IF_ERROR(parseMs(o, "restart_grace", &f.restartGrace));
-  ZC_RETURN_IF_ERROR(parseMs(o, "chunk_max_delay", &f.chunkMaxDelay));
-  if (auto it = o.find("chunk_linger"); it != o.end() && it->second == "0") {
+  f.maxLineBytes = static_cast<size_t>(v.integer("max_line_bytes"));
+  f.chunkMaxLines = static_cast<size_t>(v.integer("chunk_max_lines"));
+  f.chunkMaxBytes = static_cast<size_t>(v.integer("chunk_max_bytes"));
+  f.partialPieceBytes = static_cast<size_t>(v.integer("partial_piece_bytes"));
+  f.stallTimeout = millis(v.durationNs("stall_timeout"));
+  f.stallTimeoutMax = std::max(f.stallTimeout, millis(v.durationNs("stall_timeout_max")));
+  f.restartGrace = millis(v.durationNs("restart_grace"));
+  f.chunkMaxDelay = millis(v.durationNs("chunk_max_delay"));
+  const std::string& linger = v.string("chunk_linger");
+  if (linger == "0") {
     f.chunkLinger = std::chrono::microseconds(0);
   } else {
-    std::chrono::milliseconds linger(2);
-    ZC_RETURN_IF_ERROR(parseMs(o, "chunk_linger", &linger));
-    f.chunkLinger = linger;
+    auto ns = parseDuration(linger);
+    if (!ns.isOk()) {
+      return Status::invalidArgument("chunk_linger: '" + linger +
+                                     "' is not 0 or a duration (e.g. 2ms)");
+    }
+    f.chunkLinger = millis(ns.value());
   }
-  std::chrono::milliseconds margin(1000);
-  ZC_RETURN_IF_ERROR(parseMs(o, "resume_margin", &margin));
-  f.resumeMarginNs = static_cast<int64_t>(margin.count()) * 1'000'000;
-  if (f.stallTimeoutMax < f.stallTimeout) f.stallTimeoutMax = f.stallTimeout;
+  f.resumeMarginNs = millis(v.durationNs("resume_margin")).count() * int64_t{1'000'000};
   return r;
 }
 
-DockerRuntime::DockerRuntime(const plugin::PluginContext& context)
-    : logger_(context.logger), clock_(context.clock) {
-  auto parsed = parseRuntimeOptions(context.options);
-  if (!parsed.isOk()) throw std::invalid_argument(parsed.status().message());
-  options_ = std::move(parsed).value();
-  engine_ = std::make_shared<EngineClient>(options_.socketPath, options_.requestTimeout);
+std::vector<plugin::OptionSpec> DockerRuntime::optionSpecs() const noexcept {
+  try {
+    return runtimeOptionSpecs();
+  } catch (...) {
+    return {};  // only allocation can fail here; the boundary is noexcept
+  }
+}
+
+Status DockerRuntime::configure(const plugin::PluginContext& context) noexcept {
+  try {
+    logger_ = context.logger;
+    clock_ = context.clock;
+    ZC_ASSIGN_OR_RETURN(options_, parseRuntimeOptions(context.options));
+    engine_ = std::make_shared<EngineClient>(options_.socketPath, options_.requestTimeout);
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("docker runtime: configure: ") + e.what());
+  }
 }
 
 Status DockerRuntime::connect() noexcept {

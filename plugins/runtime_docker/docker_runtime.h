@@ -28,13 +28,16 @@ struct RuntimeOptions {
   EventOptions events;
 };
 
-// Parses PluginContext::options; InvalidArgument naming the option on a bad value.
+// The keys this plugin takes (README "Options").
+std::vector<plugin::OptionSpec> runtimeOptionSpecs();
+// Parses PluginContext::options; InvalidArgument "<key>: <why>" on an unknown key or bad value.
 Result<RuntimeOptions> parseRuntimeOptions(const std::map<std::string, std::string>& options);
 
 class DockerRuntime final : public plugin::Runtime {
  public:
-  // Throws std::invalid_argument on bad options.
-  explicit DockerRuntime(const plugin::PluginContext& context);
+  std::vector<plugin::OptionSpec> optionSpecs() const noexcept override;
+  // Parses the options; creates the engine client (no connection until connect()).
+  Status configure(const plugin::PluginContext& context) noexcept override;
 
   Status connect() noexcept override;
   Result<std::vector<plugin::ContainerInfo>> listDeployments() noexcept override;
@@ -52,8 +55,8 @@ class DockerRuntime final : public plugin::Runtime {
 
  private:
   RuntimeOptions options_;
-  plugin::Logger* logger_;
-  Clock* clock_;
+  plugin::Logger* logger_ = nullptr;  // set by configure()
+  Clock* clock_ = nullptr;
   std::shared_ptr<EngineClient> engine_;
   std::mutex statsMu_;
   std::map<std::string, StatsReading, std::less<>> prevStats_;

@@ -22,23 +22,22 @@ auto guarded(std::string_view op, F&& f) noexcept -> decltype(f()) {
 
 }  // namespace
 
-MemoryStorage::MemoryStorage(const plugin::PluginContext& ctx)
-    : options_(ctx.options), logger_(ctx.logger), clock_(ctx.clock) {
+MemoryStorage::MemoryStorage() {
   plugin::RetentionPolicy defaults;
   logsTtl_.store(defaults.logsTtl);
   systemTtl_.store(defaults.systemTtl);
   metricsTtl_.store(defaults.metricsTtl);
 }
 
+Status MemoryStorage::configure(const plugin::PluginContext& ctx) noexcept {
+  logger_ = ctx.logger;
+  clock_ = ctx.clock;
+  return Plugin::configure(ctx);  // takes no options: refuses every key
+}
+
 Status MemoryStorage::open() noexcept {
-  for (const auto& [key, value] : options_) {
-    // The host passes its standard storage options to every storage plugin; they mean nothing
-    // to a store that keeps no files.
-    if (key == "data_dir" || key == "sync_writes") continue;
-    logger_->log(plugin::LogLevel::kWarn,
-                 "memory storage: ignoring option '" + key + "' (this plugin takes none)");
-  }
-  return Status::ok();
+  return logger_ == nullptr ? Status::failedPrecondition("memory storage: not configured")
+                            : Status::ok();
 }
 
 Status MemoryStorage::close() noexcept {

@@ -28,7 +28,10 @@ namespace zc::storage {
 class MemoryStorage final : public plugin::Storage {
  public:
   // Copies what it needs from `ctx`. Options: none (any given are ignored with a warning).
-  explicit MemoryStorage(const plugin::PluginContext& ctx);
+  MemoryStorage();
+
+  // Takes no options (the store keeps no files): refuses every key; keeps the logger and clock.
+  Status configure(const plugin::PluginContext& ctx) noexcept override;
 
   Status open() noexcept override;
   Status close() noexcept override;
@@ -89,9 +92,8 @@ class MemoryStorage final : public plugin::Storage {
   static bool expired(TimeNs ts, int64_t ttl, TimeNs now) noexcept;
   static uint64_t lineBytes(const StoredLine& l) noexcept;
 
-  std::map<std::string, std::string> options_;
-  plugin::Logger* logger_;
-  Clock* clock_;
+  plugin::Logger* logger_ = nullptr;  // set by configure()
+  Clock* clock_ = nullptr;
 
   mutable std::shared_mutex mapMu_;
   std::unordered_map<std::string, std::shared_ptr<State>> states_;  // guarded by mapMu_

@@ -99,18 +99,6 @@ auto guarded(std::string_view op, F&& f) noexcept -> decltype(f()) {
   }
 }
 
-Result<uint64_t> parseSize(const std::string& key, const std::string& value, uint64_t min,
-                           uint64_t max) {
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || p != value.data() + value.size() || v < min || v > max) {
-    return Status::invalidArgument("rocksdb storage: option " + key + "='" + value +
-                                   "' must be an integer in [" + std::to_string(min) + ", " +
-                                   std::to_string(max) + "]");
-  }
-  return v;
-}
-
 const char* compressionName(rocksdb::CompressionType t) {
   switch (t) {
     case rocksdb::kLZ4Compression:
@@ -142,8 +130,7 @@ class SnapshotGuard {
 
 }  // namespace
 
-RocksDbStorage::RocksDbStorage(const plugin::PluginContext& ctx)
-    : options_(ctx.options), logger_(ctx.logger), clock_(ctx.clock) {
+RocksDbStorage::RocksDbStorage() {
   plugin::RetentionPolicy defaults;
   logsTtl_.store(defaults.logsTtl);
   systemTtl_.store(defaults.systemTtl);
@@ -154,51 +141,37 @@ RocksDbStorage::~RocksDbStorage() {
   if (db_) (void)close();
 }
 
-Status RocksDbStorage::parseOptions(Options* out) const {
-  static const std::set<std::string> kKnown = {"data_dir", "sync_writes", "block_cache_mb",
-                                               "write_buffer_mb", "compression"};
-  for (const auto& [key, value] : options_) {
-    if (!kKnown.count(key)) {
-      return Status::invalidArgument(
-          "rocksdb storage: unknown option '" + key +
-          "' (known: data_dir, sync_writes, block_cache_mb, write_buffer_mb, compression)");
-    }
-  }
-  auto get = [&](const std::string& key) -> const std::string* {
-    auto it = options_.find(key);
-    return it == options_.end() ? nullptr : &it->second;
+std::vector<plugin::OptionSpec> RocksDbStorage::optionSpecs() const noexcept {
+  using plugin::OptionType;
+  return {
+      {"data_dir", OptionType::kString, "", "database folder, created when missing", 0, 0, true},
+      {"sync_writes", OptionType::kBool, "false",
+       "fsync the WAL on every write (survives power loss, not only a process crash)"},
+      {"block_cache_mb", OptionType::kInt, "8",
+       "LRU block cache shared by every column family, MiB", 1, 1024},
+      {"write_buffer_mb", OptionType::kInt, "16", "memtable size per column family, MiB", 1, 256},
+      {"compression", OptionType::kString, "lz4", "lz4, zstd, snappy or none"},
   };
-  if (const auto* v = get("data_dir"); v && !v->empty()) {
-    out->dataDir = *v;
-  } else {
-    return Status::invalidArgument("rocksdb storage: option data_dir is required");
-  }
-  if (const auto* v = get("sync_writes")) {
-    if (*v == "true") {
-      out->syncWrites = true;
-    } else if (*v == "false") {
-      out->syncWrites = false;
-    } else {
-      return Status::invalidArgument("rocksdb storage: option sync_writes='" + *v +
-                                     "' must be true or false");
+}
+
+Status RocksDbStorage::configure(const plugin::PluginContext& ctx) noexcept {
+  return guarded("configure", [&]() -> Status {
+    logger_ = ctx.logger;
+    clock_ = ctx.clock;
+    ZC_ASSIGN_OR_RETURN(plugin::OptionValues v, plugin::OptionValues::parse(optionSpecs(), ctx.options));
+    const std::string& compression = v.string("compression");
+    if (compression != "lz4" && compression != "zstd" && compression != "snappy" &&
+        compression != "none") {
+      return Status::invalidArgument("compression: '" + compression +
+                                     "' is not lz4, zstd, snappy or none");
     }
-  }
-  if (const auto* v = get("block_cache_mb")) {
-    ZC_ASSIGN_OR_RETURN(uint64_t mb, parseSize("block_cache_mb", *v, 1, 1024));
-    out->blockCacheBytes = mb * kMiB;
-  }
-  if (const auto* v = get("write_buffer_mb")) {
-    ZC_ASSIGN_OR_RETURN(uint64_t mb, parseSize("write_buffer_mb", *v, 1, 256));
-    out->writeBufferBytes = mb * kMiB;
-  }
-  if (const auto* v = get("compression")) {
-    if (*v != "lz4" && *v != "zstd" && *v != "snappy" && *v != "none") {
-      return Status::invalidArgument("rocksdb storage: option compression='" + *v +
-                                     "' must be lz4, zstd, snappy or none");
-    }
-    out->compression = *v;
-  }
-  return Status::ok();
+    opts_.dataDir = v.string("data_dir");
+    opts_.syncWrites = v.boolean("sync_writes");
+    opts_.blockCacheBytes = static_cast<uint64_t>(v.integer("block_cache_mb")) * kMiB;
+    opts_.writeBufferBytes = static_cast<uint64_t>(v.integer("write_buffer_mb")) * kMiB;
+    opts_.compression = compression;
+    return Status::ok();
+  });
 }
 
 Status RocksDbStorage::open() noexcept {
@@ -207,7 +180,7 @@ Status RocksDbStorage::open() noexcept {
 
 Status RocksDbStorage::openImpl() {
   if (db_) return Status::failedPrecondition("rocksdb storage: already open");
-  ZC_RETURN_IF_ERROR(parseOptions(&opts_));
+  if (logger_ == nullptr) return Status::failedPrecondition("rocksdb storage: not configured");
   return openDb();
 }
 

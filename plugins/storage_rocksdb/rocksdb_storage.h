@@ -33,11 +33,15 @@ namespace zc::storage {
 
 class RocksDbStorage final : public plugin::Storage {
  public:
-  // Copies what it needs from `ctx`; touches nothing outside until open().
-  explicit RocksDbStorage(const plugin::PluginContext& ctx);
+  RocksDbStorage();
   // Closes the database if the host did not.
   ~RocksDbStorage() override;
 
+  // The keys of this plugin's README: data_dir, sync_writes, block_cache_mb, write_buffer_mb,
+  // compression.
+  std::vector<plugin::OptionSpec> optionSpecs() const noexcept override;
+  // Checks the options and keeps them with the logger and clock; touches nothing outside.
+  Status configure(const plugin::PluginContext& ctx) noexcept override;
   Status open() noexcept override;
   Status close() noexcept override;
   void setRetentionPolicy(const plugin::RetentionPolicy& policy) noexcept override;
@@ -89,7 +93,6 @@ class RocksDbStorage final : public plugin::Storage {
   };
   using DbLock = std::shared_lock<std::shared_mutex>;
 
-  Status parseOptions(Options* out) const;
   Status openImpl();
   // Opens the DB in opts_.dataDir. Caller holds dbMu_ exclusively (or is open()).
   Status openDb();
@@ -120,9 +123,8 @@ class RocksDbStorage final : public plugin::Storage {
   Status retainMetrics(TimeNs cutoff, uint64_t* deleted, std::vector<PendingCompaction>* ranges);
   bool expired(TimeNs ts, int64_t ttl, TimeNs now) const noexcept;
 
-  std::map<std::string, std::string> options_;
-  plugin::Logger* logger_;
-  Clock* clock_;
+  plugin::Logger* logger_ = nullptr;  // set by configure()
+  Clock* clock_ = nullptr;
 
   Options opts_;
   std::string dataDir_;

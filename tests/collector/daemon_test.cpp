@@ -135,7 +135,37 @@ INSTANTIATE_TEST_SUITE_P(
                       BadStart{{"--storage", "nope"}, "no storage plugin named 'nope'"},
                       BadStart{{"--config", "/does/not/exist.properties"}, "--config"},
                       BadStart{{"--data-dir", "/proc/zc-cannot-create"}, "storage"},
-                      BadStart{{"--listen", "@BUSY", "--storage", "memory"}, "--listen"}));
+                      BadStart{{"--listen", "@BUSY", "--storage", "memory"}, "--listen"},
+                      // Plugin options: an unknown key and a bad value for every shipped plugin,
+                      // whether or not it is the selected one, and a malformed --plugin-opt.
+                      BadStart{{"--plugin-opt", "storage.rocksdb.colour=blue"},
+                               "--plugin-opt storage.rocksdb.colour: unknown key (known: "
+                               "block_cache_mb, compression, data_dir, sync_writes, "
+                               "write_buffer_mb)"},
+                      BadStart{{"--plugin-opt", "storage.rocksdb.block_cache_mb=0"},
+                               "--plugin-opt storage.rocksdb.block_cache_mb: '0' is not a whole "
+                               "number from 1 to 1024"},
+                      BadStart{{"--plugin-opt", "storage.rocksdb.compression=gzip"},
+                               "--plugin-opt storage.rocksdb.compression: 'gzip' is not lz4"},
+                      BadStart{{"--storage", "memory", "--plugin-opt", "storage.memory.data_dir=/x"},
+                               "--plugin-opt storage.memory.data_dir: unknown key (known: none)"},
+                      BadStart{{"--plugin-opt", "runtime.docker.sockett=/x"},
+                               "--plugin-opt runtime.docker.sockett: unknown key"},
+                      BadStart{{"--plugin-opt", "runtime.docker.stall_timeout=soon"},
+                               "--plugin-opt runtime.docker.stall_timeout: 'soon' is not a duration"},
+                      BadStart{{"--docker-socket", "relative.sock"},
+                               "--plugin-opt runtime.docker.socket: 'relative.sock' is not an "
+                               "absolute path"},
+                      BadStart{{"--plugin-opt", "router.caddy.admin=http://x:1"},
+                               "--plugin-opt router.caddy.admin: unknown key"},
+                      BadStart{{"--plugin-opt", "router.caddy.timeout=-1"},
+                               "--plugin-opt router.caddy.timeout: '-1' is not a duration"},
+                      BadStart{{"--plugin-opt", "storage.nosuch.key=1"},
+                               "--plugin-opt storage.nosuch: no storage plugin named 'nosuch'"},
+                      BadStart{{"--plugin-opt", "storage.rocksdb"},
+                               "--plugin-opt: 'storage.rocksdb' is not KIND.NAME.KEY=VALUE"},
+                      BadStart{{"--plugin-opt", "engine.docker.socket=/x"},
+                               "names no plugin kind"}));
 
 TEST_F(DaemonTest, PluginsCommandListsKindNameVersionPath) {
   Daemon d({"plugins"});
@@ -205,13 +235,51 @@ TEST_F(DaemonTest, FlagsWinOverEnvironmentWhichWinsOverTheConfigFile) {
   }
 }
 
+// Every shipped plugin takes its options from --plugin-opt, ZC_PLUGIN_OPT and the configuration
+// file; the plugins command lists each plugin's keys.
+TEST_F(DaemonTest, PluginOptionsAreTakenFromFlagsEnvironmentAndFile) {
+  uint16_t port = freePort();
+  std::string cfg = data_.path() + "/collector.properties";
+  std::ofstream(cfg) << "plugin-opt.router.caddy.timeout = 2s\n";
+  // Options of a plugin that is not selected are checked too.
+  Daemon d({"--config", cfg, "--listen", "127.0.0.1:" + std::to_string(port), "--data-dir",
+            data_.path() + "/db", "--plugin-opt", "storage.memory.x=1"});
+  EXPECT_EQ(d.wait(10s), 78);
+  EXPECT_NE(d.err().find("--plugin-opt storage.memory.x: unknown key"), std::string::npos) << d.err();
+
+  Daemon ok({"--config", cfg, "--listen", "127.0.0.1:" + std::to_string(port), "--data-dir",
+             data_.path() + "/db", "--plugin-opt", "storage.rocksdb.block_cache_mb=16",
+             "--plugin-opt", "storage.rocksdb.compression=zstd", "--runtime", "docker",
+             "--docker-socket", data_.path() + "/no-engine.sock"},
+            {"ZC_PLUGIN_OPT=runtime.docker.stall_timeout=2s; runtime.docker.chunk_linger=0"});
+  EXPECT_TRUE(waitHealthy(port)) << ok.err();
+  ok.signal(SIGTERM);
+  EXPECT_EQ(ok.wait(5s), 0) << ok.err();
+
+  Daemon bad({"--listen", "127.0.0.1:" + std::to_string(port), "--runtime", "none"},
+             {"ZC_PLUGIN_OPT=storage.rocksdb.sync_writes=maybe"});
+  EXPECT_EQ(bad.wait(10s), 78);
+  EXPECT_NE(bad.err().find("zynd-collector: --plugin-opt storage.rocksdb.sync_writes: 'maybe' is "
+                           "not true or false"),
+            std::string::npos)
+      << bad.err();
+
+  Daemon list({"plugins"});
+  ASSERT_EQ(list.wait(10s), 0) << list.err();
+  for (const char* key : {"storage.rocksdb.block_cache_mb (int; default 8, 1..1024)",
+                          "storage.rocksdb.data_dir (string; required)", "runtime.docker.socket (path",
+                          "router.caddy.admin_url (string; default http://127.0.0.1:2019)"}) {
+    EXPECT_NE(list.out().find(key), std::string::npos) << key << "\n" << list.out();
+  }
+}
+
 TEST_F(DaemonTest, HelpDocumentsEveryOption) {
   Daemon d({"--help"});
   ASSERT_EQ(d.wait(10s), 0);
   std::string out = d.out();
   for (const char* opt : {"--listen", "--data-dir", "--storage", "--plugin-dir", "--retention-logs",
                           "--retention-system", "--retention-metrics", "--retention-interval",
-                          "--config", "--docker-socket"}) {
+                          "--config", "--docker-socket", "--plugin-opt"}) {
     EXPECT_NE(out.find(opt), std::string::npos) << opt;
   }
 }

@@ -128,13 +128,13 @@ TEST(DockerRuntimeOptionsTest, DefaultsAndBadValues) {
   EXPECT_EQ(d->socketPath, "/var/run/docker.sock");
   EXPECT_EQ(d->follow.maxLineBytes, 1048576u);
   EXPECT_EQ(d->follow.stallTimeout, std::chrono::seconds(5));
-  auto ok = parseRuntimeOptions({{"docker_socket", "/tmp/x.sock"}, {"stall_timeout", "250ms"},
+  auto ok = parseRuntimeOptions({{"socket", "/tmp/x.sock"}, {"stall_timeout", "250ms"},
                                  {"max_line_bytes", "4096"}});
   ASSERT_TRUE(ok.isOk()) << ok.status().toString();
   EXPECT_EQ(ok->follow.stallTimeout, std::chrono::milliseconds(250));
   EXPECT_EQ(ok->follow.maxLineBytes, 4096u);
   for (auto bad : std::vector<std::map<std::string, std::string>>{
-           {{"docker_socket", "relative.sock"}},
+           {{"socket", "relative.sock"}},
            {{"max_line_bytes", "12x"}},
            {{"max_line_bytes", "10"}},
            {{"stall_timeout", "-1s"}},

@@ -38,7 +38,7 @@ const host::PluginRegistry& registry() {
 }  // namespace
 
 host::PluginPtr<plugin::Runtime> loadRuntime(std::map<std::string, std::string> options) {
-  if (!options.count("docker_socket")) options["docker_socket"] = zc::testing::dockerSocketPath();
+  if (!options.count("socket")) options["socket"] = zc::testing::dockerSocketPath();
   plugin::PluginContext ctx;
   ctx.options = std::move(options);
   ctx.logger = &logger();

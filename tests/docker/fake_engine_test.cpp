@@ -45,14 +45,16 @@ struct Harness {
   explicit Harness(FakeEngine::Handler h, std::map<std::string, std::string> extra = {})
       : engine(dir.path(), std::move(h)) {
     plugin::PluginContext ctx;
-    ctx.options = {{"docker_socket", engine.socketPath()},
+    ctx.options = {{"socket", engine.socketPath()},
                    {"stall_timeout", "300ms"},
                    {"restart_grace", "50ms"},
                    {"request_timeout", "3s"}};
     for (auto& [k, v] : extra) ctx.options[k] = v;
     ctx.logger = &log;
     ctx.clock = &systemClock();
-    runtime = std::make_unique<DockerRuntime>(ctx);
+    runtime = std::make_unique<DockerRuntime>();
+    Status configured = runtime->configure(ctx);
+    if (!configured.isOk()) ADD_FAILURE() << configured.toString();
   }
   zc::testing::TempDir dir;
   FakeEngine engine;
@@ -298,10 +300,11 @@ TEST(FakeEngineTest, ApiVersionIsNegotiated) {
       dir.path(), [&](const FakeRequest&, FakeConnection& c) { c.respond(200, "[]"); }, "1.45");
   plugin::PluginContext ctx;
   StderrLogger log;
-  ctx.options = {{"docker_socket", engine.socketPath()}};
+  ctx.options = {{"socket", engine.socketPath()}};
   ctx.logger = &log;
   ctx.clock = &systemClock();
-  DockerRuntime rt(ctx);
+  DockerRuntime rt;
+  ASSERT_TRUE(rt.configure(ctx).isOk());
   ASSERT_TRUE(rt.connect().isOk());
   auto list = rt.listDeployments();
   ASSERT_TRUE(list.isOk()) << list.status().toString();

@@ -11,8 +11,10 @@ FakeCollectorApi::FakeCollectorApi() {
   plugin::PluginContext ctx;
   ctx.logger = &logger_;
   ctx.clock = &systemClock();
-  storage_ = std::make_unique<storage::MemoryStorage>(ctx);
-  if (!storage_->open().isOk()) throw std::runtime_error("memory storage did not open");
+  storage_ = std::make_unique<storage::MemoryStorage>();
+  if (!storage_->configure(ctx).isOk() || !storage_->open().isOk()) {
+    throw std::runtime_error("memory storage did not open");
+  }
 }
 
 FakeCollectorApi::~FakeCollectorApi() {

@@ -31,7 +31,7 @@ class LifecycleTest : public ::testing::Test {
     ASSERT_TRUE(storage.isOk());
     storage_ = std::move(storage).value();
     ASSERT_TRUE(storage_->open().isOk());
-    ctx.options["docker_socket"] = dockerSocketPath();
+    ctx.options["socket"] = dockerSocketPath();
     auto runtime = registry_.create<plugin::Runtime>("docker", ctx);
     ASSERT_TRUE(runtime.isOk()) << runtime.status().toString();
     runtime_ = std::move(runtime).value();
@@ -245,7 +245,7 @@ class StopTest : public LifecycleTest {
     plugin::PluginContext ctx;
     ctx.logger = &logger_;
     ctx.clock = &systemClock();
-    ctx.options["caddy_admin"] = "http://127.0.0.1:" + std::to_string(admin);
+    ctx.options["admin_url"] = "http://127.0.0.1:" + std::to_string(admin);
     auto r = registry_.create<plugin::Router>("caddy", ctx);
     EXPECT_TRUE(r.isOk()) << r.status().toString();
     return r.isOk() ? std::move(r).value() : nullptr;

@@ -47,7 +47,7 @@ std::vector<BrokenCase> brokenCases() {
   const std::string size = std::to_string(sizeof(ZcPluginDescriptor));
   const std::string smaller = std::to_string(sizeof(ZcPluginDescriptor) - 8);
   return {
-      {"WrongAbiVersion", "bad_abi_version", "plugin ABI version 2, host expects 1"},
+      {"WrongAbiVersion", "bad_abi_version", "plugin ABI version 3, host expects 2"},
       {"WrongStructSize", "bad_struct_size",
        "descriptor size " + smaller + ", host expects " + size},
       {"WrongHeadersHash", "bad_headers_hash",
@@ -62,7 +62,7 @@ std::vector<BrokenCase> brokenCases() {
       {"NullCreate", "null_create", "plugin has no create or destroy function"},
       {"NullDescriptor", "null_descriptor", "entry point returned no descriptor"},
       {"MissingEntrySymbol", "no_entry",
-       "no entry point zc_plugin_entry_v1 (not a zynd-collector plugin of ABI v1)"},
+       "no entry point zc_plugin_entry_v2 (not a zynd-collector plugin of ABI v2)"},
   };
 }
 
@@ -219,6 +219,30 @@ TEST_F(PluginScanTest, CreateThatThrowsOrReturnsNullIsAnError) {
   EXPECT_EQ(null.status().code(), Status::Code::kInternal);
   EXPECT_EQ(null.status().message(),
             "router plugin 'create_null' failed to start: create() returned null");
+}
+
+TEST_F(PluginScanTest, ConfigureRefusalNamesTheFullOptionAndCreatesNothing) {
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+  context_.ctx.options["colour"] = "blue";
+  auto router = registry_.create<plugin::Router>("tiny", context_.ctx);
+  ASSERT_FALSE(router.isOk());
+  EXPECT_EQ(router.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(router.status().message(), "router.tiny.colour: unknown key (known: answer)");
+}
+
+TEST_F(PluginScanTest, OptionSpecsComeFromAnUnconfiguredObject) {
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+  const host::PluginLibrary* lib = registry_.find(ZC_PLUGIN_KIND_ROUTER, "tiny");
+  ASSERT_NE(lib, nullptr);
+  auto specs = registry_.optionSpecs(*lib);
+  ASSERT_TRUE(specs.isOk()) << specs.status().toString();
+  ASSERT_EQ(specs->size(), 1u);
+  EXPECT_EQ((*specs)[0].key, "answer");
+  EXPECT_EQ((*specs)[0].type, plugin::OptionType::kString);
+
+  const host::PluginLibrary* throws = registry_.find(ZC_PLUGIN_KIND_ROUTER, "create_throws");
+  ASSERT_NE(throws, nullptr);
+  EXPECT_EQ(registry_.optionSpecs(*throws).status().code(), Status::Code::kInternal);
 }
 
 TEST_F(PluginScanTest, MissingNameIsNotFoundListingWhatExists) {

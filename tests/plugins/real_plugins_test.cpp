@@ -54,8 +54,8 @@ TEST(RealPluginsTest, RouterCaddyExportsOnlyItsEntryPoint) {
   std::string out;
   if (runCommand("command -v nm >/dev/null", &out) != 0) GTEST_SKIP() << "nm (binutils) missing";
   ASSERT_EQ(runCommand("nm -D --defined-only '" + path + "'", &out), 0) << out;
-  // "0000000000004510 T zc_plugin_entry_v1\n" and nothing else.
-  EXPECT_EQ(out.substr(out.find(' ') + 1), "T zc_plugin_entry_v1\n") << out;
+  // "0000000000004510 T zc_plugin_entry_v2\n" and nothing else.
+  EXPECT_EQ(out.substr(out.find(' ') + 1), "T zc_plugin_entry_v2\n") << out;
 }
 
 }  // namespace

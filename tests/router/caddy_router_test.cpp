@@ -151,7 +151,7 @@ class CaddyRouterTest : public ::testing::Test {
     ASSERT_EQ(adminGet("/id/zynd-a").status, 200) << adminGet("/id/zynd-a").body;
 
     ASSERT_TRUE(plugins_.load().isOk());
-    auto router = plugins_.create({{"caddy_admin", adminUrl()}, {"timeout", "3s"}});
+    auto router = plugins_.create({{"admin_url", adminUrl()}, {"timeout", "3s"}});
     ASSERT_TRUE(router.isOk()) << router.status().toString();
     router_ = std::move(router).value();
   }
@@ -257,7 +257,7 @@ TEST_F(CaddyRouterTest, InvalidIdsAreInvalidArgumentAndTouchNothing) {
 }
 
 TEST_F(CaddyRouterTest, OtherAnswersAreErrorsNotAbsentRoutes) {
-  auto fake = plugins_.create({{"caddy_admin", "http://127.0.0.1:" + std::to_string(fakePort_)}});
+  auto fake = plugins_.create({{"admin_url", "http://127.0.0.1:" + std::to_string(fakePort_)}});
   ASSERT_TRUE(fake.isOk()) << fake.status().toString();
 
   // A 404 whose body is not Caddy's "unknown object ID" does not mean the route is gone.

@@ -186,7 +186,7 @@ TEST_F(RocksDbStorageTest, DeletedDeploymentSpaceIsReclaimedByRetention) {
 TEST_F(RocksDbStorageTest, OptionsAreChecked) {
   auto code = [&](std::map<std::string, std::string> o) { return openStatus(std::move(o)).code(); };
   EXPECT_EQ(code({{"data_dir", ""}}), Status::Code::kInvalidArgument);
-  EXPECT_EQ(code({{"sync_writes", "yes"}}), Status::Code::kInvalidArgument);
+  EXPECT_EQ(code({{"sync_writes", "maybe"}}), Status::Code::kInvalidArgument);
   EXPECT_EQ(code({{"block_cache_mb", "lots"}}), Status::Code::kInvalidArgument);
   EXPECT_EQ(code({{"write_buffer_mb", "0"}}), Status::Code::kInvalidArgument);
   EXPECT_EQ(code({{"compression", "brotli"}}), Status::Code::kInvalidArgument);

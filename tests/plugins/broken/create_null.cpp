@@ -2,7 +2,7 @@
 #include "tiny_router.h"
 
 namespace {
-zc::plugin::Plugin* createNothing(const zc::plugin::PluginContext*, std::string*) {
+zc::plugin::Plugin* createNothing(std::string*) {
   return nullptr;
 }
 const ZcPluginDescriptor kDescriptor = {

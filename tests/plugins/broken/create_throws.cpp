@@ -8,9 +8,7 @@
 namespace {
 class ThrowingRouter final : public zc::plugin::Router {
  public:
-  explicit ThrowingRouter(const zc::plugin::PluginContext&) {
-    throw std::runtime_error("tiny router refuses to start");
-  }
+  ThrowingRouter() { throw std::runtime_error("tiny router refuses to start"); }
   zc::Status removeRoute(std::string_view) noexcept override { return zc::Status::ok(); }
 };
 }  // namespace

@@ -1,10 +1,10 @@
-// Refused by the loader: no zc_plugin_entry_v1 symbol. It exports the entry point of a later
-// major ABI instead, as a plugin built for ABI v2 would.
+// Refused by the loader: no zc_plugin_entry_v2 symbol. It exports the entry point of a later
+// major ABI instead, as a plugin built for ABI v3 would.
 #include "tiny_router.h"
 
 namespace {
 const ZcPluginDescriptor kDescriptor = {
-    2u,
+    3u,
     sizeof(ZcPluginDescriptor),
     ZC_PLUGIN_HEADERS_HASH,
     ZC_TOOLCHAIN_ID,
@@ -16,6 +16,6 @@ const ZcPluginDescriptor kDescriptor = {
 };
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const ZcPluginDescriptor* zc_plugin_entry_v2() {
+extern "C" __attribute__((visibility("default"))) const ZcPluginDescriptor* zc_plugin_entry_v3() {
   return &kDescriptor;
 }

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zc/plugin/abi.h"
 #include "zc/plugin/plugin.h"
@@ -17,8 +18,15 @@ namespace {
 
 class TinyRouter final : public zc::plugin::Router {
  public:
-  explicit TinyRouter(const zc::plugin::PluginContext& context)
-      : answer_(context.option("answer")) {}
+  std::vector<zc::plugin::OptionSpec> optionSpecs() const noexcept override {
+    return {{"answer", zc::plugin::OptionType::kString, "", "what removeRoute answers"}};
+  }
+  zc::Status configure(const zc::plugin::PluginContext& context) noexcept override {
+    auto values = zc::plugin::OptionValues::parse(optionSpecs(), context.options);
+    if (!values.isOk()) return values.status();
+    answer_ = values->string("answer");
+    return zc::Status::ok();
+  }
   zc::Status removeRoute(std::string_view) noexcept override {
     return answer_.empty() ? zc::Status::ok() : zc::Status::unavailable(answer_);
   }
@@ -27,9 +35,8 @@ class TinyRouter final : public zc::plugin::Router {
   std::string answer_;
 };
 
-[[maybe_unused]] zc::plugin::Plugin* createTinyRouter(const zc::plugin::PluginContext* context,
-                                                      std::string*) {
-  return new TinyRouter(*context);
+[[maybe_unused]] zc::plugin::Plugin* createTinyRouter(std::string*) {
+  return new TinyRouter();
 }
 
 [[maybe_unused]] void destroyTinyRouter(zc::plugin::Plugin* plugin) {
@@ -40,6 +47,6 @@ class TinyRouter final : public zc::plugin::Router {
 
 #define ZC_TEST_EXPORT_ENTRY(descriptor)                                      \
   extern "C" __attribute__((visibility("default"))) const ZcPluginDescriptor* \
-  zc_plugin_entry_v1() {                                                      \
+  zc_plugin_entry_v2() {                                                      \
     return &(descriptor);                                                     \
   }

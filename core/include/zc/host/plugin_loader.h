@@ -68,9 +68,12 @@ class PluginRegistry {
   const std::vector<PluginLibrary>& plugins() const noexcept { return plugins_; }
   const std::vector<Refusal>& refused() const noexcept { return refused_; }
   const PluginLibrary* find(ZcPluginKind kind, std::string_view name) const noexcept;
+  // The options `lib` declares (from a short-lived, unconfigured object).
+  Result<std::vector<plugin::OptionSpec>> optionSpecs(const PluginLibrary& lib) const;
 
   // Instantiates plugin `name` of the kind of T (plugin::Storage, plugin::Runtime,
-  // plugin::Router). NotFound when no such plugin was loaded.
+  // plugin::Router) and configures it with `ctx`. NotFound when no such plugin was loaded;
+  // InvalidArgument "<kind>.<name>.<key>: <why>" when configure() refused an option.
   template <typename T>
   Result<PluginPtr<T>> create(std::string_view name, const plugin::PluginContext& ctx) const {
     auto raw = createRaw(T::kKind, name, ctx);

@@ -1,6 +1,6 @@
 // The plugin ABI: the one C entry point every plugin shared library exports.
 //
-// A plugin `.so` exports exactly one symbol, `zc_plugin_entry_v1` (the ABI version is part of the
+// A plugin `.so` exports exactly one symbol, `zc_plugin_entry_v2` (the ABI version is part of the
 // name, so a plugin built for another major ABI has no matching symbol at all). It returns a
 // pointer to a constant descriptor that lives as long as the library is loaded. The host refuses
 // the library, with a one-line reason, unless every check below passes:
@@ -17,8 +17,8 @@
 
 #include "zc/abi_hash.h"  // generated: ZC_PLUGIN_HEADERS_HASH
 
-#define ZC_PLUGIN_ABI_VERSION 1u
-#define ZC_PLUGIN_ENTRY_SYMBOL "zc_plugin_entry_v1"
+#define ZC_PLUGIN_ABI_VERSION 2u
+#define ZC_PLUGIN_ENTRY_SYMBOL "zc_plugin_entry_v2"
 
 #define ZC_STRINGIFY_INNER_(x) #x
 #define ZC_STRINGIFY_(x) ZC_STRINGIFY_INNER_(x)
@@ -29,7 +29,6 @@
 
 namespace zc::plugin {
 class Plugin;
-struct PluginContext;
 }  // namespace zc::plugin
 
 extern "C" {
@@ -48,11 +47,12 @@ struct ZcPluginDescriptor {
   uint32_t kind;        // a ZcPluginKind
   const char* name;     // [a-z0-9_]{1,32}, unique per kind, e.g. "rocksdb"
   const char* version;  // the plugin's own version, e.g. "0.1.0"
-  // Builds the plugin object. Never throws; returns null on failure and may then set *error to a
-  // one-line reason (the host owns the string it passed in). OWNERSHIP: the returned object
-  // belongs to the host until it passes it back to destroy(). The object's dynamic type is the
-  // interface for `kind` (Runtime, Storage or Router); the host static_casts accordingly.
-  zc::plugin::Plugin* (*create)(const zc::plugin::PluginContext* context, std::string* error);
+  // Builds the plugin object, unconfigured (options come later, through Plugin::configure()).
+  // Never throws; returns null on failure and may then set *error to a one-line reason (the host
+  // owns the string it passed in). OWNERSHIP: the returned object belongs to the host until it
+  // passes it back to destroy(). The object's dynamic type is the interface for `kind` (Runtime,
+  // Storage or Router); the host static_casts accordingly.
+  zc::plugin::Plugin* (*create)(std::string* error);
   // Destroys an object made by create(). Never throws.
   void (*destroy)(zc::plugin::Plugin* plugin);
 };

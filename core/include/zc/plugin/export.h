@@ -4,9 +4,9 @@
 //
 //   ZC_DEFINE_PLUGIN(ZC_PLUGIN_KIND_STORAGE, "rocksdb", "0.1.0", zc::storage::RocksDbStorage)
 //
-// `Class` must derive from the interface of `kind` and have a constructor taking
-// (const zc::plugin::PluginContext&). Construction must be cheap and must not start threads or
-// touch the outside world; a constructor that throws is reported as create() failure.
+// `Class` must derive from the interface of `kind` and be default-constructible. Construction
+// must be cheap and must not start threads or touch the outside world (options arrive later,
+// through configure()); a constructor that throws anyway is reported as create() failure.
 #pragma once
 
 #include <exception>
@@ -18,10 +18,9 @@
 
 #define ZC_DEFINE_PLUGIN(kind_, name_, version_, Class)                                          \
   namespace {                                                                                    \
-  zc::plugin::Plugin* zcPluginCreate(const zc::plugin::PluginContext* context,                  \
-                                     std::string* error) {                                       \
+  zc::plugin::Plugin* zcPluginCreate(std::string* error) {                                        \
     try {                                                                                        \
-      return new Class(*context);                                                                \
+      return new Class();                                                                        \
     } catch (const std::exception& e) {                                                         \
       if (error) *error = e.what();                                                              \
     } catch (...) {                                                                              \
@@ -35,6 +34,6 @@
       (kind_),               (name_),                    (version_),             &zcPluginCreate, \
       &zcPluginDestroy};                                                                         \
   }                                                                                              \
-  extern "C" __attribute__((visibility("default"))) const ZcPluginDescriptor* zc_plugin_entry_v1() { \
+  extern "C" __attribute__((visibility("default"))) const ZcPluginDescriptor* zc_plugin_entry_v2() { \
     return &kZcPluginDescriptor;                                                                 \
   }
