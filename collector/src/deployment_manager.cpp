@@ -37,51 +37,36 @@ bool applyContainerInfo(Deployment& row, const plugin::ContainerInfo& c) {
 
 std::string shortId(const std::string& containerId) { return containerId.substr(0, 12); }
 
+// Connecting to the runtime and subscribing to its events.
+constexpr RetryBackoff kConnectRetry{500ms, 30s};
+
 }  // namespace
 
 DeploymentManager::DeploymentManager(plugin::Storage& storage, plugin::Runtime* runtime,
                                      plugin::Router* router, host::LiveBus& bus, Clock& clock,
                                      LifecycleOptions options)
-    : storage_(storage), runtime_(runtime), router_(router), bus_(bus), clock_(clock),
-      options_(options), ingest_(counters_, clock),
+    : storage_(storage), runtime_(runtime), options_(options), registry_(storage, bus, clock),
+      ingest_(counters_, clock),
       teardown_(*this, runtime, router, bus, options.stopGrace), worker_("pipeline worker") {}
 
 DeploymentManager::~DeploymentManager() { stop(); }
 
 Status DeploymentManager::start() {
-  auto rows = storage_.listDeployments();
-  if (!rows.isOk()) return rows.status().withContext("loading deployments");
-  {
-    std::lock_guard lock(mu_);
-    for (Deployment& d : rows.value()) {
-      auto e = std::make_unique<Entry>();
-      e->seq = std::make_shared<Sequencer>(d.id, storage_, bus_, clock_);
-      ZC_RETURN_IF_ERROR(e->seq->load().withContext("deployment " + d.id));
-      e->row = std::move(d);
-      std::string id = e->row.id;
-      entries_.emplace(std::move(id), std::move(e));
-    }
-    spdlog::info("{} stored deployments loaded", entries_.size());
-  }
-  if (runtime_) worker_.post([this] { connect(500ms); });
+  ZC_RETURN_IF_ERROR(registry_.load());
+  if (runtime_) worker_.post([this] { connect(kConnectRetry); });
   worker_.start();
   teardown_.start();
   return Status::ok();
 }
 
 void DeploymentManager::stop() noexcept {
-  ingest_.stop();    // a consume() waiting to retry a write gives up: its follow can be joined
-  teardown_.stop();
+  ingest_.stop();  // a consume() waiting to retry a write gives up: its follow can be joined
   worker_.stop();
+  teardown_.stop();
   // Shut down: events first (no new work), then every follow (joins their threads).
   if (events_) events_->stop();
   events_.reset();
-  std::vector<Entry*> all;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, e] : entries_) all.push_back(e.get());
-  }
-  for (Entry* e : all) stopFollow(*e);
+  for (Entry* e : registry_.entries()) stopFollow(*e);
 }
 
 void DeploymentManager::onEvent(const plugin::RuntimeEvent& event) noexcept {
@@ -92,11 +77,11 @@ void DeploymentManager::onEvent(const plugin::RuntimeEvent& event) noexcept {
   }
 }
 
-void DeploymentManager::connect(std::chrono::milliseconds backoff) {
+void DeploymentManager::connect(RetryBackoff backoff) {
   auto retry = [&](const char* what, const Status& s) {
     spdlog::warn("runtime {}, retrying: {}", what, s.toString());
-    auto next = std::min<std::chrono::milliseconds>(backoff * 2, 30s);
-    worker_.postAfter(backoff, [this, next] { connect(next); });
+    auto delay = backoff.next();
+    worker_.postAfter(delay, [this, backoff] { connect(backoff); });
   };
   Status s = runtime_->connect();
   if (!s.isOk()) return retry("not reachable", s);
@@ -105,31 +90,10 @@ void DeploymentManager::connect(std::chrono::milliseconds backoff) {
   events_ = std::move(sub).value();
 }
 
-DeploymentManager::Entry* DeploymentManager::find(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(id);
-  return it == entries_.end() ? nullptr : it->second.get();
-}
-
 template <typename Fn>
 std::optional<Deployment> DeploymentManager::updateRow(Entry& e, Fn&& mutate, std::string systemLine) {
-  Deployment row;
-  DeploymentStatus before;
-  {
-    std::lock_guard lock(mu_);
-    before = e.row.status;
-    if constexpr (std::is_void_v<std::invoke_result_t<Fn, Deployment&>>) {
-      mutate(e.row);
-    } else {
-      if (!mutate(e.row)) return std::nullopt;
-    }
-    if (e.row.status != before) e.healthFailures = 0;  // each status starts its own count
-    row = e.row;
-  }
-  Status s = storage_.putDeployment(row);
-  if (!s.isOk()) spdlog::error("deployment {}: storing row: {}", row.id, s.toString());
-  if (row.status != before) bus_.publishStatus(row.id, row.status);
-  if (!systemLine.empty()) appendOrRetrySystemLine(e, std::move(systemLine));
+  auto row = registry_.update(e, std::forward<Fn>(mutate));
+  if (row && !systemLine.empty()) appendOrRetrySystemLine(e, std::move(systemLine));
   return row;
 }
 
@@ -144,7 +108,7 @@ void DeploymentManager::appendOrRetrySystemLine(Entry& e, std::string text) {
 void DeploymentManager::retrySystemLine(const std::string& id, std::string text,
                                         RetryBackoff backoff) {
   worker_.postAfter(backoff.next(), [this, id, text = std::move(text), backoff]() mutable {
-    Entry* e = find(id);
+    Entry* e = registry_.find(id);
     if (e == nullptr || e->seq->appendSystemLine(text).isOk()) return;
     retrySystemLine(id, std::move(text), backoff);
   });
@@ -169,7 +133,7 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       spdlog::warn("runtime event stream disconnected; the runtime reconnects");
       return;
     case T::kDestroy: {
-      Entry* e = find(ev.deploymentId);
+      Entry* e = registry_.find(ev.deploymentId);
       if (e == nullptr) return;
       if (e->followContainer == ev.containerId) stopFollow(*e);
       updateRow(*e, [&](Deployment& row) {
@@ -178,7 +142,7 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       return;
     }
     case T::kOom:
-      if (Entry* e = find(ev.deploymentId)) e->crash.noteOom(ev.containerId);
+      if (Entry* e = registry_.find(ev.deploymentId)) e->crash.noteOom(ev.containerId);
       return;
     case T::kCreate:
     case T::kStart:
@@ -200,7 +164,7 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
 
 void DeploymentManager::followEnded(const std::string& id, const std::string& containerId,
                                     const Status& why) {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   if (e == nullptr || e->followContainer != containerId) return;  // already replaced
   if (!why.isOk() && why.code() != Status::Code::kAborted) {
     spdlog::warn("deployment {}: log follow of {} ended: {}", id, shortId(containerId),
@@ -220,7 +184,7 @@ void DeploymentManager::followEnded(const std::string& id, const std::string& co
 }
 
 void DeploymentManager::crashDue(const std::string& id) {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   if (e == nullptr || !e->crash.pending()) return;
   const plugin::ContainerInfo& pc = *e->crash.pending();
   bool readerOfDead = e->follow && e->followContainer == pc.containerId;
@@ -238,7 +202,7 @@ void DeploymentManager::crashDue(const std::string& id) {
 }
 
 void DeploymentManager::removeDead(const std::string& id, const std::string& containerId) {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   if (e == nullptr || options_.keepCrashed) return;
   auto info = runtime_->inspect(containerId);
   if (!info.isOk() || info->running || info->restarting) return;  // gone already, or back
@@ -247,7 +211,7 @@ void DeploymentManager::removeDead(const std::string& id, const std::string& con
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    auto lock = registry_.lock();
     if (info->finishedAt != e->row.lastCrashAt) return;  // died again since; that death decides
   }
   Status s = runtime_->removeContainer(containerId, false);
@@ -272,31 +236,11 @@ bool DeploymentManager::reconcile() {
     applyContainer(c);
   }
   // Follows of containers that no longer exist.
-  std::vector<Entry*> gone;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, e] : entries_) {
-      if (e->follow && !seen.count(e->followContainer)) gone.push_back(e.get());
-    }
+  for (Entry* e : registry_.entries()) {
+    if (e->follow && !seen.count(e->followContainer)) stopFollow(*e);
   }
-  for (Entry* e : gone) stopFollow(*e);
   spdlog::info("reconciled {} deployment containers", list->size());
   return true;
-}
-
-Result<DeploymentManager::Entry*> DeploymentManager::entryFor(const std::string& id) {
-  if (Entry* e = find(id)) return e;
-  auto e = std::make_unique<Entry>();
-  e->row.id = id;
-  e->row.routeId = id;
-  e->row.createdAt = clock_.now();
-  e->seq = std::make_shared<Sequencer>(id, storage_, bus_, clock_);
-  ZC_RETURN_IF_ERROR(e->seq->load());
-  ZC_RETURN_IF_ERROR(storage_.putDeployment(e->row));
-  std::lock_guard lock(mu_);
-  Entry* raw = e.get();
-  entries_.emplace(id, std::move(e));
-  return raw;
 }
 
 void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
@@ -311,7 +255,7 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
   } else if (c.running) {
     c.exitCode.reset();
   }
-  auto entry = entryFor(c.deploymentId);
+  auto entry = registry_.findOrCreate(c.deploymentId);
   if (!entry.isOk()) {
     spdlog::error("deployment {}: {}", c.deploymentId, entry.status().toString());
     return;
@@ -325,7 +269,7 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
   Deployment row;
   bool changed;
   {
-    std::lock_guard lock(mu_);
+    auto lock = registry_.lock();
     // A new container for a stopped and torn-down deployment: it was deployed again.
     if (e.row.status == DeploymentStatus::kStopped && e.row.containerId.empty() && c.running &&
         (!e.row.startedAt || (c.startedAt && *c.startedAt > *e.row.startedAt))) {
@@ -363,7 +307,7 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
   // Back after a crash (restart policy).
   DeploymentStatus now;
   {
-    std::lock_guard lock(mu_);
+    auto lock = registry_.lock();
     now = e.row.status;
   }
   if (!stopping && c.running && !c.restarting && now == DeploymentStatus::kCrashed &&
@@ -383,7 +327,7 @@ void DeploymentManager::finalizeCrash(Entry& e) {
   auto row = updateRow(e, [&](Deployment& r) { return CrashTracker::record(r, crash); }, crash.line);
   if (!row) return;
   {
-    std::lock_guard lock(mu_);
+    auto lock = registry_.lock();
     ++e.crashes;
   }
   const plugin::ContainerInfo& c = crash.container;
@@ -437,11 +381,11 @@ void DeploymentManager::stopFollow(Entry& e) {
 // --- stop; the teardown itself runs on the Teardown's thread (teardown.cpp)
 
 Result<Deployment> DeploymentManager::requestStop(const std::string& id) {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   if (e == nullptr) return Status::notFound("deployment '" + id + "' is unknown");
   bool already;
   {
-    std::lock_guard lock(mu_);
+    auto lock = registry_.lock();
     already = e->row.status == DeploymentStatus::kStopped;
   }
   Deployment row = already ? get(id).value()
@@ -451,28 +395,6 @@ Result<Deployment> DeploymentManager::requestStop(const std::string& id) {
   return row;
 }
 
-bool DeploymentManager::teardownComplete(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return false;
-  const Deployment& r = it->second->row;
-  return r.status == DeploymentStatus::kStopped && !r.hostPort &&
-         (r.containerId.empty() || it->second->teardownGaveUp);
-}
-
-std::vector<std::string> DeploymentManager::pendingTeardowns() const {
-  std::lock_guard lock(mu_);
-  std::vector<std::string> ids;
-  for (const auto& [id, e] : entries_) {
-    const Deployment& r = e->row;
-    if (r.status == DeploymentStatus::kStopped && !e->teardownGaveUp &&
-        (!r.containerId.empty() || r.hostPort)) {
-      ids.push_back(id);
-    }
-  }
-  return ids;
-}
-
 std::optional<Deployment> DeploymentManager::row(const std::string& id) const {
   auto r = get(id);
   if (!r.isOk()) return std::nullopt;
@@ -480,19 +402,19 @@ std::optional<Deployment> DeploymentManager::row(const std::string& id) const {
 }
 
 bool DeploymentManager::following(const std::string& id) const {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   return e != nullptr && e->following;
 }
 
 void DeploymentManager::systemLine(const std::string& id, std::string text) {
-  if (Entry* e = find(id)) appendOrRetrySystemLine(*e, std::move(text));
+  if (Entry* e = registry_.find(id)) appendOrRetrySystemLine(*e, std::move(text));
 }
 
 void DeploymentManager::teardownDone(const std::string& id, bool containerLeft, std::string line) {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   if (e == nullptr) return;
   {
-    std::lock_guard lock(mu_);
+    auto lock = registry_.lock();
     e->teardownGaveUp = containerLeft;
   }
   updateRow(*e, [&](Deployment& r) {
@@ -504,12 +426,12 @@ void DeploymentManager::teardownDone(const std::string& id, bool containerLeft, 
 // --- health and samples
 
 void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   if (e == nullptr) return;
   std::optional<DeploymentStatus> next;
   std::string line;
   {
-    std::lock_guard lock(mu_);
+    auto lock = registry_.lock();
     DeploymentStatus st = e->row.status;
     if (st != DeploymentStatus::kRunning && st != DeploymentStatus::kUnhealthy) {
       e->healthFailures = 0;
@@ -536,49 +458,8 @@ void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
   }, std::move(line));
 }
 
-void DeploymentManager::recordSample(const std::string& id, const plugin::ResourceSample& sample) {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(id);
-  if (it != entries_.end()) it->second->lastSample = sample;
-}
-
-// --- queries
-
-std::vector<Deployment> DeploymentManager::list() const {
-  std::lock_guard lock(mu_);
-  std::vector<Deployment> out;
-  out.reserve(entries_.size());
-  for (const auto& [id, e] : entries_) out.push_back(e->row);
-  return out;
-}
-
-std::vector<DeploymentSnapshot> DeploymentManager::snapshot() const {
-  std::lock_guard lock(mu_);
-  std::vector<DeploymentSnapshot> out;
-  out.reserve(entries_.size());
-  for (const auto& [id, e] : entries_) {
-    DeploymentSnapshot s;
-    s.row = e->row;
-    for (LogStream st : {LogStream::kStdout, LogStream::kStderr, LogStream::kSystem}) {
-      s.linesByStream[static_cast<int>(st) - 1] = e->seq->linesCommitted(st);
-    }
-    s.crashes = e->crashes;
-    s.consecutiveHealthFailures = e->healthFailures;
-    s.lastSample = e->lastSample;
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-Result<Deployment> DeploymentManager::get(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return Status::notFound("deployment '" + id + "' is unknown");
-  return it->second->row;
-}
-
 Status DeploymentManager::appendSystemLine(const std::string& id, std::string text) {
-  Entry* e = find(id);
+  Entry* e = registry_.find(id);
   if (e == nullptr) return Status::notFound("deployment '" + id + "' is unknown");
   return e->seq->appendSystemLine(std::move(text));
 }

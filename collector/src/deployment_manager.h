@@ -1,6 +1,8 @@
 // DeploymentManager: the collector's view of every deployment, and the driver of its log
 // pipeline and lifecycle.
 //
+// The deployments themselves (rows, sequencers) are kept by a DeploymentRegistry.
+//
 // Logs: one Sequencer per deployment. Deployment containers are discovered through the runtime
 // (at start-up and after every (re)connect of the event stream: list + inspect) and followed from
 // the cursor stored with their last committed batch; the chunks are committed by the Ingest's
@@ -25,16 +27,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "crash_tracker.h"
+#include "deployment_registry.h"
 #include "ingest.h"
-#include "sequencer.h"
 #include "teardown.h"
 #include "work_loop.h"
 #include "zc/clock.h"
@@ -52,15 +51,6 @@ struct LifecycleOptions {
   int healthFailures = 3;                                          // consecutive, to go unhealthy
 };
 
-// What /metrics shows of one deployment.
-struct DeploymentSnapshot {
-  Deployment row;
-  uint64_t linesByStream[3] = {0, 0, 0};  // stdout, stderr, system; committed by this process
-  uint64_t crashes = 0;
-  int consecutiveHealthFailures = 0;
-  std::optional<plugin::ResourceSample> lastSample;
-};
-
 class DeploymentManager final : public plugin::EventConsumer, private TeardownRegistry {
  public:
   // OWNERSHIP: everything passed in must outlive the manager. `runtime` and `router` may be null.
@@ -71,25 +61,27 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   // Loads the stored deployments and starts the worker (which connects to the runtime with
   // backoff) and the teardown. Call once.
   Status start();
-  // Stops the ingest (retrying consumers give up), the teardown, the worker, the event
-  // subscription and every follow. Idempotent.
+  // Stops the ingest (retrying consumers give up), the worker, the teardown, the event
+  // subscription and every follow (joining their threads). Idempotent.
   void stop() noexcept;
 
-  std::vector<Deployment> list() const;
-  Result<Deployment> get(const std::string& id) const;
-  std::vector<DeploymentSnapshot> snapshot() const;
+  std::vector<Deployment> list() const { return registry_.list(); }
+  Result<Deployment> get(const std::string& id) const { return registry_.get(id); }
+  std::vector<DeploymentSnapshot> snapshot() const { return registry_.snapshot(); }
   // Appends a system line through the deployment's sequencer. NotFound for unknown ids.
   Status appendSystemLine(const std::string& id, std::string text);
 
   // Marks the deployment stopped now and wakes the teardown; the row as it is now.
   Result<Deployment> requestStop(const std::string& id);
   // Stopped, and its container, route and port are released.
-  bool teardownComplete(const std::string& id) const;
+  bool teardownComplete(const std::string& id) const { return registry_.teardownComplete(id); }
 
   // One health probe outcome of a deployment (ignored unless running or unhealthy).
   void recordHealthResult(const std::string& id, bool ok);
   // The last resource sample of a deployment, for /metrics.
-  void recordSample(const std::string& id, const plugin::ResourceSample& sample);
+  void recordSample(const std::string& id, const plugin::ResourceSample& sample) {
+    registry_.recordSample(id, sample);
+  }
 
   const PipelineCounters& counters() const noexcept { return counters_; }
   size_t activeFollows() const noexcept { return activeFollows_.load(); }
@@ -100,26 +92,10 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   void onEvent(const plugin::RuntimeEvent& event) noexcept override;
 
  private:
-  struct Entry {
-    Deployment row;  // guarded by mu_
-    std::shared_ptr<Sequencer> seq;
-    uint64_t crashes = 0;              // guarded by mu_
-    int healthFailures = 0;            // guarded by mu_
-    std::optional<plugin::ResourceSample> lastSample;  // guarded by mu_
-    bool teardownGaveUp = false;       // guarded by mu_: container left in place
-    std::atomic<bool> following{false};
-    // Worker thread only:
-    std::unique_ptr<FollowConsumer> consumer;
-    std::unique_ptr<plugin::Subscription> follow;
-    std::string followContainer;
-    TimeNs followRun = 0;  // StartedAt of the container when its follow began (0 = not started)
-    // Containers whose log was read to its end while not running, with the StartedAt of that
-    // run (0 = never started): a later run of the same container is read again.
-    std::map<std::string, TimeNs> drained;
-    CrashTracker crash;
-  };
+  using Entry = DeploymentRegistry::Entry;
 
-  void connect(std::chrono::milliseconds backoff);
+  // Connects and subscribes to the runtime's events; on failure tries again after `backoff`.
+  void connect(RetryBackoff backoff);
   void handle(const plugin::RuntimeEvent& ev);
   void followEnded(const std::string& id, const std::string& containerId, const Status& why);
   void crashDue(const std::string& id);
@@ -133,19 +109,16 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   void finalizeCrash(Entry& e);
   void startFollow(Entry& e, const plugin::ContainerInfo& c);
   void stopFollow(Entry& e);
-  Entry* find(const std::string& id) const;
-  // Creates the entry (and stored row) when new. Worker thread only.
-  Result<Entry*> entryFor(const std::string& id);
-  // Applies `mutate` to the row under the lock (a mutate returning false declines: nothing is
-  // written), stores it, publishes a status change and then appends `systemLine` (when not
-  // empty; retried later if storage refuses it). A status change resets the health counter.
-  // Returns the row as stored, or nullopt when declined.
+  // DeploymentRegistry::update(), then appends `systemLine` (when not empty; retried later if
+  // storage refuses it) unless declined.
   template <typename Fn>
   std::optional<Deployment> updateRow(Entry& e, Fn&& mutate, std::string systemLine = {});
   void appendOrRetrySystemLine(Entry& e, std::string text);
 
   // TeardownRegistry (called on the teardown's thread).
-  std::vector<std::string> pendingTeardowns() const override;
+  std::vector<std::string> pendingTeardowns() const override {
+    return registry_.pendingTeardowns();
+  }
   std::optional<Deployment> row(const std::string& id) const override;
   bool following(const std::string& id) const override;
   void systemLine(const std::string& id, std::string text) override;
@@ -153,14 +126,10 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
 
   plugin::Storage& storage_;
   plugin::Runtime* runtime_;
-  plugin::Router* router_;
-  host::LiveBus& bus_;
-  Clock& clock_;
   const LifecycleOptions options_;
   PipelineCounters counters_;
 
-  mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Entry>> entries_;
+  DeploymentRegistry registry_;
 
   Ingest ingest_;
   Teardown teardown_;

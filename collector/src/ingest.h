@@ -29,17 +29,6 @@
 
 namespace zc::collector {
 
-// Counters for the collector's own health (exported on /metrics). Monotonic.
-struct PipelineCounters {
-  std::atomic<uint64_t> linesIngested{0};
-  std::atomic<uint64_t> bytesIngested{0};
-  std::atomic<uint64_t> batchesCommitted{0};
-  std::atomic<uint64_t> commitFailures{0};
-  std::atomic<uint64_t> engineConnects{0};
-  std::atomic<uint64_t> engineDisconnects{0};
-  std::atomic<int64_t> lastIngestLagNs{0};  // now - ts of the newest line of the last batch
-};
-
 // The retry policy of a storage write that failed: the delay before each next attempt, from
 // `first` doubling up to `max`. Not thread-safe (one per retried write).
 class RetryBackoff {
@@ -61,6 +50,17 @@ class RetryBackoff {
 constexpr RetryBackoff kChunkRetry{std::chrono::milliseconds(50), std::chrono::seconds(5)};
 // A system line: retried by the lifecycle worker, which must not wait on it.
 constexpr RetryBackoff kSystemLineRetry{std::chrono::seconds(1), std::chrono::seconds(2)};
+
+// Counters for the collector's own health (exported on /metrics). Monotonic.
+struct PipelineCounters {
+  std::atomic<uint64_t> linesIngested{0};
+  std::atomic<uint64_t> bytesIngested{0};
+  std::atomic<uint64_t> batchesCommitted{0};
+  std::atomic<uint64_t> commitFailures{0};
+  std::atomic<uint64_t> engineConnects{0};
+  std::atomic<uint64_t> engineDisconnects{0};
+  std::atomic<int64_t> lastIngestLagNs{0};  // now - ts of the newest line of the last batch
+};
 
 class Ingest;
 

@@ -23,18 +23,35 @@ void PeriodicTask::stop() noexcept {
   if (thread_.joinable()) thread_.join();
 }
 
+void PeriodicTask::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool PeriodicTask::pause(std::chrono::nanoseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [&] { return stopping_; });
+}
+
+bool PeriodicTask::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 bool PeriodicTask::waitInterval() {
   std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, interval_, [&] { return stopping_; });
+  cv_.wait_for(lock, interval_, [&] { return stopping_ || woken_; });
+  woken_ = false;
+  return !stopping_;
 }
 
 void PeriodicTask::loop() {
   if (first_ == FirstRun::kAfterInterval && !waitInterval()) return;
   do {
-    {
-      std::lock_guard lock(mu_);  // a stop() that came during the wait's last moment wins
-      if (stopping_) return;
-    }
+    if (stopping()) return;  // a stop() that came during the wait's last moment wins
     try {
       run_();
     } catch (const std::exception& e) {

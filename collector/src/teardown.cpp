@@ -8,51 +8,16 @@ using namespace std::chrono_literals;
 
 Teardown::Teardown(TeardownRegistry& registry, plugin::Runtime* runtime, plugin::Router* router,
                    host::LiveBus& bus, std::chrono::seconds stopGrace)
-    : registry_(registry), runtime_(runtime), router_(router), bus_(bus), stopGrace_(stopGrace) {}
+    : registry_(registry), runtime_(runtime), router_(router), bus_(bus), stopGrace_(stopGrace),
+      task_("teardown", 5s, [this] { pass(); }, PeriodicTask::FirstRun::kAfterInterval) {}
 
-Teardown::~Teardown() { stop(); }
-
-void Teardown::start() {
-  thread_ = std::thread([this] { loop(); });
-}
-
-void Teardown::wake() {
-  {
-    std::lock_guard lock(mu_);
-    wanted_ = true;
-  }
-  cv_.notify_all();
-}
-
-void Teardown::stop() noexcept {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-bool Teardown::stopping() {
-  std::lock_guard lock(mu_);
-  return stopping_;
-}
-
-void Teardown::loop() {
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, 5s, [&] { return stopping_ || wanted_; });
-      if (stopping_) return;
-      wanted_ = false;
-    }
-    for (const std::string& id : registry_.pendingTeardowns()) {
-      if (stopping()) return;
-      try {
-        run(id);
-      } catch (const std::exception& ex) {  // retried on the next pass
-        spdlog::error("deployment {}: teardown: {}", id, ex.what());
-      }
+void Teardown::pass() {
+  for (const std::string& id : registry_.pendingTeardowns()) {
+    if (task_.stopping()) return;
+    try {
+      run(id);
+    } catch (const std::exception& ex) {  // retried on the next pass
+      spdlog::error("deployment {}: teardown: {}", id, ex.what());
     }
   }
 }
@@ -71,8 +36,7 @@ void Teardown::run(const std::string& id) {
     // Let the follow take the last lines the agent printed before the container goes.
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (registry_.following(id) && std::chrono::steady_clock::now() < deadline) {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, 50ms, [&] { return stopping_; })) return;
+      if (!task_.pause(50ms)) return;
     }
     s = runtime_->removeContainer(row->containerId, true);
     if (!s.isOk()) {

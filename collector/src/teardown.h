@@ -4,25 +4,24 @@
 // order: stop the container (stop signal, grace, kill), wait up to 10 s for its follow to take
 // the last lines, remove it, remove the proxy route, release the port (the registry clears
 // containerId/hostPort and writes `[STOP] teardown complete: ...`), then end its live streams.
-// Each failed step is a `[STOP] ...` system line. A removal refused because the engine is
-// unreachable is retried on the next pass (wake() or every 5 s) with nothing released; any other
-// refusal is given up after three passes and the container is left in place. A retry is
-// idempotent.
+// Each failed step is a `[STOP] ...` system line. Passes run on a PeriodicTask, every 5 s and at
+// wake(). A removal refused because the engine is unreachable is retried on the next pass with
+// nothing released; any other refusal is given up after three passes and the container is left
+// in place. A retry is idempotent.
 //
 // OWNERSHIP: the registry, runtime, router and bus are borrowed and must outlive stop();
-// `runtime` and `router` may be null. The Teardown owns its thread. Thread-safety: wake() from
-// any thread; start() and stop() from one (stop() is idempotent, also run by the destructor).
+// `runtime` and `router` may be null. The Teardown owns its thread (the PeriodicTask's).
+// Thread-safety: wake() from any thread; start() and stop() from one (stop() is idempotent, also
+// run by the destructor).
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "periodic_task.h"
 #include "zc/host/live_bus.h"
 #include "zc/model.h"
 #include "zc/plugin/router.h"
@@ -51,21 +50,17 @@ class Teardown {
  public:
   Teardown(TeardownRegistry& registry, plugin::Runtime* runtime, plugin::Router* router,
            host::LiveBus& bus, std::chrono::seconds stopGrace);
-  ~Teardown();
-  Teardown(const Teardown&) = delete;
-  Teardown& operator=(const Teardown&) = delete;
 
-  void start();
+  void start() { task_.start(); }
   // Asks for a pass now (a deployment was stopped).
-  void wake();
+  void wake() { task_.wake(); }
   // Ends the pass in progress at its next step (a runtime call under way finishes first) and
   // joins the thread.
-  void stop() noexcept;
+  void stop() noexcept { task_.stop(); }
 
  private:
-  void loop();
+  void pass();
   void run(const std::string& id);
-  bool stopping();
 
   TeardownRegistry& registry_;
   plugin::Runtime* const runtime_;
@@ -73,11 +68,7 @@ class Teardown {
   host::LiveBus& bus_;
   const std::chrono::seconds stopGrace_;
   std::map<std::string, int> attempts_;  // teardown thread only: failed removals in a row
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  bool wanted_ = false;    // guarded by mu_
-  std::thread thread_;
+  PeriodicTask task_;  // last: stopped (destroyed) before what its passes use
 };
 
 }  // namespace zc::collector

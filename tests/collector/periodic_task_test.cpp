@@ -1,6 +1,7 @@
 // PeriodicTask (collector/src/periodic_task.h): first run at start or after one interval, then
 // every interval; stop() is prompt during a wait and waits for a run in progress; runs never
-// overlap; a run that throws does not end the schedule. Short intervals, bounded waits.
+// overlap; wake() brings a run forward; pause() inside a run ends at stop(); a run that throws
+// does not end the schedule. Short intervals, bounded waits.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -95,6 +96,36 @@ TEST(PeriodicTaskTest, RunsNeverOverlapAndTheIntervalFollowsTheEndOfARun) {
   EXPECT_EQ(maxInside.load(), 1);
   // Five runs of 20 ms and four waits of 5 ms, one after another.
   EXPECT_GE(Steady::now() - t0, 120ms);
+}
+
+TEST(PeriodicTaskTest, WakeRunsBeforeTheIntervalIsOver) {
+  std::atomic<int> runs{0};
+  PeriodicTask task("test", 1h, [&] { runs.fetch_add(1); }, PeriodicTask::FirstRun::kAfterInterval);
+  task.start();
+  task.wake();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return runs.load() == 1; }, 2s, 1ms));
+  task.wake();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return runs.load() == 2; }, 2s, 1ms));
+  task.stop();
+  EXPECT_EQ(runs.load(), 2);
+}
+
+TEST(PeriodicTaskTest, APauseInsideARunEndsAtStop) {
+  std::atomic<bool> inRun{false};
+  std::atomic<bool> paused{true};
+  PeriodicTask* self = nullptr;
+  PeriodicTask task("test", 1h, [&] {
+    inRun = true;
+    paused = self->pause(1h);
+  });
+  self = &task;
+  task.start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return inRun.load(); }, 2s, 1ms));
+  auto t0 = Steady::now();
+  task.stop();
+  EXPECT_LT(Steady::now() - t0, 500ms);
+  EXPECT_FALSE(paused.load());
+  EXPECT_TRUE(task.stopping());
 }
 
 TEST(PeriodicTaskTest, ARunThatThrowsDoesNotEndTheSchedule) {
