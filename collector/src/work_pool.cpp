@@ -29,16 +29,12 @@ void WorkPool::forEach(size_t n, const std::function<void(size_t)>& fn) {
     std::unique_lock lock(mu_);
     if (stopping_) {
       lock.unlock();
-      for (size_t i = 0; i < n; ++i) fn(i);
+      for (size_t i = 0; i < n; ++i) runJob(fn, i);
       return;
     }
     for (size_t i = 0; i < n; ++i) {
       jobs_.emplace_back([&fn, &finished, i, this] {
-        try {
-          fn(i);
-        } catch (const std::exception& e) {
-          spdlog::error("{}: job failed: {}", name_, e.what());
-        }
+        runJob(fn, i);
         finished();
       });
     }
@@ -51,6 +47,14 @@ void WorkPool::forEach(size_t n, const std::function<void(size_t)>& fn) {
   cv_.notify_all();
   std::unique_lock lock(doneMu);
   doneCv.wait(lock, [&] { return remaining == 0; });
+}
+
+void WorkPool::runJob(const std::function<void(size_t)>& fn, size_t i) const {
+  try {
+    fn(i);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: job failed: {}", name_, e.what());
+  }
 }
 
 void WorkPool::workerLoop() {

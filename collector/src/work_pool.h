@@ -41,6 +41,8 @@ class WorkPool {
 
  private:
   void workerLoop();
+  // fn(i), logging what it throws.
+  void runJob(const std::function<void(size_t)>& fn, size_t i) const;
 
   const std::string name_;
   const size_t size_;
