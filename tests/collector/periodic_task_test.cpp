@@ -17,13 +17,19 @@ namespace {
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
 
-TEST(PeriodicTaskTest, RunsAtStartThenEveryInterval) {
+TEST(PeriodicTaskTest, TheFirstRunIsAtStart) {
+  std::atomic<int> runs{0};
+  PeriodicTask task("test", 1h, [&] { runs.fetch_add(1); });
+  task.start();
+  EXPECT_TRUE(zc::testing::waitFor([&] { return runs.load() == 1; }, 5s, 1ms));
+  task.stop();
+}
+
+TEST(PeriodicTaskTest, RunsEveryInterval) {
   std::atomic<int> runs{0};
   PeriodicTask task("test", 50ms, [&] { runs.fetch_add(1); });
   auto t0 = Steady::now();
   task.start();
-  ASSERT_TRUE(zc::testing::waitFor([&] { return runs.load() >= 1; }, 2s, 1ms));
-  EXPECT_LT(Steady::now() - t0, 45ms);  // the first run does not wait for the interval
   ASSERT_TRUE(zc::testing::waitFor([&] { return runs.load() >= 4; }, 5s, 1ms));
   // Four runs need at least three intervals.
   EXPECT_GE(Steady::now() - t0, 150ms);
