@@ -9,49 +9,14 @@
 
 namespace zc::collector {
 
-PeriodicTask::PeriodicTask(std::string name, std::chrono::milliseconds interval,
-                           std::function<void()> pass)
-    : name_(std::move(name)), interval_(interval), pass_(std::move(pass)) {}
-
-PeriodicTask::~PeriodicTask() { stop(); }
-
-void PeriodicTask::start() {
-  thread_ = std::thread([this] {
-    for (;;) {
-      try {
-        pass_();
-      } catch (const std::exception& e) {
-        spdlog::error("{}: pass failed: {}", name_, e.what());
-      }
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, interval_, [&] { return stopping_; })) return;
-    }
-  });
-}
-
-void PeriodicTask::stop() noexcept {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void forEachBounded(size_t n, size_t parallelism, const std::function<void(size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) fn(i);
-  };
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(n, parallelism); ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-}
-
 HealthProber::HealthProber(DeploymentManager& manager, HealthOptions options)
-    : manager_(manager), options_(options),
+    : manager_(manager), options_(options), pool_("health", options.parallelism),
       task_("health", options.interval, [this] { runOnce(); }) {}
+
+void HealthProber::stop() noexcept {
+  task_.stop();
+  pool_.stop();
+}
 
 bool HealthProber::probe(int port, std::chrono::milliseconds timeout) {
   try {
@@ -80,7 +45,7 @@ void HealthProber::runOnce() {
     bool live = d.status == DeploymentStatus::kRunning || d.status == DeploymentStatus::kUnhealthy;
     if (live && d.hostPort && !d.containerId.empty()) targets.emplace_back(d.id, *d.hostPort);
   }
-  forEachBounded(targets.size(), options_.parallelism, [&](size_t i) {
+  pool_.forEach(targets.size(), [&](size_t i) {
     bool ok = probe(targets[i].second, options_.timeout);
     manager_.recordHealthResult(targets[i].first, ok);
   });
@@ -89,7 +54,13 @@ void HealthProber::runOnce() {
 MetricsSampler::MetricsSampler(DeploymentManager& manager, plugin::Runtime& runtime,
                                plugin::Storage& storage, SamplerOptions options)
     : manager_(manager), runtime_(runtime), storage_(storage), options_(options),
+      pool_("metrics", options.parallelism),
       task_("metrics", options.interval, [this] { runOnce(); }) {}
+
+void MetricsSampler::stop() noexcept {
+  task_.stop();
+  pool_.stop();
+}
 
 MetricsSampler::Sweep MetricsSampler::lastSweep() const {
   std::lock_guard<std::mutex> lock(sweepMu_);
@@ -104,7 +75,7 @@ void MetricsSampler::runOnce() {
     if (live && !d.containerId.empty()) targets.push_back(std::move(d));
   }
   std::vector<std::optional<MetricSample>> samples(targets.size());
-  forEachBounded(targets.size(), options_.parallelism, [&](size_t i) {
+  pool_.forEach(targets.size(), [&](size_t i) {
     auto r = runtime_.sampleResources(targets[i].containerId);
     if (!r.isOk()) {
       spdlog::debug("deployment {}: no resource sample: {}", targets[i].id, r.status().toString());

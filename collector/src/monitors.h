@@ -4,53 +4,34 @@
 //                  any 2xx is success. Outcomes go to DeploymentManager::recordHealthResult().
 //   MetricsSampler every interval, one resource sample per running deployment through the runtime
 //                  (concurrently, bounded), stored as MetricSamples in one write.
-// Both run on their own thread from start() to stop(); runOnce() does one pass on the caller's
-// thread (tests). Thread-safety: start/stop from one thread.
+// Each runs its passes on a PeriodicTask (first pass at start()) and the jobs of a pass on its own
+// WorkPool of `parallelism` workers, made once and kept until stop(), so a pass starts no thread.
+// runOnce() does one pass from the caller's thread (tests). Thread-safety: start/stop from one
+// thread; never runOnce() concurrently with itself.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <functional>
 #include <mutex>
-#include <thread>
 
 #include "deployment_manager.h"
+#include "periodic_task.h"
+#include "work_pool.h"
 
 namespace zc::collector {
-
-// Runs `pass` now and then every `interval` on its own thread until stop().
-class PeriodicTask {
- public:
-  PeriodicTask(std::string name, std::chrono::milliseconds interval, std::function<void()> pass);
-  ~PeriodicTask();
-  void start();
-  void stop() noexcept;
-
- private:
-  const std::string name_;
-  const std::chrono::milliseconds interval_;
-  std::function<void()> pass_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-// Runs fn(i) for i in [0, n) on at most `parallelism` threads; returns when all are done.
-void forEachBounded(size_t n, size_t parallelism, const std::function<void(size_t)>& fn);
 
 struct HealthOptions {
   std::chrono::milliseconds interval{std::chrono::seconds(60)};
   std::chrono::milliseconds timeout{std::chrono::seconds(2)};
-  size_t parallelism = 16;
+  size_t parallelism = 16;  // probes in flight at once
 };
 
 class HealthProber {
  public:
   HealthProber(DeploymentManager& manager, HealthOptions options);
   void start() { task_.start(); }
-  void stop() noexcept { task_.stop(); }
+  // Waits for a pass in progress, then joins the pool's workers.
+  void stop() noexcept;
   void runOnce();
   // One probe: true for a 2xx answer within the timeout.
   static bool probe(int port, std::chrono::milliseconds timeout);
@@ -58,7 +39,8 @@ class HealthProber {
  private:
   DeploymentManager& manager_;
   const HealthOptions options_;
-  PeriodicTask task_;
+  WorkPool pool_;
+  PeriodicTask task_;  // after pool_: stopped (destroyed) before it
 };
 
 struct SamplerOptions {
@@ -74,7 +56,8 @@ class MetricsSampler {
   MetricsSampler(DeploymentManager& manager, plugin::Runtime& runtime, plugin::Storage& storage,
                  SamplerOptions options);
   void start() { task_.start(); }
-  void stop() noexcept { task_.stop(); }
+  // Waits for a pass in progress, then joins the pool's workers.
+  void stop() noexcept;
   void runOnce();
   uint64_t samplesStored() const noexcept { return stored_.load(); }
 
@@ -97,7 +80,8 @@ class MetricsSampler {
   std::atomic<uint64_t> stored_{0};
   mutable std::mutex sweepMu_;
   Sweep lastSweep_;  // GUARDED_BY(sweepMu_)
-  PeriodicTask task_;
+  WorkPool pool_;
+  PeriodicTask task_;  // after pool_: stopped (destroyed) before it
 };
 
 }  // namespace zc::collector

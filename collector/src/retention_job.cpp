@@ -7,22 +7,8 @@
 namespace zc::collector {
 
 RetentionJob::RetentionJob(plugin::Storage& storage, int64_t intervalNs)
-    : storage_(storage), intervalNs_(intervalNs) {}
-
-RetentionJob::~RetentionJob() { stop(); }
-
-void RetentionJob::start() {
-  thread_ = std::thread([this] { loop(); });
-}
-
-void RetentionJob::stop() noexcept {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+    : storage_(storage),
+      task_("retention", std::chrono::nanoseconds(intervalNs), [this] { runScheduled(); }) {}
 
 Result<plugin::RetentionReport> RetentionJob::runOnce() {
   auto report = storage_.applyRetention();
@@ -37,17 +23,13 @@ Result<plugin::RetentionReport> RetentionJob::runOnce() {
   return report;
 }
 
-void RetentionJob::loop() {
-  for (;;) {
-    auto report = runOnce();
-    if (report.isOk()) {
-      spdlog::info("retention: deleted {} log lines, {} system lines, {} metric samples",
-                   report->logLinesDeleted, report->systemLinesDeleted, report->metricSamplesDeleted);
-    } else {
-      spdlog::error("retention pass failed (next pass as scheduled): {}", report.status().toString());
-    }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, std::chrono::nanoseconds(intervalNs_), [&] { return stopping_; })) return;
+void RetentionJob::runScheduled() {
+  auto report = runOnce();
+  if (report.isOk()) {
+    spdlog::info("retention: deleted {} log lines, {} system lines, {} metric samples",
+                 report->logLinesDeleted, report->systemLinesDeleted, report->metricSamplesDeleted);
+  } else {
+    spdlog::error("retention pass failed (next pass as scheduled): {}", report.status().toString());
   }
 }
 

@@ -1,16 +1,14 @@
 // RetentionJob: deletes expired data on a schedule: once at start(), then every `interval`.
 //
 // The cutoffs themselves come from the storage's RetentionPolicy and its clock (injectable in
-// tests); this job only decides when to run. Thread-safety: start()/stop() from one thread;
-// runOnce() and counters from any.
+// tests); this job only decides when to run, on a PeriodicTask. Thread-safety: start()/stop()
+// from one thread; runOnce() and counters from any.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 
+#include "periodic_task.h"
 #include "zc/plugin/storage.h"
 
 namespace zc::collector {
@@ -27,25 +25,21 @@ class RetentionJob {
  public:
   // OWNERSHIP: storage must outlive the job.
   RetentionJob(plugin::Storage& storage, int64_t intervalNs);
-  ~RetentionJob();
 
-  void start();
-  void stop() noexcept;  // idempotent; waits for a running pass to finish
+  void start() { task_.start(); }
+  void stop() noexcept { task_.stop(); }  // idempotent; waits for a running pass to finish
   // One pass, now, on the calling thread.
   Result<plugin::RetentionReport> runOnce();
 
   const RetentionCounters& counters() const noexcept { return counters_; }
 
  private:
-  void loop();
+  // One scheduled pass: runOnce() and its log line.
+  void runScheduled();
 
   plugin::Storage& storage_;
-  const int64_t intervalNs_;
   RetentionCounters counters_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: stopped (destroyed) before what its passes use
 };
 
 }  // namespace zc::collector

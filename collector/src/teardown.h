@@ -1,0 +1,74 @@
+// Teardown: releases what a stopped deployment holds, on a thread of its own.
+//
+// For each deployment the registry reports as stopped with a container or a port left, in this
+// order: stop the container (stop signal, grace, kill), wait up to 10 s for its follow to take
+// the last lines, remove it, remove the proxy route, release the port (the registry clears
+// containerId/hostPort and writes `[STOP] teardown complete: ...`), then end its live streams.
+// Each failed step is a `[STOP] ...` system line. Passes run on a PeriodicTask, every 5 s and at
+// wake(). A removal refused because the engine is unreachable is retried on the next pass with
+// nothing released; any other refusal is given up after three passes and the container is left
+// in place. A retry is idempotent.
+//
+// OWNERSHIP: the registry, runtime, router and bus are borrowed and must outlive stop();
+// `runtime` and `router` may be null. The Teardown owns its thread (the PeriodicTask's).
+// Thread-safety: wake() from any thread; start() and stop() from one (stop() is idempotent, also
+// run by the destructor).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "periodic_task.h"
+#include "zc/host/live_bus.h"
+#include "zc/model.h"
+#include "zc/plugin/router.h"
+#include "zc/plugin/runtime.h"
+
+namespace zc::collector {
+
+// What the teardown needs of the registry of deployments. Called on the teardown thread; the
+// implementation must be thread-safe.
+class TeardownRegistry {
+ public:
+  virtual ~TeardownRegistry() = default;
+  // Ids of the stopped deployments that still hold a container or a port (and whose container
+  // was not given up).
+  virtual std::vector<std::string> pendingTeardowns() const = 0;
+  virtual std::optional<Deployment> row(const std::string& id) const = 0;
+  // True while a follow of the deployment's container runs.
+  virtual bool following(const std::string& id) const = 0;
+  // Stores a system line, retrying later when storage refuses it.
+  virtual void systemLine(const std::string& id, std::string text) = 0;
+  // Clears hostPort and (unless `containerLeft`) containerId, then writes `line`.
+  virtual void teardownDone(const std::string& id, bool containerLeft, std::string line) = 0;
+};
+
+class Teardown {
+ public:
+  Teardown(TeardownRegistry& registry, plugin::Runtime* runtime, plugin::Router* router,
+           host::LiveBus& bus, std::chrono::seconds stopGrace);
+
+  void start() { task_.start(); }
+  // Asks for a pass now (a deployment was stopped).
+  void wake() { task_.wake(); }
+  // Ends the pass in progress at its next step (a runtime call under way finishes first) and
+  // joins the thread.
+  void stop() noexcept { task_.stop(); }
+
+ private:
+  void pass();
+  void run(const std::string& id);
+
+  TeardownRegistry& registry_;
+  plugin::Runtime* const runtime_;
+  plugin::Router* const router_;
+  host::LiveBus& bus_;
+  const std::chrono::seconds stopGrace_;
+  std::map<std::string, int> attempts_;  // teardown thread only: failed removals in a row
+  PeriodicTask task_;  // last: stopped (destroyed) before what its passes use
+};
+
+}  // namespace zc::collector
