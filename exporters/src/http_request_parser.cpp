@@ -24,6 +24,14 @@ bool isToken(std::string_view s) {
   return true;
 }
 
+// The bytes of the unfinished line from `pos`; a CR at the end may be the start of its line end
+// and is not counted, so a line is not refused before its length is known (a read that ends
+// between CR and LF must not change the outcome).
+size_t pendingLineBytes(std::string_view buf, size_t pos) {
+  size_t n = buf.size() - pos;
+  return n > 0 && buf.back() == '\r' ? n - 1 : n;
+}
+
 RequestHead headError(int status, std::string code, std::string message) {
   RequestHead h;
   h.state = RequestHead::State::kError;
@@ -125,7 +133,7 @@ RequestHead parseRequestHead(std::string_view buf, const RequestLimits& o) {
   while (pos < buf.size() && pos < 4 && (buf[pos] == '\r' || buf[pos] == '\n')) ++pos;
   size_t nl = buf.find('\n', pos);
   if (nl == std::string_view::npos) {
-    if (buf.size() - pos > o.maxRequestLineBytes) return lineTooLong(o);
+    if (pendingLineBytes(buf, pos) > o.maxRequestLineBytes) return lineTooLong(o);
     return h;
   }
   std::string_view line = buf.substr(pos, nl - pos);
@@ -137,7 +145,7 @@ RequestHead parseRequestHead(std::string_view buf, const RequestLimits& o) {
   for (;;) {
     nl = buf.find('\n', pos);
     if (nl == std::string_view::npos) {
-      if (headerBytes + (buf.size() - pos) > o.maxHeaderBytes) return headersTooLarge(o);
+      if (headerBytes + pendingLineBytes(buf, pos) > o.maxHeaderBytes) return headersTooLarge(o);
       h.state = RequestHead::State::kNeedMore;
       return h;
     }

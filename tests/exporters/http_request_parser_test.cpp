@@ -182,6 +182,23 @@ TEST(RequestParserTest, EveryPrefixOfAGoodRequestNeedsMore) {
   EXPECT_EQ(h.end, raw.size());
 }
 
+// A read may end between CR and LF: a line exactly at its limit is not refused for the CR.
+TEST(RequestParserTest, ACarriageReturnAtTheLimitWaitsForItsLineFeed) {
+  RequestLimits l = smallLimits();
+  const std::string line = "GET /" + std::string(l.maxRequestLineBytes - 14, 'a') + " HTTP/1.1";
+  ASSERT_EQ(line.size(), l.maxRequestLineBytes);
+  EXPECT_EQ(parseRequestHead(line + "\r", l).state, RequestHead::State::kNeedMore);
+  EXPECT_EQ(parseRequestHead(line + "\r\nHost: x\r\n\r\n", l).state, RequestHead::State::kDone);
+  EXPECT_EQ(parseRequestHead(line + "a", l).error.status, 414);
+
+  // The header section exactly at its limit, then the CR of the empty line alone.
+  l.maxHeaderBytes = 9;  // "Host: x" + CRLF
+  const std::string head = "GET / HTTP/1.1\r\nHost: x\r\n";
+  EXPECT_EQ(parseRequestHead(head + "\r", l).state, RequestHead::State::kNeedMore);
+  EXPECT_EQ(parseRequestHead(head + "\r\n", l).state, RequestHead::State::kDone);
+  EXPECT_EQ(parseRequestHead(head + "X", l).error.status, 431);
+}
+
 TEST(RequestParserTest, AHeadEndsAtItsEmptyLineAndLeavesThePipelinedRest) {
   const std::string first = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::string second = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
