@@ -68,8 +68,8 @@ Status HttpServer::start() {
   ZC_RETURN_IF_ERROR(bind());
   Impl& p = *impl_;
   ZC_RETURN_IF_ERROR(p.queue.open());
+  p.workers.start();  // the workers first: the reactor accepts once they are there
   ZC_RETURN_IF_ERROR(p.reactor.start());
-  p.workers.start();
   return Status::ok();
 }
 
