@@ -1,11 +1,12 @@
 // GET /healthz: the collector's health as JSON, from CollectorApi::health():
 //   {"deployments":N,
-//    "metricsSampler":{"lastSweepMs","lastSweepStored","lastSweepTargets","sweeps"}  (when one runs)
+//    "metricsSampler":{"lastSweepMs","lastSweepStored","lastSweepTargets","sweeps"},
 //    "pipeline":{"batchesCommitted","commitFailures","linesIngested"},
 //    "runtime":{"connected","follows","plugin"},
 //    "status":"ok"|"degraded",
-//    "storage":{"detail" (when not ok),"ok","plugin"},
+//    "storage":{"detail","ok","plugin"},
 //    "version"}
+// metricsSampler only when a sampler runs, storage.detail only when storage is not ok.
 // Members are written in this (alphabetical) order, the order earlier versions wrote. Status is
 // "degraded" when storage is unhealthy or a runtime is configured and not connected.
 //

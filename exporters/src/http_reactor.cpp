@@ -124,8 +124,8 @@ bool Reactor::readFrom(Conn& c) {
     if (n > 0) {
       c.in.append(buf, static_cast<size_t>(n));
       // Bounded: a head beyond the limits fails to parse; a body is at most maxBodyBytes.
-      if (c.in.size() > opts_.maxRequestLineBytes + opts_.maxHeaderBytes + opts_.maxBodyBytes +
-                            8192) {
+      if (c.in.size() >
+          opts_.maxRequestLineBytes + opts_.maxHeaderBytes + opts_.maxBodyBytes + 8192) {
         return true;
       }
       continue;
@@ -143,7 +143,8 @@ void Reactor::advance(int fd) {
     c.started = true;
     c.requestDeadline = now + std::chrono::milliseconds(opts_.requestTimeoutMs);
   }
-  c.readDeadline = std::min(c.requestDeadline, now + std::chrono::milliseconds(opts_.readTimeoutMs));
+  c.readDeadline =
+      std::min(c.requestDeadline, now + std::chrono::milliseconds(opts_.readTimeoutMs));
   c.head = parseRequestHead(c.in, limits_);
   if (c.head.state == RequestHead::State::kNeedMore) return;
   if (c.head.state == RequestHead::State::kError) return reject(fd, c.head.error);

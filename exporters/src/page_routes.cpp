@@ -41,7 +41,7 @@ void sendFile(HTTPServerResponse& resp, const std::string& path, const std::stri
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     sendError(resp, 404, "not_found",
-                         "page not available (the pages were not built: see web/README.md)");
+              "page not available (the pages were not built: see web/README.md)");
     return;
   }
   std::stringstream ss;

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "zc/clock.h"
 #include "api_json.h"
+#include "zc/clock.h"
 #include "zc/exporters/json_writer.h"
 #include "zc/exporters/query.h"
 
@@ -110,18 +110,19 @@ Handler readLogsHandler(host::CollectorApi& api) {
 }
 
 Handler readMetricsHandler(host::CollectorApi& api) {
-  return withId("read metrics", [&api](HTTPServerRequest& req, HTTPServerResponse& resp,
-                                       const std::string& id) {
-    auto range = parseMetricsQuery(rawQueryOf(req.getURI()), systemClock().now());
-    if (!range.isOk()) return sendError(resp, 400, "invalid_parameter", range.status().message());
-    auto samples = api.readMetrics(id, range->from, range->to);
-    if (!samples.isOk()) return sendStatus(resp, samples.status(), "read metrics");
-    JsonWriter w;
-    w.beginObject().key("samples").beginArray();
-    for (const auto& s : *samples) writeMetricSample(w, s);
-    w.endArray().endObject();
-    sendJsonText(resp, 200, w.text());
-  });
+  return withId("read metrics",
+                [&api](HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& id) {
+                  auto range = parseMetricsQuery(rawQueryOf(req.getURI()), systemClock().now());
+                  if (!range.isOk())
+                    return sendError(resp, 400, "invalid_parameter", range.status().message());
+                  auto samples = api.readMetrics(id, range->from, range->to);
+                  if (!samples.isOk()) return sendStatus(resp, samples.status(), "read metrics");
+                  JsonWriter w;
+                  w.beginObject().key("samples").beginArray();
+                  for (const auto& s : *samples) writeMetricSample(w, s);
+                  w.endArray().endObject();
+                  sendJsonText(resp, 200, w.text());
+                });
 }
 
 Handler listPortsHandler(host::CollectorApi& api) {

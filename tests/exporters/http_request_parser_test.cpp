@@ -136,8 +136,8 @@ std::vector<Bad> badCases() {
       {"TwoHosts", "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400, "bad_request"},
       {"Chunked", "POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n", 411,
        "length_required"},
-      {"AnyTransferEncoding", "POST / HTTP/1.1\r\n" + host + "transfer-encoding: gzip\r\n\r\n",
-       411, "length_required"},
+      {"AnyTransferEncoding", "POST / HTTP/1.1\r\n" + host + "transfer-encoding: gzip\r\n\r\n", 411,
+       "length_required"},
       {"ContentLengthWord", "POST / HTTP/1.1\r\n" + host + "Content-Length: abc\r\n\r\n", 400,
        "bad_request"},
       {"ContentLengthNegative", "POST / HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n", 400,
@@ -206,8 +206,9 @@ TEST(RequestParserTest, AHeadEndsAtItsEmptyLineAndLeavesThePipelinedRest) {
   ASSERT_EQ(h.state, RequestHead::State::kDone);
   EXPECT_EQ(h.end, first.size());
   EXPECT_EQ(h.target, "/a");
-  EXPECT_EQ(parseRequestHead(std::string_view(first + second).substr(h.end), RequestLimits{}).target,
-            "/b");
+  EXPECT_EQ(
+      parseRequestHead(std::string_view(first + second).substr(h.end), RequestLimits{}).target,
+      "/b");
 }
 
 TEST(RequestParserTest, HeaderNamesAndValuesKeepTheirCaseAndOrder) {

@@ -26,8 +26,8 @@ namespace {
 
 bool isTchar(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c != 0 && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                        std::string_view::npos);
+         (c != 0 &&
+          std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
 }
 
 bool isToken(std::string_view s) {
@@ -52,8 +52,7 @@ void checkError(const ex::RequestError& e, std::initializer_list<int> allowed) {
   bool ok = false;
   for (int s : allowed) ok = ok || e.status == s;
   FUZZ_CHECK(ok, "unexpected status %d (%s)", e.status, e.code.c_str());
-  FUZZ_CHECK(!e.code.empty() && !e.message.empty(), "status %d without code or message",
-             e.status);
+  FUZZ_CHECK(!e.code.empty() && !e.message.empty(), "status %d without code or message", e.status);
 }
 
 void checkHead(std::string_view in, const ex::RequestHead& h, const ex::RequestLimits& l) {
@@ -88,8 +87,8 @@ void checkHead(std::string_view in, const ex::RequestHead& h, const ex::RequestL
 }
 
 bool sameHead(const ex::RequestHead& a, const ex::RequestHead& b) {
-  return a.end == b.end && a.method == b.method && a.target == b.target &&
-         a.version == b.version && a.headers == b.headers;
+  return a.end == b.end && a.method == b.method && a.target == b.target && a.version == b.version &&
+         a.headers == b.headers;
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ struct CollectorHealth {
   bool runtimeConfigured = false;  // false with --runtime none
   bool runtimeConnected = false;   // always false when no runtime is configured
   uint64_t activeFollows = 0;
-  uint64_t deployments = 0;  // known deployments
+  uint64_t deployments = 0;    // known deployments
   uint64_t linesIngested = 0;  // pipeline counters
   uint64_t batchesCommitted = 0;
   uint64_t commitFailures = 0;

@@ -1,9 +1,10 @@
 // SseHub: every open SSE log stream (GET /api/deployments/{id}/logs/stream), served by ONE thread.
 //
-// The route's handler (src/sse_route.*) validates the request, reserves a slot (503 with Retry-After beyond
-// maxClients), takes the connection away from the HTTP server (detachConnection) and gives it
-// to addStream(); the REST worker is free again at once. The hub thread owns every stream from
-// then on: an epoll loop over non-blocking sockets, one bounded output buffer per stream.
+// The route's handler (src/sse_route.*) validates the request, reserves a slot (503 with
+// Retry-After beyond maxClients), takes the connection away from the HTTP server
+// (detachConnection) and gives it to addStream(); the HTTP worker is free again at once. The hub
+// thread owns every stream from then on: an epoll loop over non-blocking sockets, one bounded
+// output buffer per stream.
 //
 // Hand-over without gap or duplicate. addStream() subscribes to the LiveBus BEFORE anything is
 // read from storage; batches published from then on queue in the stream's inbox. The hub then
