@@ -55,6 +55,7 @@ max_len_of() {
   case "$1" in
     fuzz_frame_decoder|fuzz_line_assembler|fuzz_raw_stream_splitter) echo 32768 ;;
     fuzz_http_response) echo 16384 ;;
+    fuzz_http_request) echo 4096 ;;
     fuzz_query) echo 1024 ;;
     fuzz_log_cursor) echo 256 ;;
     *) echo 128 ;;

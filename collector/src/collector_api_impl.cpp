@@ -91,6 +91,32 @@ host::CollectorGauges CollectorApiImpl::collectorGauges() {
   return g;
 }
 
+host::CollectorHealth CollectorApiImpl::health() {
+  host::CollectorHealth h;
+  plugin::StorageStats st = storage_.stats();
+  h.storagePlugin = health_.storagePlugin;
+  h.storageOk = st.healthy;
+  h.storageDetail = st.detail;
+  h.runtimePlugin = health_.runtimePlugin;
+  h.runtimeConfigured = health_.runtimeConfigured;
+  h.runtimeConnected = health_.runtimeConfigured && manager_.runtimeConnected();
+  h.activeFollows = manager_.activeFollows();
+  h.deployments = manager_.list().size();
+  const PipelineCounters& c = manager_.counters();
+  h.linesIngested = c.linesIngested.load();
+  h.batchesCommitted = c.batchesCommitted.load();
+  h.commitFailures = c.commitFailures.load();
+  if (health_.sampler != nullptr) {
+    MetricsSampler::Sweep sw = health_.sampler->lastSweep();
+    h.hasMetricsSampler = true;
+    h.sweeps = sw.count;
+    h.lastSweepTargets = sw.targets;
+    h.lastSweepStored = sw.stored;
+    h.lastSweepMs = sw.durationMs;
+  }
+  return h;
+}
+
 std::string CollectorApiImpl::version() { return ZC_VERSION; }
 
 }  // namespace zc::collector

@@ -2,7 +2,10 @@
 // Thread-safe; validates every id before use.
 #pragma once
 
+#include <string>
+
 #include "deployment_manager.h"
+#include "monitors.h"
 #include "retention_job.h"
 #include "zc/host/collector_api.h"
 
@@ -14,6 +17,17 @@ class CollectorApiImpl final : public host::CollectorApi {
   CollectorApiImpl(DeploymentManager& manager, plugin::Storage& storage, host::LiveBus& bus,
                    const RetentionJob* retention);
 
+  // What /healthz reports beyond the manager and storage: the configured plugin names, whether
+  // a runtime is configured, and the metrics sampler (may be null). Call before the HTTP server
+  // starts; `sampler` must outlive the server's running state.
+  struct HealthSources {
+    std::string storagePlugin;
+    std::string runtimePlugin;
+    bool runtimeConfigured = false;
+    const MetricsSampler* sampler = nullptr;
+  };
+  void setHealthSources(HealthSources sources) { health_ = std::move(sources); }
+
   std::vector<Deployment> listDeployments() override;
   Result<Deployment> getDeployment(const std::string& id) override;
   Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, size_t limit) override;
@@ -23,6 +37,7 @@ class CollectorApiImpl final : public host::CollectorApi {
   host::LiveBus& bus() override { return bus_; }
   std::vector<host::DeploymentGauges> deploymentGauges() override;
   host::CollectorGauges collectorGauges() override;
+  host::CollectorHealth health() override;
   std::string version() override;
 
  private:
@@ -30,6 +45,7 @@ class CollectorApiImpl final : public host::CollectorApi {
   plugin::Storage& storage_;
   host::LiveBus& bus_;
   const RetentionJob* retention_;
+  HealthSources health_;
 };
 
 }  // namespace zc::collector

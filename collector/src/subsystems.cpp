@@ -1,9 +1,6 @@
 #include "subsystems.h"
 
-#include "web_pages.h"
-
 #include <Poco/Exception.h>
-#include <Poco/JSON/Object.h>
 #include <Poco/Util/Application.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <spdlog/spdlog.h>
@@ -262,51 +259,16 @@ void ListenSubsystem::initialize(Poco::Util::Application&) {
 }
 
 void HttpSubsystem::initialize(Poco::Util::Application&) {
-  Services& s = s_;
-  s_.http->route("GET", "/healthz",
-                 [&s](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
-                      const exporters::PathParams&) {
-                   plugin::StorageStats st = s.storage->stats();
-                   bool runtimeOk = !s.runtime || s.manager->runtimeConnected();
-                   Poco::JSON::Object body;
-                   body.set("status", st.healthy && runtimeOk ? "ok" : "degraded");
-                   body.set("version", ZC_VERSION);
-                   Poco::JSON::Object::Ptr storage = new Poco::JSON::Object;
-                   storage->set("plugin", s.config.storage);
-                   storage->set("ok", st.healthy);
-                   if (!st.healthy) storage->set("detail", st.detail);
-                   body.set("storage", storage);
-                   Poco::JSON::Object::Ptr runtime = new Poco::JSON::Object;
-                   runtime->set("plugin", s.config.runtime);
-                   runtime->set("connected", s.runtime ? s.manager->runtimeConnected() : false);
-                   runtime->set("follows", static_cast<uint64_t>(s.manager->activeFollows()));
-                   body.set("runtime", runtime);
-                   body.set("deployments", static_cast<uint64_t>(s.manager->list().size()));
-                   const PipelineCounters& c = s.manager->counters();
-                   Poco::JSON::Object::Ptr pipeline = new Poco::JSON::Object;
-                   pipeline->set("linesIngested", c.linesIngested.load());
-                   pipeline->set("batchesCommitted", c.batchesCommitted.load());
-                   pipeline->set("commitFailures", c.commitFailures.load());
-                   body.set("pipeline", pipeline);
-                   if (s.sampler) {
-                     MetricsSampler::Sweep sw = s.sampler->lastSweep();
-                     Poco::JSON::Object::Ptr metrics = new Poco::JSON::Object;
-                     metrics->set("sweeps", sw.count);
-                     metrics->set("lastSweepTargets", static_cast<uint64_t>(sw.targets));
-                     metrics->set("lastSweepStored", static_cast<uint64_t>(sw.stored));
-                     metrics->set("lastSweepMs", sw.durationMs);
-                     body.set("metricsSampler", metrics);
-                   }
-                   exporters::sendJson(resp, 200, body);
-                 });
-  auto ex = exporters::registerExporters(*s_.http, *s_.api, exporters::ExporterOptions{});
-  if (!ex.isOk()) fail("exporters", ex.status());
-  s_.exporters = std::move(ex).value();
-  if (!s_.config.webDir.empty()) {
-    registerWebPages(*s_.http, s_.config.webDir);
-  } else {
+  s_.api->setHealthSources({s_.config.storage, s_.config.runtime, s_.runtime != nullptr,
+                            s_.sampler.get()});
+  exporters::ExporterOptions options;
+  options.webDir = s_.config.webDir;
+  if (options.webDir.empty()) {
     spdlog::warn("pages not served: no built web/dist found (see --web-dir)");
   }
+  auto ex = exporters::registerExporters(*s_.http, *s_.api, options);
+  if (!ex.isOk()) fail("exporters", ex.status());
+  s_.exporters = std::move(ex).value();
   Status st = s_.http->start();
   if (!st.isOk()) fail("--listen", st);
   spdlog::info("listening on http://{}:{}", s_.config.listenHost, s_.http->port());

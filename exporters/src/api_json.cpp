@@ -1,4 +1,4 @@
-#include "zc/exporters/api_json.h"
+#include "api_json.h"
 
 namespace zc::exporters {
 namespace {

@@ -1,5 +1,7 @@
 #include "zc/exporters/exporters.h"
 
+#include "routes.h"
+
 namespace zc::exporters {
 
 Exporters::Exporters(host::CollectorApi& api, const ExporterOptions& options)
@@ -22,9 +24,8 @@ Result<std::unique_ptr<Exporters>> registerExporters(HttpServer& server, host::C
     return Status::internal(std::string("exporters: ") + e.what());
   }
   ZC_RETURN_IF_ERROR(ex->hub_.start());
-  registerRestRoutes(server, api);
-  registerSseRoute(server, api, ex->hub_);
-  if (options.prometheus) registerMetricsRoute(server, ex->prometheus_);
+  registerRoutes(server, api, ex->hub_, options.prometheus ? &ex->prometheus_ : nullptr,
+                 options.webDir);
   return ex;
 }
 

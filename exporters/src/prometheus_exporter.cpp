@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "zc/exporters/http_server.h"
+#include "metrics_route.h"
 
 namespace zc::exporters {
 namespace {
@@ -266,22 +266,20 @@ std::string PrometheusExporter::scrape() {
   return out.str();
 }
 
-void registerMetricsRoute(HttpServer& server, PrometheusExporter& exporter) {
-  server.route("GET", "/metrics",
-               [&exporter](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
-                           const PathParams&) {
-                 try {
-                   std::string text = exporter.scrape();
-                   resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
-                   resp.setContentType("text/plain; version=0.0.4; charset=utf-8");
-                   resp.set("Cache-Control", "no-store");
-                   resp.sendBuffer(text.data(), text.size());
-                 } catch (const std::exception& e) {
-                   spdlog::error("/metrics: {}", e.what());
-                   if (!resp.sent())
-                     sendError(resp, 500, "internal", "the scrape failed inside the collector");
-                 }
-               });
+Handler metricsHandler(PrometheusExporter& exporter) {
+  return [&exporter](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
+                     const PathParams&) {
+    try {
+      std::string text = exporter.scrape();
+      resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+      resp.setContentType("text/plain; version=0.0.4; charset=utf-8");
+      resp.set("Cache-Control", "no-store");
+      resp.sendBuffer(text.data(), text.size());
+    } catch (const std::exception& e) {
+      spdlog::error("/metrics: {}", e.what());
+      if (!resp.sent()) sendError(resp, 500, "internal", "the scrape failed inside the collector");
+    }
+  };
 }
 
 }  // namespace zc::exporters

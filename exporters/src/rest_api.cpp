@@ -1,11 +1,11 @@
-#include "zc/exporters/rest_api.h"
+#include "rest_api.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "api_json.h"
 #include "zc/clock.h"
-#include "zc/exporters/api_json.h"
 #include "zc/exporters/json_writer.h"
 #include "zc/exporters/query.h"
 
@@ -52,106 +52,106 @@ Handler withId(std::string_view what, Fn fn) {
 
 }  // namespace
 
-void registerRestRoutes(HttpServer& server, host::CollectorApi& api) {
-  server.route("GET", "/api/deployments",
-               [&api](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams&) {
-                 try {
-                   std::vector<Deployment> all = api.listDeployments();
-                   JsonWriter w;
-                   w.beginObject().key("deployments").beginArray();
-                   for (const auto& d : all) writeDeployment(w, d);
-                   w.endArray().endObject();
-                   sendJsonText(resp, 200, w.text());
-                 } catch (const std::exception& e) {
-                   spdlog::error("list deployments: {}", e.what());
-                   if (!resp.sent())
-                     sendError(resp, 500, "internal", "listing failed inside the collector");
-                 }
-               });
+Handler listDeploymentsHandler(host::CollectorApi& api) {
+  return [&api](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams&) {
+    try {
+      std::vector<Deployment> all = api.listDeployments();
+      JsonWriter w;
+      w.beginObject().key("deployments").beginArray();
+      for (const auto& d : all) writeDeployment(w, d);
+      w.endArray().endObject();
+      sendJsonText(resp, 200, w.text());
+    } catch (const std::exception& e) {
+      spdlog::error("list deployments: {}", e.what());
+      if (!resp.sent()) sendError(resp, 500, "internal", "listing failed inside the collector");
+    }
+  };
+}
 
-  server.route("GET", "/api/deployments/{id}",
-               withId("get deployment",
-                      [&api](HTTPServerRequest&, HTTPServerResponse& resp, const std::string& id) {
-                        auto d = api.getDeployment(id);
-                        if (!d.isOk()) return sendStatus(resp, d.status(), "get deployment");
-                        JsonWriter w;
-                        writeDeployment(w, *d);
-                        sendJsonText(resp, 200, w.text());
-                      }));
+Handler getDeploymentHandler(host::CollectorApi& api) {
+  return withId("get deployment",
+                [&api](HTTPServerRequest&, HTTPServerResponse& resp, const std::string& id) {
+                  auto d = api.getDeployment(id);
+                  if (!d.isOk()) return sendStatus(resp, d.status(), "get deployment");
+                  JsonWriter w;
+                  writeDeployment(w, *d);
+                  sendJsonText(resp, 200, w.text());
+                });
+}
 
-  server.route("DELETE", "/api/deployments/{id}",
-               withId("stop deployment", [&api](HTTPServerRequest&, HTTPServerResponse& resp,
-                                                const std::string& id) {
-                 auto d = api.requestStop(id);
-                 if (!d.isOk()) return sendStatus(resp, d.status(), "stop deployment");
-                 JsonWriter w;
-                 w.beginObject().key("id").string(d->id).key("status").string(toString(d->status));
-                 w.endObject();
-                 sendJsonText(resp, 202, w.text());
-               }));
+Handler stopDeploymentHandler(host::CollectorApi& api) {
+  return withId("stop deployment",
+                [&api](HTTPServerRequest&, HTTPServerResponse& resp, const std::string& id) {
+                  auto d = api.requestStop(id);
+                  if (!d.isOk()) return sendStatus(resp, d.status(), "stop deployment");
+                  JsonWriter w;
+                  w.beginObject().key("id").string(d->id);
+                  w.key("status").string(toString(d->status)).endObject();
+                  sendJsonText(resp, 202, w.text());
+                });
+}
 
-  server.route("GET", "/api/deployments/{id}/logs",
-               withId("read logs", [&api](HTTPServerRequest& req, HTTPServerResponse& resp,
-                                          const std::string& id) {
-                 auto q = parseLogQuery(rawQueryOf(req.getURI()));
-                 if (!q.isOk())
-                   return sendError(resp, 400, "invalid_parameter", q.status().message());
-                 auto page = api.readLogs(id, q->since, q->limit);
-                 if (!page.isOk()) return sendStatus(resp, page.status(), "read logs");
-                 JsonWriter w;
-                 w.beginObject().key("lines").beginArray();
-                 for (const auto& l : page->lines) writeLogLine(w, l);
-                 w.endArray();
-                 w.key("nextSince")
-                     .unsignedInteger(page->lines.empty() ? q->since : page->lines.back().lineNo);
-                 w.key("oldestLineNo").unsignedInteger(page->oldestLineNo);
-                 w.endObject();
-                 sendJsonText(resp, 200, w.text());
-               }));
+Handler readLogsHandler(host::CollectorApi& api) {
+  return withId("read logs", [&api](HTTPServerRequest& req, HTTPServerResponse& resp,
+                                    const std::string& id) {
+    auto q = parseLogQuery(rawQueryOf(req.getURI()));
+    if (!q.isOk()) return sendError(resp, 400, "invalid_parameter", q.status().message());
+    auto page = api.readLogs(id, q->since, q->limit);
+    if (!page.isOk()) return sendStatus(resp, page.status(), "read logs");
+    JsonWriter w;
+    w.beginObject().key("lines").beginArray();
+    for (const auto& l : page->lines) writeLogLine(w, l);
+    w.endArray();
+    w.key("nextSince").unsignedInteger(page->lines.empty() ? q->since : page->lines.back().lineNo);
+    w.key("oldestLineNo").unsignedInteger(page->oldestLineNo);
+    w.endObject();
+    sendJsonText(resp, 200, w.text());
+  });
+}
 
-  server.route("GET", "/api/deployments/{id}/metrics",
-               withId("read metrics", [&api](HTTPServerRequest& req, HTTPServerResponse& resp,
-                                             const std::string& id) {
-                 auto range = parseMetricsQuery(rawQueryOf(req.getURI()), systemClock().now());
-                 if (!range.isOk()) {
-                   return sendError(resp, 400, "invalid_parameter", range.status().message());
-                 }
-                 auto samples = api.readMetrics(id, range->from, range->to);
-                 if (!samples.isOk()) return sendStatus(resp, samples.status(), "read metrics");
-                 JsonWriter w;
-                 w.beginObject().key("samples").beginArray();
-                 for (const auto& s : *samples) writeMetricSample(w, s);
-                 w.endArray().endObject();
-                 sendJsonText(resp, 200, w.text());
-               }));
+Handler readMetricsHandler(host::CollectorApi& api) {
+  return withId("read metrics",
+                [&api](HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& id) {
+                  auto range = parseMetricsQuery(rawQueryOf(req.getURI()), systemClock().now());
+                  if (!range.isOk())
+                    return sendError(resp, 400, "invalid_parameter", range.status().message());
+                  auto samples = api.readMetrics(id, range->from, range->to);
+                  if (!samples.isOk()) return sendStatus(resp, samples.status(), "read metrics");
+                  JsonWriter w;
+                  w.beginObject().key("samples").beginArray();
+                  for (const auto& s : *samples) writeMetricSample(w, s);
+                  w.endArray().endObject();
+                  sendJsonText(resp, 200, w.text());
+                });
+}
 
-  server.route(
-      "GET", "/api/ports", [&api](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams&) {
-        try {
-          std::vector<Deployment> all = api.listDeployments();
-          std::vector<const Deployment*> held;
-          for (const auto& d : all) {
-            if (d.hostPort) held.push_back(&d);
-          }
-          std::sort(held.begin(), held.end(), [](const Deployment* a, const Deployment* b) {
-            return *a->hostPort != *b->hostPort ? *a->hostPort < *b->hostPort : a->id < b->id;
-          });
-          JsonWriter w;
-          w.beginObject().key("ports").beginArray();
-          for (const Deployment* d : held) {
-            w.beginObject();
-            w.key("port").integer(*d->hostPort);
-            w.key("deploymentId").string(d->id);
-            w.key("status").string(toString(d->status));
-            w.endObject();
-          }
-          w.endArray().endObject();
-          sendJsonText(resp, 200, w.text());
-        } catch (const std::exception& e) {
-          spdlog::error("list ports: {}", e.what());
-          if (!resp.sent()) sendError(resp, 500, "internal", "listing failed inside the collector");
-        }
+Handler listPortsHandler(host::CollectorApi& api) {
+  return [&api](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams&) {
+    try {
+      std::vector<Deployment> all = api.listDeployments();
+      std::vector<const Deployment*> held;
+      for (const auto& d : all) {
+        if (d.hostPort) held.push_back(&d);
+      }
+      std::sort(held.begin(), held.end(), [](const Deployment* a, const Deployment* b) {
+        return *a->hostPort != *b->hostPort ? *a->hostPort < *b->hostPort : a->id < b->id;
       });
+      JsonWriter w;
+      w.beginObject().key("ports").beginArray();
+      for (const Deployment* d : held) {
+        w.beginObject();
+        w.key("port").integer(*d->hostPort);
+        w.key("deploymentId").string(d->id);
+        w.key("status").string(toString(d->status));
+        w.endObject();
+      }
+      w.endArray().endObject();
+      sendJsonText(resp, 200, w.text());
+    } catch (const std::exception& e) {
+      spdlog::error("list ports: {}", e.what());
+      if (!resp.sent()) sendError(resp, 500, "internal", "listing failed inside the collector");
+    }
+  };
 }
 
 }  // namespace zc::exporters

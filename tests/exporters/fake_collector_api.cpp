@@ -173,4 +173,21 @@ host::CollectorGauges FakeCollectorApi::collectorGauges() {
   return collector_;
 }
 
+void FakeCollectorApi::setHealth(const host::CollectorHealth& health) {
+  std::lock_guard lock(mu_);
+  health_ = health;
+}
+
+host::CollectorHealth FakeCollectorApi::health() {
+  {
+    std::lock_guard lock(mu_);
+    if (health_) return *health_;
+  }
+  host::CollectorHealth h;
+  h.storagePlugin = "memory";
+  h.runtimePlugin = "none";
+  h.deployments = listDeployments().size();
+  return h;
+}
+
 }  // namespace zc::testing

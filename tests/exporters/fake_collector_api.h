@@ -50,6 +50,8 @@ class FakeCollectorApi final : public host::CollectorApi {
   // /metrics figures; when unset, deploymentGauges() derives plain ones from the rows.
   void setDeploymentGauges(std::vector<host::DeploymentGauges> gauges);
   void setCollectorGauges(const host::CollectorGauges& gauges);
+  // /healthz figures; when unset, health() reports memory storage, no runtime, the row count.
+  void setHealth(const host::CollectorHealth& health);
   plugin::Storage& storage() { return *storage_; }
   uint64_t readLogsCalls() const { return readLogsCalls_.load(); }
 
@@ -63,6 +65,7 @@ class FakeCollectorApi final : public host::CollectorApi {
   host::LiveBus& bus() override { return bus_; }
   std::vector<host::DeploymentGauges> deploymentGauges() override;
   host::CollectorGauges collectorGauges() override;
+  host::CollectorHealth health() override;
   std::string version() override { return "0.1.0"; }
 
  private:
@@ -75,6 +78,7 @@ class FakeCollectorApi final : public host::CollectorApi {
   std::function<void()> readHook_;
   std::optional<std::vector<host::DeploymentGauges>> gauges_;
   host::CollectorGauges collector_;
+  std::optional<host::CollectorHealth> health_;
   std::atomic<uint64_t> readLogsCalls_{0};
 };
 

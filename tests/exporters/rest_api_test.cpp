@@ -1,4 +1,4 @@
-// The REST contract of issue 5 over a real loopback socket: malformed requests (exact status and
+// The REST contract over a real loopback socket: malformed requests (exact status and
 // a JSON error body), response shapes field by field, paging under concurrent appends, UTF-8
 // sanitising, and the server's hardening (timeouts, limits).
 #include <Poco/JSON/Parser.h>

@@ -100,6 +100,29 @@ def hand_made():
     put("http_response", "near_head_limit", b"\x00\x05\x00\x01" + head + b"\r\nx")
     put("http_response", "bad_chunk", b"\x00\x00\x00\x00" + head + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
 
+    # http request: [limits][limit scale][slice seed x2] + request (limits bit 7: the defaults)
+    host = b"Host: 127.0.0.1:7070\r\n"
+    for name, ctl, data in [
+        ("get", b"\x80\x00\x01\x02", b"GET /api/deployments HTTP/1.1\r\n" + host + b"\r\n"),
+        ("post_body", b"\x80\x00\x00\x03", b"POST /x HTTP/1.1\r\n" + host
+         + b"Content-Length: 5\r\nConnection: close\r\n\r\nhello"),
+        ("expect_continue", b"\x80\x00\x02\x00", b"POST /x HTTP/1.1\r\n" + host
+         + b"Content-Length: 10\r\nExpect: 100-continue\r\n\r\n"),
+        ("pipelined", b"\x80\x00\x05\x01", b"GET /a HTTP/1.1\r\n" + host + b"\r\nGET /b?x=1 HTTP/1.1\r\n"
+         + host + b"\r\n"),
+        ("http10_keep_alive", b"\x80\x00\x00\x00", b"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+        ("bare_lf_blanks", b"\x80\x00\x01\x01", b"\r\nGET /d/x HTTP/1.1\nHost:\t x \nX-E:\n\n"),
+        ("chunked", b"\x80\x00\x00\x02", b"POST / HTTP/1.1\r\n" + host
+         + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        ("two_lengths", b"\x80\x00\x00\x02", b"POST / HTTP/1.1\r\n" + host
+         + b"Content-Length: 1\r\ncontent-length: 2\r\n\r\n"),
+        ("folding", b"\x80\x00\x00\x00", b"GET / HTTP/1.1\r\n" + host + b"X-A: 1\r\n  2\r\n\r\n"),
+        ("small_limits", b"\x08\x13\x03\x01", b"GET /" + b"a" * 20 + b" HTTP/1.1\r\n" + host
+         + b"A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n"),
+        ("line_at_limit_cr", b"\x0a\x40\x00\x00", b"GET /1234567 HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ]:
+        put("http_request", name, ctl + data)
+
     # model: text given to parseRfc3339, parseDuration and isValidDeploymentId
     for name, data in [
         ("rfc3339_nano", b"2026-11-28T00:29:42.123456789Z"),

@@ -51,6 +51,26 @@ struct CollectorGauges {
   bool runtimeConnected = false;
 };
 
+// The collector's health for /healthz: plain figures read at the time of the call.
+struct CollectorHealth {
+  std::string storagePlugin;  // the configured plugin names ("rocksdb", "docker", "none")
+  bool storageOk = true;
+  std::string storageDetail;  // why storage is not ok
+  std::string runtimePlugin;
+  bool runtimeConfigured = false;  // false with --runtime none
+  bool runtimeConnected = false;   // always false when no runtime is configured
+  uint64_t activeFollows = 0;
+  uint64_t deployments = 0;    // known deployments
+  uint64_t linesIngested = 0;  // pipeline counters
+  uint64_t batchesCommitted = 0;
+  uint64_t commitFailures = 0;
+  bool hasMetricsSampler = false;  // the figures below are set only when a sampler runs
+  uint64_t sweeps = 0;             // sampling passes completed
+  uint64_t lastSweepTargets = 0;   // deployments the last pass covered
+  uint64_t lastSweepStored = 0;    // samples it stored
+  double lastSweepMs = 0;          // how long it took
+};
+
 class CollectorApi {
  public:
   virtual ~CollectorApi() = default;
@@ -76,6 +96,7 @@ class CollectorApi {
 
   virtual std::vector<DeploymentGauges> deploymentGauges() = 0;
   virtual CollectorGauges collectorGauges() = 0;
+  virtual CollectorHealth health() = 0;
   // "0.1.0"
   virtual std::string version() = 0;
 };

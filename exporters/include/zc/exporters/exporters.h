@@ -1,18 +1,16 @@
-// The single entry point the daemon calls to serve everything of issue 5 on its HttpServer:
-// the REST API (rest_api.h), the SSE log streams (sse_hub.h) and GET /metrics
-// (prometheus_exporter.h).
+// The single entry point the daemon calls to serve everything on its HttpServer:
+// registerExporters() registers every route (src/routes.cpp: the REST API, the SSE log streams,
+// GET /metrics, GET /healthz and the pages) and starts the SSE hub.
 //
 // How the daemon wires it (collector/src/subsystems.cpp, HttpSubsystem):
 //
-//   // Services gains:   std::unique_ptr<exporters::Exporters> exporters;
-//   //                   plus the CollectorApi implementation, e.g.
-//   std::unique_ptr<CollectorApiImpl> api; void HttpSubsystem::initialize(Poco::Util::Application&)
-//   {
-//     ... s_.http = std::make_unique<exporters::HttpServer>(opts);  // routes such as /healthz ...
-//     auto ex = exporters::registerExporters(*s_.http, *s_.api, exporters::ExporterOptions{});
+//   void HttpSubsystem::initialize(Poco::Util::Application&) {
+//     exporters::ExporterOptions options;
+//     options.webDir = s_.config.webDir;                 // the built pages, or empty
+//     auto ex = exporters::registerExporters(*s_.http, *s_.api, options);
 //     if (!ex.isOk()) fail("exporters", ex.status());
-//     s_.exporters = std::move(ex).value();       // the SSE hub thread is running now
-//     Status st = s_.http->start();               // routes are frozen from here on
+//     s_.exporters = std::move(ex).value();               // the SSE hub thread is running now
+//     Status st = s_.http->start();                       // routes are frozen from here on
 //     ...
 //   }
 //   void HttpSubsystem::uninitialize() {
@@ -29,10 +27,10 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/prometheus_exporter.h"
-#include "zc/exporters/rest_api.h"
 #include "zc/exporters/sse_hub.h"
 #include "zc/host/collector_api.h"
 #include "zc/status.h"
@@ -42,6 +40,8 @@ namespace zc::exporters {
 struct ExporterOptions {
   SseOptions sse;
   bool prometheus = true;  // serve GET /metrics
+  std::string webDir;      // the built pages (web/dist): GET /, /d/{id}, /assets/{file}; empty:
+                           // no pages
 };
 
 // Owns what the exporter routes use beyond the CollectorApi: the SSE hub (running from

@@ -20,36 +20,33 @@
 // idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse interfaces; response
 // bodies are buffered and sent with a Content-Length when the handler returns.
 //
-// Threads: one reactor and maxThreads workers, started by start(). The reactor (epoll) accepts,
-// holds every connection while its request arrives (and between kept-alive requests), enforces
-// the read/request/keep-alive deadlines, and answers malformed, oversized and late requests
-// itself; a worker gets a connection only once its request is complete (head and body, or the
-// head alone with Expect: 100-continue), so slow or silent clients never hold a worker. A
-// handler may take the connection away from the server with detachConnection() (used by SSE).
+// Threads (started by start(), joined by stop()): one reactor (http_reactor.h) that accepts and
+// holds every connection until its request is complete, and maxThreads workers (http_workers.h)
+// that each serve one complete request at a time, so slow or silent clients never hold a worker.
+// A handler may take the connection away from the server with detachConnection() (used by SSE).
+// The parts live in exporters/src: http_request_parser (pure), http_connection (the hand-over
+// between reactor and workers), http_router, response_head (the one writer of response heads),
+// poco_adapters, json_response.
 //
 // Thread-safety: add routes before start(); afterwards the route table is frozen and handlers
 // run concurrently on the worker threads. start()/stop() from one thread.
 #pragma once
 
-#include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "zc/status.h"
 
 namespace zc::exporters {
+
+class Router;
 
 using PathParams = std::map<std::string, std::string>;
 using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&,
@@ -93,18 +90,12 @@ class HttpServer {
   uint16_t port() const noexcept { return boundPort_; }
   const HttpServerOptions& options() const noexcept { return options_; }
 
-  struct Route {
-    std::string method;
-    std::vector<std::string> segments;
-    Handler handler;
-  };
-
-  // Internal state shared with the connection code (http_server.cpp).
+  // The bound listening socket and the running threads (http_server.cpp).
   struct Impl;
 
  private:
   HttpServerOptions options_;
-  std::vector<Route> routes_;
+  std::unique_ptr<Router> router_;
   std::unique_ptr<Impl> impl_;
   uint16_t boundPort_ = 0;
 };
@@ -115,9 +106,7 @@ class HttpServer {
 // not produced by HttpServer. Call at most once per request, from its handler.
 int detachConnection(Poco::Net::HTTPServerRequest& req) noexcept;
 
-// Writes `body` as the JSON response with `status`.
-void sendJson(Poco::Net::HTTPServerResponse& resp, int status, const Poco::JSON::Object& body);
-// `json` must already be valid JSON text (e.g. from JsonWriter).
+// `json` must already be valid JSON text (from JsonWriter).
 void sendJsonText(Poco::Net::HTTPServerResponse& resp, int status, const std::string& json);
 // {"error":"<code>","message":"<message>"} with `status`; `message` is sanitised to UTF-8.
 void sendError(Poco::Net::HTTPServerResponse& resp, int status, const std::string& code,

@@ -32,8 +32,6 @@
 
 namespace zc::exporters {
 
-class HttpServer;
-
 class PrometheusExporter {
  public:
   // OWNERSHIP: `api` and `hub` (may be null) must outlive the exporter.
@@ -55,8 +53,5 @@ class PrometheusExporter {
   std::unique_ptr<Families> f_;
   std::map<std::string, std::unique_ptr<DeploymentSeries>> deployments_;
 };
-
-// GET /metrics on `server` (Content-Type: text/plain; version=0.0.4; charset=utf-8).
-void registerMetricsRoute(HttpServer& server, PrometheusExporter& exporter);
 
 }  // namespace zc::exporters

@@ -1,9 +1,10 @@
 // SseHub: every open SSE log stream (GET /api/deployments/{id}/logs/stream), served by ONE thread.
 //
-// The REST handler validates the request, reserves a slot (503 with Retry-After beyond
-// maxClients), takes the connection away from the HTTP server (detachConnection) and gives it
-// to addStream(); the REST worker is free again at once. The hub thread owns every stream from
-// then on: an epoll loop over non-blocking sockets, one bounded output buffer per stream.
+// The route's handler (src/sse_route.*) validates the request, reserves a slot (503 with
+// Retry-After beyond maxClients), takes the connection away from the HTTP server
+// (detachConnection) and gives it to addStream(); the HTTP worker is free again at once. The hub
+// thread owns every stream from then on: an epoll loop over non-blocking sockets, one bounded
+// output buffer per stream.
 //
 // Hand-over without gap or duplicate. addStream() subscribes to the LiveBus BEFORE anything is
 // read from storage; batches published from then on queue in the stream's inbox. The hub then
@@ -25,6 +26,10 @@
 // the client resumes with Last-Event-ID from storage. An idle stream holds a few hundred bytes
 // of user-space memory (its output buffer is released once flushed).
 //
+// The parts, in src/: sse_route (the handshake), sse_hub_impl.h + sse_reactor.cpp (the hub
+// thread), sse_backfill (storage reads), sse_inbox (bus -> hub), sse_stream (per-stream state),
+// sse_format (the bytes on the wire, head included).
+//
 // Thread-safety: every public method may be called from any thread. Storage reads run on the hub
 // thread. The hub must be stopped before the CollectorApi (and its bus) is destroyed.
 #pragma once
@@ -38,8 +43,6 @@
 #include "zc/status.h"
 
 namespace zc::exporters {
-
-class HttpServer;
 
 struct SseOptions {
   size_t maxClients = 1024;        // concurrent streams; beyond: 503 + Retry-After
@@ -99,8 +102,5 @@ class SseHub {
   SseOptions options_;
   std::unique_ptr<Impl> impl_;
 };
-
-// GET /api/deployments/{id}/logs/stream on `server`, served by `hub`.
-void registerSseRoute(HttpServer& server, host::CollectorApi& api, SseHub& hub);
 
 }  // namespace zc::exporters

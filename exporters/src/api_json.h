@@ -1,4 +1,4 @@
-// The JSON shapes of the REST API and the SSE `data:` fields (issue 5), written with JsonWriter:
+// The JSON shapes of the REST API and the SSE `data:` fields, written with JsonWriter:
 // camelCase names, times RFC 3339 UTC (log line `ts` with nanoseconds, every other time with
 // milliseconds), absent values null, text sanitised to valid UTF-8.
 //

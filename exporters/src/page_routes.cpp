@@ -1,4 +1,4 @@
-#include "web_pages.h"
+#include "page_routes.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,12 +6,14 @@
 
 #include "zc/model.h"
 
-namespace zc::collector {
+namespace zc::exporters {
 namespace {
 
 namespace fs = std::filesystem;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
+
+constexpr const char* kPageCache = "no-cache";
 
 bool isSafeName(const std::string& name) {
   if (name.empty() || name[0] == '.' || name.size() > 200) return false;
@@ -38,8 +40,8 @@ std::string contentType(const std::string& name) {
 void sendFile(HTTPServerResponse& resp, const std::string& path, const std::string& cacheControl) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    exporters::sendError(resp, 404, "not_found",
-                         "page not available (the pages were not built: see web/README.md)");
+    sendError(resp, 404, "not_found",
+              "page not available (the pages were not built: see web/README.md)");
     return;
   }
   std::stringstream ss;
@@ -55,29 +57,31 @@ void sendFile(HTTPServerResponse& resp, const std::string& path, const std::stri
 
 }  // namespace
 
-void registerWebPages(exporters::HttpServer& server, const std::string& distDir) {
-  const std::string page = "no-cache";
-  server.route("GET", "/", [distDir, page](HTTPServerRequest&, HTTPServerResponse& resp,
-                                           const exporters::PathParams&) {
-    sendFile(resp, distDir + "/index.html", page);
-  });
-  server.route("GET", "/d/{id}", [distDir, page](HTTPServerRequest&, HTTPServerResponse& resp,
-                                                 const exporters::PathParams& p) {
+Handler listPageHandler(const std::string& distDir) {
+  return [distDir](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams&) {
+    sendFile(resp, distDir + "/index.html", kPageCache);
+  };
+}
+
+Handler detailPageHandler(const std::string& distDir) {
+  return [distDir](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams& p) {
     if (!isValidDeploymentId(p.at("id"))) {
-      exporters::sendError(resp, 404, "not_found", validateDeploymentId(p.at("id")).message());
+      sendError(resp, 404, "not_found", validateDeploymentId(p.at("id")).message());
       return;
     }
-    sendFile(resp, distDir + "/detail.html", page);
-  });
-  server.route("GET", "/assets/{file}", [distDir](HTTPServerRequest&, HTTPServerResponse& resp,
-                                                  const exporters::PathParams& p) {
+    sendFile(resp, distDir + "/detail.html", kPageCache);
+  };
+}
+
+Handler assetHandler(const std::string& distDir) {
+  return [distDir](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams& p) {
     const std::string& file = p.at("file");
     if (!isSafeName(file)) {
-      exporters::sendError(resp, 404, "not_found", "no such asset");
+      sendError(resp, 404, "not_found", "no such asset");
       return;
     }
     sendFile(resp, distDir + "/assets/" + file, "public, max-age=31536000, immutable");
-  });
+  };
 }
 
-}  // namespace zc::collector
+}  // namespace zc::exporters

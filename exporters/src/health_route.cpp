@@ -1,0 +1,55 @@
+#include "health_route.h"
+
+#include <spdlog/spdlog.h>
+
+#include "zc/exporters/json_writer.h"
+
+namespace zc::exporters {
+
+std::string healthJson(const host::CollectorHealth& h, const std::string& version) {
+  bool runtimeOk = !h.runtimeConfigured || h.runtimeConnected;
+  JsonWriter w;
+  w.beginObject();
+  w.key("deployments").unsignedInteger(h.deployments);
+  if (h.hasMetricsSampler) {
+    w.key("metricsSampler").beginObject();
+    w.key("lastSweepMs").number(h.lastSweepMs);
+    w.key("lastSweepStored").unsignedInteger(h.lastSweepStored);
+    w.key("lastSweepTargets").unsignedInteger(h.lastSweepTargets);
+    w.key("sweeps").unsignedInteger(h.sweeps);
+    w.endObject();
+  }
+  w.key("pipeline").beginObject();
+  w.key("batchesCommitted").unsignedInteger(h.batchesCommitted);
+  w.key("commitFailures").unsignedInteger(h.commitFailures);
+  w.key("linesIngested").unsignedInteger(h.linesIngested);
+  w.endObject();
+  w.key("runtime").beginObject();
+  w.key("connected").boolean(h.runtimeConnected);
+  w.key("follows").unsignedInteger(h.activeFollows);
+  w.key("plugin").string(h.runtimePlugin);
+  w.endObject();
+  w.key("status").string(h.storageOk && runtimeOk ? "ok" : "degraded");
+  w.key("storage").beginObject();
+  if (!h.storageOk) w.key("detail").string(h.storageDetail);
+  w.key("ok").boolean(h.storageOk);
+  w.key("plugin").string(h.storagePlugin);
+  w.endObject();
+  w.key("version").string(version);
+  w.endObject();
+  return w.take();
+}
+
+Handler healthHandler(host::CollectorApi& api) {
+  return [&api](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
+                const PathParams&) {
+    try {
+      sendJsonText(resp, 200, healthJson(api.health(), api.version()));
+    } catch (const std::exception& e) {
+      spdlog::error("/healthz: {}", e.what());
+      if (!resp.sent()) sendError(resp, 500, "internal", "health failed inside the collector");
+    }
+  };
+}
+
+}  // namespace zc::exporters

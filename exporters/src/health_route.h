@@ -1,0 +1,29 @@
+// GET /healthz: the collector's health as JSON, from CollectorApi::health():
+//   {"deployments":N,
+//    "metricsSampler":{"lastSweepMs","lastSweepStored","lastSweepTargets","sweeps"},
+//    "pipeline":{"batchesCommitted","commitFailures","linesIngested"},
+//    "runtime":{"connected","follows","plugin"},
+//    "status":"ok"|"degraded",
+//    "storage":{"detail","ok","plugin"},
+//    "version"}
+// metricsSampler only when a sampler runs, storage.detail only when storage is not ok.
+// Members are written in this (alphabetical) order, the order earlier versions wrote. Status is
+// "degraded" when storage is unhealthy or a runtime is configured and not connected.
+//
+// Thread-safety: runs concurrently on the workers. OWNERSHIP: `api` must outlive the server's
+// running state.
+#pragma once
+
+#include <string>
+
+#include "zc/exporters/http_server.h"
+#include "zc/host/collector_api.h"
+
+namespace zc::exporters {
+
+// The JSON body for `health` and `version`.
+std::string healthJson(const host::CollectorHealth& health, const std::string& version);
+
+Handler healthHandler(host::CollectorApi& api);
+
+}  // namespace zc::exporters

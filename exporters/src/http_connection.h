@@ -1,0 +1,93 @@
+// A client connection of the HTTP server and the queue that hands it between the two kinds of
+// threads that own it in turn. The reactor owns a connection while its request arrives (and
+// between kept-alive requests); once the request is complete (head and body, or the head alone
+// with Expect: 100-continue) it is pushed to the ready queue and a worker owns it until the
+// response is written; a kept-alive connection is given back and the reactor is woken (eventfd)
+// to hold it again.
+//
+// The queue also counts the connections that are open and not being served (held by the
+// reactor or ready for a worker): tryAdmit() refuses beyond maxWaiting (the server's 503).
+//
+// Thread-safety: every ConnectionQueue method may be called from any thread. A Conn belongs to
+// whoever holds its unique_ptr.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "http_request_parser.h"
+#include "poco_adapters.h"
+#include "socket_io.h"
+#include "zc/status.h"
+
+namespace zc::exporters {
+
+struct Conn {
+  explicit Conn(int f) : fd(f) {}
+  int fd;
+  std::string in;        // bytes read and not yet used (may hold the start of the next request)
+  int served = 0;        // requests answered on this connection
+  bool started = false;  // the first byte of the current request has arrived
+  SteadyClock::time_point requestDeadline{};  // the whole request, once started
+  SteadyClock::time_point readDeadline{};     // the next byte
+  RequestHead head;                           // complete when the reactor hands it over
+  RequestFraming framing;
+  bool draining = false;  // an error response was sent; reading and dropping until EOF
+  size_t drained = 0;
+};
+
+class ConnectionQueue {
+ public:
+  explicit ConnectionQueue(size_t maxWaiting) : maxWaiting_(maxWaiting) {}
+  ~ConnectionQueue();
+  ConnectionQueue(const ConnectionQueue&) = delete;
+  ConnectionQueue& operator=(const ConnectionQueue&) = delete;
+
+  // Creates the eventfd that wakes the reactor.
+  Status open();
+  // The reactor polls this descriptor; it becomes readable when a connection is given back or
+  // when stop() was called.
+  int wakeFd() const noexcept { return wakeFd_; }
+  // Drains the wake descriptor and takes the connections given back. False once stopping.
+  bool takeReturned(std::vector<std::unique_ptr<Conn>>& out);
+
+  // Counts a new connection as waiting; false (nothing counted) at the cap.
+  bool tryAdmit();
+  // A waiting connection was closed by the reactor.
+  void forget();
+  // A complete request for the workers.
+  void pushReady(std::unique_ptr<Conn> c);
+  // Blocks until a request is ready (the connection stops counting as waiting) or stop() was
+  // called (nullptr). `slot` is registered as active: stop() shuts its descriptor down.
+  std::unique_ptr<Conn> popReady(ConnSlot& slot);
+  // Ends the service of `c`: closes it, forgets it (detached: slot.fd < 0), or, with `keep`
+  // and not stopping, gives it back to the reactor.
+  void finish(std::unique_ptr<Conn> c, ConnSlot& slot, bool keep);
+  // The server's mutex, guarding the ConnSlots of active connections.
+  std::mutex& mutex() noexcept { return mu_; }
+
+  // Wakes every thread to stop and shuts active connections down. Idempotent.
+  void stop() noexcept;
+  // After the threads joined: closes the connections still queued.
+  void closeQueued() noexcept;
+
+ private:
+  void wake() noexcept;
+  const size_t maxWaiting_;
+  int wakeFd_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Conn>> ready_;      // a complete request, waiting for a worker
+  std::vector<std::unique_ptr<Conn>> returned_;  // kept alive by a worker, back to the reactor
+  std::set<ConnSlot*> active_;                   // being served
+  size_t waiting_ = 0;                           // held by the reactor or in ready_
+  bool stopping_ = false;
+};
+
+}  // namespace zc::exporters

@@ -1,0 +1,62 @@
+// The HTTP server's reactor: ONE thread (epoll) that accepts every connection and holds it while
+// its request arrives and between kept-alive requests, so slow or silent clients never hold a
+// worker. It parses what arrives (http_request_parser.h), enforces the read, request and
+// keep-alive deadlines, answers malformed, oversized and late requests itself (JSON error, then a
+// lingering close), refuses connections beyond maxQueued with 503, and pushes each complete
+// request to the ConnectionQueue for the workers.
+//
+// Thread-safety: start() and join() from the thread that owns the server; everything else runs
+// on the reactor thread. It stops when the queue is stopped (its eventfd wakes it) and closes the
+// connections it holds before returning.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "http_connection.h"
+#include "zc/exporters/http_server.h"
+
+namespace zc::exporters {
+
+class Reactor {
+ public:
+  // OWNERSHIP: `options` and `queue` must outlive the reactor; `listenFd` stays the caller's.
+  Reactor(const HttpServerOptions& options, ConnectionQueue& queue, int listenFd);
+  ~Reactor();  // join() + closes what it still holds
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // Creates the epoll set and starts the thread.
+  Status start();
+  void join() noexcept;
+
+ private:
+  void loop();
+  void acceptOne();
+  // Registers `c`; its next byte must arrive within `waitMs`.
+  void hold(std::unique_ptr<Conn> c, int waitMs);
+  // Reads what is there without blocking; false on EOF or error (the connection is to be closed).
+  bool readFrom(Conn& c);
+  // Parses what `fd` holds; hands it to the workers when its request is complete or refuses it.
+  void advance(int fd);
+  void handOff(int fd);
+  // Answers an error without a worker: the response (small: it fits the socket buffer), then a
+  // lingering close here, so that the client reads it before the connection goes.
+  void reject(int fd, const RequestError& error);
+  // Reads and drops input of a refused connection; false when it is to be closed.
+  bool discardInput(Conn& c);
+  void closeHeld(int fd);
+  void expire();
+  int nextTimeoutMs() const;
+
+  const HttpServerOptions& opts_;
+  const RequestLimits limits_;
+  ConnectionQueue& queue_;
+  const int listenFd_;
+  int epollFd_ = -1;
+  std::thread thread_;
+  std::map<int, std::unique_ptr<Conn>> held_;  // reactor thread only
+};
+
+}  // namespace zc::exporters

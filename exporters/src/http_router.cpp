@@ -1,0 +1,101 @@
+#include "http_router.h"
+
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+
+#include "zc/exporters/json_writer.h"
+#include "zc/exporters/query.h"
+
+namespace zc::exporters {
+namespace {
+
+std::vector<std::string> splitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool isParam(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back(Route{method, splitPath(pattern), std::move(handler)});
+}
+
+void Router::dispatch(ServerRequest& req, ServerResponse& resp) const noexcept {
+  try {
+    match(req, resp);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", req.getMethod(), sanitizeUtf8(req.getURI()), e.what());
+    if (req.detached()) return;
+    try {
+      resp.reset();
+      sendError(resp, 500, "internal", "the request failed inside the collector");
+    } catch (const std::exception& e2) {
+      spdlog::error("cannot build the error response: {}", e2.what());
+    }
+  }
+}
+
+void Router::match(ServerRequest& req, ServerResponse& resp) const {
+  const std::string& uri = req.getURI();
+  std::string_view rawPath = std::string_view(uri).substr(0, uri.find('?'));
+  std::vector<std::string> segs = splitPath(rawPath);
+  std::string allow;
+  const std::string& method = req.getMethod();
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    PathParams params;
+    bool match = true;
+    for (size_t i = 0; i < segs.size() && match; ++i) {
+      if (isParam(r.segments[i])) {
+        auto decoded = percentDecode(segs[i]);
+        if (!decoded.isOk()) {
+          sendError(resp, 400, "bad_path", "path segment: " + decoded.status().message());
+          return;
+        }
+        params[r.segments[i].substr(1, r.segments[i].size() - 2)] = std::move(decoded).value();
+      } else if (r.segments[i] != segs[i]) {
+        match = false;
+      }
+    }
+    if (!match) continue;
+    if (r.method != method && !(r.method == "GET" && method == "HEAD")) {
+      auto add = [&](const std::string& m) {
+        if (allow.find(m) == std::string::npos) allow += (allow.empty() ? "" : ", ") + m;
+      };
+      add(r.method);
+      if (r.method == "GET") add("HEAD");
+      continue;
+    }
+    r.handler(req, resp, params);
+    if (!resp.sent() && !req.detached()) {
+      spdlog::error("{} {}: handler sent no response", method, sanitizeUtf8(uri));
+      sendError(resp, 500, "internal", "the handler sent no response");
+    }
+    return;
+  }
+  if (!allow.empty()) {
+    resp.set("Allow", allow);
+    sendError(resp, 405, "method_not_allowed",
+              "method " + method + " is not allowed here; allowed: " + allow);
+    return;
+  }
+  sendError(resp, 404, "not_found", "no such path");
+}
+
+}  // namespace zc::exporters

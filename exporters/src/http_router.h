@@ -1,0 +1,37 @@
+// The route table of the HTTP server: (method, pattern) pairs, a pattern being a path whose
+// segments are literals or `{name}` parameters. dispatch() matches a request's raw path split
+// on '/' (each parameter segment then percent-decoded, so %2F stays inside its segment), runs
+// the first matching handler and answers itself what no handler answers: 400 bad_path for a
+// malformed escape or a decoded NUL, 404 for an unknown path, 405 with Allow for a known path
+// and another method (HEAD runs a GET handler), 500 when a handler throws or sends nothing.
+//
+// Thread-safety: add() before the server starts; dispatch() is then called concurrently by the
+// workers over the frozen table.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "poco_adapters.h"
+#include "zc/exporters/http_server.h"
+
+namespace zc::exporters {
+
+class Router {
+ public:
+  void add(const std::string& method, const std::string& pattern, Handler handler);
+  // Runs the request's route; fills `resp` unless the handler detached the connection. Never
+  // throws.
+  void dispatch(ServerRequest& req, ServerResponse& resp) const noexcept;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  void match(ServerRequest& req, ServerResponse& resp) const;
+  std::vector<Route> routes_;
+};
+
+}  // namespace zc::exporters

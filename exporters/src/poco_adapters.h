@@ -1,0 +1,74 @@
+// Poco's HTTPServerRequest / HTTPServerResponse interfaces over a request the server has already
+// read in full: handlers keep Poco's API while the server does its own parsing and I/O.
+// ServerResponse buffers the body (sent with a Content-Length once the handler returns);
+// ServerRequest holds the body and the connection's slot, through which a handler may take the
+// connection away (detachConnection(), used by SSE).
+//
+// Thread-safety: one request and its response belong to the worker serving them; the slot's
+// descriptor is guarded by the server's mutex because stop() shuts active connections down.
+#pragma once
+
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <mutex>
+#include <sstream>
+#include <string>
+
+namespace zc::exporters {
+
+class ServerResponse final : public Poco::Net::HTTPServerResponse {
+ public:
+  ServerResponse() { setVersion(HTTP_1_1); }
+  void sendContinue() override {}
+  std::ostream& send() override;
+  void sendFile(const std::string& path, const std::string& mediaType) override;
+  void sendBuffer(const void* buffer, std::size_t length) override;
+  void redirect(const std::string& uri, HTTPStatus status) override;
+  void requireAuthentication(const std::string& realm) override;
+  bool sent() const override { return sent_; }
+  std::string body() const { return body_.str(); }
+  // Forgets everything a failed handler may have set or written.
+  void reset();
+
+ private:
+  std::ostringstream body_;
+  bool sent_ = false;
+};
+
+// The descriptor of a connection being served; -1 once closed or detached. Guarded by `mu`, the
+// server's mutex.
+struct ConnSlot {
+  std::mutex* mu;
+  int fd;
+};
+
+class ServerRequest final : public Poco::Net::HTTPServerRequest {
+ public:
+  ServerRequest(ServerResponse& resp, std::string body, Poco::Net::SocketAddress client,
+                Poco::Net::SocketAddress server, const Poco::Net::HTTPServerParams& params,
+                ConnSlot* slot);
+  std::istream& stream() override { return body_; }
+  const Poco::Net::SocketAddress& clientAddress() const override { return client_; }
+  const Poco::Net::SocketAddress& serverAddress() const override { return server_; }
+  const Poco::Net::HTTPServerParams& serverParams() const override { return params_; }
+  Poco::Net::HTTPServerResponse& response() const override { return resp_; }
+  bool secure() const override { return false; }
+
+  // Hands the descriptor over; the slot reads -1 from then on and the server forgets it.
+  int detach() noexcept;
+  bool detached() const noexcept { return detached_; }
+
+ private:
+  ServerResponse& resp_;
+  std::istringstream body_;
+  Poco::Net::SocketAddress client_;
+  Poco::Net::SocketAddress server_;
+  const Poco::Net::HTTPServerParams& params_;
+  ConnSlot* slot_;
+  bool detached_ = false;
+};
+
+}  // namespace zc::exporters

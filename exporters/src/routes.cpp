@@ -1,0 +1,29 @@
+#include "routes.h"
+
+#include "health_route.h"
+#include "metrics_route.h"
+#include "page_routes.h"
+#include "rest_api.h"
+#include "sse_route.h"
+
+namespace zc::exporters {
+
+void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
+                    PrometheusExporter* prometheus, const std::string& distDir) {
+  server.route("GET", "/api/deployments", listDeploymentsHandler(api));
+  server.route("GET", "/api/deployments/{id}", getDeploymentHandler(api));
+  server.route("DELETE", "/api/deployments/{id}", stopDeploymentHandler(api));
+  server.route("GET", "/api/deployments/{id}/logs", readLogsHandler(api));
+  server.route("GET", "/api/deployments/{id}/metrics", readMetricsHandler(api));
+  server.route("GET", "/api/deployments/{id}/logs/stream", logStreamHandler(api, hub));
+  server.route("GET", "/api/ports", listPortsHandler(api));
+  if (prometheus != nullptr) server.route("GET", "/metrics", metricsHandler(*prometheus));
+  server.route("GET", "/healthz", healthHandler(api));
+  if (!distDir.empty()) {
+    server.route("GET", "/", listPageHandler(distDir));
+    server.route("GET", "/d/{id}", detailPageHandler(distDir));
+    server.route("GET", "/assets/{file}", assetHandler(distDir));
+  }
+}
+
+}  // namespace zc::exporters

@@ -1,0 +1,22 @@
+// registerRoutes(): every route the collector serves, in one table: the REST API, the SSE log
+// stream, /metrics, /healthz and the pages. Which handler answers which (method, path) is read
+// here and nowhere else.
+//
+// Thread-safety: call from the thread that owns the server, before HttpServer::start().
+#pragma once
+
+#include <string>
+
+#include "zc/exporters/http_server.h"
+#include "zc/exporters/prometheus_exporter.h"
+#include "zc/exporters/sse_hub.h"
+#include "zc/host/collector_api.h"
+
+namespace zc::exporters {
+
+// `prometheus` null: no /metrics. `distDir` empty: no pages. OWNERSHIP: everything passed must
+// outlive the server's running state.
+void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
+                    PrometheusExporter* prometheus, const std::string& distDir);
+
+}  // namespace zc::exporters

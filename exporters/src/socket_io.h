@@ -1,0 +1,34 @@
+// Small blocking-with-deadline socket helpers shared by the HTTP reactor and workers: bounded
+// writes, the lingering close of a refused connection, and the addresses of a socket.
+//
+// Thread-safety: each call touches only the descriptor it is given; callable from any thread.
+#pragma once
+
+#include <Poco/Net/SocketAddress.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+namespace zc::exporters {
+
+using SteadyClock = std::chrono::steady_clock;
+
+inline constexpr int kLingerMs = 1000;                // how long a refused connection is drained
+inline constexpr size_t kMaxDrainBytes = 256 * 1024;  // and how much of its input is dropped
+
+// Milliseconds until `deadline`, 0 when it has passed.
+int remainingMs(SteadyClock::time_point deadline) noexcept;
+
+// Writes all of `data` to `fd` (blocking or not) before `deadline`; false on timeout or error.
+bool writeAll(int fd, std::string_view data, SteadyClock::time_point deadline) noexcept;
+
+// Reads and drops what the client still sends, bounded by kLingerMs and kMaxDrainBytes, so that
+// unread input does not turn the coming close into a RST that could destroy the error response
+// before the client has read it ("lingering close").
+void lingerAndDrain(int fd) noexcept;
+
+// The peer's (`peer`) or the local address of `fd`; an empty address when unknown.
+Poco::Net::SocketAddress addressOf(int fd, bool peer);
+
+}  // namespace zc::exporters

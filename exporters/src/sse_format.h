@@ -1,0 +1,28 @@
+// The bytes of an SSE log stream: the response head (through writeResponseHead(), like every
+// other answer), the `retry:` field, and each event. Every event is one `data:` line (JsonWriter
+// escapes every CR and LF) closed by an empty line.
+//
+// Thread-safety: pure functions; callable from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "zc/model.h"
+
+namespace zc::exporters {
+
+inline constexpr const char* kSseEndEvent = "event: end\ndata: {}\n\n";
+inline constexpr const char* kSseHeartbeat = ": keep-alive\n\n";
+
+// 200, text/event-stream, not cached, not buffered by proxies; the stream ends with the
+// connection.
+std::string sseResponseHead();
+// `retry: <ms>`: how long a client waits before it reconnects.
+std::string sseRetry(int retryMs);
+// event: log / id: <lineNo> / data: <the line as the REST API writes it>.
+std::string sseLogEvent(const LogLine& line);
+// event: status / data: {"status":"<status>"}.
+std::string sseStatusEvent(DeploymentStatus status);
+
+}  // namespace zc::exporters

@@ -1,0 +1,74 @@
+#include "sse_inbox.h"
+
+namespace zc::exporters {
+
+bool Inbox::push(InboxItem item) noexcept {
+  size_t lines = item.kind == InboxItemKind::kLines ? item.batch->size() : 0;
+  try {
+    std::lock_guard lock(mu_);
+    if (overflow_) return false;
+    bool wakeAnyway = false;
+    if (lines > 0 && pendingLines_ + lines > maxPendingLines_) {
+      // Too far behind: drop what is queued (memory) and have the hub disconnect it, even if it
+      // is not reading the inbox.
+      overflow_ = true;
+      items_.clear();
+      head_ = 0;
+      pendingLines_ = 0;
+      wakeAnyway = true;
+    } else {
+      items_.push_back(std::move(item));
+      pendingLines_ += lines;
+    }
+    bool wake = !scheduled_ || wakeAnyway;
+    scheduled_ = true;
+    return wake;
+  } catch (const std::exception&) {
+    // Out of memory: losing the stream is the only safe option; the client resumes.
+    fail();
+    return true;
+  }
+}
+
+void Inbox::fail() noexcept {
+  std::lock_guard lock(mu_);
+  overflow_ = true;
+}
+
+Inbox::Pop Inbox::pop(InboxItem& out) {
+  std::lock_guard lock(mu_);
+  if (overflow_) return Pop::kOverflow;
+  if (head_ == items_.size()) {
+    items_.clear();
+    head_ = 0;
+    scheduled_ = false;
+    if (items_.capacity() > 64) std::vector<InboxItem>().swap(items_);
+    return Pop::kEmpty;
+  }
+  out = std::move(items_[head_++]);
+  if (out.kind == InboxItemKind::kLines) pendingLines_ -= out.batch->size();
+  return Pop::kItem;
+}
+
+bool Inbox::overflowed() {
+  std::lock_guard lock(mu_);
+  return overflow_;
+}
+
+void InboxSubscriber::onLines(const host::LineBatch& batch) noexcept {
+  push(InboxItem{InboxItemKind::kLines, batch, DeploymentStatus::kRunning});
+}
+
+void InboxSubscriber::onStatus(DeploymentStatus status) noexcept {
+  push(InboxItem{InboxItemKind::kStatus, nullptr, status});
+}
+
+void InboxSubscriber::onEnd() noexcept {
+  push(InboxItem{InboxItemKind::kEnd, nullptr, DeploymentStatus::kStopped});
+}
+
+void InboxSubscriber::push(InboxItem item) noexcept {
+  if (inbox_->push(std::move(item))) scheduler_.schedule(token_);
+}
+
+}  // namespace zc::exporters

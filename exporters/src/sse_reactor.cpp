@@ -1,0 +1,319 @@
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "sse_backfill.h"
+#include "sse_format.h"
+#include "sse_hub_impl.h"
+
+namespace zc::exporters {
+namespace {
+
+constexpr size_t kKeepCapacityBytes = 16384;  // an idle stream's buffer shrinks below this
+constexpr int kMaxRoundsPerWake = 8;          // fairness: rounds of fill+flush before yielding
+
+}  // namespace
+
+void SseHub::Impl::wakeLocked() noexcept {
+  if (!wakePending) {
+    wakePending = true;
+    uint64_t one = 1;
+    (void)!::write(wakefd, &one, sizeof one);
+  }
+}
+
+void SseHub::Impl::schedule(uint64_t token) noexcept {
+  std::lock_guard lock(mu);
+  try {
+    ready.push_back(token);
+  } catch (const std::exception&) {
+    return;  // the stream's heartbeat tick will pick the work up
+  }
+  wakeLocked();
+}
+
+const std::string& SseHub::Impl::cachedEvent(const host::LineBatch& batch, size_t i) {
+  for (auto& c : cache) {
+    if (c.batch == batch) return c.events[i];
+  }
+  FormattedBatch& slot = cache[cacheNext];
+  cacheNext = (cacheNext + 1) % cache.size();
+  slot.batch = batch;
+  slot.events.clear();
+  slot.events.reserve(batch->size());
+  for (const LogLine& l : *batch) slot.events.push_back(sseLogEvent(l));
+  return slot.events[i];
+}
+
+void SseHub::Impl::setWantWrite(SseStream& s, bool want) {
+  if (s.wantWrite == want) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
+  ev.data.u64 = s.token;
+  ::epoll_ctl(epfd, EPOLL_CTL_MOD, s.fd, &ev);
+  s.wantWrite = want;
+}
+
+void SseHub::Impl::close(SseStream& s) {
+  if (s.closed) return;
+  s.closed = true;
+  ::epoll_ctl(epfd, EPOLL_CTL_DEL, s.fd, nullptr);
+  ::close(s.fd);
+  release(s);
+}
+
+void SseHub::Impl::release(SseStream& s) noexcept {
+  if (s.sub != 0) api.bus().unsubscribe(s.sub);  // waits for a running callback to return
+  s.sub = 0;
+  s.current.reset();
+  open.fetch_sub(1);
+  reserved.fetch_sub(1);
+}
+
+void SseHub::Impl::admit(std::unique_ptr<SseStream> s) {
+  int fl = ::fcntl(s->fd, F_GETFL, 0);
+  ::fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+  if (opts.sendBufferBytes > 0) {
+    ::setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &opts.sendBufferBytes, sizeof opts.sendBufferBytes);
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.u64 = s->token;
+  if (::epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) {
+    spdlog::warn("sse: epoll_ctl: {}", std::strerror(errno));
+    ::close(s->fd);
+    release(*s);
+    return;
+  }
+  s->lastTeardownCheck = Clock::now();
+  s->append(sseResponseHead());
+  s->append(sseRetry(opts.retryMs));
+  s->appendStatus(s->status);
+  uint64_t token = s->token;
+  SseStream& ref = *s;
+  streams.emplace(token, std::move(s));
+  pump(ref);
+}
+
+bool SseHub::Impl::fillCurrent(SseStream& s) {
+  const auto& lines = *s.current;
+  while (s.currentPos < lines.size() && s.buffered() < opts.highWaterBytes) {
+    const LogLine& l = lines[s.currentPos];
+    if (l.lineNo <= s.lastSent) {
+      overlapSkipped.fetch_add(1, std::memory_order_relaxed);
+      ++s.currentPos;
+      continue;
+    }
+    if (l.lineNo > s.lastSent + 1) {
+      if (!fillGap(api, s, l.lineNo, opts.backfillChunk)) {
+        close(s);
+        return false;
+      }
+      continue;
+    }
+    s.append(cachedEvent(s.current, s.currentPos));
+    s.lastSent = l.lineNo;
+    ++s.currentPos;
+  }
+  if (s.currentPos == lines.size()) s.current.reset();
+  return true;
+}
+
+SseHub::Impl::Fill SseHub::Impl::fill(SseStream& s) {
+  while (s.buffered() < opts.highWaterBytes) {
+    if (s.endWritten) return Fill::kIdle;
+    if (s.catchingUp) {
+      if (!backfillPage(api, s, opts.backfillChunk)) {
+        close(s);
+        return Fill::kClosed;
+      }
+      continue;
+    }
+    if (!s.current) {
+      InboxItem item;
+      Inbox::Pop got = s.inbox->pop(item);
+      if (got == Inbox::Pop::kOverflow) {
+        droppedSlow.fetch_add(1);
+        close(s);
+        return Fill::kClosed;
+      }
+      if (got == Inbox::Pop::kEmpty) break;
+      if (item.kind == InboxItemKind::kStatus) {
+        s.appendStatus(item.status);
+        continue;
+      }
+      if (item.kind == InboxItemKind::kEnd) {
+        s.endQueued = true;
+        continue;
+      }
+      s.current = std::move(item.batch);
+      s.currentPos = 0;
+    }
+    if (!fillCurrent(s)) return Fill::kClosed;
+  }
+  if (s.buffered() >= opts.highWaterBytes) return Fill::kFull;
+  // Here the inbox was found empty and nothing is being formatted.
+  if (s.endQueued && !s.endWritten) {
+    s.append(kSseEndEvent);
+    s.endWritten = true;
+  }
+  return Fill::kIdle;
+}
+
+bool SseHub::Impl::flush(SseStream& s) {
+  while (s.outOff < s.out.size()) {
+    ssize_t n =
+        ::send(s.fd, s.out.data() + s.outOff, s.out.size() - s.outOff, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      s.outOff += static_cast<size_t>(n);
+      s.lastProgress = Clock::now();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (s.outOff > s.out.size() / 2) {
+        s.out.erase(0, s.outOff);
+        s.outOff = 0;
+      }
+      setWantWrite(s, true);
+      return true;
+    }
+    close(s);
+    return false;
+  }
+  s.out.clear();
+  s.outOff = 0;
+  if (s.out.capacity() > kKeepCapacityBytes) std::string().swap(s.out);
+  setWantWrite(s, false);
+  if (s.endWritten) {
+    ended.fetch_add(1);
+    ::shutdown(s.fd, SHUT_WR);
+    close(s);
+    return false;
+  }
+  return true;
+}
+
+void SseHub::Impl::pump(SseStream& s) {
+  if (s.closed) return;
+  if (s.inbox->overflowed()) {
+    droppedSlow.fetch_add(1);
+    close(s);
+    return;
+  }
+  for (int round = 0; round < kMaxRoundsPerWake; ++round) {
+    Fill f = fill(s);
+    if (f == Fill::kClosed) return;
+    if (!flush(s)) return;
+    if (f == Fill::kIdle || s.outOff < s.out.size()) return;
+  }
+  again.push_back(s.token);
+}
+
+void SseHub::Impl::tick(Clock::time_point now) {
+  auto heartbeat = std::chrono::milliseconds(opts.heartbeatMs);
+  auto stall = std::chrono::milliseconds(opts.stallTimeoutMs);
+  auto teardownPoll = std::chrono::milliseconds(opts.teardownPollMs);
+  for (auto& [token, sp] : streams) {
+    SseStream& s = *sp;
+    if (s.closed) continue;
+    if (s.outOff < s.out.size() && now - s.lastProgress >= stall) {
+      droppedStalled.fetch_add(1);
+      close(s);
+      continue;
+    }
+    bool work = false;
+    if (s.status == DeploymentStatus::kStopped && !s.endQueued &&
+        now - s.lastTeardownCheck >= teardownPoll) {
+      s.lastTeardownCheck = now;
+      if (api.teardownComplete(s.id)) {
+        s.endQueued = true;
+        work = true;
+      }
+    }
+    if (s.outOff == s.out.size() && now - s.lastQueued >= heartbeat) {
+      s.append(kSseHeartbeat);
+      work = true;
+    }
+    if (work) pump(s);
+  }
+}
+
+void SseHub::Impl::readInput(SseStream& s, uint32_t e) {
+  if (e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+    close(s);
+    return;
+  }
+  if (e & EPOLLIN) {
+    // Clients send nothing after the request; read and drop whatever comes, notice EOF.
+    char buf[1024];
+    ssize_t r;
+    while ((r = ::recv(s.fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+    }
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      close(s);
+    }
+  }
+}
+
+void SseHub::Impl::loop() {
+  std::vector<epoll_event> events(256);
+  auto tickEvery = std::chrono::milliseconds(std::clamp(opts.heartbeatMs / 4, 10, 1000));
+  auto nextTick = Clock::now() + tickEvery;
+  for (;;) {
+    auto untilTick =
+        std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - Clock::now()).count();
+    int timeout = again.empty() ? static_cast<int>(std::max<int64_t>(0, untilTick)) : 0;
+    int n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()), timeout);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("sse: epoll_wait: {}", std::strerror(errno));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::vector<uint64_t> readyNow;
+    std::vector<std::unique_ptr<SseStream>> admitted;
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return;
+      readyNow.swap(ready);
+      admitted.swap(incoming);
+      if (wakePending) {
+        uint64_t v;
+        (void)!::read(wakefd, &v, sizeof v);
+        wakePending = false;
+      }
+    }
+    for (auto& s : admitted) admit(std::move(s));
+    for (int i = 0; i < n; ++i) {
+      uint64_t token = events[i].data.u64;
+      if (token == kWakeToken) continue;
+      auto it = streams.find(token);
+      if (it == streams.end() || it->second->closed) continue;
+      SseStream& s = *it->second;
+      readInput(s, events[i].events);
+      if (!s.closed && (events[i].events & EPOLLOUT)) pump(s);
+    }
+    std::vector<uint64_t> retry;
+    retry.swap(again);
+    readyNow.insert(readyNow.end(), retry.begin(), retry.end());
+    for (uint64_t token : readyNow) {
+      auto it = streams.find(token);
+      if (it != streams.end()) pump(*it->second);
+    }
+    auto now = Clock::now();
+    if (now >= nextTick) {
+      tick(now);
+      nextTick = now + tickEvery;
+    }
+    for (auto it = streams.begin(); it != streams.end();) {
+      it = it->second->closed ? streams.erase(it) : std::next(it);
+    }
+  }
+}
+
+}  // namespace zc::exporters
