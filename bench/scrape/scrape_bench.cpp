@@ -83,11 +83,6 @@ int main(int argc, char** argv) {
   zc::exporters::HttpServerOptions http;
   http.port = 0;
   zc::exporters::HttpServer server(http);
-  server.route("GET", "/healthz",
-               [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
-                  const zc::exporters::PathParams&) {
-                 zc::exporters::sendJsonText(resp, 200, R"({"status":"ok","version":"0.1.0"})");
-               });
   auto ex = zc::exporters::registerExporters(server, api, {});
   if (!ex.isOk() || !server.start().isOk()) {
     std::fprintf(stderr, "cannot start the server\n");

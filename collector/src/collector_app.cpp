@@ -8,6 +8,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -65,6 +68,15 @@ void CollectorApp::printHelp() {
 }
 
 int CollectorApp::runMain(int argc, char** argv) {
+  // SIGINT, SIGQUIT and SIGTERM are taken by sigwait() in waitForTerminationRequest(). Blocked
+  // here, before any subsystem starts a thread (threads inherit the mask), a stop requested while
+  // the daemon starts waits until it is ready to stop in order, instead of killing it mid-start.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGINT);
+  sigaddset(&stopSignals, SIGQUIT);
+  sigaddset(&stopSignals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
   try {
     init(argc, argv);
   } catch (const Poco::Util::OptionException& e) {

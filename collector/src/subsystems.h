@@ -1,11 +1,13 @@
 // The daemon's subsystems, started in this order and stopped in reverse:
 //   ConfigSubsystem   options from file, environment and flags -> Services::config
-//   PluginSubsystem   scans the plugin folders, freezes the registry
+//   PluginSubsystem   scans the plugin folders, freezes the registry, checks every plugin option,
+//                     creates and configures the selected storage, runtime and router
 //   ListenSubsystem   claims the listen address (a busy port fails before anything starts)
-//   StorageSubsystem  creates and opens the storage plugin, runs the retention job
-//   PipelineSubsystem the runtime and router plugins, the DeploymentManager (discovery, follows,
-//                     lifecycle), the health prober and the metrics sampler
-//   HttpSubsystem     the routes (/healthz, exporters, pages) on the claimed server, then serving
+//   StorageSubsystem  opens the storage plugin, runs the retention job
+//   PipelineSubsystem the DeploymentManager (discovery, follows, lifecycle), the health prober
+//                     and the metrics sampler
+//   HttpSubsystem     every route (exporters::registerExporters: REST, SSE, /metrics, /healthz,
+//                     pages) on the claimed server, then serving
 // initialize() throws Poco::Exception with a one-line reason on failure; uninitialize() is safe
 // to call whether or not initialize() ran or completed.
 #pragma once
