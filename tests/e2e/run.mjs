@@ -1,4 +1,4 @@
-// End-to-end tests of the collector's pages (issue 6) in Debian's Chromium, driven by
+// End-to-end tests of the collector's pages in Debian's Chromium, driven by
 // playwright-core (never a downloaded browser).
 //
 //   node tests/e2e/run.mjs           real mode: starts zynd-collector and a real container

@@ -1,5 +1,5 @@
-// Types and fetch helpers for the collector's REST contract (issue 5). Every text that comes from
-// the API is shown with textContent only; nothing here builds HTML from data.
+// Types and fetch helpers for the collector's REST contract (README.md, "HTTP API"). Every text
+// that comes from the API is shown with textContent only; nothing here builds HTML from data.
 
 export type Status = 'running' | 'unhealthy' | 'crashed' | 'stopped';
 
