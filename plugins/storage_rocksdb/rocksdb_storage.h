@@ -7,10 +7,11 @@
 // off the WAL is written (not fsynced) before appendLogs() returns: a killed process loses
 // nothing acknowledged, a machine crash may lose the last writes.
 //
-// This class is the plugin boundary: it checks nothing itself and hands each call, guarded
-// (zc/plugin/guard.h), to the part that owns it: Database (rocksdb_db.h: the handle, open/close,
-// reopen after a fatal write error, health), DeploymentStore, LogStore, MetricStore and
-// Retention, which share the Database and the StoreContext (logger, clock, TTLs).
+// This class is the plugin boundary: it hands each call, guarded (zc/plugin/guard.h), to the
+// part that owns it: Database (rocksdb_db.h: the handle, open/close, reopen after a fatal write
+// error, health), DeploymentStore, LogStore, MetricStore and Retention, which share the Database
+// and the StoreContext (logger, clock, TTLs). Only deleteDeployment(), which touches every part,
+// is composed here.
 //
 // Thread-safety: every method except configure()/open()/close() may be called concurrently
 // (see each part for how).
