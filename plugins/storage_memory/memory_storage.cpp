@@ -1,8 +1,9 @@
 #include "memory_storage.h"
 
 #include <algorithm>
-#include <exception>
 #include <limits>
+
+#include "zc/plugin/guard.h"
 
 namespace zc::storage {
 
@@ -11,23 +12,9 @@ namespace {
 // Per-entry bookkeeping counted by stats(), roughly a map node.
 constexpr uint64_t kNodeOverhead = 64;
 
-template <typename F>
-auto guarded(std::string_view op, F&& f) noexcept -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return Status::internal("memory storage: " + std::string(op) + ": " + e.what());
-  }
-}
+constexpr std::string_view kWho = "memory storage";
 
 }  // namespace
-
-MemoryStorage::MemoryStorage() {
-  plugin::RetentionPolicy defaults;
-  logsTtl_.store(defaults.logsTtl);
-  systemTtl_.store(defaults.systemTtl);
-  metricsTtl_.store(defaults.metricsTtl);
-}
 
 Status MemoryStorage::configure(const plugin::PluginContext& ctx) noexcept {
   logger_ = ctx.logger;
@@ -45,9 +32,7 @@ Status MemoryStorage::close() noexcept {
 }
 
 void MemoryStorage::setRetentionPolicy(const plugin::RetentionPolicy& policy) noexcept {
-  logsTtl_.store(std::max<int64_t>(policy.logsTtl, 0));
-  systemTtl_.store(std::max<int64_t>(policy.systemTtl, 0));
-  metricsTtl_.store(std::max<int64_t>(policy.metricsTtl, 0));
+  ttls_.set(policy);
 }
 
 bool MemoryStorage::expired(TimeNs ts, int64_t ttl, TimeNs now) noexcept {
@@ -83,7 +68,7 @@ std::vector<std::shared_ptr<MemoryStorage::State>> MemoryStorage::allStates() co
 // --- deployments
 
 Status MemoryStorage::putDeployment(const Deployment& d) noexcept {
-  return guarded("putDeployment", [&]() -> Status {
+  return plugin::guarded(kWho, "putDeployment", [&]() -> Status {
     ZC_RETURN_IF_ERROR(validateDeploymentId(d.id));
     auto state = findOrCreate(d.id);
     std::lock_guard lock(state->mu);
@@ -93,7 +78,7 @@ Status MemoryStorage::putDeployment(const Deployment& d) noexcept {
 }
 
 Result<Deployment> MemoryStorage::getDeployment(std::string_view id) noexcept {
-  return guarded("getDeployment", [&]() -> Result<Deployment> {
+  return plugin::guarded(kWho, "getDeployment", [&]() -> Result<Deployment> {
     ZC_RETURN_IF_ERROR(validateDeploymentId(id));
     if (auto state = find(id)) {
       std::lock_guard lock(state->mu);
@@ -104,7 +89,7 @@ Result<Deployment> MemoryStorage::getDeployment(std::string_view id) noexcept {
 }
 
 Result<std::vector<Deployment>> MemoryStorage::listDeployments() noexcept {
-  return guarded("listDeployments", [&]() -> Result<std::vector<Deployment>> {
+  return plugin::guarded(kWho, "listDeployments", [&]() -> Result<std::vector<Deployment>> {
     std::vector<Deployment> out;
     for (const auto& state : allStates()) {
       std::lock_guard lock(state->mu);
@@ -115,7 +100,7 @@ Result<std::vector<Deployment>> MemoryStorage::listDeployments() noexcept {
 }
 
 Status MemoryStorage::deleteDeployment(std::string_view id) noexcept {
-  return guarded("deleteDeployment", [&]() -> Status {
+  return plugin::guarded(kWho, "deleteDeployment", [&]() -> Status {
     ZC_RETURN_IF_ERROR(validateDeploymentId(id));
     std::shared_ptr<State> state;
     {
@@ -144,7 +129,7 @@ Status MemoryStorage::deleteDeployment(std::string_view id) noexcept {
 // --- logs
 
 Status MemoryStorage::appendLogs(const plugin::LogBatch& batch) noexcept {
-  return guarded("appendLogs", [&] { return appendLogsImpl(batch); });
+  return plugin::guarded(kWho, "appendLogs", [&] { return appendLogsImpl(batch); });
 }
 
 Status MemoryStorage::appendLogsImpl(const plugin::LogBatch& batch) {
@@ -188,7 +173,7 @@ Status MemoryStorage::appendLogsImpl(const plugin::LogBatch& batch) {
 }
 
 Result<uint64_t> MemoryStorage::nextLineNo(std::string_view deploymentId) noexcept {
-  return guarded("nextLineNo", [&]() -> Result<uint64_t> {
+  return plugin::guarded(kWho, "nextLineNo", [&]() -> Result<uint64_t> {
     ZC_RETURN_IF_ERROR(validateDeploymentId(deploymentId));
     auto state = find(deploymentId);
     if (!state) return uint64_t{1};
@@ -199,7 +184,7 @@ Result<uint64_t> MemoryStorage::nextLineNo(std::string_view deploymentId) noexce
 
 Result<std::string> MemoryStorage::getCursor(std::string_view deploymentId,
                                              std::string_view key) noexcept {
-  return guarded("getCursor", [&]() -> Result<std::string> {
+  return plugin::guarded(kWho, "getCursor", [&]() -> Result<std::string> {
     ZC_RETURN_IF_ERROR(validateDeploymentId(deploymentId));
     if (auto state = find(deploymentId)) {
       std::lock_guard lock(state->mu);
@@ -212,7 +197,7 @@ Result<std::string> MemoryStorage::getCursor(std::string_view deploymentId,
 
 Result<plugin::LogPage> MemoryStorage::readLogs(std::string_view deploymentId, uint64_t since,
                                                 size_t limit) noexcept {
-  return guarded("readLogs", [&] { return readLogsImpl(deploymentId, since, limit); });
+  return plugin::guarded(kWho, "readLogs", [&] { return readLogsImpl(deploymentId, since, limit); });
 }
 
 Result<plugin::LogPage> MemoryStorage::readLogsImpl(std::string_view id, uint64_t since,
@@ -222,8 +207,8 @@ Result<plugin::LogPage> MemoryStorage::readLogsImpl(std::string_view id, uint64_
   auto state = find(id);
   if (!state) return page;
   const TimeNs now = clock_->now();
-  const int64_t logsTtl = logsTtl_.load();
-  const int64_t systemTtl = systemTtl_.load();
+  const int64_t logsTtl = ttls_.logsTtl();
+  const int64_t systemTtl = ttls_.systemTtl();
 
   std::lock_guard lock(state->mu);
   page.nextLineNo = state->next;
@@ -262,7 +247,7 @@ Result<plugin::LogPage> MemoryStorage::readLogsImpl(std::string_view id, uint64_
 // --- metrics
 
 Status MemoryStorage::appendMetrics(const std::vector<MetricSample>& samples) noexcept {
-  return guarded("appendMetrics", [&]() -> Status {
+  return plugin::guarded(kWho, "appendMetrics", [&]() -> Status {
     for (const auto& s : samples) ZC_RETURN_IF_ERROR(validateDeploymentId(s.deploymentId));
     for (const auto& s : samples) {
       auto state = findOrCreate(s.deploymentId);
@@ -277,10 +262,10 @@ Status MemoryStorage::appendMetrics(const std::vector<MetricSample>& samples) no
 
 Result<std::vector<MetricSample>> MemoryStorage::readMetrics(std::string_view deploymentId,
                                                              TimeNs from, TimeNs to) noexcept {
-  return guarded("readMetrics", [&]() -> Result<std::vector<MetricSample>> {
+  return plugin::guarded(kWho, "readMetrics", [&]() -> Result<std::vector<MetricSample>> {
     ZC_RETURN_IF_ERROR(validateDeploymentId(deploymentId));
     std::vector<MetricSample> out;
-    int64_t ttl = metricsTtl_.load();
+    int64_t ttl = ttls_.metricsTtl();
     if (ttl > 0) from = std::max(from, plugin::retentionCutoff(clock_->now(), ttl));
     if (from > to) return out;
     auto state = find(deploymentId);
@@ -298,13 +283,13 @@ Result<std::vector<MetricSample>> MemoryStorage::readMetrics(std::string_view de
 // --- retention
 
 Result<plugin::RetentionReport> MemoryStorage::applyRetention() noexcept {
-  return guarded("applyRetention", [&] { return applyRetentionImpl(); });
+  return plugin::guarded(kWho, "applyRetention", [&] { return applyRetentionImpl(); });
 }
 
 Result<plugin::RetentionReport> MemoryStorage::applyRetentionImpl() {
   std::lock_guard retentionLock(retentionMu_);
   const TimeNs now = clock_->now();
-  const int64_t ttls[3] = {logsTtl_.load(), systemTtl_.load(), metricsTtl_.load()};
+  const plugin::RetentionPolicy ttl = ttls_.policy();
   plugin::RetentionReport report;
   // Same rule as the RocksDB plugin: per class, delete the head of the lineNo-ordered lines up
   // to the first line that is still live (ts is almost monotonic; stragglers stay hidden).
@@ -321,10 +306,10 @@ Result<plugin::RetentionReport> MemoryStorage::applyRetentionImpl() {
   };
   for (const auto& state : allStates()) {
     std::lock_guard lock(state->mu);
-    trimHead(state->logs, ttls[0], &report.logLinesDeleted);
-    trimHead(state->system, ttls[1], &report.systemLinesDeleted);
-    if (ttls[2] > 0) {
-      auto end = state->metrics.lower_bound(plugin::retentionCutoff(now, ttls[2]));
+    trimHead(state->logs, ttl.logsTtl, &report.logLinesDeleted);
+    trimHead(state->system, ttl.systemTtl, &report.systemLinesDeleted);
+    if (ttl.metricsTtl > 0) {
+      auto end = state->metrics.lower_bound(plugin::retentionCutoff(now, ttl.metricsTtl));
       uint64_t n = static_cast<uint64_t>(std::distance(state->metrics.begin(), end));
       state->metrics.erase(state->metrics.begin(), end);
       report.metricSamplesDeleted += n;

@@ -21,14 +21,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "zc/plugin/retention_ttls.h"
 #include "zc/plugin/storage.h"
 
 namespace zc::storage {
 
 class MemoryStorage final : public plugin::Storage {
  public:
-  // Copies what it needs from `ctx`. Options: none (any given are ignored with a warning).
-  MemoryStorage();
+  MemoryStorage() = default;
 
   // Takes no options (the store keeps no files): refuses every key; keeps the logger and clock.
   Status configure(const plugin::PluginContext& ctx) noexcept override;
@@ -98,9 +98,7 @@ class MemoryStorage final : public plugin::Storage {
   mutable std::shared_mutex mapMu_;
   std::unordered_map<std::string, std::shared_ptr<State>> states_;  // guarded by mapMu_
 
-  std::atomic<int64_t> logsTtl_;
-  std::atomic<int64_t> systemTtl_;
-  std::atomic<int64_t> metricsTtl_;
+  plugin::RetentionTtls ttls_;
   std::mutex retentionMu_;  // one applyRetention() at a time
 
   std::atomic<uint64_t> bytesHeld_{0};  // estimate for stats()

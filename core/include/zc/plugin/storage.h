@@ -1,6 +1,6 @@
 // Storage plugins: where deployments, log lines and metric samples live.
 //
-// The contract every storage plugin meets (tests/storage/conformance_test.cpp proves it for each):
+// The contract every storage plugin meets (tests/plugins/storage_conformance/ proves it for each):
 //   - Deployments: put (insert or replace), get, list, delete.
 //   - Logs: appendLogs() stores a batch of lines together with the runtime's resume cursor and
 //     the deployment's next lineNo in ONE atomic write: after a crash either all of a batch is
