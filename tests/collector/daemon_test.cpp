@@ -185,7 +185,7 @@ TEST_F(DaemonTest, BrokenPluginsAreRefusedAndTheDaemonRunsWithTheOthers) {
     if (e.path().extension() == ".so") fs::create_symlink(e.path(), dir + "/" + e.path().filename().string());
   }
   std::ofstream(dir + "/zc_garbage.so") << "not an ELF file\n";
-  // The loader tests' tiny broken plugins, when built (tests/plugins).
+  // The loader tests' tiny broken plugins, when built (tests/core/broken).
   std::string brokenRoot = std::string(ZC_BIN_DIR) + "/../test-plugins";
   if (fs::is_directory(brokenRoot)) {
     for (const auto& e : fs::recursive_directory_iterator(brokenRoot)) {

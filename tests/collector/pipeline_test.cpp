@@ -2,7 +2,7 @@
 // lineNo sequence across followed and system lines, exact resume from the stored cursor, no loss
 // while storage fails, committed batches on the live bus in order. The real storage plugins are
 // loaded through the loader; the runtime is a fake so faults can be injected at will (the real
-// engine is exercised in tests/docker and tests/integration).
+// engine is exercised in tests/plugins/runtime_docker and tests/integration).
 #include <gtest/gtest.h>
 
 #include <atomic>

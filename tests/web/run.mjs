@@ -1,10 +1,10 @@
 // End-to-end tests of the collector's pages in Debian's Chromium, driven by
 // playwright-core (never a downloaded browser).
 //
-//   node tests/e2e/run.mjs           real mode: starts zynd-collector and a real container
-//   node tests/e2e/run.mjs --mock    against tests/e2e/mock/server.mjs (pages only, no engine)
+//   node tests/web/run.mjs           real mode: starts zynd-collector and a real container
+//   node tests/web/run.mjs --mock    against tests/web/mock/server.mjs (pages only, no engine)
 //
-// Environment (set by tests/e2e/CMakeLists.txt):
+// Environment (set by tests/web/CMakeLists.txt):
 //   ZC_BIN_DIR        folder of zynd-collector            ZC_PLUGIN_DIR  plugin folder
 //   ZC_WEB_DIST       the built pages (build/web/dist)    ZC_E2E_ARTIFACTS  screenshots go here
 //   ZC_REQUIRE_BROWSER=1  a missing /usr/bin/chromium fails instead of skipping
@@ -241,7 +241,7 @@ async function main() {
   try {
     ({ chromium } = await import('playwright-core'));
   } catch (e) {
-    console.log(`not ok - playwright-core: cannot load it (${e.message}); run npm ci in tests/e2e`);
+    console.log(`not ok - playwright-core: cannot load it (${e.message}); run npm ci in tests/web`);
     console.log('0 passed, 1 failed');
     return 1;
   }

@@ -1,6 +1,6 @@
 // A stand-in for the collector's HTTP side (the REST contract) used while the real REST/SSE server
 // was unfinished, and still useful to work on the pages alone:
-//   node tests/e2e/mock/server.mjs --dist build/web/dist --port 7071 [--lines 100000]
+//   node tests/web/mock/server.mjs --dist build/web/dist --port 7071 [--lines 100000]
 // It serves the built pages exactly as the collector does (/, /d/<id>, /assets/<file>) and fakes
 // one deployment "mock1" with a large stored log, live lines over SSE, metrics and DELETE.
 import http from 'node:http';

@@ -1,5 +1,5 @@
 // The loader's contract (zc/host/plugin_loader.h), proven with one tiny plugin per failure mode
-// (tests/plugins/broken/): every refusal is an error with a one-line reason naming the problem,
+// (tests/core/broken/): every refusal is an error with a one-line reason naming the problem,
 // recorded by the registry without stopping the other plugins from loading.
 #include "zc/host/plugin_loader.h"
 
@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// zc_<c>.so as built by tests/plugins/broken/CMakeLists.txt.
+// zc_<c>.so as built by tests/core/broken/CMakeLists.txt.
 std::string testPlugin(const std::string& c) {
   return std::string(ZC_TEST_PLUGIN_DIR) + "/" + c + "/zc_" + c + ".so";
 }
