@@ -57,59 +57,53 @@ export class MetricCharts {
     const cpuData: uPlot.AlignedData = [xs, cpu];
     const memData: uPlot.AlignedData = [xs, used, limit];
 
-    if (!this.cpu) {
-      this.cpu = new uPlot(
+    const points = xs.length < 60;
+    this.cpu = draw(this.cpu, this.cpuBox, cpuData, {
+      ...baseOpts(this.width(this.cpuBox), '%'),
+      series: [{}, measured('CPU %', '26,95,180', '%', points)],
+    } as uPlot.Options);
+    this.mem = draw(this.mem, this.memBox, memData, {
+      ...baseOpts(this.width(this.memBox), 'MB'),
+      series: [
+        {},
+        measured('used MB', '31,138,59', 'MB', points),
         {
-          ...baseOpts(this.width(this.cpuBox), '%'),
-          series: [
-            {},
-            {
-              label: 'CPU %',
-              stroke: '#1a5fb4',
-              fill: 'rgba(26,95,180,0.12)',
-              width: 1.5,
-              points: { show: xs.length < 60 },
-              value: (_u, v) => (v == null ? '—' : v.toFixed(1) + ' %'),
-            },
-          ],
-        } as uPlot.Options,
-        cpuData,
-        this.cpuBox,
-      );
-    } else {
-      this.cpu.setData(cpuData);
-    }
-    if (!this.mem) {
-      this.mem = new uPlot(
-        {
-          ...baseOpts(this.width(this.memBox), 'MB'),
-          series: [
-            {},
-            {
-              label: 'used MB',
-              stroke: '#1f8a3b',
-              fill: 'rgba(31,138,59,0.12)',
-              width: 1.5,
-              points: { show: xs.length < 60 },
-              value: (_u, v) => (v == null ? '—' : v.toFixed(1) + ' MB'),
-            },
-            {
-              label: 'limit MB',
-              stroke: '#c01c28',
-              width: 1.5,
-              dash: [6, 4],
-              points: { show: false },
-              value: (_u, v) => (v == null ? '—' : v.toFixed(0) + ' MB'),
-            },
-          ],
-        } as uPlot.Options,
-        memData,
-        this.memBox,
-      );
-    } else {
-      this.mem.setData(memData);
-    }
+          label: 'limit MB',
+          stroke: '#c01c28',
+          width: 1.5,
+          dash: [6, 4],
+          points: { show: false },
+          value: (_u, v) => (v == null ? '—' : v.toFixed(0) + ' MB'),
+        },
+      ],
+    } as uPlot.Options);
     this.cpuBox.dataset.points = String(cpu.filter((v) => v != null).length);
     this.memBox.dataset.points = String(used.filter((v) => v != null).length);
   }
+}
+
+/** A measured series: a line in colour `rgb` ("r,g,b") with a light fill, one decimal. */
+function measured(label: string, rgb: string, unit: string, points: boolean): uPlot.Series {
+  return {
+    label,
+    stroke: `rgb(${rgb})`,
+    fill: `rgba(${rgb},0.12)`,
+    width: 1.5,
+    points: { show: points },
+    value: (_u, v) => (v == null ? '—' : v.toFixed(1) + ' ' + unit),
+  };
+}
+
+/** The chart in `box` showing `data`: `chart` with new data, or a new one made with `opts`. */
+function draw(
+  chart: uPlot | null,
+  box: HTMLElement,
+  data: uPlot.AlignedData,
+  opts: uPlot.Options,
+): uPlot {
+  if (chart) {
+    chart.setData(data);
+    return chart;
+  }
+  return new uPlot(opts, data, box);
 }
