@@ -36,11 +36,12 @@ size_t StderrLogger::count(plugin::LogLevel level, std::string_view part) const 
   return n;
 }
 
-namespace {
 StderrLogger& logger() {
   static StderrLogger l;
   return l;
 }
+
+namespace {
 const host::PluginRegistry& registry() {
   static host::PluginRegistry* r = [] {
     auto* reg = new host::PluginRegistry();  // never destroyed: plugins are never unloaded

@@ -27,6 +27,9 @@ class StderrLogger final : public plugin::Logger {
   std::vector<std::pair<plugin::LogLevel, std::string>> kept_;  // the last kKeep messages
 };
 
+// The logger of every runtime loadRuntime() creates.
+StderrLogger& logger();
+
 // The runtime plugin zc_runtime_docker.so from ZC_PLUGIN_DIR, created with `options` (the socket
 // defaults to the test socket).
 host::PluginPtr<plugin::Runtime> loadRuntime(std::map<std::string, std::string> options = {});
