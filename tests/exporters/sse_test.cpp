@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -30,21 +32,31 @@ zc::exporters::ExporterOptions fastOptions() {
   return o;
 }
 
-// Reads log events until one with id >= `until` arrives; returns the ids in order.
-std::vector<uint64_t> readLogIdsUntil(SseClient& c, uint64_t until,
-                                      std::chrono::milliseconds timeout) {
-  std::vector<uint64_t> ids;
+// Hands each event to `done` until it returns true (then true), the stream ends or `timeout`
+// passes (then false).
+bool readEvents(SseClient& c, std::chrono::milliseconds timeout,
+                const std::function<bool(const SseEvent&)>& done) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto ev = c.next(200);
+    auto ev = c.next(100);
     if (!ev) {
       if (c.eof()) break;
       continue;
     }
-    if (ev->event != "log") continue;
-    ids.push_back(std::stoull(ev->id));
-    if (ids.back() >= until) break;
+    if (done(*ev)) return true;
   }
+  return false;
+}
+
+// Reads log events until one with id >= `until` arrives; returns the ids in order.
+std::vector<uint64_t> readLogIdsUntil(SseClient& c, uint64_t until,
+                                      std::chrono::milliseconds timeout) {
+  std::vector<uint64_t> ids;
+  readEvents(c, timeout, [&](const SseEvent& ev) {
+    if (ev.event != "log") return false;
+    ids.push_back(std::stoull(ev.id));
+    return ids.back() >= until;
+  });
   return ids;
 }
 
@@ -125,17 +137,13 @@ TEST(SseTest, LastEventIdWinsOverSince) {
 // Reads events until one named `name` (a log event first is a failure); nullopt on timeout.
 std::optional<SseEvent> waitForEvent(SseClient& c, const std::string& name,
                                      std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto ev = c.next(100);
-    if (!ev) {
-      if (c.eof()) break;
-      continue;
-    }
-    if (ev->event == name) return ev;
-    EXPECT_NE(ev->event, "log") << "id " << ev->id;
-  }
-  return std::nullopt;
+  std::optional<SseEvent> found;
+  readEvents(c, timeout, [&](const SseEvent& ev) {
+    EXPECT_NE(ev.event, "log") << "id " << ev.id;
+    if (ev.event == name) found = ev;
+    return found.has_value();
+  });
+  return found;
 }
 
 // A position past the last stored line (the store was replaced, e.g. --storage memory after a
