@@ -168,10 +168,10 @@ void DockerRuntime::warnRefused(const std::vector<ListedContainer>& listed) {
     if (!id) continue;
     present.insert(l.id);
     if (refusedWarned_.count(l.id) != 0) continue;
-    logger_->log(plugin::LogLevel::kWarn,
-                 "docker: container " + l.name + " (" + l.id.substr(0, 12) +
-                     ") is not followed: '" + id->substr(0, 80) +
-                     "' is not a valid deployment id (1-64 characters of [A-Za-z0-9_-])");
+    // validateDeploymentId() quotes the id printably (it comes from a label or a name).
+    logger_->log(plugin::LogLevel::kWarn, "docker: container " + l.name + " (" +
+                                              l.id.substr(0, 12) + ") is not followed: " +
+                                              validateDeploymentId(*id).message());
   }
   // Forget the containers that are gone, so the set stays as small as the host's list.
   refusedWarned_ = std::move(present);

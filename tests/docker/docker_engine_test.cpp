@@ -335,7 +335,7 @@ TEST_F(DockerEngineTest, ListAndInspectDeployments) {
 TEST_F(DockerEngineTest, NameWithADotIsNoDeploymentAndIsWarnedAboutOnce) {
   TestContainer dotted("", "sleep 60", "zynd-nl" + randomSuffix() + ".y");
   ASSERT_TRUE(dotted.ok());
-  const std::string warning = "'" + dotted.name().substr(5) + "' is not a valid deployment id";
+  const std::string warning = "deployment id '" + dotted.name().substr(5) + "' is not";
   for (int i = 0; i < 2; ++i) {
     auto list = runtime_->listDeployments();
     ASSERT_TRUE(list.isOk()) << list.status().toString();

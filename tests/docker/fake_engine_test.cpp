@@ -409,7 +409,7 @@ TEST(FakeEngineTest, NameWithADotIsRefusedWithOneWarning) {
     ASSERT_TRUE(list.isOk()) << list.status().toString();
     for (const auto& c : *list) EXPECT_NE(c.name, "zynd-a.b");
   }
-  EXPECT_EQ(h.log.count(plugin::LogLevel::kWarn, "'a.b' is not a valid deployment id"), 1u);
+  EXPECT_EQ(h.log.count(plugin::LogLevel::kWarn, "deployment id 'a.b' is not"), 1u);
   EXPECT_EQ(h.engine.count("/v1.41/containers/dotid/json"), 0);
 }
 
