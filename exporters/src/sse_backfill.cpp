@@ -18,6 +18,14 @@ bool backfillPage(host::CollectorApi& api, SseStream& s, size_t chunk) {
     spdlog::warn("sse {}: backfill: {}", s.id, page.status().toString());
     return false;
   }
+  uint64_t last = page->nextLineNo > 0 ? page->nextLineNo - 1 : 0;
+  if (s.lastSent > last) {
+    // The client is ahead of the log (the store was replaced): tell it where the log ends and
+    // go on live from there; the live lines up to `last` are then skipped as already sent.
+    s.appendReset(last);
+    s.catchingUp = false;
+    return true;
+  }
   for (const LogLine& l : page->lines) {
     if (l.lineNo > s.lastSent) s.appendLine(l);
   }

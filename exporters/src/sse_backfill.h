@@ -1,6 +1,6 @@
 // Reading an SSE stream's lines from storage: the backfill that runs after the stream
 // subscribed to the bus (from the client's position until a short page says storage has no
-// more), and the gap read when a live line is ahead of the last one sent (lines that expired in
+// more; a position past the last stored line gets a reset event instead), and the gap read when a live line is ahead of the last one sent (lines that expired in
 // between are simply skipped). A deployment storage no longer knows ends the stream
 // (endQueued); any other storage failure is logged and the caller closes the stream.
 //
@@ -16,7 +16,8 @@
 namespace zc::exporters {
 
 // Formats the next page of at most `chunk` lines after stream.lastSent; a short page ends the
-// catch-up. False on a storage failure (the stream is to be closed).
+// catch-up. When stream.lastSent is past the last stored line, formats a reset event to that
+// line instead (lastSent becomes it) and ends the catch-up. False on a storage failure (the stream is to be closed).
 bool backfillPage(host::CollectorApi& api, SseStream& stream, size_t chunk);
 
 // Formats the stored lines between stream.lastSent and `upTo` (exclusive), `chunk` at a time;

@@ -29,6 +29,12 @@ std::string sseLogEvent(const LogLine& line) {
   return ev;
 }
 
+std::string sseResetEvent(uint64_t lastLineNo) {
+  JsonWriter w;
+  w.beginObject().key("lastLineNo").unsignedInteger(lastLineNo).endObject();
+  return "event: reset\nid: " + std::to_string(lastLineNo) + "\ndata: " + w.text() + "\n\n";
+}
+
 std::string sseStatusEvent(DeploymentStatus status) {
   JsonWriter w;
   w.beginObject().key("status").string(toString(status)).endObject();

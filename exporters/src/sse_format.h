@@ -22,6 +22,12 @@ std::string sseResponseHead();
 std::string sseRetry(int retryMs);
 // event: log / id: <lineNo> / data: <the line as the REST API writes it>.
 std::string sseLogEvent(const LogLine& line);
+// event: reset / id: <lastLineNo> / data: {"lastLineNo":<lastLineNo>}: the client's position
+// (Last-Event-ID or ?since=) is past the last stored line (the storage was replaced, e.g. an
+// ephemeral store after a restart). The client drops what it shows and reloads up to
+// lastLineNo; the stream goes on with the lines after it. The `id:` makes a later reconnect
+// resume from there.
+std::string sseResetEvent(uint64_t lastLineNo);
 // event: status / data: {"status":"<status>"}.
 std::string sseStatusEvent(DeploymentStatus status);
 

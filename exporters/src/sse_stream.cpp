@@ -24,4 +24,9 @@ void SseStream::appendStatus(DeploymentStatus s) {
   append(sseStatusEvent(s));
 }
 
+void SseStream::appendReset(uint64_t lastLineNo) {
+  append(sseResetEvent(lastLineNo));
+  lastSent = lastLineNo;
+}
+
 }  // namespace zc::exporters

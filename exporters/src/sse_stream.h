@@ -48,6 +48,8 @@ struct SseStream {
   // A log event for `line`; lastSent becomes its lineNo.
   void appendLine(const LogLine& line);
   void appendStatus(DeploymentStatus s);
+  // A reset event (see sseResetEvent()); lastSent becomes `lastLineNo`.
+  void appendReset(uint64_t lastLineNo);
 };
 
 }  // namespace zc::exporters

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 #include <vector>
 
 namespace zc::docker {
@@ -52,26 +53,54 @@ Object::Ptr obj(const Object::Ptr& o, const std::string& key) {
   return o->getObject(key);
 }
 
-std::optional<int> firstHostPort(const Object::Ptr& ports) {
-  if (!ports) return std::nullopt;
-  std::vector<std::string> keys;
-  for (const auto& [k, v] : *ports) keys.push_back(k);
-  std::sort(keys.begin(), keys.end());
-  for (const auto& k : keys) {
-    Array::Ptr bindings = ports->getArray(k);
-    if (!bindings) continue;
-    for (size_t i = 0; i < bindings->size(); ++i) {
-      Object::Ptr b = bindings->getObject(static_cast<unsigned>(i));
-      std::string hp = str(b, "HostPort");
-      int port = 0;
-      auto [p, ec] = std::from_chars(hp.data(), hp.data() + hp.size(), port);
-      if (ec == std::errc() && p == hp.data() + hp.size() && port > 0 && port < 65536) return port;
-    }
+std::optional<int> parsePort(std::string_view s) {
+  int port = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), port);
+  if (ec != std::errc() || p != s.data() + s.size() || port <= 0 || port > 65535) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return port;
+}
+
+// The lowest valid HostPort among one container port's bindings.
+std::optional<int> lowestHostPort(const Array::Ptr& bindings) {
+  std::optional<int> best;
+  if (!bindings) return best;
+  for (size_t i = 0; i < bindings->size(); ++i) {
+    auto port = parsePort(str(bindings->getObject(static_cast<unsigned>(i)), "HostPort"));
+    if (port && (!best || *port < *best)) best = port;
+  }
+  return best;
 }
 
 }  // namespace
+
+std::optional<int> chooseHostPort(const Object::Ptr& ports) {
+  if (!ports) return std::nullopt;
+  // Container ports ordered by: the deployer's 5000/tcp, then number, then protocol name.
+  struct Key {
+    bool deployer;
+    int port;
+    std::string proto;
+    std::string name;
+  };
+  std::vector<Key> keys;
+  for (const auto& [name, value] : *ports) {
+    std::string_view n = name;
+    size_t slash = n.find('/');
+    auto port = parsePort(n.substr(0, slash));
+    if (!port) continue;
+    std::string proto(slash == std::string_view::npos ? "tcp" : n.substr(slash + 1));
+    keys.push_back({*port == kDeployerContainerPort && proto == "tcp", *port, proto, name});
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    return std::tie(b.deployer, a.port, a.proto) < std::tie(a.deployer, b.port, b.proto);
+  });
+  for (const Key& k : keys) {
+    if (auto hp = lowestHostPort(ports->getArray(k.name))) return hp;
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> deploymentIdFor(std::string_view name,
                                            const std::map<std::string, std::string>& labels) {
@@ -85,6 +114,16 @@ std::optional<std::string> deploymentIdFor(std::string_view name,
   std::string_view id = name.substr(kPrefix.size());
   if (!isValidDeploymentId(id)) return std::nullopt;
   return std::string(id);
+}
+
+std::optional<std::string> refusedDeploymentId(std::string_view name,
+                                               const std::map<std::string, std::string>& labels) {
+  if (deploymentIdFor(name, labels)) return std::nullopt;
+  if (auto it = labels.find("zynd.deployment"); it != labels.end()) return it->second;
+  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  constexpr std::string_view kPrefix = "zynd-";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  return std::string(name.substr(kPrefix.size()));
 }
 
 std::map<std::string, std::string> stringMap(const Object::Ptr& o) {
@@ -149,8 +188,8 @@ Result<std::optional<plugin::ContainerInfo>> parseInspect(const Object::Ptr& o) 
     c.restartPolicy = str(obj(host, "RestartPolicy"), "Name");
     if (c.restartPolicy.empty()) c.restartPolicy = "no";
     c.memoryLimitBytes = num(host, "Memory").value_or(0);
-    c.hostPort = firstHostPort(obj(obj(o, "NetworkSettings"), "Ports"));
-    if (!c.hostPort) c.hostPort = firstHostPort(obj(host, "PortBindings"));
+    c.hostPort = chooseHostPort(obj(obj(o, "NetworkSettings"), "Ports"));
+    if (!c.hostPort) c.hostPort = chooseHostPort(obj(host, "PortBindings"));
     return std::optional<plugin::ContainerInfo>(std::move(c));
   } catch (const std::exception& e) {
     return Status::corruption(std::string("inspect: unexpected JSON: ") + e.what());

@@ -1,7 +1,8 @@
 // Mapping of the engine's JSON (inspect, list, stats, events) to the runtime's plain values.
 //
 // Which containers are deployments: the label zynd.deployment=<id> (it wins when present) or
-// the name zynd-<id>; the id must pass zc::isValidDeploymentId, or the container is ignored.
+// the name zynd-<id>; the id must pass zc::isValidDeploymentId, or the container is ignored
+// (refusedDeploymentId() says which id was refused, for a warning).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -22,6 +23,21 @@ namespace zc::docker {
 // or nullopt when it is not a deployment container.
 std::optional<std::string> deploymentIdFor(std::string_view name,
                                            const std::map<std::string, std::string>& labels);
+
+// The id a container claims as a deployment (its zynd.deployment label, else what follows
+// "zynd-" in its name) when that id is not a valid deployment id; nullopt when the container is
+// a deployment container or claims to be none. For telling the operator why it is ignored.
+std::optional<std::string> refusedDeploymentId(std::string_view name,
+                                               const std::map<std::string, std::string>& labels);
+
+// The container port the deployer publishes its agent on.
+inline constexpr int kDeployerContainerPort = 5000;
+
+// The host port of a deployment from inspect's NetworkSettings.Ports (or HostConfig.PortBindings):
+// {"<port>/<proto>": [{"HostIp": ..., "HostPort": "<n>"}, ...] | null}. The binding of 5000/tcp
+// wins, else the numerically lowest container port that has a binding; within it the lowest host
+// port. nullopt when nothing is bound.
+std::optional<int> chooseHostPort(const Poco::JSON::Object::Ptr& ports);
 
 // A string-to-string JSON object (labels, attributes); non-string values are skipped.
 std::map<std::string, std::string> stringMap(const Poco::JSON::Object::Ptr& obj);

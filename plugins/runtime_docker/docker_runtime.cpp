@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 
 #include <charconv>
+#include <set>
 #include <stdexcept>
 
 namespace zc::docker {
@@ -116,29 +117,64 @@ Status DockerRuntime::connect() noexcept {
 
 Result<std::vector<ContainerInfo>> DockerRuntime::listDeployments() noexcept {
   try {
-    ZC_ASSIGN_OR_RETURN(Poco::JSON::Array::Ptr list, engine_->getArray("/containers/json?all=1"));
+    // Filters of different keys AND together: one request for the label, one for the name
+    // (a regular expression matched against the name with and without its leading '/').
+    static const std::string kQueries[] = {
+        "/containers/json?all=1&" + filtersQuery(R"({"label":["zynd.deployment"]})"),
+        "/containers/json?all=1&" + filtersQuery(R"({"name":["^/?zynd-"]})")};
+    std::vector<ListedContainer> listed;
+    std::set<std::string> seen;
+    for (const std::string& query : kQueries) {
+      ZC_ASSIGN_OR_RETURN(Poco::JSON::Array::Ptr list, engine_->getArray(query));
+      for (size_t i = 0; i < list->size(); ++i) {
+        Poco::JSON::Object::Ptr c = list->getObject(static_cast<unsigned>(i));
+        if (!c) continue;
+        ListedContainer l;
+        l.id = c->optValue<std::string>("Id", "");
+        if (!isSafeContainerRef(l.id) || !seen.insert(l.id).second) continue;
+        l.labels = stringMap(c->has("Labels") ? c->getObject("Labels") : nullptr);
+        if (Poco::JSON::Array::Ptr names = c->getArray("Names"); names && names->size() > 0) {
+          l.name = names->getElement<std::string>(0);
+          if (!l.name.empty() && l.name.front() == '/') l.name.erase(0, 1);
+        }
+        listed.push_back(std::move(l));
+      }
+    }
+    warnRefused(listed);
     std::vector<ContainerInfo> out;
-    for (size_t i = 0; i < list->size(); ++i) {
-      Poco::JSON::Object::Ptr c = list->getObject(static_cast<unsigned>(i));
-      if (!c) continue;
-      std::string id = c->optValue<std::string>("Id", "");
-      auto labels = stringMap(c->has("Labels") ? c->getObject("Labels") : nullptr);
-      std::string name;
-      if (Poco::JSON::Array::Ptr names = c->getArray("Names"); names && names->size() > 0) {
-        name = names->getElement<std::string>(0);
+    for (const ListedContainer& l : listed) {
+      if (!deploymentIdFor(l.name, l.labels)) continue;
+      auto info = inspect(l.id);
+      if (info.isOk()) {
+        out.push_back(std::move(info).value());
+      } else if (!info.status().isNotFound()) {  // NotFound: removed meanwhile
+        // One container must not hide the others; the next reconcile asks again.
+        logger_->log(plugin::LogLevel::kWarn, "docker list: skipped container " + l.name + " (" +
+                                                  l.id.substr(0, 12) +
+                                                  "): " + info.status().toString());
       }
-      if (!deploymentIdFor(name, labels) || !isSafeContainerRef(id)) continue;
-      auto info = inspect(id);
-      if (!info.isOk()) {
-        if (info.status().isNotFound()) continue;  // removed meanwhile
-        return info.status();
-      }
-      out.push_back(std::move(info).value());
     }
     return out;
   } catch (const std::exception& e) {
     return Status::corruption(std::string("docker list: unexpected answer: ") + e.what());
   }
+}
+
+void DockerRuntime::warnRefused(const std::vector<ListedContainer>& listed) {
+  std::lock_guard<std::mutex> lock(refusedMu_);
+  std::set<std::string, std::less<>> present;
+  for (const ListedContainer& l : listed) {
+    auto id = refusedDeploymentId(l.name, l.labels);
+    if (!id) continue;
+    present.insert(l.id);
+    if (refusedWarned_.count(l.id) != 0) continue;
+    // validateDeploymentId() quotes the id printably (it comes from a label or a name).
+    logger_->log(plugin::LogLevel::kWarn, "docker: container " + l.name + " (" +
+                                              l.id.substr(0, 12) + ") is not followed: " +
+                                              validateDeploymentId(*id).message());
+  }
+  // Forget the containers that are gone, so the set stays as small as the host's list.
+  refusedWarned_ = std::move(present);
 }
 
 Result<ContainerInfo> DockerRuntime::inspect(std::string_view containerId) noexcept {

@@ -11,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "docker_json.h"
 #include "engine_client.h"
@@ -54,12 +56,24 @@ class DockerRuntime final : public plugin::Runtime {
   const RuntimeOptions& options() const noexcept { return options_; }
 
  private:
+  // One entry of GET /containers/json, the name without its leading '/'.
+  struct ListedContainer {
+    std::string id;
+    std::string name;
+    std::map<std::string, std::string> labels;
+  };
+  // Warns once per container that claims a deployment id that is not valid (until it is no
+  // longer listed).
+  void warnRefused(const std::vector<ListedContainer>& listed);
+
   RuntimeOptions options_;
   plugin::Logger* logger_ = nullptr;  // set by configure()
   Clock* clock_ = nullptr;
   std::shared_ptr<EngineClient> engine_;
   std::mutex statsMu_;
   std::map<std::string, StatsReading, std::less<>> prevStats_;
+  std::mutex refusedMu_;
+  std::set<std::string, std::less<>> refusedWarned_;  // container ids already warned about
 };
 
 // Whether `id` may be put in a URL path as a container id or name (no '/', '?', '%', ...).

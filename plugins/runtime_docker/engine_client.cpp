@@ -25,6 +25,23 @@ constexpr size_t kMaxBody = 64 * 1024 * 1024;
 
 }  // namespace
 
+std::string filtersQuery(std::string_view json) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out = "filters=";
+  for (char ch : json) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 int parseApiMinor(std::string_view v) {
   if (v.size() < 3 || v.substr(0, 2) != "1.") return 0;
   int minor = 0;

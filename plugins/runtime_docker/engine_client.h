@@ -66,6 +66,10 @@ class EngineClient {
   int minor_ = 0;
 };
 
+// "filters=<json, percent-encoded>": the query parameter of the list and events endpoints, whose
+// `filters` is a JSON object of string arrays. Values of one key OR together, different keys AND.
+std::string filtersQuery(std::string_view json);
+
 // Parses "1.41" into 41 (major must be 1); 0 when malformed.
 int parseApiMinor(std::string_view v);
 

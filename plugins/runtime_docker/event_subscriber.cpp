@@ -11,23 +11,8 @@ using plugin::LogLevel;
 using plugin::RuntimeEventType;
 
 std::string eventFiltersQuery() {
-  // {"type":["container"],"event":["create","start","restart","die","oom","stop","destroy"]}
-  static const char kJson[] =
-      R"({"type":["container"],"event":["create","start","restart","die","oom","stop","destroy"]})";
-  std::string out;
-  for (const char* p = kJson; *p; ++p) {
-    unsigned char c = static_cast<unsigned char>(*p);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static const char kHex[] = "0123456789ABCDEF";
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return "filters=" + out;
+  return filtersQuery(
+      R"({"type":["container"],"event":["create","start","restart","die","oom","stop","destroy"]})");
 }
 
 EventSubscriber::EventSubscriber(std::shared_ptr<EngineClient> engine, plugin::Logger* logger,

@@ -1,11 +1,13 @@
 // SSE log streams: framing and headers, start positions, the storage -> live hand-over with
-// lines arriving during the backfill, resume after forced disconnects, a stalled client, the cap,
-// `event: end`, and streams not holding REST worker threads.
+// lines arriving during the backfill, resume after forced disconnects and past the end (reset),
+// a stalled client, the cap, `event: end`, and streams not holding REST worker threads.
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -30,21 +32,31 @@ zc::exporters::ExporterOptions fastOptions() {
   return o;
 }
 
-// Reads log events until one with id >= `until` arrives; returns the ids in order.
-std::vector<uint64_t> readLogIdsUntil(SseClient& c, uint64_t until,
-                                      std::chrono::milliseconds timeout) {
-  std::vector<uint64_t> ids;
+// Hands each event to `done` until it returns true (then true), the stream ends or `timeout`
+// passes (then false).
+bool readEvents(SseClient& c, std::chrono::milliseconds timeout,
+                const std::function<bool(const SseEvent&)>& done) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto ev = c.next(200);
+    auto ev = c.next(100);
     if (!ev) {
       if (c.eof()) break;
       continue;
     }
-    if (ev->event != "log") continue;
-    ids.push_back(std::stoull(ev->id));
-    if (ids.back() >= until) break;
+    if (done(*ev)) return true;
   }
+  return false;
+}
+
+// Reads log events until one with id >= `until` arrives; returns the ids in order.
+std::vector<uint64_t> readLogIdsUntil(SseClient& c, uint64_t until,
+                                      std::chrono::milliseconds timeout) {
+  std::vector<uint64_t> ids;
+  readEvents(c, timeout, [&](const SseEvent& ev) {
+    if (ev.event != "log") return false;
+    ids.push_back(std::stoull(ev.id));
+    return ids.back() >= until;
+  });
   return ids;
 }
 
@@ -120,6 +132,61 @@ TEST(SseTest, LastEventIdWinsOverSince) {
   SseClient c;
   ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream?after=0"));
   expectContiguous(readLogIdsUntil(c, 50, 10s), 1, 50);
+}
+
+// Reads events until one named `name` (a log event first is a failure); nullopt on timeout.
+std::optional<SseEvent> waitForEvent(SseClient& c, const std::string& name,
+                                     std::chrono::milliseconds timeout) {
+  std::optional<SseEvent> found;
+  readEvents(c, timeout, [&](const SseEvent& ev) {
+    EXPECT_NE(ev.event, "log") << "id " << ev.id;
+    if (ev.event == name) found = ev;
+    return found.has_value();
+  });
+  return found;
+}
+
+// A position past the last stored line (the store was replaced, e.g. --storage memory after a
+// restart) is answered with a reset to the last lineNo at once, then live lines follow.
+TEST(SseTest, ResumePastTheEndGetsAResetThenLiveLines) {
+  ExporterStack stack(fastOptions());
+  stack.api->addDeployment("d1");
+  stack.api->appendNumbered("d1", 20);
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream", uint64_t{1000000}));
+  auto reset = waitForEvent(c, "reset", 2s);
+  ASSERT_TRUE(reset) << c.rawBody();
+  EXPECT_EQ(reset->data, R"({"lastLineNo":20})");
+  EXPECT_EQ(reset->id, "20");  // a reconnect resumes from there
+  stack.api->appendLines("d1", {"after the reset"});
+  EXPECT_EQ(readLogIdsUntil(c, 21, 5s), (std::vector<uint64_t>{21}));
+
+  SseClient bySince;
+  ASSERT_TRUE(bySince.open(stack.port(), "/api/deployments/d1/logs/stream?since=500"));
+  reset = waitForEvent(bySince, "reset", 2s);
+  ASSERT_TRUE(reset) << bySince.rawBody();
+  EXPECT_EQ(reset->data, R"({"lastLineNo":21})");
+
+  stack.api->addDeployment("empty");
+  SseClient empty;
+  ASSERT_TRUE(empty.open(stack.port(), "/api/deployments/empty/logs/stream", uint64_t{7}));
+  reset = waitForEvent(empty, "reset", 2s);
+  ASSERT_TRUE(reset) << empty.rawBody();
+  EXPECT_EQ(reset->data, R"({"lastLineNo":0})");
+  stack.api->appendLines("empty", {"first"});
+  EXPECT_EQ(readLogIdsUntil(empty, 1, 5s), (std::vector<uint64_t>{1}));
+}
+
+// A position at the last stored line is no reset: the stream simply waits for new lines.
+TEST(SseTest, ResumeAtTheEndIsNoReset) {
+  ExporterStack stack(fastOptions());
+  stack.api->addDeployment("d1");
+  stack.api->appendNumbered("d1", 5);
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream", uint64_t{5}));
+  stack.api->appendLines("d1", {"six"});
+  EXPECT_EQ(readLogIdsUntil(c, 6, 5s), (std::vector<uint64_t>{6}));
+  EXPECT_EQ(c.rawBody().find("event: reset"), std::string::npos) << c.rawBody();
 }
 
 TEST(SseTest, LineBreaksNeverReachADataField) {

@@ -11,6 +11,9 @@
 // - scrolling to the top loads the 500 lines before lo.
 // EventSource reconnects by itself and sends Last-Event-ID; when the browser gives up (the
 // server answered with an error), the view reopens the stream with ?since=<newest seen>.
+// When that position is past the server's last line (its store was replaced, e.g. an ephemeral
+// store after a restart), the server sends `event: reset` with {"lastLineNo": N}: the view drops
+// its window, reloads the lines up to N from storage and follows the lines after N.
 
 import { api, idPath, type LogLine, type LogPage } from './api';
 import { el } from './ui';
@@ -49,6 +52,7 @@ export class LogView {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private filterText = '';
   private programmaticScroll = false;
+  private resets = 0; // counts reset events; a reload answered after a newer reset is dropped
 
   constructor(
     private readonly id: string,
@@ -125,6 +129,16 @@ export class LogView {
       } catch {
         /* not JSON: ignore */
       }
+    });
+    es.addEventListener('reset', (ev) => {
+      let last: unknown;
+      try {
+        last = (JSON.parse((ev as MessageEvent<string>).data) as { lastLineNo?: unknown })
+          ?.lastLineNo;
+      } catch {
+        return;
+      }
+      if (typeof last === 'number' && last >= 0) void this.reloadTo(last);
     });
     es.addEventListener('end', () => {
       this.ended = true;
@@ -391,6 +405,50 @@ export class LogView {
       this.setState('could not load the latest lines: ' + (e as Error).message);
     } finally {
       this.loading = false;
+      this.updateOlder();
+    }
+  }
+
+  /**
+   * The server's log was replaced and ends at `last`: drops the window and every line seen,
+   * follows the lines after `last` (the stream goes on from there) and loads the kPage lines up
+   * to `last` in front of them.
+   */
+  private async reloadTo(last: number): Promise<void> {
+    const reset = ++this.resets;
+    for (const r of this.rows) r.node.remove();
+    this.rows = [];
+    this.queue = [];
+    this.newestSeen = last;
+    this.oldest = null;
+    this.following = true;
+    this.ui.jump.hidden = true;
+    this.updateOlder();
+    if (last === 0) return;
+    try {
+      const since = Math.max(0, last - kPage);
+      const p = await api<LogPage>(`${idPath(this.id)}/logs?since=${since}&limit=${kPage}`);
+      if (reset !== this.resets) return; // a newer reset replaced the window meanwhile
+      if (p.oldestLineNo != null) this.oldest = p.oldestLineNo;
+      // Live lines after `last` may already be in the window: put the stored ones before them.
+      const before = this.rows.length ? this.rows[0].line.lineNo : last + 1;
+      const fresh: Row[] = [];
+      const frag = document.createDocumentFragment();
+      for (const line of p.lines ?? []) {
+        if (line.lineNo > last || line.lineNo >= before) continue;
+        const node = this.render(line);
+        fresh.push({ line, node });
+        frag.append(node);
+      }
+      this.ui.rows.prepend(frag);
+      this.rows = fresh.concat(this.rows);
+      if (this.following) {
+        this.trimTop();
+        this.scrollToBottom();
+      }
+    } catch (e) {
+      this.setState('could not reload the log: ' + (e as Error).message);
+    } finally {
       this.updateOlder();
     }
   }

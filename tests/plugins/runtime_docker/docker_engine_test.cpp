@@ -332,6 +332,18 @@ TEST_F(DockerEngineTest, ListAndInspectDeployments) {
   EXPECT_EQ(runtime_->inspect("0000000000000000dead").status().code(), Status::Code::kNotFound);
 }
 
+TEST_F(DockerEngineTest, NameWithADotIsNoDeploymentAndIsWarnedAboutOnce) {
+  TestContainer dotted("", "sleep 60", "zynd-nl" + randomSuffix() + ".y");
+  ASSERT_TRUE(dotted.ok());
+  const std::string warning = "deployment id '" + dotted.name().substr(5) + "' is not";
+  for (int i = 0; i < 2; ++i) {
+    auto list = runtime_->listDeployments();
+    ASSERT_TRUE(list.isOk()) << list.status().toString();
+    for (const auto& ci : list.value()) EXPECT_NE(ci.containerId, dotted.id());
+  }
+  EXPECT_EQ(logger().count(plugin::LogLevel::kWarn, warning), 1u);
+}
+
 TEST_F(DockerEngineTest, SampleResourcesLikeDockerStats) {
   TestContainer c("-m 1536m", "while true; do :; done");
   ASSERT_TRUE(c.ok());

@@ -26,6 +26,45 @@ TEST(DockerJsonTest, DeploymentIdFromLabelOrName) {
   EXPECT_EQ(deploymentIdFor("/zynd-" + std::string(65, 'x'), {}), std::nullopt);
 }
 
+TEST(DockerJsonTest, RefusedDeploymentIdNamesWhatWasRefused) {
+  EXPECT_EQ(refusedDeploymentId("/zynd-a.b", {}), "a.b");
+  EXPECT_EQ(refusedDeploymentId("zynd-", {}), "");
+  EXPECT_EQ(refusedDeploymentId("/zynd-ok", {{"zynd.deployment", "bad id"}}), "bad id");
+  EXPECT_EQ(refusedDeploymentId("/zynd-ok", {}), std::nullopt);  // a deployment
+  EXPECT_EQ(refusedDeploymentId("/nginx", {}), std::nullopt);    // claims nothing
+  EXPECT_EQ(refusedDeploymentId("/zynd-a.b", {{"zynd.deployment", "ab"}}), std::nullopt);
+}
+
+TEST(DockerJsonTest, HostPortOfTheDeployerPortFirstThenLowestNumerically) {
+  // 5000/tcp wins over lower and (as text) earlier ports; within it the lowest host port.
+  EXPECT_EQ(chooseHostPort(parseObj(R"({
+    "10000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "13001"}],
+    "443/tcp": [{"HostIp": "127.0.0.1", "HostPort": "13002"}],
+    "5000/udp": [{"HostIp": "127.0.0.1", "HostPort": "13003"}],
+    "5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "13500"}, {"HostIp": "::", "HostPort": "13400"}]
+  })")), 13400);
+  // Without 5000/tcp: the numerically lowest container port (9000 < 10000, unlike as text).
+  EXPECT_EQ(chooseHostPort(parseObj(R"({
+    "10000/tcp": [{"HostPort": "13001"}], "9000/tcp": [{"HostPort": "13900"}]
+  })")), 13900);
+  // Exposed but unpublished ports (null, empty, unparsable) are passed over.
+  EXPECT_EQ(chooseHostPort(parseObj(R"({
+    "5000/tcp": null, "80/tcp": [], "81/tcp": [{"HostPort": ""}, {"HostPort": "x1"}],
+    "8080/tcp": [{"HostPort": "13080"}]
+  })")), 13080);
+  EXPECT_EQ(chooseHostPort(parseObj(R"({"5000/tcp": null})")), std::nullopt);
+  EXPECT_EQ(chooseHostPort(nullptr), std::nullopt);
+}
+
+TEST(DockerJsonTest, InspectTakesTheHostPortOfTheDeployerPort) {
+  auto obj = parseObj(R"({"Id": "1", "Name": "/zynd-p", "State": {}, "Config": {"Labels": {}},
+    "HostConfig": {}, "NetworkSettings": {"Ports": {
+      "10000/tcp": [{"HostPort": "13001"}], "5000/tcp": [{"HostPort": "13500"}]}}})");
+  auto c = parseInspect(obj);
+  ASSERT_TRUE(c.isOk() && c.value());
+  EXPECT_EQ((*c.value()).hostPort, 13500);
+}
+
 TEST(DockerJsonTest, InspectMapsEveryField) {
   auto obj = parseObj(R"({
     "Id": "0123abcd", "Name": "/zynd-dep1", "Created": "2026-11-28T00:00:01.5Z", "RestartCount": 2,
@@ -120,6 +159,11 @@ TEST(DockerJsonTest, EventFilterIsUrlEncoded) {
   std::string q = eventFiltersQuery();
   EXPECT_EQ(q.find_first_of("{}\"[]:,"), std::string::npos) << q;
   EXPECT_NE(q.find("%7B%22type%22%3A%5B%22container%22%5D"), std::string::npos) << q;
+}
+
+TEST(DockerJsonTest, FiltersQueryIsUrlEncoded) {
+  EXPECT_EQ(filtersQuery(R"({"name":["^/?zynd-"]})"),
+            "filters=%7B%22name%22%3A%5B%22%5E%2F%3Fzynd-%22%5D%7D");
 }
 
 TEST(DockerRuntimeOptionsTest, DefaultsAndBadValues) {

@@ -13,17 +13,35 @@
 namespace zc::docker::testing {
 
 void StderrLogger::log(plugin::LogLevel level, std::string_view message) noexcept {
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
-  static const char* kNames[] = {"debug", "info", "warn", "error"};
-  std::cerr << "[runtime_docker " << kNames[static_cast<int>(level)] << "] " << message << "\n";
+  constexpr size_t kKeep = 1000;
+  static std::mutex stderrMu;  // one line at a time across loggers
+  {
+    std::lock_guard<std::mutex> lock(stderrMu);
+    static const char* kNames[] = {"debug", "info", "warn", "error"};
+    std::cerr << "[runtime_docker " << kNames[static_cast<int>(level)] << "] " << message << "\n";
+  }
+  try {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (kept_.size() == kKeep) kept_.erase(kept_.begin());
+    kept_.emplace_back(level, std::string(message));
+  } catch (const std::exception&) {
+    // Only allocation can fail: the message is then not kept, as if it had scrolled away.
+  }
 }
 
-namespace {
+size_t StderrLogger::count(plugin::LogLevel level, std::string_view part) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [l, m] : kept_) n += l == level && m.find(part) != std::string::npos;
+  return n;
+}
+
 StderrLogger& logger() {
   static StderrLogger l;
   return l;
 }
+
+namespace {
 const host::PluginRegistry& registry() {
   static host::PluginRegistry* r = [] {
     auto* reg = new host::PluginRegistry();  // never destroyed: plugins are never unloaded

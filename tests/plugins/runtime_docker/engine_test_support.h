@@ -15,11 +15,20 @@
 
 namespace zc::docker::testing {
 
-// Logs to stderr with a prefix; thread-safe.
+// Logs to stderr with a prefix and keeps the last messages for tests to look at; thread-safe.
 class StderrLogger final : public plugin::Logger {
  public:
   void log(plugin::LogLevel level, std::string_view message) noexcept override;
+  // How many kept messages of `level` contain `part`.
+  size_t count(plugin::LogLevel level, std::string_view part) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::pair<plugin::LogLevel, std::string>> kept_;  // the last kKeep messages
 };
+
+// The logger of every runtime loadRuntime() creates.
+StderrLogger& logger();
 
 // The runtime plugin zc_runtime_docker.so from ZC_PLUGIN_DIR, created with `options` (the socket
 // defaults to the test socket).

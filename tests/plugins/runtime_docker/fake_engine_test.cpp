@@ -308,7 +308,109 @@ TEST(FakeEngineTest, ApiVersionIsNegotiated) {
   ASSERT_TRUE(rt.connect().isOk());
   auto list = rt.listDeployments();
   ASSERT_TRUE(list.isOk()) << list.status().toString();
-  EXPECT_EQ(engine.count("/v1.43/containers/json?all=1"), 1);
+  EXPECT_EQ(engine.count("/v1.43/containers/json?all=1&filters="), 2);  // label, name
+}
+
+// What follows "filters=" in a request target, percent-decoded.
+std::string decodedFilters(const std::string& target) {
+  size_t at = target.find("filters=");
+  if (at == std::string::npos) return {};
+  std::string out;
+  for (size_t i = at + 8; i < target.size() && target[i] != '&'; ++i) {
+    if (target[i] == '%' && i + 2 < target.size()) {
+      out.push_back(static_cast<char>(std::stoi(target.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(target[i]);
+    }
+  }
+  return out;
+}
+
+std::string listEntry(const std::string& id, const std::string& name, bool labelled) {
+  return R"({"Id":")" + id + R"(","Names":["/)" + name + R"("],"Labels":{)" +
+         (labelled ? R"("zynd.deployment":")" + name.substr(5) + "\"" : std::string()) + "}}";
+}
+
+std::string inspectOf(const std::string& id, const std::string& name) {
+  return R"({"Id":")" + id + R"(","Name":"/)" + name +
+         R"(","State":{"Running":true},"Config":{"Labels":{}},"HostConfig":{}})";
+}
+
+// An engine with containers zynd-a (labelled), zynd-b, zynd-c, zynd-gone and zynd-a.b: each
+// filtered list answers the ones it matches (the name filter all of them, the label filter a);
+// inspect of b fails with 500, of gone with 404.
+void listingEngine(const FakeRequest& r, FakeConnection& c) {
+  const std::string kList = "/v1.41/containers/json";
+  if (r.target.rfind(kList, 0) == 0) {
+    std::string f = decodedFilters(r.target);
+    if (f == R"({"label":["zynd.deployment"]})") {
+      return (void)c.respond(200, "[" + listEntry("aid", "zynd-a", true) + "]");
+    }
+    if (f == R"({"name":["^/?zynd-"]})") {
+      return (void)c.respond(200, "[" + listEntry("bid", "zynd-b", false) + "," +
+                                      listEntry("aid", "zynd-a", true) + "," +
+                                      listEntry("goneid", "zynd-gone", false) + "," +
+                                      listEntry("dotid", "zynd-a.b", false) + "," +
+                                      listEntry("cid", "zynd-c", false) + "]");
+    }
+    return (void)c.respond(400, R"({"message":"the test engine knows no such filter"})");
+  }
+  for (const char* name : {"a", "c"}) {
+    if (r.target == "/v1.41/containers/" + std::string(name) + "id/json") {
+      return (void)c.respond(200, inspectOf(std::string(name) + "id", std::string("zynd-") + name));
+    }
+  }
+  if (r.target == "/v1.41/containers/bid/json") {
+    return (void)c.respond(500, R"({"message":"inspect failed"})");
+  }
+  c.respond(404, R"({"message":"No such container"})");
+}
+
+std::vector<std::string> deploymentIds(const std::vector<ContainerInfo>& list) {
+  std::vector<std::string> ids;
+  for (const auto& c : list) ids.push_back(c.deploymentId);
+  return ids;
+}
+
+TEST(FakeEngineTest, ListAsksOnlyForZyndContainersByLabelAndByName) {
+  Harness h(listingEngine);
+  auto list = h.runtime->listDeployments();
+  ASSERT_TRUE(list.isOk()) << list.status().toString();
+  std::vector<std::string> filters;
+  for (const auto& r : h.engine.requests()) {
+    if (r.target.rfind("/v1.41/containers/json", 0) == 0) {
+      EXPECT_NE(r.target.find("all=1"), std::string::npos) << r.target;
+      filters.push_back(decodedFilters(r.target));
+    }
+  }
+  EXPECT_EQ(filters, (std::vector<std::string>{R"({"label":["zynd.deployment"]})",
+                                               R"({"name":["^/?zynd-"]})"}));
+  // Merged by id: zynd-a, listed by both, is inspected once.
+  EXPECT_EQ(h.engine.count("/v1.41/containers/aid/json"), 1);
+}
+
+TEST(FakeEngineTest, OneFailingInspectSkipsOnlyThatContainer) {
+  Harness h(listingEngine);
+  auto list = h.runtime->listDeployments();
+  ASSERT_TRUE(list.isOk()) << list.status().toString();
+  EXPECT_EQ(deploymentIds(*list), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(h.log.count(plugin::LogLevel::kWarn, "zynd-b"), 1u);
+  EXPECT_EQ(h.log.count(plugin::LogLevel::kWarn, "zynd-gone"), 0u);  // removed meanwhile
+  // The next reconcile asks for it again.
+  ASSERT_TRUE(h.runtime->listDeployments().isOk());
+  EXPECT_EQ(h.engine.count("/v1.41/containers/bid/json"), 2);
+}
+
+TEST(FakeEngineTest, NameWithADotIsRefusedWithOneWarning) {
+  Harness h(listingEngine);
+  for (int i = 0; i < 3; ++i) {
+    auto list = h.runtime->listDeployments();
+    ASSERT_TRUE(list.isOk()) << list.status().toString();
+    for (const auto& c : *list) EXPECT_NE(c.name, "zynd-a.b");
+  }
+  EXPECT_EQ(h.log.count(plugin::LogLevel::kWarn, "deployment id 'a.b' is not"), 1u);
+  EXPECT_EQ(h.engine.count("/v1.41/containers/dotid/json"), 0);
 }
 
 }  // namespace
