@@ -43,6 +43,8 @@ std::vector<plugin::OptionSpec> rocksDbOptionSpecs() {
        "LRU block cache shared by every column family, MiB", 1, 1024},
       {"write_buffer_mb", OptionType::kInt, "16", "memtable size per column family, MiB", 1, 256},
       {"compression", OptionType::kString, "lz4", "lz4, zstd, snappy or none"},
+      {"max_open_files", OptionType::kInt, "512",
+       "table files kept open at once (the rest are opened on demand)", 16, 1'000'000},
   };
 }
 
@@ -61,6 +63,7 @@ Result<RocksDbOptions> parseRocksDbOptions(const std::map<std::string, std::stri
   opts.blockCacheBytes = static_cast<uint64_t>(v.integer("block_cache_mb")) * kMiB;
   opts.writeBufferBytes = static_cast<uint64_t>(v.integer("write_buffer_mb")) * kMiB;
   opts.compression = compression;
+  opts.maxOpenFiles = static_cast<int>(v.integer("max_open_files"));
   return opts;
 }
 
@@ -98,6 +101,9 @@ OpenOptions openOptionsFor(const RocksDbOptions& opts, plugin::Logger* logger) {
   dbo.create_missing_column_families = true;
   dbo.info_log = std::make_shared<ForwardingLogger>(logger);
   dbo.max_background_jobs = 2;
+  // RocksDB's default keeps every table file open: the count would grow with the data and take
+  // the descriptors the streams and follows need.
+  dbo.max_open_files = opts.maxOpenFiles;
   // Memory budget: all memtables together, and the WAL (the meta CF is tiny and written by every
   // batch: without a WAL cap it would pin old WAL files forever).
   dbo.db_write_buffer_size = 2 * opts.writeBufferBytes;

@@ -28,9 +28,10 @@ struct RocksDbOptions {
   uint64_t blockCacheBytes = 8 * 1024 * 1024;
   uint64_t writeBufferBytes = 16 * 1024 * 1024;
   std::string compression = "lz4";  // lz4, zstd, snappy or none
+  int maxOpenFiles = 512;           // table files RocksDB keeps open at once
 };
 
-// data_dir, sync_writes, block_cache_mb, write_buffer_mb, compression.
+// data_dir, sync_writes, block_cache_mb, write_buffer_mb, compression, max_open_files.
 std::vector<plugin::OptionSpec> rocksDbOptionSpecs();
 
 // The options of `given` (keys without prefix), or InvalidArgument "<key>: <why>".

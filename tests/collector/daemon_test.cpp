@@ -140,8 +140,8 @@ INSTANTIATE_TEST_SUITE_P(
                       // whether or not it is the selected one, and a malformed --plugin-opt.
                       BadStart{{"--plugin-opt", "storage.rocksdb.colour=blue"},
                                "--plugin-opt storage.rocksdb.colour: unknown key (known: "
-                               "block_cache_mb, compression, data_dir, sync_writes, "
-                               "write_buffer_mb)"},
+                               "block_cache_mb, compression, data_dir, max_open_files, "
+                               "sync_writes, write_buffer_mb)"},
                       BadStart{{"--plugin-opt", "storage.rocksdb.block_cache_mb=0"},
                                "--plugin-opt storage.rocksdb.block_cache_mb: '0' is not a whole "
                                "number from 1 to 1024"},

@@ -191,6 +191,7 @@ TEST_F(RocksDbStorageTest, OptionsAreChecked) {
   EXPECT_EQ(code({{"write_buffer_mb", "0"}}), Status::Code::kInvalidArgument);
   EXPECT_EQ(code({{"compression", "brotli"}}), Status::Code::kInvalidArgument);
   EXPECT_EQ(code({{"sync_write", "true"}}), Status::Code::kInvalidArgument);  // typo
+  EXPECT_EQ(code({{"max_open_files", "-1"}}), Status::Code::kInvalidArgument);  // unbounded
   // A data_dir that cannot be created: below a regular file.
   std::ofstream(dir_.path() + "/file") << "x";
   Status below = openStatus({{"data_dir", dir_.path() + "/file/db"}});
@@ -202,8 +203,36 @@ TEST_F(RocksDbStorageTest, OptionsAreChecked) {
                           {"sync_writes", "true"},
                           {"block_cache_mb", "4"},
                           {"write_buffer_mb", "8"},
-                          {"compression", "zstd"}});
+                          {"compression", "zstd"},
+                          {"max_open_files", "64"}});
   EXPECT_TRUE(ok.isOk()) << ok.toString();
+}
+
+// RocksDB keeps every table file open unless told otherwise; the plugin bounds it (default 512),
+// as RocksDB's own OPTIONS file in the data folder records.
+TEST_F(RocksDbStorageTest, OpenTableFilesAreBounded) {
+  // From the newest OPTIONS-<number> file (fixed-width numbers: the greatest name).
+  auto maxOpenFilesIn = [](const std::string& dir) {
+    std::string newest;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind("OPTIONS-", 0) == 0 && name > newest) newest = name;
+    }
+    std::ifstream in(dir + "/" + newest);
+    for (std::string line; std::getline(in, line);) {
+      auto at = line.find("max_open_files=");
+      if (at != std::string::npos) return line.substr(at + 15);
+    }
+    return std::string();
+  };
+  auto store = open({});
+  ASSERT_TRUE(store.isOk()) << store.status().toString();
+  EXPECT_TRUE((*store)->close().isOk());
+  EXPECT_EQ(maxOpenFilesIn(dataDir()), "512");
+  store = open({{"max_open_files", "40"}});
+  ASSERT_TRUE(store.isOk()) << store.status().toString();
+  EXPECT_TRUE((*store)->close().isOk());
+  EXPECT_EQ(maxOpenFilesIn(dataDir()), "40");
 }
 
 TEST_F(RocksDbStorageTest, SyncWritesStoreAndReadBack) {
