@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libpoco-dev librocksdb-dev libspdlog-dev libfmt-dev
             prometheus-cpp-dev libgtest-dev libgmock-dev curl ca-certificates)
-test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps)
+test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps python3)
 
 want=("${build_pkgs[@]}")
 # Node.js builds the pages (web/): Debian's only when the machine has no node/npm of its own
