@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "log_format.h"
 #include "subsystems.h"
 
 namespace zc::collector {
@@ -21,8 +22,8 @@ namespace zc::collector {
 CollectorApp::CollectorApp() {
   setUnixOptions(true);
   auto logger = spdlog::stderr_logger_mt("zynd-collector");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
   spdlog::set_default_logger(logger);
+  (void)setLogFormat("text");  // until the configuration says otherwise
 }
 
 void CollectorApp::defineOptions(Poco::Util::OptionSet& options) {

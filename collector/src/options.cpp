@@ -121,6 +121,9 @@ const std::vector<OptionSpec>& optionSpecs() {
        "fsync every storage write (survives power loss, not only a process crash); short for "
        "--plugin-opt storage.rocksdb.sync_writes=BOOL."},
       {"log-level", "LEVEL", "info", "Log level: debug, info, warn or error."},
+      {"log-format", "FORMAT", "text",
+       "Log lines on stderr: text, or json (one object per line: time, level, logger, message); "
+       "times in UTC either way."},
       {"keep-crashed", "BOOL", "false",
        "Keep dead containers of crashed deployments for debugging (DEPLOYER_KEEP_CRASHED_CONTAINERS "
        "also works); otherwise they are removed after --crash-grace."},
@@ -326,6 +329,10 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     c.webDir = defaultWebDir(exeDir);
   }
   c.router = get("router", "caddy");
+  c.logFormat = get("log-format", "text");
+  if (c.logFormat != "text" && c.logFormat != "json") {
+    return Status::invalidArgument("--log-format: '" + c.logFormat + "' is not text or json");
+  }
   c.logLevel = get("log-level", "info");
   if (c.logLevel != "debug" && c.logLevel != "info" && c.logLevel != "warn" && c.logLevel != "error") {
     return Status::invalidArgument("--log-level: '" + c.logLevel + "' is not debug, info, warn or error");

@@ -50,6 +50,7 @@ struct CollectorConfig {
   std::string runtime = "docker";  // a runtime plugin's name, or "none"
   uint64_t maxLineBytes = 1 << 20;
   std::string logLevel = "info";
+  std::string logFormat = "text";  // or "json"
   // Lifecycle.
   bool keepCrashed = false;
   int64_t crashGraceNs = 10 * kNanosPerSecond;

@@ -1,5 +1,7 @@
 #include "subsystems.h"
 
+#include "log_format.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Util/Application.h>
 #include <Poco/Util/MapConfiguration.h>
@@ -160,6 +162,8 @@ void ConfigSubsystem::initialize(Poco::Util::Application& app) {
   if (!loaded.isOk()) throw Poco::Exception(loaded.status().message());
   s_.config = std::move(loaded).value();
   spdlog::set_level(spdlog::level::from_str(s_.config.logLevel));
+  Status format = setLogFormat(s_.config.logFormat);
+  if (!format.isOk()) throw Poco::Exception(format.message());
   raiseOpenFileLimit();
 }
 

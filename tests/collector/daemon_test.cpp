@@ -1,6 +1,8 @@
 // The zynd-collector binary as an operator meets it: start-up on each storage, /healthz,
 // SIGTERM within 5 s, one-line refusals of bad configuration, the plugins command, broken
 // plugins refused while the daemon keeps running, and flags > environment > file.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/ServerSocket.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -271,6 +273,46 @@ TEST_F(DaemonTest, PluginOptionsAreTakenFromFlagsEnvironmentAndFile) {
                           "router.caddy.admin_url (string; default http://127.0.0.1:2019)"}) {
     EXPECT_NE(list.out().find(key), std::string::npos) << key << "\n" << list.out();
   }
+}
+
+// --log-format json: every line the daemon writes from start to stop is one JSON object with the
+// time in UTC; text lines carry UTC times too.
+TEST_F(DaemonTest, LogFormatJsonMakesEveryLineOneObject) {
+  uint16_t port = freePort();
+  Daemon d({"--listen", "127.0.0.1:" + std::to_string(port), "--storage", "memory", "--runtime",
+            "none", "--log-format", "json", "--log-level", "debug"});
+  ASSERT_TRUE(waitHealthy(port)) << d.err();
+  d.signal(SIGTERM);
+  ASSERT_EQ(d.wait(5s), 0) << d.err();
+  std::istringstream in(d.err());
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    Poco::JSON::Object::Ptr o;
+    ASSERT_NO_THROW(o = Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>())
+        << line;
+    for (const char* key : {"time", "level", "logger", "message"}) {
+      EXPECT_TRUE(o->has(key)) << key << " in " << line;
+    }
+    std::string time = o->getValue<std::string>("time");
+    EXPECT_EQ(time.size(), 24u) << time;  // 2026-11-29T18:04:07.123Z
+    EXPECT_EQ(time.back(), 'Z') << time;
+  }
+  EXPECT_GE(lines, 3) << d.err();  // at least: listening, running, stopping
+
+  Daemon bad({"--log-format", "xml", "--runtime", "none"});
+  EXPECT_EQ(bad.wait(10s), 78);
+  EXPECT_NE(bad.err().find("zynd-collector: --log-format: 'xml' is not text or json"),
+            std::string::npos)
+      << bad.err();
+
+  Daemon text({"--listen", "127.0.0.1:" + std::to_string(port), "--storage", "memory",
+               "--runtime", "none"});
+  ASSERT_TRUE(waitHealthy(port)) << text.err();
+  text.signal(SIGTERM);
+  ASSERT_EQ(text.wait(5s), 0);
+  std::string first = text.err().substr(0, text.err().find('\n'));
+  ASSERT_GE(first.size(), 25u) << first;
+  EXPECT_EQ(first[23], 'Z') << first;  // 2026-11-29T18:04:07.123Z info ...
 }
 
 TEST_F(DaemonTest, HelpDocumentsEveryOption) {
