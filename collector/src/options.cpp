@@ -151,7 +151,7 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"audit-log", "FILE", nullptr,
        "Where refused and mutating requests are logged, one JSON line each. Default: "
        "<data-dir>/audit.log."},
-      {"allow-unauthenticated", "BOOL", "false",
+      {"allow-unauthenticated", nullptr, nullptr,
        "Serve a non-loopback --listen without a tokens file (otherwise the start is refused)."},
       {"web-dir", "DIR", nullptr,
        "Folder of the built pages (default: the build tree's web/dist or the installed "
@@ -378,8 +378,15 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     std::string audit = get("audit-log", nullptr);
     c.auditLog = audit.empty() ? c.dataDir + "/audit.log" : absolutePath(audit, cwd);
   }
-  ZC_ASSIGN_OR_RETURN(c.allowUnauthenticated,
-                      parseBool("allow-unauthenticated", get("allow-unauthenticated", "false")));
+  if (cfg.has("allow-unauthenticated")) {
+    // A switch on the command line (no value); true/false in the environment or a file.
+    std::string v = cfg.getString("allow-unauthenticated");
+    if (v.empty()) {
+      c.allowUnauthenticated = true;
+    } else {
+      ZC_ASSIGN_OR_RETURN(c.allowUnauthenticated, parseBool("allow-unauthenticated", v));
+    }
+  }
   c.router = get("router", "caddy");
   c.logLevel = get("log-level", "info");
   if (c.logLevel != "debug" && c.logLevel != "info" && c.logLevel != "warn" && c.logLevel != "error") {
