@@ -33,10 +33,11 @@ void CollectorApp::defineOptions(Poco::Util::OptionSet& options) {
       Poco::Util::Option("help", "h", "Show this help and exit.").required(false).binding("help"));
   options.addOption(
       Poco::Util::Option("version", "", "Print the version and exit.").required(false).binding("version"));
-  options.addOption(Poco::Util::Option("scope", "", "token add: the new token's scope, read or operate.")
-                        .required(false)
-                        .argument("read|operate", true)
-                        .binding("token.scope"));
+  options.addOption(
+      Poco::Util::Option("scope", "", "token add: the new token's scope, read or operate.")
+          .required(false)
+          .argument("read|operate", true)
+          .binding("token.scope"));
   for (const OptionSpec& spec : optionSpecs()) {
     std::string help = spec.help;
     if (spec.defaultValue) help += std::string(" Default: ") + spec.defaultValue + ".";

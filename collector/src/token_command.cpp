@@ -27,7 +27,8 @@ zc::Result<std::vector<exporters::TokenRecord>> load(const std::string& path) {
 
 int add(const std::string& name, const std::string& scopeText, const std::string& path,
         std::ostream& out, std::ostream& err) {
-  if (zc::Status st = exporters::validateTokenName(name); !st.isOk()) return fail(err, st.message());
+  if (zc::Status st = exporters::validateTokenName(name); !st.isOk())
+    return fail(err, st.message());
   if (scopeText.empty()) return fail(err, "add needs --scope read|operate");
   auto scope = exporters::parseTokenScope(scopeText);
   if (!scope.isOk()) return fail(err, "--scope: " + scope.status().message());
@@ -58,8 +59,7 @@ int list(const std::string& path, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-int revoke(const std::string& name, const std::string& path, std::ostream& out,
-           std::ostream& err) {
+int revoke(const std::string& name, const std::string& path, std::ostream& out, std::ostream& err) {
   auto records = load(path);
   if (!records.isOk()) return fail(err, records.status().message());
   auto it = std::find_if(records->begin(), records->end(), [&](auto& r) { return r.name == name; });

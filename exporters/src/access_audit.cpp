@@ -52,7 +52,8 @@ void AuditLog::write(const AuditEntry& entry) noexcept {
       n = ::write(fd_, line.data(), line.size());
     } while (n < 0 && errno == EINTR);
     if (n != static_cast<ssize_t>(line.size())) {
-      spdlog::error("audit log {}: write failed: {}", path_, n < 0 ? std::strerror(errno) : "short");
+      spdlog::error("audit log {}: write failed: {}", path_,
+                    n < 0 ? std::strerror(errno) : "short");
     }
   } catch (const std::exception& e) {
     spdlog::error("audit log {}: {}", path_, e.what());

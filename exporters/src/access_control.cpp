@@ -1,5 +1,3 @@
-#include "zc/exporters/access.h"
-
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +8,7 @@
 #include "access_audit.h"
 #include "access_limiter.h"
 #include "poco_adapters.h"
+#include "zc/exporters/access.h"
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/json_writer.h"
 
@@ -28,9 +27,13 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-bool isSafeMethod(const std::string& method) { return method == "GET" || method == "HEAD"; }
+bool isSafeMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD";
+}
 
-std::string pathOf(const std::string& uri) { return uri.substr(0, uri.find('?')); }
+std::string pathOf(const std::string& uri) {
+  return uri.substr(0, uri.find('?'));
+}
 
 // The token of "Bearer <token>" (scheme without case), empty when the header is another scheme.
 std::string bearerToken(const std::string& authorization) {
@@ -170,9 +173,9 @@ bool AccessControl::admit(Poco::Net::HTTPServerRequest& req,
   const std::string& method = req.getMethod();
 
   if (req.has("Host") && !hostAllowed(trim(req.get("Host")))) {
-    sendError(resp, 421, "misdirected_request",
-              "this collector does not answer for host '" + req.get("Host") +
-                  "' (see --allowed-hosts)");
+    sendError(
+        resp, 421, "misdirected_request",
+        "this collector does not answer for host '" + req.get("Host") + "' (see --allowed-hosts)");
     return false;
   }
   const auto now = FailureLimiter::Clock::now();
@@ -219,8 +222,8 @@ void AccessControl::finish(const Poco::Net::HTTPServerRequest& req, int status) 
   const bool refused = status == 401 || status == 403 || status == 421 || status == 429;
   if (!refused && isSafeMethod(req.getMethod())) return;
   const Requester& who = requesterOf(req);
-  audit_->write(AuditEntry{who.address, who.tokenName, req.getMethod(), pathOf(req.getURI()),
-                           status});
+  audit_->write(
+      AuditEntry{who.address, who.tokenName, req.getMethod(), pathOf(req.getURI()), status});
 }
 
 }  // namespace zc::exporters

@@ -5,7 +5,9 @@
 namespace zc::exporters {
 
 FailureLimiter::FailureLimiter(int maxFailures, std::chrono::seconds window, size_t maxAddresses)
-    : maxFailures_(maxFailures), window_(window), maxAddresses_(std::max<size_t>(1, maxAddresses)) {}
+    : maxFailures_(maxFailures),
+      window_(window),
+      maxAddresses_(std::max<size_t>(1, maxAddresses)) {}
 
 int FailureLimiter::blockedFor(const std::string& address, Clock::time_point now) const {
   std::lock_guard lock(mu_);

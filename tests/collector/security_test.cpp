@@ -124,7 +124,7 @@ TEST_F(SecurityTest, TokenCommandPrintsTheSecretOnceAndStoresOnlyItsHash) {
   CommandRun add = tokenCommand({"add", "ci", "--scope", "operate", "--tokens-file", tokens()});
   ASSERT_EQ(add.code, 0) << add.err;
   const std::string secret = lastLine(add.out);
-  EXPECT_GE(secret.size(), 32u + 4u);  // at least 128 bits in hex
+  EXPECT_GE(secret.size(), 32u + 4u);                      // at least 128 bits in hex
   EXPECT_EQ(add.out.find(secret), add.out.rfind(secret));  // printed once
   struct stat st {};
   ASSERT_EQ(::stat(tokens().c_str(), &st), 0);
@@ -201,8 +201,7 @@ TEST_F(SecurityTest, TokensScopesRebindingOriginAuditAndReload) {
 
   // DNS rebinding: the browser sends the attacker's name as Host and Origin.
   const std::string evil = "evil.example:" + std::to_string(port);
-  r = request(port, "DELETE", "/api/deployments/dep-1", ops, evil,
-              {{"Origin", "http://" + evil}});
+  r = request(port, "DELETE", "/api/deployments/dep-1", ops, evil, {{"Origin", "http://" + evil}});
   EXPECT_EQ(r.status, 421);
   EXPECT_NE(r.body.find("misdirected_request"), std::string::npos);
   // A page on another origin reaching the right Host.
@@ -241,8 +240,8 @@ TEST_F(SecurityTest, TokensScopesRebindingOriginAuditAndReload) {
   ASSERT_EQ(tokenCommand({"revoke", "grafana", "--tokens-file", tokens()}).code, 0);
   d.signal(SIGHUP);
   int status = 0;
-  for (int i = 0; i < 50 && (status = request(port, "GET", "/api/deployments", reader).status) != 401;
-       ++i) {
+  for (int i = 0;
+       i < 50 && (status = request(port, "GET", "/api/deployments", reader).status) != 401; ++i) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(status, 401);

@@ -93,8 +93,9 @@ TEST_F(AccessTest, MissingOrWrongTokenIs401WithChallenge) {
     EXPECT_EQ(r.header("www-authenticate"), "Bearer");
     EXPECT_NE(r.body.find("\"error\":\"unauthorized\""), std::string::npos) << r.body;
   }
-  EXPECT_EQ(httpRequest(stack_->port(), "GET", "/metrics", {{"Authorization", "Basic eDp5"}}).status,
-            401);
+  EXPECT_EQ(
+      httpRequest(stack_->port(), "GET", "/metrics", {{"Authorization", "Basic eDp5"}}).status,
+      401);
   EXPECT_EQ(del("/api/deployments/d1").status, 401);
   EXPECT_TRUE(stack_->api->stopRequests().empty());
 }
@@ -130,10 +131,10 @@ TEST_F(AccessTest, HealthzWithoutTokenAnswersOnlyItsStatus) {
 TEST_F(AccessTest, DnsRebindingHostIs421AndStopsNothing) {
   start(false);
   const std::string port = std::to_string(stack_->port());
-  HttpReply r = rawRequest(stack_->port(),
-                           "DELETE /api/deployments/d1 HTTP/1.1\r\nHost: evil.example:" + port +
-                               "\r\nOrigin: http://evil.example:" + port +
-                               "\r\nConnection: close\r\n\r\n");
+  HttpReply r =
+      rawRequest(stack_->port(),
+                 "DELETE /api/deployments/d1 HTTP/1.1\r\nHost: evil.example:" + port +
+                     "\r\nOrigin: http://evil.example:" + port + "\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(r.status, 421);
   EXPECT_NE(r.body.find("\"error\":\"misdirected_request\""), std::string::npos) << r.body;
   EXPECT_TRUE(stack_->api->stopRequests().empty());
@@ -160,10 +161,10 @@ TEST_F(AccessTest, CrossOriginMutationsAre403AndNoOriginPasses) {
   EXPECT_EQ(del("/api/deployments/d1", {{"Sec-Fetch-Site", "same-origin"}}).status, 202);
   EXPECT_EQ(del("/api/deployments/d1").status, 202);
   // A GET from another origin is not a mutation (the browser cannot read it without CORS).
-  EXPECT_EQ(httpRequest(stack_->port(), "GET", "/api/deployments",
-                        {{"Origin", "http://evil.example"}})
-                .status,
-            200);
+  EXPECT_EQ(
+      httpRequest(stack_->port(), "GET", "/api/deployments", {{"Origin", "http://evil.example"}})
+          .status,
+      200);
 }
 
 TEST_F(AccessTest, RepeatedFailuresFromOneAddressAre429) {
@@ -179,8 +180,8 @@ TEST_F(AccessTest, RepeatedFailuresFromOneAddressAre429) {
 
 TEST_F(AccessTest, AuditLinesAreJsonWithEveryField) {
   start(true);
-  get("/api/deployments");                                                       // 401
-  del("/api/deployments/d1", {{"Authorization", std::string("Bearer ") + kRead}});  // 403
+  get("/api/deployments");                                                             // 401
+  del("/api/deployments/d1", {{"Authorization", std::string("Bearer ") + kRead}});     // 403
   del("/api/deployments/d1", {{"Authorization", std::string("Bearer ") + kOperate}});  // 202
   get("/api/deployments", kRead);  // 200 GET: not audited
   auto all = lines(audit());
@@ -206,10 +207,10 @@ TEST_F(AccessTest, AuditLinesAreJsonWithEveryField) {
 TEST_F(AccessTest, TokensReloadAfterRevoke) {
   start(true);
   EXPECT_EQ(get("/api/deployments", kRead).status, 200);
-  ASSERT_TRUE(exporters::writeTokensFile(
-                  dir_.path() + "/tokens",
-                  {{"ops", TokenScope::kOperate, exporters::sha256Hex(kOperate)}})
-                  .isOk());
+  ASSERT_TRUE(
+      exporters::writeTokensFile(dir_.path() + "/tokens",
+                                 {{"ops", TokenScope::kOperate, exporters::sha256Hex(kOperate)}})
+          .isOk());
   ASSERT_TRUE(access_->reloadTokens().isOk());
   EXPECT_EQ(get("/api/deployments", kRead).status, 401);
   EXPECT_EQ(get("/api/deployments", kOperate).status, 200);
@@ -217,8 +218,8 @@ TEST_F(AccessTest, TokensReloadAfterRevoke) {
 
 TEST(AllowedHostsTest, DefaultsCoverLoopbackTheListenHostAndTheMachine) {
   auto hosts = exporters::defaultAllowedHosts("10.1.2.3", 7070, "Box");
-  for (const char* h : {"localhost:7070", "127.0.0.1:7070", "[::1]:7070", "10.1.2.3:7070",
-                        "box:7070"}) {
+  for (const char* h :
+       {"localhost:7070", "127.0.0.1:7070", "[::1]:7070", "10.1.2.3:7070", "box:7070"}) {
     EXPECT_NE(std::find(hosts.begin(), hosts.end(), h), hosts.end()) << h;
   }
   EXPECT_EQ(std::find(hosts.begin(), hosts.end(), "localhost"), hosts.end());

@@ -16,9 +16,11 @@
 //   413 body larger than maxBodyBytes        414 request line longer than maxRequestLineBytes
 //   431 header section larger than maxHeaderBytes or with more than maxHeaderCount fields
 //   503 maxQueued connections already open and waiting (for their request or for a worker)
-// After any of these the connection is closed. Keep-alive is supported (bounded in requests and
-// idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse interfaces; response
-// bodies are buffered and sent with a Content-Length when the handler returns.
+// After any of these the connection is closed. With an AccessControl set (setAccessControl()),
+// a complete request passes its checks before the router: 421, 429, 403 or 401
+// (zc/exporters/access.h), each with the same JSON body. Keep-alive is supported (bounded in
+// requests and idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse
+// interfaces; response bodies are buffered and sent with a Content-Length when the handler returns.
 //
 // Threads (started by start(), joined by stop()): one reactor (http_reactor.h) that accepts and
 // holds every connection until its request is complete, and maxThreads workers (http_workers.h)
