@@ -255,6 +255,10 @@ void ListenSubsystem::initialize(Poco::Util::Application&) {
   if (Status st = checkListenExposure(s_.config); !st.isOk()) {
     throw Poco::Exception(st.message());
   }
+  if (std::string tokens = tokensFileInUse(s_.config); !tokens.empty()) {
+    auto read = exporters::readTokensFile(tokens);  // a bad file stops the start here
+    if (!read.isOk()) throw Poco::Exception("--tokens-file: " + read.status().message());
+  }
   exporters::HttpServerOptions opts;
   opts.host = s_.config.listenHost;
   opts.port = s_.config.listenPort;

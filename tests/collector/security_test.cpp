@@ -295,6 +295,19 @@ TEST_F(SecurityTest, ExposedListenWithoutTokensIsRefusedBeforeBinding) {
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 
+TEST_F(SecurityTest, AMissingOrMalformedTokensFileStopsTheStartWithOneLine) {
+  std::ofstream(dir_.path() + "/bad") << "ci read not-a-hash\n";
+  for (const std::string& file : {dir_.path() + "/missing", dir_.path() + "/bad"}) {
+    ChildProcess d(collectorArgv({"--listen", "127.0.0.1:" + std::to_string(freePort()),
+                                  "--storage", "memory", "--runtime", "none", "--router", "none",
+                                  "--data-dir", dir_.path() + "/data", "--tokens-file", file}));
+    EXPECT_EQ(d.wait(10s), 78);
+    const std::string err = d.err();
+    EXPECT_NE(err.find("zynd-collector: --tokens-file: "), std::string::npos) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  }
+}
+
 TEST_F(SecurityTest, AllowUnauthenticatedStartsAndWarns) {
   const uint16_t port = freePort();
   ChildProcess d(collectorArgv({"--listen", "0.0.0.0:" + std::to_string(port), "--storage",
