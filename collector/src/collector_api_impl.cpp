@@ -36,9 +36,12 @@ Result<std::vector<MetricSample>> CollectorApiImpl::readMetrics(const std::strin
   return storage_.readMetrics(id, from, to);
 }
 
-Result<Deployment> CollectorApiImpl::requestStop(const std::string& id) {
+Result<Deployment> CollectorApiImpl::requestStop(const std::string& id,
+                                                 const host::StopRequester& by) {
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
-  return manager_.requestStop(id);
+  std::string who = by.tokenName.empty() ? "anonymous" : by.tokenName;
+  if (!by.address.empty()) who += " from " + by.address;
+  return manager_.requestStop(id, who);
 }
 
 bool CollectorApiImpl::teardownComplete(const std::string& id) {

@@ -32,7 +32,7 @@ class CollectorApiImpl final : public host::CollectorApi {
   Result<Deployment> getDeployment(const std::string& id) override;
   Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, size_t limit) override;
   Result<std::vector<MetricSample>> readMetrics(const std::string& id, TimeNs from, TimeNs to) override;
-  Result<Deployment> requestStop(const std::string& id) override;
+  Result<Deployment> requestStop(const std::string& id, const host::StopRequester& by) override;
   bool teardownComplete(const std::string& id) override;
   host::LiveBus& bus() override { return bus_; }
   std::vector<host::DeploymentGauges> deploymentGauges() override;

@@ -16,6 +16,7 @@
 
 #include "log_format.h"
 #include "subsystems.h"
+#include "token_command.h"
 
 namespace zc::collector {
 
@@ -33,6 +34,11 @@ void CollectorApp::defineOptions(Poco::Util::OptionSet& options) {
       Poco::Util::Option("help", "h", "Show this help and exit.").required(false).binding("help"));
   options.addOption(
       Poco::Util::Option("version", "", "Print the version and exit.").required(false).binding("version"));
+  options.addOption(
+      Poco::Util::Option("scope", "", "token add: the new token's scope, read or operate.")
+          .required(false)
+          .argument("read|operate", true)
+          .binding("token.scope"));
   for (const OptionSpec& spec : optionSpecs()) {
     std::string help = spec.help;
     if (spec.defaultValue) help += std::string(" Default: ") + spec.defaultValue + ".";
@@ -63,7 +69,12 @@ void CollectorApp::printHelp() {
       "Per-host agent: follows the logs, health and resource use of zynd-<id> deployments and "
       "serves them over REST, SSE and Prometheus. Flags win over ZC_* environment variables, "
       "which win over the --config file.");
-  help.setFooter("Commands: 'plugins' lists the plugins found and the refused ones, then exits.");
+  help.setFooter(
+      "Commands: 'plugins' lists the plugins found and the refused ones, then exits. "
+      "'token add NAME --scope read|operate' creates a token and prints it once (only its SHA-256 "
+      "is stored); 'token list' shows names and scopes; 'token revoke NAME' removes one. The "
+      "token commands edit --tokens-file, by default the file 'tokens' in --data-dir. SIGHUP "
+      "re-reads the tokens file.");
   help.setWidth(100);
   help.format(std::cout);
 }
@@ -77,6 +88,7 @@ int CollectorApp::runMain(int argc, char** argv) {
   sigaddset(&stopSignals, SIGINT);
   sigaddset(&stopSignals, SIGQUIT);
   sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGHUP);  // re-reads the tokens file (waitForStop())
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
   try {
     init(argc, argv);
@@ -97,11 +109,15 @@ void CollectorApp::initialize(Poco::Util::Application& self) {
   else {
     for (int i = 1; i < static_cast<int>(argv().size()); ++i) {
       if (argv()[i] == "plugins") command_ = Command::kPlugins;
+      if (argv()[i] == "token") command_ = Command::kToken;
+      if (command_ != Command::kServe) break;
     }
   }
   if (command_ == Command::kHelp || command_ == Command::kVersion) return;
   addSubsystem(new ConfigSubsystem(services_));
-  addSubsystem(new PluginSubsystem(services_, command_ == Command::kServe));
+  if (command_ != Command::kToken) {
+    addSubsystem(new PluginSubsystem(services_, command_ == Command::kServe));
+  }
   if (command_ == Command::kServe) {
     addSubsystem(new ListenSubsystem(services_));
     addSubsystem(new StorageSubsystem(services_));
@@ -152,6 +168,25 @@ int CollectorApp::listPlugins() {
   return EXIT_OK;
 }
 
+void CollectorApp::waitForStop() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGQUIT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) return;
+    if (services_.access && services_.access->tokensEnabled()) {
+      (void)services_.access->reloadTokens();  // logs the outcome
+    } else {
+      spdlog::info("SIGHUP: no tokens file in use, nothing to re-read");
+    }
+  }
+}
+
 int CollectorApp::main(const std::vector<std::string>& args) {
   if (command_ == Command::kHelp) {
     printHelp();
@@ -165,6 +200,16 @@ int CollectorApp::main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "zynd-collector: %s\n", startupError_.c_str());
     return EXIT_CONFIG;
   }
+  if (command_ == Command::kToken) {
+    if (args.empty() || args[0] != "token") {
+      std::fprintf(stderr, "zynd-collector: unknown command '%s' (see --help)\n",
+                   args.empty() ? "" : args[0].c_str());
+      return EXIT_CONFIG;
+    }
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    return runTokenCommand(rest, config().getString("token.scope", ""),
+                           tokensFileForCommand(services_.config), std::cout, std::cerr);
+  }
   for (const std::string& a : args) {
     if (a != "plugins") {
       std::fprintf(stderr, "zynd-collector: unknown command '%s' (see --help)\n", a.c_str());
@@ -173,7 +218,7 @@ int CollectorApp::main(const std::vector<std::string>& args) {
   }
   if (command_ == Command::kPlugins) return listPlugins();
   spdlog::info("zynd-collector {} running; SIGTERM or SIGINT stops it", ZC_VERSION);
-  waitForTerminationRequest();
+  waitForStop();
   spdlog::info("stopping");
   return EXIT_OK;
 }

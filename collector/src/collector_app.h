@@ -3,7 +3,10 @@
 //   zynd-collector [options]          run the collector until SIGTERM/SIGINT
 //   zynd-collector plugins [options]  list the plugins found (kind, name, version, path) and
 //                                     the refused ones with their reason
+//   zynd-collector token add NAME --scope read|operate | token list | token revoke NAME
+//                                     manage the tokens file (token_command.h)
 //   zynd-collector --help | --version
+// While serving, SIGHUP re-reads the tokens file; SIGTERM, SIGINT and SIGQUIT stop.
 //
 // A bad option or a failed start-up prints one line "zynd-collector: <reason>" and exits
 // non-zero (EXIT_CONFIG = 78 for configuration, EXIT_SOFTWARE = 70 otherwise).
@@ -32,10 +35,12 @@ class CollectorApp final : public Poco::Util::ServerApplication {
  private:
   void printHelp();
   int listPlugins();
+  // Waits for SIGTERM/SIGINT/SIGQUIT; each SIGHUP meanwhile re-reads the tokens file.
+  void waitForStop();
   // --plugin-opt KIND.NAME.KEY=VALUE: stored as the configuration key plugin-opt.KIND.NAME.KEY.
   void handlePluginOpt(const std::string& name, const std::string& value);
 
-  enum class Command { kServe, kPlugins, kHelp, kVersion };
+  enum class Command { kServe, kPlugins, kToken, kHelp, kVersion };
   Command command_ = Command::kServe;
   Services services_;
   std::string startupError_;

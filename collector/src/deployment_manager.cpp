@@ -380,7 +380,8 @@ void DeploymentManager::stopFollow(Entry& e) {
 
 // --- stop; the teardown itself runs on the Teardown's thread (teardown.cpp)
 
-Result<Deployment> DeploymentManager::requestStop(const std::string& id) {
+Result<Deployment> DeploymentManager::requestStop(const std::string& id,
+                                                  const std::string& requestedBy) {
   Entry* e = registry_.find(id);
   if (e == nullptr) return Status::notFound("deployment '" + id + "' is unknown");
   bool already;
@@ -388,9 +389,11 @@ Result<Deployment> DeploymentManager::requestStop(const std::string& id) {
     auto lock = registry_.lock();
     already = e->row.status == DeploymentStatus::kStopped;
   }
+  const std::string line =
+      requestedBy.empty() ? "[STOP] stop requested" : "[STOP] stop requested by " + requestedBy;
   Deployment row = already ? get(id).value()
                            : *updateRow(*e, [](Deployment& r) { r.status = DeploymentStatus::kStopped; },
-                                        "[STOP] stop requested");
+                                        line);
   teardown_.wake();
   return row;
 }

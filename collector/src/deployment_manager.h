@@ -71,8 +71,9 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   // Appends a system line through the deployment's sequencer. NotFound for unknown ids.
   Status appendSystemLine(const std::string& id, std::string text);
 
-  // Marks the deployment stopped now and wakes the teardown; the row as it is now.
-  Result<Deployment> requestStop(const std::string& id);
+  // Marks the deployment stopped now and wakes the teardown; the row as it is now. `requestedBy`
+  // (e.g. "ci from 10.0.0.5") is named in the stop line when not empty.
+  Result<Deployment> requestStop(const std::string& id, const std::string& requestedBy = {});
   // Stopped, and its container, route and port are released.
   bool teardownComplete(const std::string& id) const { return registry_.teardownComplete(id); }
 

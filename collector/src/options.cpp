@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/SocketAddress.h>
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+
+#include "zc/exporters/access.h"
 
 namespace zc::collector {
 namespace {
@@ -140,6 +143,19 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"router", "NAME", "caddy", "Router plugin whose route is removed on stop, or none."},
       {"caddy-admin", "URL", "http://127.0.0.1:2019",
        "Caddy's admin API (short for --plugin-opt router.caddy.admin_url=URL)."},
+      {"tokens-file", "FILE", nullptr,
+       "Tokens file (see 'zynd-collector token'); with one, every request but GET /healthz needs "
+       "'Authorization: Bearer <token>'. Default: <data-dir>/tokens when that file exists, else "
+       "none. Re-read on SIGHUP and when it changes."},
+      {"allowed-hosts", "LIST", nullptr,
+       "Comma list of Host header values served (host:port); any other Host gets 421. Default: "
+       "localhost, 127.0.0.1, [::1], the listen host and this machine's name, with the listen "
+       "port."},
+      {"audit-log", "FILE", nullptr,
+       "Where refused and mutating requests are logged, one JSON line each. Default: "
+       "<data-dir>/audit.log."},
+      {"allow-unauthenticated", nullptr, nullptr,
+       "Serve a non-loopback --listen without a tokens file (otherwise the start is refused)."},
       {"web-dir", "DIR", nullptr,
        "Folder of the built pages (default: the build tree's web/dist or the installed "
        "share/zynd-collector/web)."},
@@ -243,6 +259,33 @@ std::string defaultWebDir(const std::string& exeDir) {
   return dirs.empty() ? "" : dirs.front();
 }
 
+std::string tokensFileForCommand(const CollectorConfig& config) {
+  return config.tokensFile.empty() ? config.dataDir + "/tokens" : config.tokensFile;
+}
+
+std::string tokensFileInUse(const CollectorConfig& config) {
+  if (!config.tokensFile.empty()) return config.tokensFile;
+  std::error_code ec;
+  std::string fallback = config.dataDir + "/tokens";
+  return fs::exists(fallback, ec) ? fallback : std::string();
+}
+
+Status checkListenExposure(const CollectorConfig& config) {
+  bool loopback = false;
+  try {
+    loopback = Poco::Net::IPAddress(config.listenHost).isLoopback();
+  } catch (const Poco::Exception&) {
+    loopback = false;
+  }
+  if (loopback || config.allowUnauthenticated || !tokensFileInUse(config).empty()) {
+    return Status::ok();
+  }
+  return Status::invalidArgument("--listen: " + config.listenHost +
+                                 " is not a loopback address and no tokens file is in use; "
+                                 "add tokens (zynd-collector token add) or pass "
+                                 "--allow-unauthenticated");
+}
+
 Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfiguration& cfg,
                                             const std::string& exeDir, const std::string& cwd) {
   CollectorConfig c;
@@ -327,6 +370,25 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     }
   } else {
     c.webDir = defaultWebDir(exeDir);
+  }
+  if (std::string t = get("tokens-file", nullptr); !t.empty()) c.tokensFile = absolutePath(t, cwd);
+  if (std::string hosts = get("allowed-hosts", nullptr); !hosts.empty()) {
+    auto parsed = exporters::parseAllowedHosts(hosts);
+    if (!parsed.isOk()) return optionError("allowed-hosts", parsed.status());
+    c.allowedHosts = std::move(parsed).value();
+  }
+  {
+    std::string audit = get("audit-log", nullptr);
+    c.auditLog = audit.empty() ? c.dataDir + "/audit.log" : absolutePath(audit, cwd);
+  }
+  if (cfg.has("allow-unauthenticated")) {
+    // A switch on the command line (no value); true/false in the environment or a file.
+    std::string v = cfg.getString("allow-unauthenticated");
+    if (v.empty()) {
+      c.allowUnauthenticated = true;
+    } else {
+      ZC_ASSIGN_OR_RETURN(c.allowUnauthenticated, parseBool("allow-unauthenticated", v));
+    }
   }
   c.router = get("router", "caddy");
   c.logFormat = get("log-format", "text");

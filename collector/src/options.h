@@ -67,7 +67,21 @@ struct CollectorConfig {
   // the plugin subsystem.
   std::map<std::string, std::map<std::string, std::string>> pluginOptions;
   std::string webDir;  // built pages (web/dist); empty = pages not served
+  // Access (see zc/exporters/access.h).
+  std::string tokensFile;                 // absolute; empty when --tokens-file was not given
+  std::vector<std::string> allowedHosts;  // empty: the defaults for the listen address
+  std::string auditLog;                   // absolute; default <data-dir>/audit.log
+  bool allowUnauthenticated = false;
 };
+
+// The tokens file the daemon uses: --tokens-file when given, else <data-dir>/tokens when that
+// file exists, else none (empty).
+std::string tokensFileInUse(const CollectorConfig& config);
+// The file `zynd-collector token` edits: --tokens-file when given, else <data-dir>/tokens.
+std::string tokensFileForCommand(const CollectorConfig& config);
+// InvalidArgument when the listen address is not loopback and neither a tokens file is in use
+// nor --allow-unauthenticated was given.
+Status checkListenExposure(const CollectorConfig& config);
 
 // The configuration key of one plugin option: "plugin-opt.KIND.NAME.KEY". --plugin-opt,
 // ZC_PLUGIN_OPT and a configuration file all write there.

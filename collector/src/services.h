@@ -11,8 +11,10 @@
 #include "deployment_manager.h"
 #include "monitors.h"
 #include "options.h"
+#include "periodic_task.h"
 #include "retention_job.h"
 #include "zc/clock.h"
+#include "zc/exporters/access.h"
 #include "zc/exporters/exporters.h"
 #include "zc/exporters/http_server.h"
 #include "zc/host/live_bus.h"
@@ -50,6 +52,8 @@ struct Services {
   std::unique_ptr<HealthProber> health;
   std::unique_ptr<MetricsSampler> sampler;
   std::unique_ptr<CollectorApiImpl> api;
+  std::unique_ptr<exporters::AccessControl> access;  // tokens, Host/Origin checks, audit
+  std::unique_ptr<PeriodicTask> tokensPoll;          // re-reads a changed tokens file
   std::unique_ptr<exporters::HttpServer> http;
   std::unique_ptr<exporters::Exporters> exporters;  // REST, SSE hub, /metrics
 };

@@ -3,6 +3,7 @@
 #include "log_format.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Net/DNS.h>
 #include <Poco/Util/Application.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <spdlog/spdlog.h>
@@ -254,6 +255,14 @@ void PipelineSubsystem::uninitialize() {
 }
 
 void ListenSubsystem::initialize(Poco::Util::Application&) {
+  // Before anything is bound: an exposed port without tokens is refused unless asked for.
+  if (Status st = checkListenExposure(s_.config); !st.isOk()) {
+    throw Poco::Exception(st.message());
+  }
+  if (std::string tokens = tokensFileInUse(s_.config); !tokens.empty()) {
+    auto read = exporters::readTokensFile(tokens);  // a bad file stops the start here
+    if (!read.isOk()) throw Poco::Exception("--tokens-file: " + read.status().message());
+  }
   exporters::HttpServerOptions opts;
   opts.host = s_.config.listenHost;
   opts.port = s_.config.listenPort;
@@ -261,6 +270,43 @@ void ListenSubsystem::initialize(Poco::Util::Application&) {
   Status st = s_.http->bind();
   if (!st.isOk()) fail("--listen", st);
 }
+
+namespace {
+
+// The access checks for the bound port: tokens (when a file is in use), allowed hosts, audit log;
+// and the poll that re-reads a changed tokens file about every second.
+void startAccess(Services& s, uint16_t port) {
+  const CollectorConfig& cfg = s.config;
+  exporters::AccessOptions access;
+  access.tokensFile = tokensFileInUse(cfg);
+  access.allowedHosts = cfg.allowedHosts;
+  if (access.allowedHosts.empty()) {
+    access.allowedHosts =
+        exporters::defaultAllowedHosts(cfg.listenHost, port, Poco::Net::DNS::hostName());
+  }
+  access.auditLog = cfg.auditLog;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(cfg.auditLog).parent_path(), ec);
+  auto created = exporters::AccessControl::create(access);
+  if (!created.isOk()) {
+    fail(access.tokensFile.empty() ? "--audit-log" : "--tokens-file", created.status());
+  }
+  s.access = std::move(created).value();
+  if (s.access->tokensEnabled()) {
+    spdlog::info("tokens required (file {}); GET /healthz alone answers without one",
+                 access.tokensFile);
+    s.tokensPoll = std::make_unique<PeriodicTask>(
+        "tokens-poll", std::chrono::seconds(1), [&s] { s.access->pollTokens(); },
+        PeriodicTask::FirstRun::kAfterInterval);
+    s.tokensPoll->start();
+  } else if (cfg.allowUnauthenticated) {
+    spdlog::warn("serving {} WITHOUT authentication (--allow-unauthenticated): anyone who can "
+                 "reach the port can read every log and stop every deployment",
+                 cfg.listenHost);
+  }
+}
+
+}  // namespace
 
 void HttpSubsystem::initialize(Poco::Util::Application&) {
   s_.api->setHealthSources({s_.config.storage, s_.config.runtime, s_.runtime != nullptr,
@@ -270,6 +316,8 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
   if (options.webDir.empty()) {
     spdlog::warn("pages not served: no built web/dist found (see --web-dir)");
   }
+  startAccess(s_, s_.http->port());
+  options.access = s_.access.get();
   auto ex = exporters::registerExporters(*s_.http, *s_.api, options);
   if (!ex.isOk()) fail("exporters", ex.status());
   s_.exporters = std::move(ex).value();
@@ -279,9 +327,12 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
 }
 
 void HttpSubsystem::uninitialize() {
+  if (s_.tokensPoll) s_.tokensPoll->stop();
   if (s_.http) s_.http->stop();  // no new requests or streams
   s_.exporters.reset();          // closes every stream, leaves the bus
   s_.http.reset();
+  s_.tokensPoll.reset();
+  s_.access.reset();  // after the server: its workers used it
 }
 
 }  // namespace zc::collector

@@ -40,10 +40,20 @@ std::string healthJson(const host::CollectorHealth& h, const std::string& versio
   return w.take();
 }
 
+std::string healthStatusJson(const host::CollectorHealth& h) {
+  bool runtimeOk = !h.runtimeConfigured || h.runtimeConnected;
+  JsonWriter w;
+  w.beginObject().key("status").string(h.storageOk && runtimeOk ? "ok" : "degraded").endObject();
+  return w.take();
+}
+
 Handler healthHandler(host::CollectorApi& api) {
-  return [&api](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
+  return [&api](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp,
                 const PathParams&) {
     try {
+      if (!requesterOf(req).fullAccess) {
+        return sendJsonText(resp, 200, healthStatusJson(api.health()));
+      }
       sendJsonText(resp, 200, healthJson(api.health(), api.version()));
     } catch (const std::exception& e) {
       spdlog::error("/healthz: {}", e.what());

@@ -6,6 +6,7 @@
 //    "status":"ok"|"degraded",
 //    "storage":{"detail","ok","plugin"},
 //    "version"}
+// With tokens on, a request without a token gets only {"status":"ok"|"degraded"}.
 // metricsSampler only when a sampler runs, storage.detail only when storage is not ok.
 // Members are written in this (alphabetical) order, the order earlier versions wrote. Status is
 // "degraded" when storage is unhealthy or a runtime is configured and not connected.
@@ -23,6 +24,9 @@ namespace zc::exporters {
 
 // The JSON body for `health` and `version`.
 std::string healthJson(const host::CollectorHealth& health, const std::string& version);
+
+// {"status":"ok"|"degraded"} alone, for requests without a token when tokens are on.
+std::string healthStatusJson(const host::CollectorHealth& health);
 
 Handler healthHandler(host::CollectorApi& api);
 

@@ -23,6 +23,9 @@ class Router {
   // Runs the request's route; fills `resp` unless the handler detached the connection. Never
   // throws.
   void dispatch(ServerRequest& req, ServerResponse& resp) const noexcept;
+  // The checks run before dispatch() (HttpServer::setAccessControl); null when none.
+  void setAccess(const AccessControl* access) noexcept { access_ = access; }
+  const AccessControl* access() const noexcept { return access_; }
 
  private:
   struct Route {
@@ -32,6 +35,7 @@ class Router {
   };
   void match(ServerRequest& req, ServerResponse& resp) const;
   std::vector<Route> routes_;
+  const AccessControl* access_ = nullptr;
 };
 
 }  // namespace zc::exporters

@@ -39,6 +39,10 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
   router_->add(method, pattern, std::move(handler));
 }
 
+void HttpServer::setAccessControl(const AccessControl* access) noexcept {
+  router_->setAccess(access);
+}
+
 Status HttpServer::bind() {
   if (impl_) return Status::ok();  // already bound
   std::string where = options_.host + ":" + std::to_string(options_.port);

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "json_response.h"
+#include "zc/exporters/access.h"
 #include "response_head.h"
 
 namespace zc::exporters {
@@ -108,8 +109,11 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   req.setURI(head.target);
   req.setVersion(head.version);
   for (auto& [name, value] : head.headers) req.add(name, value);
-  router_.dispatch(req, resp);
+  req.requester.address = req.clientAddress().host().toString();
+  const AccessControl* access = router_.access();
+  if (access == nullptr || access->admit(req, resp)) router_.dispatch(req, resp);
   if (req.detached()) return false;  // the handler owns the connection now
+  if (access != nullptr) access->finish(req, static_cast<int>(resp.getStatus()));
 
   ++c.served;
   ResponseHead out;

@@ -68,4 +68,10 @@ int detachConnection(Poco::Net::HTTPServerRequest& req) noexcept {
   return impl->detach();
 }
 
+const Requester& requesterOf(const Poco::Net::HTTPServerRequest& req) noexcept {
+  static const Requester kAnonymous;
+  const auto* impl = dynamic_cast<const ServerRequest*>(&req);
+  return impl == nullptr ? kAnonymous : impl->requester;
+}
+
 }  // namespace zc::exporters

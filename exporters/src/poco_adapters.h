@@ -17,6 +17,8 @@
 #include <sstream>
 #include <string>
 
+#include "zc/exporters/http_server.h"
+
 namespace zc::exporters {
 
 class ServerResponse final : public Poco::Net::HTTPServerResponse {
@@ -60,6 +62,8 @@ class ServerRequest final : public Poco::Net::HTTPServerRequest {
   // Hands the descriptor over; the slot reads -1 from then on and the server forgets it.
   int detach() noexcept;
   bool detached() const noexcept { return detached_; }
+
+  Requester requester;  // set by the access checks before routing
 
  private:
   ServerResponse& resp_;

@@ -81,8 +81,9 @@ Handler getDeploymentHandler(host::CollectorApi& api) {
 
 Handler stopDeploymentHandler(host::CollectorApi& api) {
   return withId("stop deployment",
-                [&api](HTTPServerRequest&, HTTPServerResponse& resp, const std::string& id) {
-                  auto d = api.requestStop(id);
+                [&api](HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& id) {
+                  const Requester& who = requesterOf(req);
+                  auto d = api.requestStop(id, host::StopRequester{who.tokenName, who.address});
                   if (!d.isOk()) return sendStatus(resp, d.status(), "stop deployment");
                   JsonWriter w;
                   w.beginObject().key("id").string(d->id);

@@ -140,8 +140,13 @@ Result<std::vector<MetricSample>> FakeCollectorApi::readMetrics(const std::strin
   return storage_->readMetrics(id, from, to);
 }
 
-Result<Deployment> FakeCollectorApi::requestStop(const std::string& id) {
+Result<Deployment> FakeCollectorApi::requestStop(const std::string& id,
+                                                 const host::StopRequester& by) {
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  {
+    std::lock_guard lock(stopsMu_);
+    stops_.push_back(by);
+  }
   auto d = storage_->getDeployment(id);
   if (!d.isOk()) return d.status();
   if (d->status != DeploymentStatus::kStopped) setStatus(id, DeploymentStatus::kStopped);

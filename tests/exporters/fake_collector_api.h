@@ -60,7 +60,7 @@ class FakeCollectorApi final : public host::CollectorApi {
   Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, size_t limit) override;
   Result<std::vector<MetricSample>> readMetrics(const std::string& id, TimeNs from,
                                                 TimeNs to) override;
-  Result<Deployment> requestStop(const std::string& id) override;
+  Result<Deployment> requestStop(const std::string& id, const host::StopRequester& by) override;
   bool teardownComplete(const std::string& id) override;
   host::LiveBus& bus() override { return bus_; }
   std::vector<host::DeploymentGauges> deploymentGauges() override;
@@ -68,7 +68,15 @@ class FakeCollectorApi final : public host::CollectorApi {
   host::CollectorHealth health() override;
   std::string version() override { return "0.1.0"; }
 
+  // Every requestStop() call's requester, in order.
+  std::vector<host::StopRequester> stopRequests() const {
+    std::lock_guard lock(stopsMu_);
+    return stops_;
+  }
+
  private:
+  mutable std::mutex stopsMu_;
+  std::vector<host::StopRequester> stops_;
   NullLogger logger_;
   std::unique_ptr<plugin::Storage> storage_;
   host::LiveBus bus_;

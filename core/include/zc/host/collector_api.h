@@ -71,6 +71,13 @@ struct CollectorHealth {
   double lastSweepMs = 0;          // how long it took
 };
 
+// Who asked for a stop, for the deployment's `[STOP] stop requested by <token> from <address>`
+// line. An empty token name means anonymous (the collector runs without tokens).
+struct StopRequester {
+  std::string tokenName;
+  std::string address;
+};
+
 class CollectorApi {
  public:
   virtual ~CollectorApi() = default;
@@ -86,7 +93,8 @@ class CollectorApi {
                                                         TimeNs to) = 0;
   // Marks the deployment stopped at once and schedules the teardown (asynchronous). Stopping a
   // stopped deployment succeeds again. Returns the row as it is now. NotFound for an unknown id.
-  virtual Result<Deployment> requestStop(const std::string& id) = 0;
+  // `by` is named in the deployment's stop line.
+  virtual Result<Deployment> requestStop(const std::string& id, const StopRequester& by) = 0;
   // True once a stopped deployment's teardown is complete (container gone, route and port
   // released); the SSE stream then sends `event: end`.
   virtual bool teardownComplete(const std::string& id) = 0;

@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "zc/exporters/access.h"
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/prometheus_exporter.h"
 #include "zc/exporters/sse_hub.h"
@@ -42,6 +43,9 @@ struct ExporterOptions {
   bool prometheus = true;  // serve GET /metrics
   std::string webDir;      // the built pages (web/dist): GET /, /d/{id}, /assets/{file}; empty:
                            // no pages
+  // The checks run before routing (tokens, Host, Origin, audit); null: none. OWNERSHIP: must
+  // outlive the server's running state.
+  const AccessControl* access = nullptr;
 };
 
 // Owns what the exporter routes use beyond the CollectorApi: the SSE hub (running from

@@ -16,9 +16,11 @@
 //   413 body larger than maxBodyBytes        414 request line longer than maxRequestLineBytes
 //   431 header section larger than maxHeaderBytes or with more than maxHeaderCount fields
 //   503 maxQueued connections already open and waiting (for their request or for a worker)
-// After any of these the connection is closed. Keep-alive is supported (bounded in requests and
-// idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse interfaces; response
-// bodies are buffered and sent with a Content-Length when the handler returns.
+// After any of these the connection is closed. With an AccessControl set (setAccessControl()),
+// a complete request passes its checks before the router: 421, 429, 403 or 401
+// (zc/exporters/access.h), each with the same JSON body. Keep-alive is supported (bounded in
+// requests and idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse
+// interfaces; response bodies are buffered and sent with a Content-Length when the handler returns.
 //
 // Threads (started by start(), joined by stop()): one reactor (http_reactor.h) that accepts and
 // holds every connection until its request is complete, and maxThreads workers (http_workers.h)
@@ -47,6 +49,7 @@
 namespace zc::exporters {
 
 class Router;
+class AccessControl;
 
 using PathParams = std::map<std::string, std::string>;
 using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&,
@@ -76,6 +79,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   void route(const std::string& method, const std::string& pattern, Handler handler);
+  // The checks every request passes before routing (zc/exporters/access.h); none by default.
+  // Call before start(). OWNERSHIP: `access` must outlive the server's running state.
+  void setAccessControl(const AccessControl* access) noexcept;
 
   // Claims the listen address (SO_REUSEADDR, never SO_REUSEPORT: a second collector on the same
   // port must fail) without starting any thread, so a daemon can fail on a busy port before it
@@ -105,6 +111,16 @@ class HttpServer {
 // file descriptor (blocking mode, TCP_NODELAY set) and must close it. Returns -1 when `req` was
 // not produced by HttpServer. Call at most once per request, from its handler.
 int detachConnection(Poco::Net::HTTPServerRequest& req) noexcept;
+
+// Who sent a request, as the access checks (zc/exporters/access.h) found it.
+struct Requester {
+  std::string tokenName;   // the token's name; empty when anonymous (no tokens file)
+  std::string address;     // the peer's IP address
+  bool fullAccess = true;  // false: GET /healthz without a token while tokens are on
+};
+// The requester of `req`; an anonymous one with full access for requests the server did not
+// produce.
+const Requester& requesterOf(const Poco::Net::HTTPServerRequest& req) noexcept;
 
 // `json` must already be valid JSON text (from JsonWriter).
 void sendJsonText(Poco::Net::HTTPServerResponse& resp, int status, const std::string& json);
