@@ -54,6 +54,7 @@ DeploymentManager::~DeploymentManager() { stop(); }
 Status DeploymentManager::start() {
   ZC_RETURN_IF_ERROR(registry_.load());
   if (runtime_) worker_.post([this] { connect(kConnectRetry); });
+  worker_.postAfter(options_.forgetCheck, [this] { forgetExpiredEvery(); });
   worker_.start();
   teardown_.start();
   return Status::ok();
@@ -132,15 +133,9 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       counters_.engineDisconnects.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("runtime event stream disconnected; the runtime reconnects");
       return;
-    case T::kDestroy: {
-      Entry* e = registry_.find(ev.deploymentId);
-      if (e == nullptr) return;
-      if (e->followContainer == ev.containerId) stopFollow(*e);
-      updateRow(*e, [&](Deployment& row) {
-        if (row.containerId == ev.containerId) row.containerId.clear();
-      });
+    case T::kDestroy:
+      if (Entry* e = registry_.find(ev.deploymentId)) containerGone(*e, ev.containerId);
       return;
-    }
     case T::kOom:
       if (Entry* e = registry_.find(ev.deploymentId)) e->crash.noteOom(ev.containerId);
       return;
@@ -220,7 +215,9 @@ void DeploymentManager::removeDead(const std::string& id, const std::string& con
     return;
   }
   updateRow(*e, [&](Deployment& row) {
-    if (row.containerId == containerId) row.containerId.clear();
+    if (row.containerId != containerId) return;
+    row.containerId.clear();
+    row.hostPort.reset();  // the container held it
   }, "[CRASH] dead container " + shortId(containerId) + " removed");
 }
 
@@ -235,11 +232,10 @@ bool DeploymentManager::reconcile() {
     seen.insert(c.containerId);
     applyContainer(c);
   }
-  // Follows of containers that no longer exist.
-  for (Entry* e : registry_.entries()) {
-    if (e->follow && !seen.count(e->followContainer)) stopFollow(*e);
-  }
+  sweepGone(seen);
+  reconciled_ = true;
   spdlog::info("reconciled {} deployment containers", list->size());
+  forgetExpired();
   return true;
 }
 
