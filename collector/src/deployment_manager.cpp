@@ -426,8 +426,10 @@ void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
   if (e == nullptr) return;
   std::optional<DeploymentStatus> next;
   std::string line;
+  std::string containerId;
   {
     auto lock = registry_.lock();
+    containerId = e->row.containerId;
     DeploymentStatus st = e->row.status;
     if (st != DeploymentStatus::kRunning && st != DeploymentStatus::kUnhealthy) {
       e->healthFailures = 0;
@@ -445,6 +447,12 @@ void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
     }
   }
   if (!next) return;
+  // Probes of a container that died or was removed fail too: that is a crash or a container
+  // gone, which its events settle, not an unhealthy agent.
+  if (*next == DeploymentStatus::kUnhealthy && runtime_ != nullptr) {
+    auto info = runtime_->inspect(containerId);
+    if (info.status().isNotFound() || (info.isOk() && (!info->running || info->restarting))) return;
+  }
   DeploymentStatus expected = *next == DeploymentStatus::kRunning ? DeploymentStatus::kUnhealthy
                                                                   : DeploymentStatus::kRunning;
   updateRow(*e, [&](Deployment& r) {

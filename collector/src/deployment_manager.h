@@ -87,7 +87,8 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   // Stopped, and its container, route and port are released.
   bool teardownComplete(const std::string& id) const { return registry_.teardownComplete(id); }
 
-  // One health probe outcome of a deployment (ignored unless running or unhealthy).
+  // One health probe outcome of a deployment (ignored unless running or unhealthy). Failures
+  // make it unhealthy only while the runtime says its container runs.
   void recordHealthResult(const std::string& id, bool ok);
   // The last resource sample of a deployment, for /metrics.
   void recordSample(const std::string& id, const plugin::ResourceSample& sample) {
