@@ -14,6 +14,8 @@
 #include "collector_api_impl.h"
 #include "crash_tracker.h"
 #include "deployment_manager.h"
+#include "collector_process.h"
+#include "monitors.h"
 #include "test_support.h"
 #include "zc/host/plugin_loader.h"
 
@@ -42,7 +44,10 @@ class FakeRuntime final : public plugin::Runtime {
     containers_.erase(containerId);
   }
 
-  Status connect() noexcept override { return Status::ok(); }
+  std::atomic<bool> reachable{true};
+  Status connect() noexcept override {
+    return reachable ? Status::ok() : Status::unavailable("engine not there");
+  }
   Result<std::vector<plugin::ContainerInfo>> listDeployments() noexcept override {
     std::lock_guard lock(mu_);
     std::vector<plugin::ContainerInfo> out;
@@ -102,9 +107,10 @@ class GoneTest : public ::testing::Test {
   void TearDown() override {
     if (manager_) manager_->stop();
   }
-  void start(LifecycleOptions opts = {}) {
+  void start(LifecycleOptions opts = {}, bool waitReconciled = true) {
     manager_ = std::make_unique<DeploymentManager>(*storage_, &runtime_, nullptr, bus_, clock_, opts);
     ASSERT_TRUE(manager_->start().isOk());
+    if (!waitReconciled) return;
     ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->rowsReconciled(); }, 10s));
   }
   std::vector<std::string> systemLines(const std::string& id) {
@@ -158,6 +164,27 @@ TEST_F(GoneTest, AContainerRemovedWhileTheCollectorWasDownLeavesTheRowStopped) {
   ASSERT_TRUE(stored.isOk());
   EXPECT_EQ(stored->status, DeploymentStatus::kStopped);
   EXPECT_FALSE(stored->hostPort.has_value());
+}
+
+TEST_F(GoneTest, NothingIsProbedBeforeTheRowsAreReconciled) {
+  Deployment d;
+  d.id = "dep-1";
+  d.routeId = "dep-1";
+  d.status = DeploymentStatus::kRunning;
+  d.containerId = "c0ffee";
+  d.hostPort = zc::testing::freePort();  // nothing answers there
+  ASSERT_TRUE(storage_->putDeployment(d).isOk());
+  runtime_.add("dep-1", "c0ffee", *d.hostPort);  // inspect would say it runs
+  runtime_.reachable = false;
+  start({}, /*waitReconciled=*/false);
+  HealthOptions hopts;
+  hopts.timeout = 200ms;
+  HealthProber prober(*manager_, hopts);
+  for (int i = 0; i < 5; ++i) prober.runOnce();
+  EXPECT_FALSE(manager_->rowsReconciled());
+  EXPECT_EQ(row("dep-1").status, DeploymentStatus::kRunning);
+  EXPECT_EQ(count("dep-1", "[UNHEALTHY] health probe failed 3 times"), 0);
+  prober.stop();
 }
 
 TEST_F(GoneTest, ADestroyEventOfTheRowsContainerMakesItGoneOnce) {
