@@ -52,13 +52,16 @@ std::vector<host::DeploymentGauges> CollectorApiImpl::deploymentGauges() {
   std::vector<host::DeploymentGauges> out;
   for (DeploymentSnapshot& s : manager_.snapshot()) {
     host::DeploymentGauges g;
-    g.row = std::move(s.row);
-    if (s.lastSample) {
+    // Resource figures only while the container runs: those of a deployment that stopped,
+    // crashed or lost its container would be stale.
+    if (s.lastSample && isLive(s.row)) {
       g.hasSample = true;
+      g.cpuSecondsTotal = s.lastSample->cpuSecondsTotal;
       g.cpuPct = s.lastSample->cpuPct;
       g.memUsedBytes = s.lastSample->memUsedBytes;
       g.memLimitBytes = s.lastSample->memLimitBytes;
     }
+    g.row = std::move(s.row);
     g.linesStdout = s.linesByStream[0];
     g.linesStderr = s.linesByStream[1];
     g.linesSystem = s.linesByStream[2];

@@ -8,6 +8,10 @@ void CrashTracker::noteDie(const plugin::ContainerInfo& c) {
   }
 }
 
+void CrashTracker::keepOnly(const std::set<std::string>& present) {
+  std::erase_if(oomSeen_, [&](const std::string& id) { return !present.count(id); });
+}
+
 bool CrashTracker::begin(const plugin::ContainerInfo& c, const Deployment& row) {
   if (pending_ || !c.finishedAt || (row.lastCrashAt && *c.finishedAt <= *row.lastCrashAt)) {
     return false;

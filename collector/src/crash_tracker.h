@@ -7,7 +7,8 @@
 // the follow's end) and, when the container already runs again, for the die event that tells the
 // exit code; never longer than kMaxWait. An oom event is remembered until the death it explains.
 // The tracker only decides; the DeploymentManager writes the row and the line and schedules the
-// checks.
+// checks. What it remembers per container is dropped when the container is gone (forgetContainer,
+// keepOnly), so it stays as small as the deployment's live containers.
 //
 // Thread-safety: none; one tracker per deployment, used on the lifecycle worker only.
 #pragma once
@@ -39,6 +40,11 @@ class CrashTracker {
   };
 
   void noteOom(const std::string& containerId) { oomSeen_.insert(containerId); }
+  // The container is gone: what was remembered of it (an oom event) is dropped. A pending death
+  // of it is left for the caller to settle.
+  void forgetContainer(const std::string& containerId) { oomSeen_.erase(containerId); }
+  // Drops what is remembered of every container not in `present` (after a full listing).
+  void keepOnly(const std::set<std::string>& present);
   // `c` as inspected after its die event, with that event's exit code: completes a pending death
   // of the same container that still lacks one.
   void noteDie(const plugin::ContainerInfo& c);

@@ -54,6 +54,7 @@ DeploymentManager::~DeploymentManager() { stop(); }
 Status DeploymentManager::start() {
   ZC_RETURN_IF_ERROR(registry_.load());
   if (runtime_) worker_.post([this] { connect(kConnectRetry); });
+  worker_.postAfter(options_.forgetCheck, [this] { forgetExpiredEvery(); });
   worker_.start();
   teardown_.start();
   return Status::ok();
@@ -132,15 +133,9 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       counters_.engineDisconnects.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("runtime event stream disconnected; the runtime reconnects");
       return;
-    case T::kDestroy: {
-      Entry* e = registry_.find(ev.deploymentId);
-      if (e == nullptr) return;
-      if (e->followContainer == ev.containerId) stopFollow(*e);
-      updateRow(*e, [&](Deployment& row) {
-        if (row.containerId == ev.containerId) row.containerId.clear();
-      });
+    case T::kDestroy:
+      if (Entry* e = registry_.find(ev.deploymentId)) containerGone(*e, ev.containerId);
       return;
-    }
     case T::kOom:
       if (Entry* e = registry_.find(ev.deploymentId)) e->crash.noteOom(ev.containerId);
       return;
@@ -220,7 +215,9 @@ void DeploymentManager::removeDead(const std::string& id, const std::string& con
     return;
   }
   updateRow(*e, [&](Deployment& row) {
-    if (row.containerId == containerId) row.containerId.clear();
+    if (row.containerId != containerId) return;
+    row.containerId.clear();
+    row.hostPort.reset();  // the container held it
   }, "[CRASH] dead container " + shortId(containerId) + " removed");
 }
 
@@ -235,11 +232,10 @@ bool DeploymentManager::reconcile() {
     seen.insert(c.containerId);
     applyContainer(c);
   }
-  // Follows of containers that no longer exist.
-  for (Entry* e : registry_.entries()) {
-    if (e->follow && !seen.count(e->followContainer)) stopFollow(*e);
-  }
+  sweepGone(seen);
+  reconciled_ = true;
   spdlog::info("reconciled {} deployment containers", list->size());
+  forgetExpired();
   return true;
 }
 
@@ -433,8 +429,10 @@ void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
   if (e == nullptr) return;
   std::optional<DeploymentStatus> next;
   std::string line;
+  std::string containerId;
   {
     auto lock = registry_.lock();
+    containerId = e->row.containerId;
     DeploymentStatus st = e->row.status;
     if (st != DeploymentStatus::kRunning && st != DeploymentStatus::kUnhealthy) {
       e->healthFailures = 0;
@@ -452,6 +450,12 @@ void DeploymentManager::recordHealthResult(const std::string& id, bool ok) {
     }
   }
   if (!next) return;
+  // Probes of a container that died or was removed fail too: that is a crash or a container
+  // gone, which its events settle, not an unhealthy agent.
+  if (*next == DeploymentStatus::kUnhealthy && runtime_ != nullptr) {
+    auto info = runtime_->inspect(containerId);
+    if (info.status().isNotFound() || (info.isOk() && (!info->running || info->restarting))) return;
+  }
   DeploymentStatus expected = *next == DeploymentStatus::kRunning ? DeploymentStatus::kUnhealthy
                                                                   : DeploymentStatus::kRunning;
   updateRow(*e, [&](Deployment& r) {

@@ -19,6 +19,15 @@
 //     next success.
 //   - stop: requestStop() marks the row `stopped` at once and wakes the Teardown (teardown.h),
 //     which releases container, route and port on its own thread.
+//   - gone (container_gone.cpp): a deployment's container removed by anyone but the collector
+//     (its destroy event, or absent at a reconcile and NotFound on inspect) leaves the row
+//     `stopped` with containerId and hostPort cleared and one system line
+//     `[GONE] container removed outside the collector`; a death of it still pending is recorded
+//     first. A container the teardown removes is not gone (the row is already `stopped`). What
+//     is kept per container (drained runs, oom events) is dropped when the container is gone.
+//   - forget: a deployment without a container whose data has all expired (no line, no sample
+//     left) is deleted from storage (row, lines, cursors, samples) and from the registry; checked
+//     after each reconcile and every forgetCheck.
 //
 // Threads: a WorkLoop thread (the worker) owns connect, reconcile, follows and crash timers; the
 // Teardown's thread owns teardowns; runtime threads only post to the worker. Public methods are
@@ -29,6 +38,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +59,7 @@ struct LifecycleOptions {
   std::chrono::milliseconds crashGrace{std::chrono::seconds(10)};  // dead container kept this long
   std::chrono::seconds stopGrace{10};                              // SIGTERM -> SIGKILL
   int healthFailures = 3;                                          // consecutive, to go unhealthy
+  std::chrono::milliseconds forgetCheck{std::chrono::minutes(10)};  // expired deployments
 };
 
 class DeploymentManager final : public plugin::EventConsumer, private TeardownRegistry {
@@ -77,7 +88,8 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   // Stopped, and its container, route and port are released.
   bool teardownComplete(const std::string& id) const { return registry_.teardownComplete(id); }
 
-  // One health probe outcome of a deployment (ignored unless running or unhealthy).
+  // One health probe outcome of a deployment (ignored unless running or unhealthy). Failures
+  // make it unhealthy only while the runtime says its container runs.
   void recordHealthResult(const std::string& id, bool ok);
   // The last resource sample of a deployment, for /metrics.
   void recordSample(const std::string& id, const plugin::ResourceSample& sample) {
@@ -88,6 +100,10 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   size_t activeFollows() const noexcept { return activeFollows_.load(); }
   // True once the runtime answered and the first reconcile ran.
   bool runtimeConnected() const noexcept { return runtimeConnected_.load(); }
+  // True when the rows describe the runtime's containers: no runtime, or a reconcile completed.
+  // Before that a row may name a container removed while the collector was down, so the
+  // monitors neither probe nor sample.
+  bool rowsReconciled() const noexcept { return runtime_ == nullptr || reconciled_.load(); }
 
   // plugin::EventConsumer: posts to the worker; never blocks.
   void onEvent(const plugin::RuntimeEvent& event) noexcept override;
@@ -108,6 +124,14 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   // `cause` is the event that made us look (die carries the exit code of that death).
   void applyContainer(const plugin::ContainerInfo& c, const plugin::RuntimeEvent* cause = nullptr);
   void finalizeCrash(Entry& e);
+  // container_gone.cpp: the container `containerId` of the deployment no longer exists.
+  void containerGone(Entry& e, const std::string& containerId);
+  // After a listing that saw `present`: rows naming a container that is gone, and what is kept
+  // per container of containers that are gone.
+  void sweepGone(const std::set<std::string>& present);
+  // Deletes the deployments without a container whose data has all expired.
+  void forgetExpired();
+  void forgetExpiredEvery();
   void startFollow(Entry& e, const plugin::ContainerInfo& c);
   void stopFollow(Entry& e);
   // DeploymentRegistry::update(), then appends `systemLine` (when not empty; retried later if
@@ -137,6 +161,7 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   WorkLoop worker_;
   std::unique_ptr<plugin::Subscription> events_;  // worker thread only until stop()
   std::atomic<bool> runtimeConnected_{false};
+  std::atomic<bool> reconciled_{false};
   std::atomic<size_t> activeFollows_{0};
 };
 

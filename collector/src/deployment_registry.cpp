@@ -51,6 +51,17 @@ std::vector<DeploymentRegistry::Entry*> DeploymentRegistry::entries() const {
   return all;
 }
 
+void DeploymentRegistry::forget(const std::string& id) {
+  std::lock_guard guard(mu_);
+  auto now = std::chrono::steady_clock::now();
+  std::erase_if(retired_, [&](const auto& r) { return now - r.first >= kRetiredKeep; });
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  it->second->forgotten = true;
+  retired_.emplace_back(now, std::move(it->second));
+  entries_.erase(it);
+}
+
 void DeploymentRegistry::store(const Deployment& row, DeploymentStatus before) {
   Status s = storage_.putDeployment(row);
   if (!s.isOk()) spdlog::error("deployment {}: storing row: {}", row.id, s.toString());
@@ -115,7 +126,8 @@ bool DeploymentRegistry::teardownComplete(const std::string& id) const {
 void DeploymentRegistry::recordSample(const std::string& id, const plugin::ResourceSample& sample) {
   std::lock_guard guard(mu_);
   auto it = entries_.find(id);
-  if (it != entries_.end()) it->second->lastSample = sample;
+  // A sample taken just before the deployment stopped is not kept.
+  if (it != entries_.end() && isLive(it->second->row)) it->second->lastSample = sample;
 }
 
 }  // namespace zc::collector

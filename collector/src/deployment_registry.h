@@ -2,8 +2,9 @@
 // Sequencer that numbers its lines.
 //
 // Entries are loaded from storage at start-up and created when the runtime shows a new
-// deployment; they are never removed while the collector runs, so an Entry pointer stays valid
-// for the registry's lifetime. update() changes a row under the registry's lock, stores it and
+// deployment. forget() takes one out; the entry itself is kept (marked forgotten: update() no
+// longer stores its row) for at least kRetiredKeep after that, so an Entry pointer from find()
+// stays valid for the length of any one call made with it. update() changes a row under the registry's lock, stores it and
 // publishes a status change on the LiveBus. The lifecycle (DeploymentManager) keeps its
 // per-deployment follow and crash state in the entry too: those fields are the worker thread's
 // alone and the registry never touches them.
@@ -14,12 +15,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "crash_tracker.h"
@@ -31,6 +34,13 @@
 #include "zc/plugin/storage.h"
 
 namespace zc::collector {
+
+// Running or unhealthy with a container: the deployment's container runs, so it is probed and
+// sampled.
+inline bool isLive(const Deployment& d) {
+  return (d.status == DeploymentStatus::kRunning || d.status == DeploymentStatus::kUnhealthy) &&
+         !d.containerId.empty();
+}
 
 // What /metrics shows of one deployment.
 struct DeploymentSnapshot {
@@ -50,6 +60,7 @@ class DeploymentRegistry {
     int healthFailures = 0;                            // guarded
     std::optional<plugin::ResourceSample> lastSample;  // guarded
     bool teardownGaveUp = false;                       // guarded: container left in place
+    bool forgotten = false;                            // guarded: taken out by forget()
     std::atomic<bool> following{false};
     // The lifecycle worker's only:
     std::unique_ptr<FollowConsumer> consumer;
@@ -71,12 +82,17 @@ class DeploymentRegistry {
   // The entry of `id`, created (and its row stored) when new.
   Result<Entry*> findOrCreate(const std::string& id);
   std::vector<Entry*> entries() const;
+  // Takes the entry of `id` out (list(), get() and find() no longer see it). The caller deletes
+  // its stored data; nothing of it is stored again.
+  void forget(const std::string& id);
+  static constexpr std::chrono::minutes kRetiredKeep{1};
   // Holds the lock that guards the entries' guarded fields.
   std::unique_lock<std::mutex> lock() const { return std::unique_lock(mu_); }
 
   // Applies `mutate` to the row under the lock (a mutate returning false declines: nothing is
   // written, nullopt is returned), stores the row and publishes a status change. A status change
-  // resets the health counter. Returns the row as stored.
+  // resets the health counter; a row that stops running or changes container drops its last
+  // resource sample. Returns the row as stored.
   template <typename Fn>
   std::optional<Deployment> update(Entry& e, Fn&& mutate);
 
@@ -87,6 +103,7 @@ class DeploymentRegistry {
   std::vector<std::string> pendingTeardowns() const;
   // Stopped, and its container, route and port are released.
   bool teardownComplete(const std::string& id) const;
+  // Kept only while the deployment runs (running or unhealthy) with a container.
   void recordSample(const std::string& id, const plugin::ResourceSample& sample);
 
  private:
@@ -97,24 +114,32 @@ class DeploymentRegistry {
   Clock& clock_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;  // guarded
+  // Forgotten entries and when they were forgotten, freed after kRetiredKeep.
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::unique_ptr<Entry>>>
+      retired_;  // guarded
 };
 
 template <typename Fn>
 std::optional<Deployment> DeploymentRegistry::update(Entry& e, Fn&& mutate) {
   Deployment row;
   DeploymentStatus before;
+  bool forgotten;
   {
     std::lock_guard guard(mu_);
+    forgotten = e.forgotten;
     before = e.row.status;
+    const std::string containerBefore = e.row.containerId;
     if constexpr (std::is_void_v<std::invoke_result_t<Fn, Deployment&>>) {
       mutate(e.row);
     } else {
       if (!mutate(e.row)) return std::nullopt;
     }
     if (e.row.status != before) e.healthFailures = 0;  // each status starts its own count
+    // A sample describes one run of one container: never shown for another, nor once it ended.
+    if (!isLive(e.row) || e.row.containerId != containerBefore) e.lastSample.reset();
     row = e.row;
   }
-  store(row, before);
+  if (!forgotten) store(row, before);
   return row;
 }
 

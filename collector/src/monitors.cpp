@@ -41,9 +41,9 @@ bool HealthProber::probe(int port, std::chrono::milliseconds timeout) {
 
 void HealthProber::runOnce() {
   std::vector<std::pair<std::string, int>> targets;
+  if (!manager_.rowsReconciled()) return;  // a row may name a container that is gone
   for (const Deployment& d : manager_.list()) {
-    bool live = d.status == DeploymentStatus::kRunning || d.status == DeploymentStatus::kUnhealthy;
-    if (live && d.hostPort && !d.containerId.empty()) targets.emplace_back(d.id, *d.hostPort);
+    if (isLive(d) && d.hostPort) targets.emplace_back(d.id, *d.hostPort);
   }
   pool_.forEach(targets.size(), [&](size_t i) {
     bool ok = probe(targets[i].second, options_.timeout);
@@ -70,9 +70,10 @@ MetricsSampler::Sweep MetricsSampler::lastSweep() const {
 void MetricsSampler::runOnce() {
   const auto started = std::chrono::steady_clock::now();
   std::vector<Deployment> targets;
-  for (Deployment& d : manager_.list()) {
-    bool live = d.status == DeploymentStatus::kRunning || d.status == DeploymentStatus::kUnhealthy;
-    if (live && !d.containerId.empty()) targets.push_back(std::move(d));
+  if (manager_.rowsReconciled()) {  // before, a row may name a container that is gone
+    for (Deployment& d : manager_.list()) {
+      if (isLive(d)) targets.push_back(std::move(d));
+    }
   }
   std::vector<std::optional<MetricSample>> samples(targets.size());
   pool_.forEach(targets.size(), [&](size_t i) {

@@ -4,6 +4,8 @@
 //                  any 2xx is success. Outcomes go to DeploymentManager::recordHealthResult().
 //   MetricsSampler every interval, one resource sample per running deployment through the runtime
 //                  (concurrently, bounded), stored as MetricSamples in one write.
+// Neither looks at any deployment before the manager's rows are reconciled with the runtime
+// (DeploymentManager::rowsReconciled()), nor at one whose container is gone (its row is stopped).
 // Each runs its passes on a PeriodicTask (first pass at start()) and the jobs of a pass on its own
 // WorkPool of `parallelism` workers, made once and kept until stop(), so a pass starts no thread.
 // runOnce() does one pass from the caller's thread (tests). Thread-safety: start/stop from one

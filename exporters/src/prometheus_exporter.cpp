@@ -30,6 +30,10 @@ void setCounter(Counter& c, double v) {
   if (d > 0) c.Increment(d);
 }
 
+bool runs(DeploymentStatus s) {
+  return s == DeploymentStatus::kRunning || s == DeploymentStatus::kUnhealthy;
+}
+
 Family<Gauge>& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r);
 }
@@ -74,8 +78,6 @@ struct PrometheusExporter::Families {
                                "Connections made to the container engine.")),
         engineDisconnects(counter(r, "zynd_collector_engine_disconnects_total",
                                   "Connections to the container engine lost.")),
-        parseErrors(counter(r, "zynd_collector_parse_errors_total",
-                            "Malformed frames or lines received from the container engine.")),
         retentionRuns(counter(r, "zynd_collector_retention_runs_total", "Retention runs.")),
         retentionLogLines(counter(r, "zynd_collector_retention_deleted_log_lines_total",
                                   "stdout/stderr lines deleted by retention.")),
@@ -120,7 +122,6 @@ struct PrometheusExporter::Families {
   Family<Counter>& commitFailures;
   Family<Counter>& engineConnects;
   Family<Counter>& engineDisconnects;
-  Family<Counter>& parseErrors;
   Family<Counter>& retentionRuns;
   Family<Counter>& retentionLogLines;
   Family<Counter>& retentionSystemLines;
@@ -186,12 +187,20 @@ void PrometheusExporter::refresh() {
     if (!slot) slot = std::make_unique<DeploymentSeries>();
     DeploymentSeries& s = *slot;
     const prometheus::Labels labels{{"deployment", id}};
-    setCounter(ensure(f.cpuSeconds, s.cpuSeconds, labels), g.cpuSecondsTotal);
-    if (g.hasSample) {
+    // Resource series only while the container runs: a stopped or crashed deployment's last
+    // sample would be shown as if it were current.
+    if (g.hasSample && runs(g.row.status)) {
+      // A new run (or container) counts CPU time from zero again: a counter reset, which
+      // Prometheus' rate() expects as a fresh series value.
+      if (s.cpuSeconds != nullptr && g.cpuSecondsTotal < s.cpuSeconds->Value()) {
+        dropSeries(f.cpuSeconds, s.cpuSeconds);
+      }
+      setCounter(ensure(f.cpuSeconds, s.cpuSeconds, labels), g.cpuSecondsTotal);
       ensure(f.cpuPercent, s.cpuPercent, labels).Set(g.cpuPct);
       ensure(f.memUsed, s.memUsed, labels).Set(g.memUsedBytes);
       ensure(f.memLimit, s.memLimit, labels).Set(g.memLimitBytes);
     } else {
+      dropSeries(f.cpuSeconds, s.cpuSeconds);
       dropSeries(f.cpuPercent, s.cpuPercent);
       dropSeries(f.memUsed, s.memUsed);
       dropSeries(f.memLimit, s.memLimit);
@@ -238,7 +247,6 @@ void PrometheusExporter::refresh() {
   setCounter(f.commitFailures.Add({}), static_cast<double>(c.commitFailures));
   setCounter(f.engineConnects.Add({}), static_cast<double>(c.engineConnects));
   setCounter(f.engineDisconnects.Add({}), static_cast<double>(c.engineDisconnects));
-  setCounter(f.parseErrors.Add({}), static_cast<double>(c.parseErrors));
   setCounter(f.retentionRuns.Add({}), static_cast<double>(c.retentionRuns));
   setCounter(f.retentionLogLines.Add({}), static_cast<double>(c.retentionDeletedLogLines));
   setCounter(f.retentionSystemLines.Add({}), static_cast<double>(c.retentionDeletedSystemLines));

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 
 #include <charconv>
+#include <functional>
 #include <set>
 #include <stdexcept>
 
@@ -15,6 +16,40 @@ namespace {
 std::chrono::milliseconds millis(int64_t ns) {
   return std::chrono::milliseconds(std::max<int64_t>(1, ns / 1'000'000));
 }
+
+// Passes every event on; a destroy first drops the container's previous stats reading.
+class StatsForgetter final : public plugin::EventConsumer {
+ public:
+  StatsForgetter(std::function<void(const std::string&)> drop, plugin::EventConsumer* next)
+      : drop_(std::move(drop)), next_(next) {}
+  void onEvent(const plugin::RuntimeEvent& event) noexcept override {
+    if (event.type == plugin::RuntimeEventType::kDestroy) {
+      try {
+        drop_(event.containerId);
+      } catch (const std::exception&) {  // only allocation can fail; the reading stays
+      }
+    }
+    next_->onEvent(event);
+  }
+
+ private:
+  std::function<void(const std::string&)> drop_;
+  plugin::EventConsumer* next_;
+};
+
+// The event subscription with the forgetter it reports to; the subscriber stops (joins) first.
+class ForgettingSubscription final : public plugin::Subscription {
+ public:
+  ForgettingSubscription(std::unique_ptr<StatsForgetter> forgetter,
+                         std::unique_ptr<EventSubscriber> subscriber)
+      : forgetter_(std::move(forgetter)), subscriber_(std::move(subscriber)) {}
+  ~ForgettingSubscription() override { stop(); }
+  void stop() noexcept override { subscriber_->stop(); }
+
+ private:
+  std::unique_ptr<StatsForgetter> forgetter_;  // first: outlives the subscriber
+  std::unique_ptr<EventSubscriber> subscriber_;
+};
 
 }  // namespace
 
@@ -216,9 +251,14 @@ Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::subscribeEvents(
     plugin::EventConsumer* consumer) noexcept {
   try {
     if (consumer == nullptr) return Status::invalidArgument("subscribeEvents: null consumer");
-    auto s = std::make_unique<EventSubscriber>(engine_, logger_, clock_, consumer, options_.events);
+    // The forgetter holds the readings, not the runtime: the subscription may outlive it.
+    auto forgetter = std::make_unique<StatsForgetter>(
+        [stats = prevStats_](const std::string& id) { stats->drop(id); }, consumer);
+    auto s = std::make_unique<EventSubscriber>(engine_, logger_, clock_, forgetter.get(),
+                                               options_.events);
     s->start();
-    return std::unique_ptr<plugin::Subscription>(std::move(s));
+    return std::unique_ptr<plugin::Subscription>(
+        std::make_unique<ForgettingSubscription>(std::move(forgetter), std::move(s)));
   } catch (const std::exception& e) {
     return Status::internal(std::string("subscribeEvents: ") + e.what());
   }
@@ -228,25 +268,41 @@ Result<plugin::ResourceSample> DockerRuntime::sampleResources(std::string_view c
   try {
     if (!isSafeContainerRef(containerId)) return Status::invalidArgument("bad container id");
     std::string id(containerId);
-    ZC_ASSIGN_OR_RETURN(Poco::JSON::Object::Ptr obj,
-                        engine_->getObject("/containers/" + id + "/stats?stream=false&one-shot=true"));
-    ZC_ASSIGN_OR_RETURN(StatsReading cur, parseStats(obj));
+    auto obj = engine_->getObject("/containers/" + id + "/stats?stream=false&one-shot=true");
+    if (!obj.isOk()) {
+      if (obj.status().isNotFound()) prevStats_->drop(id);  // gone
+      return obj.status();
+    }
+    ZC_ASSIGN_OR_RETURN(StatsReading cur, parseStats(obj.value()));
     plugin::ResourceSample s;
     s.sampledAt = cur.read > 0 ? cur.read : clock_->now();
     s.memUsedBytes = cur.memUsedBytes;
     s.memLimitBytes = cur.memLimitBytes;
-    std::lock_guard<std::mutex> lock(statsMu_);
-    auto it = prevStats_.find(id);
-    if (it != prevStats_.end()) {
+    s.cpuSecondsTotal = static_cast<double>(cur.cpuTotal) / 1e9;  // total_usage is in ns
+    std::lock_guard<std::mutex> lock(prevStats_->mu);
+    auto& prev = prevStats_->byContainer;
+    auto it = prev.find(id);
+    if (it != prev.end()) {
       s.cpuPct = cpuPercent(it->second, cur);
       it->second = cur;
     } else {
-      prevStats_.emplace(id, cur);
+      prev.emplace(id, cur);
     }
     return s;
   } catch (const std::exception& e) {
     return Status::internal(std::string("sampleResources: ") + e.what());
   }
+}
+
+void DockerRuntime::PrevStats::drop(std::string_view containerId) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = byContainer.find(containerId);
+  if (it != byContainer.end()) byContainer.erase(it);
+}
+
+size_t DockerRuntime::statsKept() const {
+  std::lock_guard<std::mutex> lock(prevStats_->mu);
+  return prevStats_->byContainer.size();
 }
 
 Status DockerRuntime::stopContainer(std::string_view containerId, std::chrono::seconds grace) noexcept {
@@ -275,10 +331,7 @@ Status DockerRuntime::removeContainer(std::string_view containerId, bool force) 
     ZC_ASSIGN_OR_RETURN(HttpResult r,
                         engine_->request("DELETE", "/containers/" + std::string(containerId) +
                                                        (force ? "?force=1" : "?force=0")));
-    {
-      std::lock_guard<std::mutex> lock(statsMu_);
-      prevStats_.erase(std::string(containerId));
-    }
+    if (r.status == 204 || r.status == 404) prevStats_->drop(containerId);
     if (r.status == 204 || r.status == 404) return Status::ok();
     std::string msg = "remove " + std::string(containerId) + ": " + std::to_string(r.status) + " " +
                       EngineClient::errorMessage(r);

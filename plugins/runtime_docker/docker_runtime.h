@@ -70,10 +70,22 @@ class DockerRuntime final : public plugin::Runtime {
   plugin::Logger* logger_ = nullptr;  // set by configure()
   Clock* clock_ = nullptr;
   std::shared_ptr<EngineClient> engine_;
-  std::mutex statsMu_;
-  std::map<std::string, StatsReading, std::less<>> prevStats_;
   std::mutex refusedMu_;
   std::set<std::string, std::less<>> refusedWarned_;  // container ids already warned about
+  // The previous stats reading of each container (for CPU %). Shared with the event
+  // subscription, which drops a container's reading when its destroy event arrives; removal by
+  // removeContainer() and a stats request answered 404 drop it too, so it holds the containers
+  // that exist.
+  struct PrevStats {
+    std::mutex mu;
+    std::map<std::string, StatsReading, std::less<>> byContainer;  // guarded by mu
+    void drop(std::string_view containerId);
+  };
+  std::shared_ptr<PrevStats> prevStats_ = std::make_shared<PrevStats>();
+
+ public:
+  // Containers with a previous stats reading kept (tests).
+  size_t statsKept() const;
 };
 
 // Whether `id` may be put in a URL path as a container id or name (no '/', '?', '%', ...).

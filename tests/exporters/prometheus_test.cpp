@@ -76,7 +76,7 @@ TEST(MetricsTest, ExpositionHasEveryFamilyLabelledByDeploymentOnly) {
   c.retentionRuns = 2;
   c.retentionDeletedLogLines = 5;
   stack.api->setCollectorGauges(c);
-  stack.api->setDeploymentGauges({gaugesFor("dep-a", zc::DeploymentStatus::kCrashed)});
+  stack.api->setDeploymentGauges({gaugesFor("dep-a", zc::DeploymentStatus::kUnhealthy)});
   auto r = httpRequest(stack.port(), "GET", "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
@@ -85,9 +85,9 @@ TEST(MetricsTest, ExpositionHasEveryFamilyLabelledByDeploymentOnly) {
   EXPECT_TRUE(contains(t, "zynd_deployment_cpu_percent{deployment=\"dep-a\"} 42.5"));
   EXPECT_TRUE(contains(t, "zynd_deployment_memory_used_bytes{deployment=\"dep-a\"} 123456789"));
   EXPECT_TRUE(contains(t, "zynd_deployment_memory_limit_bytes{deployment=\"dep-a\"} 1610612736"));
-  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"crashed\"} 1"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"crashed\"} 0"));
   EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"running\"} 0"));
-  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"unhealthy\"} 0"));
+  EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"unhealthy\"} 1"));
   EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"stopped\"} 0"));
   EXPECT_TRUE(
       contains(t, "zynd_deployment_log_lines_total{deployment=\"dep-a\",stream=\"stderr\"} 2"));
@@ -125,6 +125,48 @@ TEST(MetricsTest, SeriesOfRemovedDeploymentsDisappearAndCountersOnlyGrow) {
   EXPECT_TRUE(contains(t, "zynd_deployment_status{deployment=\"dep-a\",status=\"running\"} 0"));
 }
 
+TEST(MetricsTest, ResourceSeriesOfADeploymentThatDoesNotRunAreAbsent) {
+  ExporterStack stack;
+  auto a = gaugesFor("dep-a", zc::DeploymentStatus::kRunning);
+  stack.api->setDeploymentGauges({a});
+  auto t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_deployment_cpu_percent{deployment=\"dep-a\"} 42.5")) << t;
+  for (auto status : {zc::DeploymentStatus::kStopped, zc::DeploymentStatus::kCrashed}) {
+    a.row.status = status;  // a last sample still there must not be shown as current
+    stack.api->setDeploymentGauges({a});
+    t = httpRequest(stack.port(), "GET", "/metrics").body;
+    EXPECT_FALSE(contains(t, "zynd_deployment_cpu_percent{deployment=\"dep-a\"}")) << t;
+    EXPECT_FALSE(contains(t, "zynd_deployment_cpu_seconds_total{deployment=\"dep-a\"}")) << t;
+    EXPECT_FALSE(contains(t, "zynd_deployment_memory_used_bytes{deployment=\"dep-a\"}")) << t;
+    EXPECT_FALSE(contains(t, "zynd_deployment_memory_limit_bytes{deployment=\"dep-a\"}")) << t;
+    EXPECT_TRUE(contains(t, "zynd_deployment_log_lines_total{deployment=\"dep-a\",stream=\"stdout\"} 10"));
+  }
+  a.row.status = zc::DeploymentStatus::kRunning;  // running again: back with the new sample
+  a.cpuPct = 7;
+  stack.api->setDeploymentGauges({a});
+  t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_deployment_cpu_percent{deployment=\"dep-a\"} 7")) << t;
+}
+
+TEST(MetricsTest, CpuSecondsFollowTheContainerAndANewRunStartsTheCounterAgain) {
+  ExporterStack stack;
+  auto a = gaugesFor("dep-a", zc::DeploymentStatus::kRunning);
+  a.cpuSecondsTotal = 40;
+  stack.api->setDeploymentGauges({a});
+  auto t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_deployment_cpu_seconds_total{deployment=\"dep-a\"} 40")) << t;
+  a.cpuSecondsTotal = 41.5;
+  stack.api->setDeploymentGauges({a});
+  t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_deployment_cpu_seconds_total{deployment=\"dep-a\"} 41.5")) << t;
+  a.cpuSecondsTotal = 2;  // a restarted container counts from zero: a counter reset
+  stack.api->setDeploymentGauges({a});
+  t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_deployment_cpu_seconds_total{deployment=\"dep-a\"} 2\n")) << t;
+  // Nothing counts malformed engine frames: no such series.
+  EXPECT_FALSE(contains(t, "zynd_collector_parse_errors_total")) << t;
+}
+
 TEST(MetricsTest, SseClientsAreCounted) {
   ExporterStack stack;
   stack.api->addDeployment("d1");
@@ -142,8 +184,11 @@ TEST(PromtoolTest, CheckMetricsIsClean) {
   ZC_REQUIRE_TOOL_OR_SKIP("promtool");
   ExporterStack stack;
   stack.api->addDeployment("d1");
-  stack.api->setDeploymentGauges({gaugesFor("dep-a", zc::DeploymentStatus::kRunning),
-                                  gaugesFor("dep_b-2", zc::DeploymentStatus::kStopped)});
+  auto a = gaugesFor("dep-a", zc::DeploymentStatus::kRunning);
+  stack.api->setDeploymentGauges({a, gaugesFor("dep_b-2", zc::DeploymentStatus::kStopped)});
+  ASSERT_EQ(httpRequest(stack.port(), "GET", "/metrics").status, 200);
+  a.cpuSecondsTotal = 1;  // the CPU counter restarts (a new run): the series is made again
+  stack.api->setDeploymentGauges({a, gaugesFor("dep_b-2", zc::DeploymentStatus::kStopped)});
   zc::testing::SseClient c;
   ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
   auto r = httpRequest(stack.port(), "GET", "/metrics");

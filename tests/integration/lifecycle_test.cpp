@@ -2,7 +2,9 @@
 // OOM kill), restart by policy, health probes going unhealthy and recovering, metric samples,
 // and stop with teardown (trapping and ignoring SIGTERM; route removed, port released). The
 // DeploymentManager runs in-process with the real runtime and router plugins, so the test can
-// watch the stored lines as they arrive; the system lines are checked byte for byte.
+// watch the stored lines as they arrive; the system lines are checked byte for byte. Containers
+// removed outside the collector (while it is down, and while it runs) go through the whole
+// daemon, so that /api/ports is the one that answers.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -326,6 +328,90 @@ TEST_F(StopTest, WithoutARouterTheRouteStepIsSkippedWithASystemLine) {
   ASSERT_TRUE(manager_->requestStop(id).isOk());
   ASSERT_TRUE(waitFor([&] { return manager_->teardownComplete(id); }, 40s));
   EXPECT_TRUE(waitSystemLine(id, "[STOP] no router configured; route left in place", 1s));
+}
+
+// A container removed outside the collector, through the whole daemon: the row stops saying
+// running, says so once with [GONE], is no longer probed, and its port leaves /api/ports.
+class LifecycleGoneTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ZC_REQUIRE_DOCKER_OR_SKIP(); }
+  std::string dataDir() const { return dir_.path() + "/data"; }
+  static std::vector<std::string> args() {
+    return {"--health-interval", "200ms", "--health-timeout", "500ms", "--metrics-interval", "500ms"};
+  }
+  static bool portListed(Collector& c, uint16_t port) {
+    std::string body;
+    return httpGet(c.port(), "/api/ports", &body) == 200 &&
+           body.find("\"port\":" + std::to_string(port) + ",") != std::string::npos;
+  }
+  static std::string deployment(Collector& c, const std::string& id) {
+    std::string body;
+    httpGet(c.port(), "/api/deployments/" + id, &body);
+    return body;
+  }
+  static int count(Collector& c, const std::string& id, const std::string& text) {
+    std::string body;
+    if (httpGet(c.port(), "/api/deployments/" + id + "/logs?since=0&limit=5000", &body) != 200) {
+      return -1;
+    }
+    int n = 0;
+    for (size_t at = body.find(text); at != std::string::npos; at = body.find(text, at + 1)) ++n;
+    return n;
+  }
+  // A container answering /health on a loopback host port, followed and probed.
+  void runProbed(Collector& c, TestContainer& container, uint16_t port) {
+    ASSERT_TRUE(container.ok());
+    ASSERT_TRUE(c.waitConnected(20s)) << c.process().err();
+    ASSERT_TRUE(waitFor([&] { return portListed(c, port); }, 20s)) << deployment(c, container.id());
+    ASSERT_TRUE(waitFor([&] { return collector::HealthProber::probe(port, 1s); }, 20s));
+  }
+  // The row is stopped without container, its port is not listed, and it stays so while probes
+  // would have failed many times over.
+  void expectGone(Collector& c, const std::string& id, uint16_t port) {
+    ASSERT_TRUE(waitFor([&] {
+      return deployment(c, id).find("\"status\":\"stopped\"") != std::string::npos;
+    }, 10s)) << deployment(c, id);
+    std::this_thread::sleep_for(2s);  // 10 health intervals
+    std::string row = deployment(c, id);
+    EXPECT_NE(row.find("\"status\":\"stopped\""), std::string::npos) << row;
+    EXPECT_NE(row.find("\"containerId\":null"), std::string::npos) << row;
+    EXPECT_NE(row.find("\"hostPort\":null"), std::string::npos) << row;
+    EXPECT_FALSE(portListed(c, port));
+    EXPECT_EQ(count(c, id, "[GONE] container removed outside the collector"), 1);
+    std::string logs;
+    httpGet(c.port(), "/api/deployments/" + id + "/logs?since=0&limit=5000", &logs);
+    EXPECT_EQ(count(c, id, "[UNHEALTHY]"), 0) << logs;
+  }
+  TempDir dir_;
+};
+
+TEST_F(LifecycleGoneTest, ContainerRemovedWhileTheCollectorIsDown) {
+  std::string id = uniqueId("gone");
+  uint16_t port = freePort();
+  TestContainer container(id, "mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8080 -h /www",
+                          "-p 127.0.0.1:" + std::to_string(port) + ":8080");
+  {
+    Collector first(dataDir(), args());
+    runProbed(first, container, port);
+    ASSERT_EQ(first.stop(), 0);
+  }
+  ASSERT_EQ(docker("rm -f " + container.name()), 0);
+  Collector second(dataDir(), args());
+  ASSERT_TRUE(second.waitConnected(20s)) << second.process().err();
+  expectGone(second, id, port);
+  EXPECT_EQ(second.stop(), 0);
+}
+
+TEST_F(LifecycleGoneTest, ContainerRemovedWhileTheCollectorRuns) {
+  std::string id = uniqueId("gone");
+  uint16_t port = freePort();
+  TestContainer container(id, "mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8080 -h /www",
+                          "-p 127.0.0.1:" + std::to_string(port) + ":8080");
+  Collector c(dataDir(), args());
+  runProbed(c, container, port);
+  ASSERT_EQ(docker("rm -f " + container.name()), 0);
+  expectGone(c, id, port);
+  EXPECT_EQ(c.stop(), 0);
 }
 
 }  // namespace

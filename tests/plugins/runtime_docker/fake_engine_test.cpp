@@ -293,6 +293,45 @@ TEST(FakeEngineTest, EventsReconnectAndReportDisconnects) {
   EXPECT_EQ(events.count(plugin::RuntimeEventType::kDie), 1u);  // "web" is not a deployment
 }
 
+TEST(FakeEngineTest, StatsReadingsAreDroppedWhenTheirContainerIsGone) {
+  std::atomic<bool> destroy{false};
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.method == "DELETE") {
+      c.respond(404, R"({"message":"No such container"})");
+    } else if (r.target.rfind("/v1.41/containers/gone/stats", 0) == 0) {
+      c.respond(404, R"({"message":"No such container: gone"})");
+    } else if (r.target.find("/stats") != std::string::npos) {
+      c.respond(200, R"({"read":"2024-01-01T00:00:00Z","cpu_stats":{"cpu_usage":)"
+                     R"({"total_usage":2500000000},"system_cpu_usage":10000000000,"online_cpus":1},)"
+                     R"("memory_stats":{"usage":300,"limit":1000,"stats":{"inactive_file":50}}})");
+    } else if (r.target.rfind("/v1.41/events", 0) == 0) {
+      c.startChunked(200, "Content-Type: application/json\r\n");
+      zc::testing::waitFor([&] { return destroy.load(); }, 10s);
+      c.chunk(R"({"Type":"container","Action":"destroy","Actor":{"ID":"fakeid","Attributes":)"
+              R"({"name":"zynd-fake"}},"timeNano":7})" "\n");
+      c.hangUntilClosed();
+    }
+  });
+  auto first = h.runtime->sampleResources("fakeid");
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_DOUBLE_EQ(first->cpuSecondsTotal, 2.5);  // total_usage, ns -> s
+  ASSERT_TRUE(h.runtime->sampleResources("other").isOk());
+  ASSERT_TRUE(h.runtime->sampleResources("kept").isOk());
+  EXPECT_EQ(h.runtime->statsKept(), 3u);
+  RecordingEvents events;
+  auto sub = h.runtime->subscribeEvents(&events);
+  ASSERT_TRUE(sub.isOk());
+  destroy = true;
+  ASSERT_TRUE(zc::testing::waitFor(
+      [&] { return events.count(plugin::RuntimeEventType::kDestroy) == 1; }, 5s));
+  EXPECT_EQ(h.runtime->statsKept(), 2u);  // dropped before the host hears of the destroy
+  sub.value()->stop();
+  ASSERT_TRUE(h.runtime->removeContainer("other", true).isOk());  // the fake answers 404: gone
+  EXPECT_EQ(h.runtime->statsKept(), 1u);
+  EXPECT_TRUE(h.runtime->sampleResources("gone").status().isNotFound());
+  EXPECT_EQ(h.runtime->statsKept(), 1u);
+}
+
 TEST(FakeEngineTest, ApiVersionIsNegotiated) {
   zc::testing::TempDir dir;
   // An engine that speaks 1.45: the runtime uses 1.43, the newest it knows.

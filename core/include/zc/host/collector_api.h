@@ -19,8 +19,10 @@ namespace zc::host {
 // Per-deployment figures for /metrics. Counters are monotonic for the life of the process.
 struct DeploymentGauges {
   Deployment row;
-  bool hasSample = false;  // false until the first resource sample
-  double cpuSecondsTotal = 0;  // CPU time used by the container, seconds (counter)
+  // False until the first resource sample, and whenever the deployment does not run (stopped,
+  // crashed, container gone): the figures below describe a running container only.
+  bool hasSample = false;
+  double cpuSecondsTotal = 0;  // CPU time used by the container's current run, seconds (counter)
   double cpuPct = 0;           // last sample, 100 = one core
   double memUsedBytes = 0;
   double memLimitBytes = 0;
@@ -39,7 +41,6 @@ struct CollectorGauges {
   uint64_t commitFailures = 0;
   uint64_t engineConnects = 0;
   uint64_t engineDisconnects = 0;
-  uint64_t parseErrors = 0;
   uint64_t retentionRuns = 0;
   uint64_t retentionDeletedLogLines = 0;
   uint64_t retentionDeletedSystemLines = 0;

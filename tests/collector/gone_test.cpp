@@ -1,0 +1,321 @@
+// Rows follow their containers (DeploymentManager, container_gone.cpp) against a fake runtime: a
+// container removed while the collector was down or by someone else while it runs leaves the row
+// `stopped` without container and port and one `[GONE]` line; a container the collector's own
+// teardown removes is not gone; monitors wait for the first reconcile; resource gauges are only
+// given for running deployments; a deployment without container whose data has all expired is
+// forgotten (row, lines, samples).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "collector_api_impl.h"
+#include "crash_tracker.h"
+#include "deployment_manager.h"
+#include "collector_process.h"
+#include "monitors.h"
+#include "test_support.h"
+#include "zc/host/plugin_loader.h"
+
+namespace zc::collector {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Containers that exist until removed; follows deliver nothing and end only when stopped;
+// removeContainer() removes.
+class FakeRuntime final : public plugin::Runtime {
+ public:
+  void add(const std::string& deploymentId, const std::string& containerId, int port) {
+    plugin::ContainerInfo c;
+    c.deploymentId = deploymentId;
+    c.containerId = containerId;
+    c.name = "zynd-" + deploymentId;
+    c.running = true;
+    c.hostPort = port;
+    c.startedAt = systemClock().now();
+    std::lock_guard lock(mu_);
+    containers_[containerId] = c;
+  }
+  void remove(const std::string& containerId) {
+    std::lock_guard lock(mu_);
+    containers_.erase(containerId);
+  }
+
+  std::atomic<bool> reachable{true};
+  Status connect() noexcept override {
+    return reachable ? Status::ok() : Status::unavailable("engine not there");
+  }
+  Result<std::vector<plugin::ContainerInfo>> listDeployments() noexcept override {
+    std::lock_guard lock(mu_);
+    std::vector<plugin::ContainerInfo> out;
+    for (auto& [id, c] : containers_) out.push_back(c);
+    return out;
+  }
+  Result<plugin::ContainerInfo> inspect(std::string_view id) noexcept override {
+    std::lock_guard lock(mu_);
+    auto it = containers_.find(std::string(id));
+    if (it == containers_.end()) return Status::notFound("no such container");
+    return it->second;
+  }
+  class Idle final : public plugin::Subscription {
+   public:
+    void stop() noexcept override {}
+  };
+  Result<std::unique_ptr<plugin::Subscription>> followLogs(const plugin::ContainerInfo&,
+                                                           std::string_view,
+                                                           plugin::LogConsumer*) noexcept override {
+    return std::unique_ptr<plugin::Subscription>(new Idle);
+  }
+  Result<std::unique_ptr<plugin::Subscription>> subscribeEvents(
+      plugin::EventConsumer* c) noexcept override {
+    plugin::RuntimeEvent ev;
+    ev.type = plugin::RuntimeEventType::kConnected;
+    c->onEvent(ev);
+    return std::unique_ptr<plugin::Subscription>(new Idle);
+  }
+  Result<plugin::ResourceSample> sampleResources(std::string_view) noexcept override {
+    return Status::notFound("not scripted");
+  }
+  Status stopContainer(std::string_view, std::chrono::seconds) noexcept override {
+    return Status::ok();
+  }
+  Status removeContainer(std::string_view id, bool) noexcept override {
+    remove(std::string(id));
+    return Status::ok();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, plugin::ContainerInfo> containers_;
+};
+
+class GoneTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(registry_.scanDirectory(ZC_PLUGIN_DIR).isOk());
+    plugin::PluginContext ctx;
+    ctx.logger = &logger_;
+    ctx.clock = &clock_;
+    auto s = registry_.create<plugin::Storage>("memory", ctx);
+    ASSERT_TRUE(s.isOk()) << s.status().toString();
+    storage_ = std::move(s).value();
+    ASSERT_TRUE(storage_->open().isOk());
+  }
+  void TearDown() override {
+    if (manager_) manager_->stop();
+  }
+  void start(LifecycleOptions opts = {}, bool waitReconciled = true) {
+    manager_ = std::make_unique<DeploymentManager>(*storage_, &runtime_, nullptr, bus_, clock_, opts);
+    ASSERT_TRUE(manager_->start().isOk());
+    if (!waitReconciled) return;
+    ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->rowsReconciled(); }, 10s));
+  }
+  std::vector<std::string> systemLines(const std::string& id) {
+    std::vector<std::string> out;
+    auto page = storage_->readLogs(id, 0, 5000);
+    if (!page.isOk()) return out;
+    for (auto& l : page->lines) {
+      if (l.stream == LogStream::kSystem) out.push_back(l.text);
+    }
+    return out;
+  }
+  int count(const std::string& id, const std::string& text) {
+    auto lines = systemLines(id);
+    return static_cast<int>(std::count(lines.begin(), lines.end(), text));
+  }
+  Deployment row(const std::string& id) { return manager_->get(id).value(); }
+  void deliver(plugin::RuntimeEventType type, const std::string& id, const std::string& cid) {
+    plugin::RuntimeEvent ev;
+    ev.type = type;
+    ev.deploymentId = id;
+    ev.containerId = cid;
+    manager_->onEvent(ev);
+  }
+
+  static constexpr const char* kGone = "[GONE] container removed outside the collector";
+  ManualClock clock_{systemClock().now()};
+  zc::testing::NullLogger logger_;
+  host::PluginRegistry registry_;
+  host::PluginPtr<plugin::Storage> storage_;
+  host::LiveBus bus_;
+  FakeRuntime runtime_;
+  std::unique_ptr<DeploymentManager> manager_;
+};
+
+TEST_F(GoneTest, AContainerRemovedWhileTheCollectorWasDownLeavesTheRowStopped) {
+  Deployment d;
+  d.id = "dep-1";
+  d.routeId = "dep-1";
+  d.status = DeploymentStatus::kRunning;
+  d.containerId = "c0ffee";
+  d.hostPort = 8080;
+  ASSERT_TRUE(storage_->putDeployment(d).isOk());
+  start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return count("dep-1", kGone) == 1; }, 5s));
+  Deployment r = row("dep-1");
+  EXPECT_EQ(r.status, DeploymentStatus::kStopped);
+  EXPECT_TRUE(r.containerId.empty());
+  EXPECT_FALSE(r.hostPort.has_value());
+  EXPECT_TRUE(manager_->teardownComplete("dep-1"));  // nothing left for a teardown
+  auto stored = storage_->getDeployment("dep-1");
+  ASSERT_TRUE(stored.isOk());
+  EXPECT_EQ(stored->status, DeploymentStatus::kStopped);
+  EXPECT_FALSE(stored->hostPort.has_value());
+}
+
+TEST_F(GoneTest, NothingIsProbedBeforeTheRowsAreReconciled) {
+  Deployment d;
+  d.id = "dep-1";
+  d.routeId = "dep-1";
+  d.status = DeploymentStatus::kRunning;
+  d.containerId = "c0ffee";
+  d.hostPort = zc::testing::freePort();  // nothing answers there
+  ASSERT_TRUE(storage_->putDeployment(d).isOk());
+  runtime_.add("dep-1", "c0ffee", *d.hostPort);  // inspect would say it runs
+  runtime_.reachable = false;
+  start({}, /*waitReconciled=*/false);
+  HealthOptions hopts;
+  hopts.timeout = 200ms;
+  HealthProber prober(*manager_, hopts);
+  for (int i = 0; i < 5; ++i) prober.runOnce();
+  EXPECT_FALSE(manager_->rowsReconciled());
+  EXPECT_EQ(row("dep-1").status, DeploymentStatus::kRunning);
+  EXPECT_EQ(count("dep-1", "[UNHEALTHY] health probe failed 3 times"), 0);
+  prober.stop();
+}
+
+TEST_F(GoneTest, ADestroyEventOfTheRowsContainerMakesItGoneOnce) {
+  runtime_.add("dep-1", "c0ffee", 8080);
+  start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->activeFollows() == 1; }, 5s));
+  EXPECT_EQ(row("dep-1").hostPort, 8080);
+  runtime_.remove("c0ffee");
+  deliver(plugin::RuntimeEventType::kDestroy, "dep-1", "c0ffee");
+  ASSERT_TRUE(zc::testing::waitFor([&] { return count("dep-1", kGone) == 1; }, 5s));
+  Deployment r = row("dep-1");
+  EXPECT_EQ(r.status, DeploymentStatus::kStopped);
+  EXPECT_TRUE(r.containerId.empty());
+  EXPECT_FALSE(r.hostPort.has_value());
+  EXPECT_EQ(manager_->activeFollows(), 0u);
+  deliver(plugin::RuntimeEventType::kDestroy, "dep-1", "c0ffee");  // again: nothing new
+  deliver(plugin::RuntimeEventType::kConnected, "", "");          // a reconcile: nothing new
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(count("dep-1", kGone), 1);
+}
+
+TEST_F(GoneTest, TheDestroyOfAnOlderContainerLeavesTheRowAlone) {
+  runtime_.add("dep-1", "c0ffee", 8080);
+  start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->activeFollows() == 1; }, 5s));
+  deliver(plugin::RuntimeEventType::kDestroy, "dep-1", "0ld");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(row("dep-1").status, DeploymentStatus::kRunning);
+  EXPECT_EQ(row("dep-1").containerId, "c0ffee");
+  EXPECT_EQ(count("dep-1", kGone), 0);
+}
+
+TEST_F(GoneTest, AContainerTheTeardownRemovesIsNotGone) {
+  runtime_.add("dep-1", "c0ffee", 8080);
+  start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->activeFollows() == 1; }, 5s));
+  ASSERT_TRUE(manager_->requestStop("dep-1").isOk());
+  // The engine's destroy event of the teardown's removal (or of anyone's, once stopped).
+  runtime_.remove("c0ffee");
+  deliver(plugin::RuntimeEventType::kDestroy, "dep-1", "c0ffee");
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->teardownComplete("dep-1"); }, 20s));
+  EXPECT_EQ(count("dep-1", kGone), 0);
+  EXPECT_EQ(row("dep-1").status, DeploymentStatus::kStopped);
+  auto lines = systemLines("dep-1");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("[STOP] teardown complete: port 8080 released;", 0), 0u)
+      << ::testing::PrintToString(lines);
+}
+
+TEST_F(GoneTest, ResourceGaugesOnlyWhileTheDeploymentRuns) {
+  runtime_.add("dep-1", "c0ffee", 8080);
+  start();
+  CollectorApiImpl api(*manager_, *storage_, bus_, nullptr);
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->activeFollows() == 1; }, 5s));
+  plugin::ResourceSample s;
+  s.cpuPct = 12.5;
+  s.cpuSecondsTotal = 3.25;
+  s.memUsedBytes = 1000;
+  s.memLimitBytes = 2000;
+  manager_->recordSample("dep-1", s);
+  auto g = api.deploymentGauges();
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_TRUE(g[0].hasSample);
+  EXPECT_DOUBLE_EQ(g[0].cpuSecondsTotal, 3.25);
+  EXPECT_DOUBLE_EQ(g[0].cpuPct, 12.5);
+  ASSERT_TRUE(manager_->requestStop("dep-1").isOk());
+  g = api.deploymentGauges();
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_FALSE(g[0].hasSample);
+  manager_->recordSample("dep-1", s);  // a sample in flight when it stopped is not kept
+  EXPECT_FALSE(api.deploymentGauges()[0].hasSample);
+}
+
+TEST_F(GoneTest, ADeploymentWithoutContainerWhoseDataExpiredIsForgotten) {
+  plugin::RetentionPolicy p;
+  p.logsTtl = p.systemTtl = p.metricsTtl = 60 * kNanosPerSecond;
+  storage_->setRetentionPolicy(p);
+  Deployment d;
+  d.id = "dep-1";
+  d.routeId = "dep-1";
+  d.status = DeploymentStatus::kRunning;
+  d.containerId = "c0ffee";
+  d.hostPort = 8080;
+  ASSERT_TRUE(storage_->putDeployment(d).isOk());
+  runtime_.add("dep-2", "b0b", 8081);  // runs: never forgotten
+  LifecycleOptions opts;
+  opts.forgetCheck = 100ms;
+  start(opts);
+  ASSERT_TRUE(zc::testing::waitFor([&] { return count("dep-1", kGone) == 1; }, 5s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(manager_->get("dep-1").isOk());  // its [GONE] line is still there
+  clock_.advance(120 * kNanosPerSecond);     // everything of it expires
+  ASSERT_TRUE(zc::testing::waitFor([&] { return !manager_->get("dep-1").isOk(); }, 5s));
+  EXPECT_TRUE(storage_->getDeployment("dep-1").status().isNotFound());
+  EXPECT_TRUE(manager_->get("dep-2").isOk());
+  auto all = manager_->list();
+  EXPECT_EQ(all.size(), 1u);
+  // It comes back as new when its id shows up again.
+  runtime_.add("dep-1", "f00d", 8082);
+  deliver(plugin::RuntimeEventType::kConnected, "", "");
+  ASSERT_TRUE(zc::testing::waitFor([&] {
+    auto r = manager_->get("dep-1");
+    return r.isOk() && r->containerId == "f00d" && r->status == DeploymentStatus::kRunning;
+  }, 5s));
+}
+
+TEST(CrashTrackerForgetTest, AnOomEventOfAContainerThatIsGoneIsDropped) {
+  CrashTracker t;
+  Deployment row;
+  row.status = DeploymentStatus::kRunning;
+  plugin::ContainerInfo c;
+  c.deploymentId = "dep-1";
+  c.containerId = "c0ffee";
+  c.startedAt = 100;
+  c.finishedAt = 200;
+  c.exitCode = 137;
+  t.noteOom("c0ffee");
+  t.forgetContainer("c0ffee");
+  ASSERT_TRUE(t.begin(c, row));
+  EXPECT_FALSE(t.take().oom);
+  t.noteOom("c0ffee");
+  t.keepOnly({"other"});
+  c.finishedAt = 300;
+  ASSERT_TRUE(t.begin(c, row));
+  EXPECT_FALSE(t.take().oom);
+  t.noteOom("c0ffee");
+  t.keepOnly({"c0ffee"});
+  c.finishedAt = 400;
+  ASSERT_TRUE(t.begin(c, row));
+  EXPECT_TRUE(t.take().oom);
+}
+
+}  // namespace
+}  // namespace zc::collector
