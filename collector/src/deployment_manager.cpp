@@ -380,18 +380,22 @@ Result<Deployment> DeploymentManager::requestStop(const std::string& id,
                                                   const std::string& requestedBy) {
   Entry* e = registry_.find(id);
   if (e == nullptr) return Status::notFound("deployment '" + id + "' is unknown");
-  bool already;
+  Deployment current;
   {
     auto lock = registry_.lock();
-    already = e->row.status == DeploymentStatus::kStopped;
+    current = e->row;
   }
-  const std::string line =
-      requestedBy.empty() ? "[STOP] stop requested" : "[STOP] stop requested by " + requestedBy;
-  Deployment row = already ? get(id).value()
-                           : *updateRow(*e, [](Deployment& r) { r.status = DeploymentStatus::kStopped; },
-                                        line);
+  if (current.status != DeploymentStatus::kStopped) {
+    const std::string line =
+        requestedBy.empty() ? "[STOP] stop requested" : "[STOP] stop requested by " + requestedBy;
+    auto updated =
+        updateRow(*e, [](Deployment& r) { r.status = DeploymentStatus::kStopped; }, line);
+    // No row stored: the deployment was forgotten (all its data expired) meanwhile.
+    if (!updated) return Status::notFound("deployment '" + id + "' is unknown");
+    current = std::move(*updated);
+  }
   teardown_.wake();
-  return row;
+  return current;
 }
 
 std::optional<Deployment> DeploymentManager::row(const std::string& id) const {
