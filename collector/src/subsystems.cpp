@@ -102,18 +102,13 @@ void raiseOpenFileLimit() {
 void checkPluginOptions(const Services& s) {
   for (const auto& [id, options] : s.config.pluginOptions) {
     const std::string kind = id.substr(0, id.find('.'));
-    const std::string name = id.substr(kind.size() + 1);
-    const host::PluginLibrary* lib = nullptr;
-    std::string found;
-    for (const auto& p : s.plugins.plugins()) {
-      if (host::kindName(p.kind()) != kind) continue;
-      found += (found.empty() ? "" : ", ") + std::string(p.name());
-      if (p.name() == name) lib = &p;
-    }
-    if (lib == nullptr) {
-      throw Poco::Exception("--plugin-opt " + id + ": no " + kind + " plugin named '" + name +
-                            "' (found: " + (found.empty() ? "none" : found) + ")");
-    }
+    // parsePluginOpt() admits these three kinds only.
+    const ZcPluginKind kindValue = kind == "runtime"   ? ZC_PLUGIN_KIND_RUNTIME
+                                   : kind == "storage" ? ZC_PLUGIN_KIND_STORAGE
+                                                       : ZC_PLUGIN_KIND_ROUTER;
+    auto found = s.plugins.lookup(kindValue, id.substr(kind.size() + 1));
+    if (!found.isOk()) throw Poco::Exception("--plugin-opt " + id + ": " + found.status().message());
+    const host::PluginLibrary* lib = *found;
     auto specs = specsOf(s, *lib);
     auto values = plugin::OptionValues::parse(specs, optionsFor(s, *lib, specs));
     if (!values.isOk()) throw Poco::Exception("--plugin-opt " + id + "." + values.status().message());

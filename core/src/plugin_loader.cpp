@@ -133,20 +133,23 @@ const PluginLibrary* PluginRegistry::find(ZcPluginKind kind, std::string_view na
   return nullptr;
 }
 
+Result<const PluginLibrary*> PluginRegistry::lookup(ZcPluginKind kind,
+                                                    std::string_view name) const {
+  if (const PluginLibrary* lib = find(kind, name)) return lib;
+  std::string known;
+  for (const auto& p : plugins_) {
+    if (p.kind() != kind) continue;
+    known += known.empty() ? "" : ", ";
+    known += p.name();
+  }
+  return Status::notFound("no " + std::string(kindName(kind)) + " plugin named '" +
+                          std::string(name) + "' (found: " + (known.empty() ? "none" : known) +
+                          ")");
+}
+
 Result<std::pair<plugin::Plugin*, void (*)(plugin::Plugin*)>> PluginRegistry::createRaw(
     ZcPluginKind kind, std::string_view name, const plugin::PluginContext& ctx) const {
-  const PluginLibrary* lib = find(kind, name);
-  if (lib == nullptr) {
-    std::string known;
-    for (const auto& p : plugins_) {
-      if (p.kind() != kind) continue;
-      known += known.empty() ? "" : ", ";
-      known += p.name();
-    }
-    return Status::notFound("no " + std::string(kindName(kind)) + " plugin named '" +
-                            std::string(name) + "' (found: " + (known.empty() ? "none" : known) +
-                            ")");
-  }
+  ZC_ASSIGN_OR_RETURN(const PluginLibrary* lib, lookup(kind, name));
   std::string error;
   plugin::Plugin* obj = lib->descriptor->create(&error);
   if (obj == nullptr) {

@@ -68,6 +68,8 @@ class PluginRegistry {
   const std::vector<PluginLibrary>& plugins() const noexcept { return plugins_; }
   const std::vector<Refusal>& refused() const noexcept { return refused_; }
   const PluginLibrary* find(ZcPluginKind kind, std::string_view name) const noexcept;
+  // find(), or NotFound "no <kind> plugin named '<n>' (found: a, b)" (or "found: none").
+  Result<const PluginLibrary*> lookup(ZcPluginKind kind, std::string_view name) const;
   // The options `lib` declares (from a short-lived, unconfigured object).
   Result<std::vector<plugin::OptionSpec>> optionSpecs(const PluginLibrary& lib) const;
 
