@@ -156,7 +156,9 @@ class Daemon {
       : port_(zc::testing::freePort()),
         proc_(zc::testing::collectorArgv({"--data-dir", dir_.path() + "/data", "--listen",
                                           "127.0.0.1:" + std::to_string(port_), "--keep-crashed",
-                                          "true", "--router", "none", "--log-level", "warn"})) {}
+                                          "true", "--router", "none", "--log-level", "warn",
+                                          // every client connects from 127.0.0.1
+                                          "--max-streams-per-client", "2000"})) {}
   ~Daemon() { stop(); }
 
   uint16_t port() const { return port_; }

@@ -61,6 +61,7 @@ bool readByte(int fd, char* c) {
   zc::exporters::HttpServer server(http);
   zc::exporters::ExporterOptions opts;
   opts.sse.maxClients = static_cast<size_t>(clients) + 16;
+  opts.sse.maxStreamsPerClient = opts.sse.maxClients;  // every client is 127.0.0.1
   auto ex = zc::exporters::registerExporters(server, api, opts);
   if (!ex.isOk() || !server.start().isOk()) _exit(3);
   uint16_t port = server.port();

@@ -21,7 +21,8 @@ Result<Deployment> CollectorApiImpl::getDeployment(const std::string& id) {
   return manager_.get(id);
 }
 
-Result<plugin::LogPage> CollectorApiImpl::readLogs(const std::string& id, uint64_t since, size_t limit) {
+Result<plugin::LogPage> CollectorApiImpl::readLogs(const std::string& id, uint64_t since,
+                                                   plugin::LogReadLimit limit) {
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
   auto d = manager_.get(id);
   if (!d.isOk()) return d.status();

@@ -120,6 +120,12 @@ const std::vector<OptionSpec>& optionSpecs() {
        "The Docker engine's Unix socket (short for --plugin-opt runtime.docker.socket=PATH)."},
       {"max-line-bytes", "BYTES", "1048576",
        "Longest log line kept; longer lines keep their head and are marked truncated."},
+      {"max-page-bytes", "BYTES", "4194304",
+       "Largest body of one logs page (GET .../logs); the page stops before the line that would "
+       "pass it (its first line is always sent) and nextSince continues from there."},
+      {"max-streams-per-client", "N", "32",
+       "Log streams (SSE) one client may hold open at once: a token, or an address without a "
+       "token; beyond it 503 with Retry-After."},
       {"sync-writes", "BOOL", "false",
        "fsync every storage write (survives power loss, not only a process crash); short for "
        "--plugin-opt storage.rocksdb.sync_writes=BOOL."},
@@ -341,6 +347,11 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
   c.runtime = get("runtime", "docker");
   ZC_ASSIGN_OR_RETURN(c.maxLineBytes, parseUnsigned("max-line-bytes", get("max-line-bytes", "1048576"),
                                                     1024, 64ull << 20));
+  ZC_ASSIGN_OR_RETURN(c.maxPageBytes, parseUnsigned("max-page-bytes", get("max-page-bytes", "4194304"),
+                                                    65536, 1ull << 30));
+  ZC_ASSIGN_OR_RETURN(c.maxStreamsPerClient,
+                      parseUnsigned("max-streams-per-client", get("max-streams-per-client", "32"),
+                                    1, 100000));
   ZC_RETURN_IF_ERROR(readPluginOptions(cfg, &c.pluginOptions));
   auto duration = [&](const char* name, const char* fallback, int64_t& into) -> Status {
     auto d = parseDuration(get(name, fallback));

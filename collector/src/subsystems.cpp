@@ -308,6 +308,8 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
                             s_.sampler.get()});
   exporters::ExporterOptions options;
   options.webDir = s_.config.webDir;
+  options.maxPageBytes = s_.config.maxPageBytes;
+  options.sse.maxStreamsPerClient = s_.config.maxStreamsPerClient;
   if (options.webDir.empty()) {
     spdlog::warn("pages not served: no built web/dist found (see --web-dir)");
   }

@@ -92,19 +92,55 @@ Handler stopDeploymentHandler(host::CollectorApi& api) {
                 });
 }
 
-Handler readLogsHandler(host::CollectorApi& api) {
-  return withId("read logs", [&api](HTTPServerRequest& req, HTTPServerResponse& resp,
-                                    const std::string& id) {
+Handler readLogsHandler(host::CollectorApi& api, size_t maxPageBytes) {
+  return withId("read logs", [&api, maxPageBytes](HTTPServerRequest& req,
+                                                  HTTPServerResponse& resp, const std::string& id) {
     auto q = parseLogQuery(rawQueryOf(req.getURI()));
     if (!q.isOk()) return sendError(resp, 400, "invalid_parameter", q.status().message());
-    auto page = api.readLogs(id, q->since, q->limit);
-    if (!page.isOk()) return sendStatus(resp, page.status(), "read logs");
+    // Storage is read in slices of at most kSliceBytes of text, each formatted and dropped before
+    // the next, so that a page of huge lines holds little more than its own JSON. The JSON stops
+    // before the line that would take it past maxPageBytes (escaping can make a line six times
+    // its text); the first line is always sent, and nextSince continues after the last one.
+    constexpr size_t kSliceLines = 512;
+    constexpr size_t kSliceBytes = 256 * 1024;
     JsonWriter w;
+    w.reserve(std::min<size_t>(maxPageBytes, q->limit * size_t{256}) + 256);
     w.beginObject().key("lines").beginArray();
-    for (const auto& l : page->lines) writeLogLine(w, l);
+    uint64_t nextSince = q->since;
+    uint64_t oldest = 0;
+    size_t left = q->limit;
+    bool first = true;  // no slice read yet
+    bool more = true;
+    while (more && left > 0) {
+      auto page = api.readLogs(id, nextSince,
+                               plugin::LogReadLimit(std::min(left, kSliceLines), kSliceBytes));
+      if (!page.isOk()) return sendStatus(resp, page.status(), "read logs");
+      if (first) oldest = page->oldestLineNo;
+      first = false;
+      size_t textBytes = 0;
+      for (const auto& l : page->lines) textBytes += l.text.size();
+      more = page->lines.size() == std::min(left, kSliceLines) || textBytes >= kSliceBytes;
+      for (const auto& l : page->lines) {
+        const bool any = nextSince != q->since;
+        if (any && w.text().size() + l.text.size() > maxPageBytes) {
+          more = false;
+          break;
+        }
+        const size_t mark = w.text().size();
+        writeLogLine(w, l);
+        if (any && w.text().size() > maxPageBytes) {
+          w.truncate(mark);
+          more = false;
+          break;
+        }
+        nextSince = l.lineNo;
+        --left;
+      }
+      if (page->lines.empty()) more = false;
+    }
     w.endArray();
-    w.key("nextSince").unsignedInteger(page->lines.empty() ? q->since : page->lines.back().lineNo);
-    w.key("oldestLineNo").unsignedInteger(page->oldestLineNo);
+    w.key("nextSince").unsignedInteger(nextSince);
+    w.key("oldestLineNo").unsignedInteger(oldest);
     w.endObject();
     sendJsonText(resp, 200, w.text());
   });

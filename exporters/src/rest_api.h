@@ -24,7 +24,9 @@ namespace zc::exporters {
 Handler listDeploymentsHandler(host::CollectorApi& api);
 Handler getDeploymentHandler(host::CollectorApi& api);
 Handler stopDeploymentHandler(host::CollectorApi& api);
-Handler readLogsHandler(host::CollectorApi& api);
+// A page's body stops before the line that would take it past `maxPageBytes` (its first line is
+// always sent); nextSince continues from the last line sent.
+Handler readLogsHandler(host::CollectorApi& api, size_t maxPageBytes);
 Handler readMetricsHandler(host::CollectorApi& api);
 Handler listPortsHandler(host::CollectorApi& api);
 

@@ -9,11 +9,12 @@
 namespace zc::exporters {
 
 void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
-                    PrometheusExporter* prometheus, const std::string& distDir) {
+                    PrometheusExporter* prometheus, const ExporterOptions& options) {
+  const std::string& distDir = options.webDir;
   server.route("GET", "/api/deployments", listDeploymentsHandler(api));
   server.route("GET", "/api/deployments/{id}", getDeploymentHandler(api));
   server.route("DELETE", "/api/deployments/{id}", stopDeploymentHandler(api));
-  server.route("GET", "/api/deployments/{id}/logs", readLogsHandler(api));
+  server.route("GET", "/api/deployments/{id}/logs", readLogsHandler(api, options.maxPageBytes));
   server.route("GET", "/api/deployments/{id}/metrics", readMetricsHandler(api));
   server.route("GET", "/api/deployments/{id}/logs/stream", logStreamHandler(api, hub));
   server.route("GET", "/api/ports", listPortsHandler(api));

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "zc/exporters/exporters.h"
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/prometheus_exporter.h"
 #include "zc/exporters/sse_hub.h"
@@ -14,9 +15,9 @@
 
 namespace zc::exporters {
 
-// `prometheus` null: no /metrics. `distDir` empty: no pages. OWNERSHIP: everything passed must
-// outlive the server's running state.
+// `prometheus` null: no /metrics. `options.webDir` empty: no pages. OWNERSHIP: everything
+// passed must outlive the server's running state.
 void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
-                    PrometheusExporter* prometheus, const std::string& distDir);
+                    PrometheusExporter* prometheus, const ExporterOptions& options);
 
 }  // namespace zc::exporters

@@ -69,32 +69,61 @@ void SseHub::stop() noexcept {
   p.epfd = p.wakefd = -1;
 }
 
-bool SseHub::tryReserve() noexcept {
-  size_t cur = impl_->reserved.load();
+SseReserve SseHub::tryReserve(const std::string& client) noexcept {
+  Impl& p = *impl_;
+  size_t cur = p.reserved.load();
+  bool got = false;
   while (cur < options_.maxClients) {
-    if (impl_->reserved.compare_exchange_weak(cur, cur + 1)) return true;
+    if (p.reserved.compare_exchange_weak(cur, cur + 1)) {
+      got = true;
+      break;
+    }
   }
-  impl_->rejected.fetch_add(1);
-  return false;
+  if (!got) {
+    p.rejected.fetch_add(1);
+    return SseReserve::kHubFull;
+  }
+  try {
+    std::lock_guard lock(p.clientsMu);
+    size_t& n = p.perClient[client];
+    if (n < options_.maxStreamsPerClient) {
+      ++n;
+      return SseReserve::kOk;
+    }
+  } catch (const std::exception&) {
+    // Out of memory for the entry: refuse like a full client.
+  }
+  p.reserved.fetch_sub(1);
+  p.rejected.fetch_add(1);
+  return SseReserve::kClientFull;
 }
 
-void SseHub::release() noexcept {
+void SseHub::Impl::releaseClient(const std::string& client) noexcept {
+  std::lock_guard lock(clientsMu);
+  auto it = perClient.find(client);
+  if (it == perClient.end()) return;
+  if (--it->second == 0) perClient.erase(it);
+}
+
+void SseHub::release(const std::string& client) noexcept {
+  impl_->releaseClient(client);
   impl_->reserved.fetch_sub(1);
 }
 
-Status SseHub::addStream(int fd, const std::string& deploymentId, uint64_t startAfter,
-                         DeploymentStatus status, bool batched) noexcept {
+Status SseHub::addStream(int fd, SseStreamRequest request) noexcept {
   Impl& p = *impl_;
   std::unique_ptr<SseStream> s;
+  const std::string& deploymentId = request.deploymentId;
   try {
     s = std::make_unique<SseStream>();
     s->token = p.nextToken.fetch_add(1);
     s->fd = fd;
-    s->id = deploymentId;
-    s->lastSent = startAfter;
-    s->status = status;
-    s->batched = batched;
-    s->inbox = std::make_shared<Inbox>(options_.maxPendingLines);
+    s->id = request.deploymentId;
+    s->lastSent = request.startAfter;
+    s->status = request.status;
+    s->batched = request.batched;
+    s->client = std::move(request.client);
+    s->inbox = std::make_shared<Inbox>(options_.maxPendingLines, options_.maxPendingBytes);
     p.open.fetch_add(1);
     // Subscribe FIRST: everything committed from here on reaches the inbox; the backfill that
     // runs later on the hub thread reads storage after this point (see the header).
@@ -114,7 +143,7 @@ Status SseHub::addStream(int fd, const std::string& deploymentId, uint64_t start
     if (s) {
       p.release(*s);
     } else {
-      p.reserved.fetch_sub(1);
+      release(request.client);
     }
     return Status::internal(std::string("sse: ") + e.what());
   }

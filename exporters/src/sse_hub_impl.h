@@ -38,6 +38,8 @@ struct SseHub::Impl final : StreamScheduler {
   int wakefd = -1;
   std::thread thread;
   std::atomic<size_t> reserved{0};
+  std::mutex clientsMu;  // guards perClient
+  std::unordered_map<std::string, size_t> perClient;  // reserved slots per client, none at 0
   std::atomic<uint64_t> nextToken{1};
   std::atomic<uint64_t> open{0}, opened{0}, rejected{0}, droppedSlow{0}, droppedStalled{0},
       ended{0}, overlapSkipped{0};
@@ -77,8 +79,10 @@ struct SseHub::Impl final : StreamScheduler {
   void setWantWrite(SseStream& s, bool want);
   void close(SseStream& s);
   void tick(Clock::time_point now);
-  // Leaves the bus and gives the stream's slot back.
+  // Leaves the bus and gives the stream's slots back.
   void release(SseStream& s) noexcept;
+  // Gives back one slot of `client` (the global one is released by the caller).
+  void releaseClient(const std::string& client) noexcept;
 };
 
 }  // namespace zc::exporters

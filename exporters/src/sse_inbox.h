@@ -1,6 +1,6 @@
 // What the LiveBus delivers for one SSE stream, between the publisher threads (which push) and
-// the hub thread (which pops). An inbox is bounded in lines: past maxPendingLines it drops what
-// it holds and reports overflow, and the hub closes the stream (the client resumes from storage
+// the hub thread (which pops). An inbox is bounded in lines and in text bytes: past
+// maxPendingLines or maxPendingBytes it drops what it holds and reports overflow, and the hub closes the stream (the client resumes from storage
 // with Last-Event-ID). The subscriber tells the hub once per batch of work (`scheduled`), not
 // once per item.
 //
@@ -24,11 +24,13 @@ struct InboxItem {
   InboxItemKind kind = InboxItemKind::kLines;
   host::LineBatch batch;
   DeploymentStatus status = DeploymentStatus::kRunning;
+  size_t bytes = 0;  // kLines: the text bytes of `batch` (set by Inbox::push)
 };
 
 class Inbox {
  public:
-  explicit Inbox(size_t maxPendingLines) : maxPendingLines_(maxPendingLines) {}
+  Inbox(size_t maxPendingLines, size_t maxPendingBytes)
+      : maxPendingLines_(maxPendingLines), maxPendingBytes_(maxPendingBytes) {}
 
   // Queues `item` (or overflows, dropping everything). True when the hub is to be told.
   bool push(InboxItem item) noexcept;
@@ -41,10 +43,12 @@ class Inbox {
 
  private:
   const size_t maxPendingLines_;
+  const size_t maxPendingBytes_;
   std::mutex mu_;
   std::vector<InboxItem> items_;  // consumed from head_
   size_t head_ = 0;
   size_t pendingLines_ = 0;
+  size_t pendingBytes_ = 0;
   bool overflow_ = false;
   bool scheduled_ = false;  // the hub has been told and has not yet found the inbox empty
 };

@@ -73,6 +73,7 @@ void SseHub::Impl::release(SseStream& s) noexcept {
   s.sub = 0;
   s.current.reset();
   open.fetch_sub(1);
+  releaseClient(s.client);
   reserved.fetch_sub(1);
 }
 

@@ -83,16 +83,27 @@ void openStream(host::CollectorApi& api, SseHub& hub, HTTPServerRequest& req,
   }
   uint64_t start = 0;
   if (!startAfter(api, hub, pos, resp, id, start)) return;
-  if (!hub.tryReserve()) {
-    resp.set("Retry-After", std::to_string(hub.options().retryAfterSeconds));
-    return sendError(resp, 503, "too_many_streams", "too many open log streams; retry later");
+  // One client (a token, else an address) holds at most maxStreamsPerClient streams.
+  const Requester& who = requesterOf(req);
+  std::string client = who.tokenName.empty() ? "addr:" + who.address : "token:" + who.tokenName;
+  switch (hub.tryReserve(client)) {
+    case SseReserve::kOk:
+      break;
+    case SseReserve::kHubFull:
+      resp.set("Retry-After", std::to_string(hub.options().retryAfterSeconds));
+      return sendError(resp, 503, "too_many_streams", "too many open log streams; retry later");
+    case SseReserve::kClientFull:
+      resp.set("Retry-After", std::to_string(hub.options().retryAfterSeconds));
+      return sendError(resp, 503, "too_many_streams_for_client",
+                       "this client has " + std::to_string(hub.options().maxStreamsPerClient) +
+                           " log streams open already; retry later");
   }
   int fd = detachConnection(req);
   if (fd < 0) {
-    hub.release();
+    hub.release(client);
     return sendError(resp, 500, "internal", "cannot take over the connection");
   }
-  Status st = hub.addStream(fd, id, start, row->status, pos.batch);
+  Status st = hub.addStream(fd, SseStreamRequest{id, start, row->status, pos.batch, client});
   if (!st.isOk()) spdlog::warn("sse {}: {}", id, st.toString());
 }
 

@@ -28,6 +28,7 @@ struct SseStream {
   uint64_t token = 0;
   int fd = -1;
   std::string id;
+  std::string client;  // the per-client cap's key (see SseStreamRequest)
   uint64_t lastSent = 0;   // the lineNo of the last line formatted
   bool catchingUp = true;  // backfilling from storage; the inbox waits
   std::shared_ptr<Inbox> inbox;

@@ -196,12 +196,12 @@ Result<std::string> MemoryStorage::getCursor(std::string_view deploymentId,
 }
 
 Result<plugin::LogPage> MemoryStorage::readLogs(std::string_view deploymentId, uint64_t since,
-                                                size_t limit) noexcept {
+                                                plugin::LogReadLimit limit) noexcept {
   return plugin::guarded(kWho, "readLogs", [&] { return readLogsImpl(deploymentId, since, limit); });
 }
 
 Result<plugin::LogPage> MemoryStorage::readLogsImpl(std::string_view id, uint64_t since,
-                                                    size_t limit) {
+                                                    plugin::LogReadLimit limit) {
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
   plugin::LogPage page;
   auto state = find(id);
@@ -222,11 +222,12 @@ Result<plugin::LogPage> MemoryStorage::readLogsImpl(std::string_view id, uint64_
   It s = skip(state->system.begin(), state->system.end(), systemTtl);
   if (l != state->logs.end()) page.oldestLineNo = std::min(page.oldestLineNo, l->first);
   if (s != state->system.end()) page.oldestLineNo = std::min(page.oldestLineNo, s->first);
-  if (limit == 0 || since == std::numeric_limits<uint64_t>::max()) return page;
+  if (limit.lines == 0 || since == std::numeric_limits<uint64_t>::max()) return page;
 
   l = state->logs.lower_bound(since + 1);
   s = state->system.lower_bound(since + 1);
-  while (page.lines.size() < limit) {
+  size_t textBytes = 0;
+  while (page.lines.size() < limit.lines && textBytes < limit.bytes) {
     l = skip(l, state->logs.end(), logsTtl);
     s = skip(s, state->system.end(), systemTtl);
     It pick;
@@ -240,6 +241,7 @@ Result<plugin::LogPage> MemoryStorage::readLogsImpl(std::string_view id, uint64_
     const StoredLine& stored = pick->second;
     page.lines.push_back(LogLine{std::string(id), pick->first, stored.stream, stored.ts,
                                  stored.text, stored.truncated});
+    textBytes += stored.text.size();
   }
   return page;
 }

@@ -47,7 +47,7 @@ class MemoryStorage final : public plugin::Storage {
   Result<std::string> getCursor(std::string_view deploymentId,
                                 std::string_view key) noexcept override;
   Result<plugin::LogPage> readLogs(std::string_view deploymentId, uint64_t since,
-                                   size_t limit) noexcept override;
+                                   plugin::LogReadLimit limit) noexcept override;
 
   Status appendMetrics(const std::vector<MetricSample>& samples) noexcept override;
   Result<std::vector<MetricSample>> readMetrics(std::string_view deploymentId, TimeNs from,
@@ -86,7 +86,7 @@ class MemoryStorage final : public plugin::Storage {
   std::vector<std::shared_ptr<State>> allStates() const;
 
   Status appendLogsImpl(const plugin::LogBatch& batch);
-  Result<plugin::LogPage> readLogsImpl(std::string_view id, uint64_t since, size_t limit);
+  Result<plugin::LogPage> readLogsImpl(std::string_view id, uint64_t since, plugin::LogReadLimit limit);
   Result<plugin::RetentionReport> applyRetentionImpl();
 
   static bool expired(TimeNs ts, int64_t ttl, TimeNs now) noexcept;

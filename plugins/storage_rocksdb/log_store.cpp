@@ -178,7 +178,8 @@ Result<std::string> LogStore::cursor(std::string_view id, std::string_view key) 
   return value;
 }
 
-Result<plugin::LogPage> LogStore::read(std::string_view id, uint64_t since, size_t limit) {
+Result<plugin::LogPage> LogStore::read(std::string_view id, uint64_t since,
+                                       plugin::LogReadLimit limit) {
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
   Database::Lock dbLock;
   ZC_RETURN_IF_ERROR(db_.enter(&dbLock, false));
@@ -229,11 +230,12 @@ Result<plugin::LogPage> LogStore::read(std::string_view id, uint64_t since, size
     ZC_RETURN_IF_ERROR(fromRocks(its[c]->status(), "rocksdb storage: read logs"));
   }
 
-  if (limit > 0 && since < std::numeric_limits<uint64_t>::max()) {
+  if (limit.lines > 0 && since < std::numeric_limits<uint64_t>::max()) {
     const std::string start = enc::lineKey(id, since + 1);
     for (auto& it : its) it->Seek(start);
-    page.lines.reserve(std::min<size_t>(limit, 4096));
-    while (page.lines.size() < limit) {
+    page.lines.reserve(std::min<size_t>(limit.lines, 4096));
+    size_t textBytes = 0;
+    while (page.lines.size() < limit.lines && textBytes < limit.bytes) {
       if (!skipExpired(its[0].get(), ttls[0]) || !skipExpired(its[1].get(), ttls[1])) {
         return corrupt();
       }
@@ -256,6 +258,7 @@ Result<plugin::LogPage> LogStore::read(std::string_view id, uint64_t since, size
       }
       line.deploymentId.assign(id);
       line.text.assign(text);
+      textBytes += text.size();
       pick->Next();
     }
     for (auto& it : its) ZC_RETURN_IF_ERROR(fromRocks(it->status(), "rocksdb storage: read logs"));

@@ -36,7 +36,7 @@ class LogStore {
   Result<uint64_t> nextLineNo(std::string_view id);
   // NotFound when `id` has no cursor `key`.
   Result<std::string> cursor(std::string_view id, std::string_view key);
-  Result<plugin::LogPage> read(std::string_view id, uint64_t since, size_t limit);
+  Result<plugin::LogPage> read(std::string_view id, uint64_t since, plugin::LogReadLimit limit);
 
   // Writes `batch`, which deletes every key of `id`, under `id`'s append lock, and forgets its
   // cached next lineNo: no append of `id` interleaves with it. Caller has entered the Database

@@ -91,7 +91,7 @@ Result<std::string> RocksDbStorage::getCursor(std::string_view deploymentId,
 }
 
 Result<plugin::LogPage> RocksDbStorage::readLogs(std::string_view deploymentId, uint64_t since,
-                                                 size_t limit) noexcept {
+                                                 plugin::LogReadLimit limit) noexcept {
   return plugin::guarded(kWho, "readLogs",
                          [&] { return logs_.read(deploymentId, since, limit); });
 }

@@ -54,7 +54,7 @@ class RocksDbStorage final : public plugin::Storage {
   Result<std::string> getCursor(std::string_view deploymentId,
                                 std::string_view key) noexcept override;
   Result<plugin::LogPage> readLogs(std::string_view deploymentId, uint64_t since,
-                                   size_t limit) noexcept override;
+                                   plugin::LogReadLimit limit) noexcept override;
 
   Status appendMetrics(const std::vector<MetricSample>& samples) noexcept override;
   Result<std::vector<MetricSample>> readMetrics(std::string_view deploymentId, TimeNs from,

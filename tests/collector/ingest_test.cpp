@@ -66,7 +66,7 @@ class RefusingStorage final : public plugin::Storage {
   Result<Deployment> getDeployment(std::string_view) noexcept override { return Status::notFound("-"); }
   Result<std::vector<Deployment>> listDeployments() noexcept override { return std::vector<Deployment>{}; }
   Status deleteDeployment(std::string_view) noexcept override { return Status::ok(); }
-  Result<plugin::LogPage> readLogs(std::string_view, uint64_t, size_t) noexcept override {
+  Result<plugin::LogPage> readLogs(std::string_view, uint64_t, plugin::LogReadLimit) noexcept override {
     return Status::notFound("-");
   }
   Status appendMetrics(const std::vector<MetricSample>&) noexcept override { return Status::ok(); }

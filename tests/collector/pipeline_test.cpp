@@ -154,7 +154,7 @@ class FlakyStorage final : public plugin::Storage {
   Result<std::string> getCursor(std::string_view id, std::string_view key) noexcept override {
     return inner_.getCursor(id, key);
   }
-  Result<plugin::LogPage> readLogs(std::string_view id, uint64_t since, size_t limit) noexcept override {
+  Result<plugin::LogPage> readLogs(std::string_view id, uint64_t since, plugin::LogReadLimit limit) noexcept override {
     return inner_.readLogs(id, since, limit);
   }
   Status appendMetrics(const std::vector<MetricSample>& s) noexcept override { return inner_.appendMetrics(s); }

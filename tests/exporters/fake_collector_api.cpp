@@ -120,7 +120,7 @@ Result<Deployment> FakeCollectorApi::getDeployment(const std::string& id) {
 }
 
 Result<plugin::LogPage> FakeCollectorApi::readLogs(const std::string& id, uint64_t since,
-                                                   size_t limit) {
+                                                   plugin::LogReadLimit limit) {
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
   readLogsCalls_.fetch_add(1);
   std::function<void()> hook;

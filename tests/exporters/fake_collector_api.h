@@ -57,7 +57,7 @@ class FakeCollectorApi final : public host::CollectorApi {
 
   std::vector<Deployment> listDeployments() override;
   Result<Deployment> getDeployment(const std::string& id) override;
-  Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, size_t limit) override;
+  Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, plugin::LogReadLimit limit) override;
   Result<std::vector<MetricSample>> readMetrics(const std::string& id, TimeNs from,
                                                 TimeNs to) override;
   Result<Deployment> requestStop(const std::string& id, const host::StopRequester& by) override;

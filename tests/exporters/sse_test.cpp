@@ -415,6 +415,39 @@ TEST(SseTest, StreamsBeyondTheCapGet503WithRetryAfter) {
   EXPECT_GE(stack.exp->sseHub().stats().rejected, 1u);
 }
 
+// One client (here: one address, no tokens) cannot take the hub's slots: beyond
+// maxStreamsPerClient it gets 503 + Retry-After while the hub still has room, and a slot comes
+// back when one of its streams closes.
+TEST(SseTest, StreamsBeyondThePerClientCapGet503WithRetryAfter) {
+  zc::exporters::ExporterOptions opts;
+  opts.sse.maxStreamsPerClient = 2;
+  ExporterStack stack(opts);
+  stack.api->addDeployment("d1");
+  auto a = std::make_unique<SseClient>();
+  SseClient b;
+  ASSERT_TRUE(a->open(stack.port(), "/api/deployments/d1/logs/stream"));
+  ASSERT_TRUE(b.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  ASSERT_EQ(a->status(), 200);
+  ASSERT_EQ(b.status(), 200);
+  SseClient third;
+  ASSERT_TRUE(third.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  EXPECT_EQ(third.status(), 503);
+  EXPECT_EQ(third.head().header("retry-after"), "2");
+  EXPECT_EQ(parseObject(third.head().body)->getValue<std::string>("error"),
+            "too_many_streams_for_client");
+  EXPECT_EQ(stack.exp->sseHub().stats().rejected, 1u);
+
+  a.reset();  // closes its connection: the hub notices and gives the slot back
+  bool reopened = false;
+  for (int i = 0; i < 50 && !reopened; ++i) {
+    SseClient again;
+    ASSERT_TRUE(again.open(stack.port(), "/api/deployments/d1/logs/stream"));
+    reopened = again.status() == 200;
+    if (!reopened) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(reopened);
+}
+
 TEST(SseTest, EndEventAfterTeardownThenClose) {
   ExporterStack stack;
   stack.api->addDeployment("d1");
@@ -454,7 +487,9 @@ TEST(SseTest, EndEventAfterTeardownThenClose) {
 TEST(SseTest, OpenStreamsDoNotHoldRestWorkers) {
   zc::exporters::HttpServerOptions http;
   http.maxThreads = 2;
-  ExporterStack stack({}, http);
+  zc::exporters::ExporterOptions opts;
+  opts.sse.maxStreamsPerClient = 64;
+  ExporterStack stack(opts, http);
   stack.api->addDeployment("d1");
   std::vector<std::unique_ptr<SseClient>> streams;
   for (int i = 0; i < 40; ++i) {

@@ -88,7 +88,8 @@ class CollectorApi {
   // NotFound for an unknown id.
   virtual Result<Deployment> getDeployment(const std::string& id) = 0;
   // See plugin::Storage::readLogs. NotFound for an unknown id.
-  virtual Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since, size_t limit) = 0;
+  virtual Result<plugin::LogPage> readLogs(const std::string& id, uint64_t since,
+                                           plugin::LogReadLimit limit) = 0;
   // Samples with from <= sampledAt <= to, ascending. NotFound for an unknown id.
   virtual Result<std::vector<MetricSample>> readMetrics(const std::string& id, TimeNs from,
                                                         TimeNs to) = 0;

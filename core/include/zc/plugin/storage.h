@@ -7,7 +7,8 @@
 //     there (lines, cursor, next lineNo) or none of it. A batch must start exactly at the stored
 //     next lineNo and be contiguous, otherwise it is refused (FailedPrecondition) and nothing is
 //     written: lineNos are contiguous per deployment across stdout, stderr and system lines.
-//   - readLogs() returns lines with lineNo > since in lineNo order, at most `limit`.
+//   - readLogs() returns lines with lineNo > since in lineNo order, at most `limit.lines`, and no
+//     more once their text reaches `limit.bytes` (see LogReadLimit).
 //   - Metrics: append, read a closed time range in time order.
 //   - Retention: each data class has a TTL (RetentionPolicy). Reads never return data older than
 //     now - TTL (now from the context's clock), even before applyRetention() has reclaimed it.
@@ -16,7 +17,9 @@
 // close(), which the host calls once each, before and after all others.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,6 +84,16 @@ struct LogPage {
   uint64_t nextLineNo = 1;
 };
 
+// How much one readLogs() returns: at most `lines` lines, and no further line once the text of
+// the lines returned reaches `bytes` (the line that reaches it is still returned, so a read that
+// finds a line returns at least one). A plain count converts: readLogs(id, since, 500).
+struct LogReadLimit {
+  LogReadLimit(size_t maxLines) noexcept : lines(maxLines) {}  // NOLINT(google-explicit-constructor)
+  LogReadLimit(size_t maxLines, size_t maxBytes) noexcept : lines(maxLines), bytes(maxBytes) {}
+  size_t lines;
+  size_t bytes = std::numeric_limits<size_t>::max();
+};
+
 struct StorageStats {
   uint64_t bytesOnDisk = 0;  // live files (memory plugin: an estimate of bytes held)
   bool healthy = true;       // false when the last write failed (e.g. disk full)
@@ -115,10 +128,10 @@ class Storage : public Plugin {
   // The stored cursor, or NotFound.
   virtual Result<std::string> getCursor(std::string_view deploymentId,
                                         std::string_view key) noexcept = 0;
-  // Lines with lineNo > since, ascending, at most `limit` (limit 0 returns no lines but fills
+  // Lines with lineNo > since, ascending, within `limit` (0 lines returns no lines but fills
   // oldestLineNo / nextLineNo). Expired lines are skipped.
   virtual Result<LogPage> readLogs(std::string_view deploymentId, uint64_t since,
-                                   size_t limit) noexcept = 0;
+                                   LogReadLimit limit) noexcept = 0;
 
   // --- metrics
   virtual Status appendMetrics(const std::vector<MetricSample>& samples) noexcept = 0;

@@ -46,6 +46,9 @@ struct ExporterOptions {
   // The checks run before routing (tokens, Host, Origin, audit); null: none. OWNERSHIP: must
   // outlive the server's running state.
   const AccessControl* access = nullptr;
+  // A logs page (GET .../logs) stops before the line that would take its body past this; the
+  // page's first line is always sent, whatever its size.
+  size_t maxPageBytes = 4 << 20;
 };
 
 // Owns what the exporter routes use beyond the CollectorApi: the SSE hub (running from

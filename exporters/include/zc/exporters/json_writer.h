@@ -48,6 +48,13 @@ class JsonWriter {
 
   const std::string& text() const noexcept { return out_; }
   std::string take() noexcept { return std::move(out_); }
+  // Drops the text after `size`, which must be text().size() at a moment when the open
+  // container already held an element, so that the container's state is unchanged: a value just
+  // written into an array is taken back.
+  void truncate(size_t size) noexcept {
+    if (size < out_.size()) out_.resize(size);
+  }
+  void reserve(size_t bytes) { out_.reserve(bytes); }
 
  private:
   void separate();

@@ -42,6 +42,8 @@
 #include <memory>
 #include <string>
 
+#include "zc/model.h"
+
 #include "zc/host/collector_api.h"
 #include "zc/status.h"
 
@@ -49,11 +51,14 @@ namespace zc::exporters {
 
 struct SseOptions {
   size_t maxClients = 1024;        // concurrent streams; beyond: 503 + Retry-After
+  size_t maxStreamsPerClient = 32; // concurrent streams of one client (token or address); beyond:
+                                   // 503 + Retry-After, so one client cannot take maxClients
   int retryAfterSeconds = 2;       // Retry-After of that 503
   int retryMs = 2000;              // the `retry:` field sent first
   int heartbeatMs = 15000;         // a comment when nothing else was sent for this long
   int stallTimeoutMs = 30000;      // no byte accepted by the socket for this long: disconnect
   size_t maxPendingLines = 10000;  // live lines queued for one stream before it is disconnected
+  size_t maxPendingBytes = 16 << 20;  // and their text bytes
   size_t highWaterBytes = 32768;   // formatted bytes held per stream before waiting for the socket
   size_t backfillChunk = 256;      // lines per storage read
   size_t defaultBackfillLines = 500;  // without Last-Event-ID or ?since=
@@ -64,13 +69,24 @@ struct SseOptions {
 struct SseStats {
   uint64_t clients = 0;         // open streams (gauge)
   uint64_t opened = 0;          // counters from here on
-  uint64_t rejected = 0;        // 503 at the cap
+  uint64_t rejected = 0;        // 503 at the cap (global or per client)
   uint64_t droppedSlow = 0;     // inbox overflow
   uint64_t droppedStalled = 0;  // socket stalled
   uint64_t ended = 0;           // closed after `event: end`
   // Live lines skipped because the backfill had already sent them (the hand-over overlap).
   uint64_t overlapSkipped = 0;
 };
+
+// One stream to serve (see addStream()).
+struct SseStreamRequest {
+  std::string deploymentId;
+  uint64_t startAfter = 0;  // lines after this lineNo are sent
+  DeploymentStatus status = DeploymentStatus::kRunning;
+  bool batched = false;  // `event: lines` runs instead of one `event: log` per line
+  std::string client;    // who opened it (token name, else peer address): the per-client cap
+};
+
+enum class SseReserve { kOk, kHubFull, kClientFull };
 
 class SseHub {
  public:
@@ -86,16 +102,15 @@ class SseHub {
   // joins the thread. Idempotent.
   void stop() noexcept;
 
-  // Takes one of maxClients slots; false (and counted as rejected) at the cap.
-  bool tryReserve() noexcept;
-  // Gives back a slot taken by tryReserve() that addStream() will not consume.
-  void release() noexcept;
-  // Serves `fd` (a connection whose request was read, no response written yet) as the stream of
-  // `deploymentId` starting after lineNo `startAfter`, `batched` or one event per line.
-  // Consumes a reserved slot and OWNS `fd` in every case (closes it on failure). Unavailable when
-  // the hub is not running.
-  Status addStream(int fd, const std::string& deploymentId, uint64_t startAfter,
-                   DeploymentStatus status, bool batched = false) noexcept;
+  // Takes one of maxClients slots and one of `client`'s maxStreamsPerClient; nothing taken (and
+  // counted as rejected) at either cap.
+  SseReserve tryReserve(const std::string& client) noexcept;
+  // Gives back the slots taken by tryReserve(client) that addStream() will not consume.
+  void release(const std::string& client) noexcept;
+  // Serves `fd` (a connection whose request was read, no response written yet) as the stream
+  // `request` describes. Consumes the slots reserved for request.client and OWNS `fd` in every
+  // case (closes it on failure). Unavailable when the hub is not running.
+  Status addStream(int fd, SseStreamRequest request) noexcept;
 
   SseStats stats() const noexcept;
   const SseOptions& options() const noexcept { return options_; }
