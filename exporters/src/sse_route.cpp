@@ -85,12 +85,12 @@ void openStream(host::CollectorApi& api, SseHub& hub, HTTPServerRequest& req,
     resp.set("Retry-After", std::to_string(hub.options().retryAfterSeconds));
     return sendError(resp, 503, "too_many_streams", "too many open log streams; retry later");
   }
-  int fd = detachConnection(req);
-  if (fd < 0) {
+  std::unique_ptr<Transport> io = detachConnection(req);
+  if (!io) {
     hub.release();
     return sendError(resp, 500, "internal", "cannot take over the connection");
   }
-  Status st = hub.addStream(fd, id, start, row->status);
+  Status st = hub.addStream(std::move(io), id, start, row->status);
   if (!st.isOk()) spdlog::warn("sse {}: {}", id, st.toString());
 }
 

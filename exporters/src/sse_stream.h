@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "sse_inbox.h"
+#include "zc/exporters/transport.h"
 #include "zc/host/live_bus.h"
 #include "zc/model.h"
 
@@ -23,7 +24,8 @@ struct SseStream {
   using Clock = std::chrono::steady_clock;
 
   uint64_t token = 0;
-  int fd = -1;
+  std::unique_ptr<Transport> io;  // the client connection (plain or TLS)
+  int fd = -1;                    // io's descriptor, for epoll
   std::string id;
   uint64_t lastSent = 0;   // the lineNo of the last line formatted
   bool catchingUp = true;  // backfilling from storage; the inbox waits

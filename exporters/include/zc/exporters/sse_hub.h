@@ -39,6 +39,7 @@
 #include <memory>
 #include <string>
 
+#include "zc/exporters/transport.h"
 #include "zc/host/collector_api.h"
 #include "zc/status.h"
 
@@ -87,10 +88,11 @@ class SseHub {
   bool tryReserve() noexcept;
   // Gives back a slot taken by tryReserve() that addStream() will not consume.
   void release() noexcept;
-  // Serves `fd` (a connection whose request was read, no response written yet) as the stream of
-  // `deploymentId` starting after lineNo `startAfter`. Consumes a reserved slot and OWNS `fd` in
-  // every case (closes it on failure). Unavailable when the hub is not running.
-  Status addStream(int fd, const std::string& deploymentId, uint64_t startAfter,
+  // Serves `io` (a connection whose request was read, no response written yet; plain or TLS) as
+  // the stream of `deploymentId` starting after lineNo `startAfter`. Consumes a reserved slot and
+  // OWNS `io` in every case (closes it on failure). Unavailable when the hub is not running.
+  Status addStream(std::unique_ptr<Transport> io, const std::string& deploymentId,
+                   uint64_t startAfter,
                    DeploymentStatus status) noexcept;
 
   SseStats stats() const noexcept;
