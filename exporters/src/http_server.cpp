@@ -19,15 +19,15 @@ namespace zc::exporters {
 struct HttpServer::Impl {
   Impl(const HttpServerOptions& o, int fd, const Router& router, const TlsHolder& tls)
       : listenFd(fd),
-        queue(static_cast<size_t>(std::max(0, o.maxQueued))),
         peers(o.maxConnectionsPerPeer),
+        queue(static_cast<size_t>(std::max(0, o.maxQueued))),
         reactor(o, queue, fd, peers, tls),
         workers(o, queue, router) {}
   ~Impl() { ::close(listenFd); }
 
   int listenFd;
+  PeerLimit peers;  // first: every connection (queued, held, served) holds one of its leases
   ConnectionQueue queue;
-  PeerLimit peers;  // before the reactor and workers: their connections hold leases
   Reactor reactor;
   WorkerPool workers;
 };
