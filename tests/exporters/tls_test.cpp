@@ -84,6 +84,23 @@ TEST_F(TlsTest, CurlWithTheCaGetsHealthzAndTheRequestKnowsItIsTls) {
             0);
 }
 
+TEST_F(TlsTest, RoutesCanAskWhetherTheRequestCameOverTls) {
+  for (bool tls : {false, true}) {
+    zc::exporters::HttpServerOptions o = tls ? tlsOptions() : zc::exporters::HttpServerOptions();
+    o.host = "127.0.0.1";
+    o.port = 0;
+    zc::exporters::HttpServer server(o);
+    server.route("GET", "/tls", [](auto& req, auto& resp, const zc::exporters::PathParams&) {
+      zc::exporters::sendJsonText(resp, 200, zc::exporters::isTls(req) ? "true" : "false");
+    });
+    ASSERT_TRUE(server.start().isOk());
+    std::string body = tls ? zc::testing::tlsGet(server.port(), "/tls", client()).reply.body
+                           : zc::testing::httpRequest(server.port(), "GET", "/tls").body;
+    EXPECT_EQ(body, tls ? "true" : "false");
+    server.stop();
+  }
+}
+
 TEST_F(TlsTest, KeepAliveRequestsShareOneTlsConnection) {
   ExporterStack stack({}, tlsOptions());
   std::string two = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
