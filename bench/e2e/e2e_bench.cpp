@@ -156,7 +156,10 @@ class Daemon {
       : port_(zc::testing::freePort()),
         proc_(zc::testing::collectorArgv({"--data-dir", dir_.path() + "/data", "--listen",
                                           "127.0.0.1:" + std::to_string(port_), "--keep-crashed",
-                                          "true", "--router", "none", "--log-level", "warn"})) {}
+                                          "true", "--router", "none", "--log-level", "warn",
+                                          // up to 1,000 clients, all from 127.0.0.1, stand for
+                                          // as many peers: no per-peer cap
+                                          "--max-connections-per-peer", "0"})) {}
   ~Daemon() { stop(); }
 
   uint16_t port() const { return port_; }
