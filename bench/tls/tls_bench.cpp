@@ -12,9 +12,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -166,8 +166,8 @@ bool sseLatencies(zc::testing::FakeCollectorApi& api, uint16_t port, SSL_CTX* ct
                   int seconds, int rate, std::vector<double>& ms, std::string& why) {
   auto next = api.storage().nextLineNo("bench");
   uint64_t start = next.isOk() ? *next - 1 : 0;
-  const std::string req = "GET /api/deployments/bench/logs/stream?since=" +
-                          std::to_string(start) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string req = "GET /api/deployments/bench/logs/stream?since=" + std::to_string(start) +
+                          " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   std::vector<std::unique_ptr<ClientConn>> cs;
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   for (int i = 0; i < clients; ++i) {

@@ -189,8 +189,8 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::load(const TlsFiles& files
     return Status::invalidArgument(std::move(message));
   };
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                               SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) return fail("TLS: " + opensslError());
   SSL_CTX_set_default_passwd_cb(ctx, noPassword);

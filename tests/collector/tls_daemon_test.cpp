@@ -27,10 +27,10 @@ class TlsDaemonTest : public ::testing::Test {
     ASSERT_TRUE(zc::testing::makeTestPki(dir_.path(), pki_, &error)) << error;
   }
   std::vector<std::string> argv(uint16_t port, const std::vector<std::string>& extra) {
-    std::vector<std::string> a = {"--listen",  "127.0.0.1:" + std::to_string(port),
-                                  "--storage", "memory",
-                                  "--runtime", "none",
-                                  "--router",  "none",
+    std::vector<std::string> a = {"--listen",   "127.0.0.1:" + std::to_string(port),
+                                  "--storage",  "memory",
+                                  "--runtime",  "none",
+                                  "--router",   "none",
                                   "--data-dir", dir_.path() + "/data"};
     a.insert(a.end(), extra.begin(), extra.end());
     return collectorArgv(a);

@@ -7,9 +7,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -73,9 +72,9 @@ TEST_F(TlsTest, CurlWithTheCaGetsHealthzAndTheRequestKnowsItIsTls) {
   if (!curlPresent()) GTEST_SKIP() << "curl not on PATH";
   std::string out;
   std::string url = "https://127.0.0.1:" + std::to_string(stack.port()) + "/healthz";
-  EXPECT_EQ(zc::testing::runCommand("curl -sS --max-time 5 --cacert " + pki_.caCert + " " + url,
-                                    &out),
-            0);
+  EXPECT_EQ(
+      zc::testing::runCommand("curl -sS --max-time 5 --cacert " + pki_.caCert + " " + url, &out),
+      0);
   EXPECT_TRUE(contains(out, "\"status\"")) << out;
   // Without the CA the certificate is not trusted; TLS 1.1 and older are refused.
   EXPECT_NE(zc::testing::runCommand("curl -sS --max-time 5 " + url + " 2>/dev/null"), 0);
@@ -103,8 +102,9 @@ TEST_F(TlsTest, RoutesCanAskWhetherTheRequestCameOverTls) {
 
 TEST_F(TlsTest, KeepAliveRequestsShareOneTlsConnection) {
   ExporterStack stack({}, tlsOptions());
-  std::string two = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-                    "GET /api/ports HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string two =
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+      "GET /api/ports HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   auto r = zc::testing::tlsRequest(stack.port(), two, client());
   ASSERT_TRUE(r.handshake) << r.error;
   EXPECT_EQ(r.reply.status, 200);
@@ -127,8 +127,8 @@ TEST_F(TlsTest, SseStreamDeliversLinesOverTls) {
   auto opts = client();
   opts.timeoutMs = 1500;  // the stream stays open: read until the timeout
   auto r = zc::testing::tlsRequest(
-      stack.port(),
-      "GET /api/deployments/d1/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", opts);
+      stack.port(), "GET /api/deployments/d1/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+      opts);
   later.join();
   ASSERT_TRUE(r.handshake) << r.error;
   // No Content-Length: the parser keeps everything after the head.
@@ -140,8 +140,8 @@ TEST_F(TlsTest, SseStreamDeliversLinesOverTls) {
 
 TEST_F(TlsTest, PlainHttpToTheTlsPortIsRefused) {
   ExporterStack stack({}, tlsOptions());
-  auto r = zc::testing::rawRequest(stack.port(),
-                                   "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 3000);
+  auto r = zc::testing::rawRequest(stack.port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                                   3000);
   EXPECT_EQ(r.status, 0) << r.body;
   // The server still serves TLS afterwards.
   EXPECT_EQ(zc::testing::tlsGet(stack.port(), "/healthz", client()).reply.status, 200);
@@ -164,9 +164,8 @@ TEST_F(TlsTest, MutualTlsRefusesClientsWithoutAValidCertificate) {
   std::string base = "curl -sS --max-time 5 --cacert " + pki_.caCert;
   EXPECT_NE(zc::testing::runCommand(base + " " + url + " 2>/dev/null"), 0);
   std::string out;
-  EXPECT_EQ(zc::testing::runCommand(base + " --cert " + pki_.clientCert + " --key " +
-                                        pki_.clientKey + " " + url,
-                                    &out),
+  EXPECT_EQ(zc::testing::runCommand(
+                base + " --cert " + pki_.clientCert + " --key " + pki_.clientKey + " " + url, &out),
             0);
   EXPECT_TRUE(contains(out, "\"status\"")) << out;
 }
@@ -243,8 +242,8 @@ TEST_F(TlsTest, SilentAndSlowTlsClientsDoNotDelayHealthz) {
   for (int i = 0; i < 100; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     auto r = zc::testing::tlsGet(stack.port(), "/healthz", client());
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     ASSERT_EQ(r.reply.status, 200) << r.error;
   }
   stop = true;
@@ -297,8 +296,8 @@ TEST(PeerCapTest, OnePeerBeyondItsCapGets503WhileAnotherPeerIsServed) {
   ::close(held.back());
   held.pop_back();
   EXPECT_TRUE(zc::testing::waitFor(
-      [&] { return zc::testing::httpRequest(stack.port(), "GET", "/healthz").status == 200; },
-      3s, 50ms));
+      [&] { return zc::testing::httpRequest(stack.port(), "GET", "/healthz").status == 200; }, 3s,
+      50ms));
   for (int fd : held) ::close(fd);
 }
 
