@@ -270,6 +270,22 @@ TEST_F(TlsTest, SilentTlsClientIsClosedAtTheReadDeadline) {
   ::close(fd);
 }
 
+TEST_F(TlsTest, BeyondThePeerCapATlsConnectionIsClosedBeforeTheHandshake) {
+  auto o = tlsOptions();
+  o.maxConnectionsPerPeer = 2;
+  ExporterStack stack({}, o);
+  std::vector<int> held;
+  for (int i = 0; i < 2; ++i) held.push_back(zc::testing::connectLoopback(stack.port()));
+  std::this_thread::sleep_for(100ms);  // accepted by the reactor
+  auto refused = zc::testing::tlsGet(stack.port(), "/healthz", client());
+  EXPECT_FALSE(refused.handshake);
+  EXPECT_EQ(refused.reply.status, 0);
+  for (int fd : held) ::close(fd);
+  EXPECT_TRUE(zc::testing::waitFor(
+      [&] { return zc::testing::tlsGet(stack.port(), "/healthz", client()).reply.status == 200; },
+      3s, 50ms));
+}
+
 TEST(PeerCapTest, OnePeerBeyondItsCapGets503WhileAnotherPeerIsServed) {
   zc::exporters::HttpServerOptions o;
   o.maxConnectionsPerPeer = 4;
