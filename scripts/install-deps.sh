@@ -8,7 +8,8 @@ set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libpoco-dev librocksdb-dev libspdlog-dev libfmt-dev
             prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev curl ca-certificates)
-test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps python3)
+test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps python3
+           openssl)  # openssl: the TLS tests make their throwaway certificates with its CLI
 
 want=("${build_pkgs[@]}")
 # Node.js builds the pages (web/): Debian's only when the machine has no node/npm of its own

@@ -157,7 +157,9 @@ class Daemon {
         proc_(zc::testing::collectorArgv({"--data-dir", dir_.path() + "/data", "--listen",
                                           "127.0.0.1:" + std::to_string(port_), "--keep-crashed",
                                           "true", "--router", "none", "--log-level", "warn",
-                                          // every client connects from 127.0.0.1
+                                          // up to 1,000 clients, all from 127.0.0.1, stand for
+                                          // as many peers: no per-peer caps
+                                          "--max-connections-per-peer", "0",
                                           "--max-streams-per-client", "2000"})) {}
   ~Daemon() { stop(); }
 

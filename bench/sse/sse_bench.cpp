@@ -58,6 +58,7 @@ bool readByte(int fd, char* c) {
   for (uint64_t i = 0; i < kPreloaded; i += 100) api.appendNumbered("bench", 100);
   zc::exporters::HttpServerOptions http;
   http.port = 0;
+  http.maxConnectionsPerPeer = 0;  // the clients, all from 127.0.0.1, stand for many peers
   zc::exporters::HttpServer server(http);
   zc::exporters::ExporterOptions opts;
   opts.sse.maxClients = static_cast<size_t>(clients) + 16;

@@ -74,7 +74,7 @@ void CollectorApp::printHelp() {
       "'token add NAME --scope read|operate' creates a token and prints it once (only its SHA-256 "
       "is stored); 'token list' shows names and scopes; 'token revoke NAME' removes one. The "
       "token commands edit --tokens-file, by default the file 'tokens' in --data-dir. SIGHUP "
-      "re-reads the tokens file.");
+      "re-reads the tokens file and the TLS certificate and key.");
   help.setWidth(100);
   help.format(std::cout);
 }
@@ -88,7 +88,7 @@ int CollectorApp::runMain(int argc, char** argv) {
   sigaddset(&stopSignals, SIGINT);
   sigaddset(&stopSignals, SIGQUIT);
   sigaddset(&stopSignals, SIGTERM);
-  sigaddset(&stopSignals, SIGHUP);  // re-reads the tokens file (waitForStop())
+  sigaddset(&stopSignals, SIGHUP);  // re-reads the tokens file and TLS files (waitForStop())
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
   try {
     init(argc, argv);
@@ -183,6 +183,14 @@ void CollectorApp::waitForStop() {
       (void)services_.access->reloadTokens();  // logs the outcome
     } else {
       spdlog::info("SIGHUP: no tokens file in use, nothing to re-read");
+    }
+    if (services_.http && services_.http->tlsEnabled()) {
+      if (Status st = services_.http->reloadTls(); st.isOk()) {
+        spdlog::info("SIGHUP: TLS certificate and key re-read");
+      } else {
+        spdlog::error("SIGHUP: TLS not reloaded, the previous certificate stays: {}",
+                      st.message());
+      }
     }
   }
 }

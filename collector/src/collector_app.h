@@ -6,7 +6,8 @@
 //   zynd-collector token add NAME --scope read|operate | token list | token revoke NAME
 //                                     manage the tokens file (token_command.h)
 //   zynd-collector --help | --version
-// While serving, SIGHUP re-reads the tokens file; SIGTERM, SIGINT and SIGQUIT stop.
+// While serving, SIGHUP re-reads the tokens file and the TLS certificate and key; SIGTERM,
+// SIGINT and SIGQUIT stop.
 //
 // A bad option or a failed start-up prints one line "zynd-collector: <reason>" and exits
 // non-zero (EXIT_CONFIG = 78 for configuration, EXIT_SOFTWARE = 70 otherwise).
@@ -35,7 +36,8 @@ class CollectorApp final : public Poco::Util::ServerApplication {
  private:
   void printHelp();
   int listPlugins();
-  // Waits for SIGTERM/SIGINT/SIGQUIT; each SIGHUP meanwhile re-reads the tokens file.
+  // Waits for SIGTERM/SIGINT/SIGQUIT; each SIGHUP meanwhile re-reads the tokens file and the
+  // TLS files (a bad new TLS pair keeps the old one, one error line).
   void waitForStop();
   // --plugin-opt KIND.NAME.KEY=VALUE: stored as the configuration key plugin-opt.KIND.NAME.KEY.
   void handlePluginOpt(const std::string& name, const std::string& value);

@@ -162,6 +162,16 @@ const std::vector<OptionSpec>& optionSpecs() {
        "<data-dir>/audit.log."},
       {"allow-unauthenticated", nullptr, nullptr,
        "Serve a non-loopback --listen without a tokens file (otherwise the start is refused)."},
+      {"tls-cert", "FILE", nullptr,
+       "PEM certificate chain (leaf first): serve HTTPS instead of HTTP (TLS 1.2 at least). "
+       "Needs --tls-key. Re-read on SIGHUP; a bad new pair keeps the old one."},
+      {"tls-key", "FILE", nullptr, "PEM private key (unencrypted) of --tls-cert."},
+      {"tls-client-ca", "FILE", nullptr,
+       "PEM CA certificates: require every client to present a certificate they signed "
+       "(mutual TLS). Needs --tls-cert."},
+      {"max-connections-per-peer", "N", "64",
+       "Open HTTP connections allowed from one peer address; beyond: 503 + Retry-After "
+       "(closed at once over TLS). 0 = no cap."},
       {"web-dir", "DIR", nullptr,
        "Folder of the built pages (default: the build tree's web/dist or the installed "
        "share/zynd-collector/web)."},
@@ -392,6 +402,24 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     std::string audit = get("audit-log", nullptr);
     c.auditLog = audit.empty() ? c.dataDir + "/audit.log" : absolutePath(audit, cwd);
   }
+  {
+    std::string cert = get("tls-cert", nullptr);
+    std::string key = get("tls-key", nullptr);
+    std::string ca = get("tls-client-ca", nullptr);
+    if (cert.empty() != key.empty()) {
+      return Status::invalidArgument(cert.empty() ? "--tls-key: needs --tls-cert"
+                                                  : "--tls-cert: needs --tls-key");
+    }
+    if (!ca.empty() && cert.empty()) {
+      return Status::invalidArgument("--tls-client-ca: needs --tls-cert and --tls-key");
+    }
+    if (!cert.empty()) c.tlsCert = absolutePath(cert, cwd);
+    if (!key.empty()) c.tlsKey = absolutePath(key, cwd);
+    if (!ca.empty()) c.tlsClientCa = absolutePath(ca, cwd);
+  }
+  ZC_ASSIGN_OR_RETURN(c.maxConnectionsPerPeer,
+                      parseUnsigned("max-connections-per-peer",
+                                    get("max-connections-per-peer", "64"), 0, 1000000));
   if (cfg.has("allow-unauthenticated")) {
     // A switch on the command line (no value); true/false in the environment or a file.
     std::string v = cfg.getString("allow-unauthenticated");

@@ -74,6 +74,12 @@ struct CollectorConfig {
   std::vector<std::string> allowedHosts;  // empty: the defaults for the listen address
   std::string auditLog;                   // absolute; default <data-dir>/audit.log
   bool allowUnauthenticated = false;
+  // TLS (see zc/exporters/tls.h): absolute paths; an empty tlsCert means plain HTTP. Given
+  // together (cert and key), the client CA only with them.
+  std::string tlsCert;
+  std::string tlsKey;
+  std::string tlsClientCa;
+  uint64_t maxConnectionsPerPeer = 64;  // 0 = no cap
 };
 
 // The tokens file the daemon uses: --tokens-file when given, else <data-dir>/tokens when that

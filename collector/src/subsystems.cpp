@@ -261,8 +261,11 @@ void ListenSubsystem::initialize(Poco::Util::Application&) {
   exporters::HttpServerOptions opts;
   opts.host = s_.config.listenHost;
   opts.port = s_.config.listenPort;
+  opts.maxConnectionsPerPeer = static_cast<size_t>(s_.config.maxConnectionsPerPeer);
+  opts.tls = {s_.config.tlsCert, s_.config.tlsKey, s_.config.tlsClientCa};
   s_.http = std::make_unique<exporters::HttpServer>(opts);
-  Status st = s_.http->bind();
+  Status st = s_.http->bind();  // reads the TLS files first
+  if (st.code() == Status::Code::kInvalidArgument) throw Poco::Exception("TLS: " + st.message());
   if (!st.isOk()) fail("--listen", st);
 }
 
@@ -320,7 +323,9 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
   s_.exporters = std::move(ex).value();
   Status st = s_.http->start();
   if (!st.isOk()) fail("--listen", st);
-  spdlog::info("listening on http://{}:{}", s_.config.listenHost, s_.http->port());
+  spdlog::info("listening on {}://{}:{}{}", s_.http->tlsEnabled() ? "https" : "http",
+               s_.config.listenHost, s_.http->port(),
+               s_.config.tlsClientCa.empty() ? "" : " (client certificates required)");
 }
 
 void HttpSubsystem::uninitialize() {

@@ -62,6 +62,7 @@ std::unique_ptr<Conn> ConnectionQueue::popReady(ConnSlot& slot) {
   --waiting_;
   slot.mu = &mu_;
   slot.fd = c->fd;
+  slot.io = &c->io;
   active_.insert(&slot);
   return c;
 }
@@ -75,7 +76,8 @@ void ConnectionQueue::finish(std::unique_ptr<Conn> c, ConnSlot& slot, bool keep)
     returned_.push_back(std::move(c));
     wake();
   } else {
-    ::close(slot.fd);
+    if (c->io) c->io->close();
+    slot.fd = -1;
   }
 }
 
@@ -93,9 +95,7 @@ void ConnectionQueue::stop() noexcept {
 
 void ConnectionQueue::closeQueued() noexcept {
   std::lock_guard lock(mu_);
-  for (auto& c : ready_) ::close(c->fd);
-  for (auto& c : returned_) ::close(c->fd);
-  ready_.clear();
+  ready_.clear();  // destroying a Conn closes it
   returned_.clear();
 }
 

@@ -8,6 +8,9 @@
 // The queue also counts the connections that are open and not being served (held by the
 // reactor or ready for a worker): tryAdmit() refuses beyond maxWaiting (the server's 503).
 //
+// A Conn owns its Transport (plain or TLS; zc/exporters/transport.h) and its PeerLease (the
+// per-peer cap, peer_limit.h): destroying it closes the connection and gives the peer's slot back.
+//
 // Thread-safety: every ConnectionQueue method may be called from any thread. A Conn belongs to
 // whoever holds its unique_ptr.
 #pragma once
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "http_request_parser.h"
+#include "peer_limit.h"
 #include "poco_adapters.h"
 #include "socket_io.h"
 #include "zc/status.h"
@@ -29,8 +33,12 @@
 namespace zc::exporters {
 
 struct Conn {
-  explicit Conn(int f) : fd(f) {}
-  int fd;
+  Conn(std::unique_ptr<Transport> t, PeerLease l)
+      : io(std::move(t)), fd(io->fd()), lease(std::move(l)) {}
+  std::unique_ptr<Transport> io;  // null once handed away (detachConnection)
+  int fd;                         // io's descriptor, the reactor's key; stale once io is closed
+  PeerLease lease;
+  bool handshaking = false;  // TLS: the handshake runs in the reactor before any request byte
   std::string in;        // bytes read and not yet used (may hold the start of the next request)
   int served = 0;        // requests answered on this connection
   bool started = false;  // the first byte of the current request has arrived

@@ -18,15 +18,35 @@ RequestLimits limitsOf(const HttpServerOptions& o) {
   return RequestLimits{o.maxRequestLineBytes, o.maxHeaderBytes, o.maxHeaderCount, o.maxBodyBytes};
 }
 
+// The peer's address bytes (the port left out): the per-peer cap's key.
+std::string peerKey(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(a).sin6_addr;
+    // An IPv4 peer on a dual-stack socket counts as that IPv4 address.
+    if (IN6_IS_ADDR_V4MAPPED(&in6)) return std::string(reinterpret_cast<const char*>(&in6) + 12, 4);
+    return std::string(reinterpret_cast<const char*>(&in6), sizeof in6);
+  }
+  if (a.ss_family == AF_INET) {
+    const auto& in4 = reinterpret_cast<const sockaddr_in&>(a).sin_addr;
+    return std::string(reinterpret_cast<const char*>(&in4), sizeof in4);
+  }
+  return std::string();
+}
+
 }  // namespace
 
-Reactor::Reactor(const HttpServerOptions& options, ConnectionQueue& queue, int listenFd)
-    : opts_(options), limits_(limitsOf(options)), queue_(queue), listenFd_(listenFd) {}
+Reactor::Reactor(const HttpServerOptions& options, ConnectionQueue& queue, int listenFd,
+                 PeerLimit& peers, const TlsHolder& tls)
+    : opts_(options),
+      limits_(limitsOf(options)),
+      queue_(queue),
+      listenFd_(listenFd),
+      peers_(peers),
+      tls_(tls) {}
 
 Reactor::~Reactor() {
   join();
-  for (auto& [fd, c] : held_) ::close(fd);  // when the thread never ran
-  held_.clear();
+  held_.clear();  // when the thread never ran; destroying a Conn closes it
   if (epollFd_ >= 0) ::close(epollFd_);
 }
 
@@ -59,17 +79,25 @@ void Reactor::loop() {
       } else if (fd == queue_.wakeFd()) {
         std::vector<std::unique_ptr<Conn>> back;
         if (!queue_.takeReturned(back)) {
-          for (auto& [hfd, c] : held_) ::close(hfd);
           held_.clear();
           return;
         }
         for (auto& c : back) {
           int cfd = c->fd;
+          bool buffered = c->io->pending() > 0;  // TLS bytes the socket no longer signals
           hold(std::move(c), opts_.keepAliveTimeoutMs);
+          if (buffered && !readFrom(*held_.at(cfd))) {
+            closeHeld(cfd);
+            continue;
+          }
           advance(cfd);  // a pipelined request may already be there
         }
       } else if (auto it = held_.find(fd); it != held_.end()) {
         Conn& c = *it->second;
+        if (c.handshaking) {
+          handshake(fd);
+          continue;
+        }
         if (c.draining) {
           if (!discardInput(c)) closeHeld(fd);
           continue;
@@ -86,7 +114,10 @@ void Reactor::loop() {
 }
 
 void Reactor::acceptOne() {
-  int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
+  sockaddr_storage peer{};
+  socklen_t peerLen = sizeof peer;
+  int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&peer), &peerLen,
+                     SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) {
     if (errno == EMFILE || errno == ENFILE) {
       // Out of descriptors: back off instead of spinning on the pending connection.
@@ -96,15 +127,65 @@ void Reactor::acceptOne() {
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (queue_.tryAdmit()) {
-    hold(std::make_unique<Conn>(fd), opts_.readTimeoutMs);
+  std::shared_ptr<const TlsContext> tls = tls_.get();
+  PeerLease lease;
+  if (!peers_.tryAcquire(peerKey(peer), lease) || !queue_.tryAdmit()) {
+    refuse(fd, tls != nullptr);
     return;
   }
-  std::string resp = errorResponse(503, "overloaded", "the collector is busy; retry shortly",
-                                   {{"Retry-After", "1"}});
-  // Best effort and never blocking the reactor: a fresh socket's buffer takes it at once.
-  (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  std::unique_ptr<Transport> io = tls ? tls->wrap(fd) : makePlainTransport(fd);
+  if (!io) {
+    queue_.forget();
+    return;
+  }
+  auto c = std::make_unique<Conn>(std::move(io), std::move(lease));
+  if (tls) {
+    // The handshake counts as the start of the first request: the same deadlines bound it.
+    c->handshaking = true;
+    c->requestDeadline = SteadyClock::now() + std::chrono::milliseconds(opts_.requestTimeoutMs);
+  }
+  hold(std::move(c), opts_.readTimeoutMs);
+}
+
+void Reactor::refuse(int fd, bool tls) {
+  if (!tls) {
+    std::string resp = errorResponse(503, "overloaded", "the collector is busy; retry shortly",
+                                     {{"Retry-After", "1"}});
+    // Best effort and never blocking the reactor: a fresh socket's buffer takes it at once.
+    (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
   ::close(fd);
+}
+
+void Reactor::watch(int fd, bool wantWrite) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (wantWrite ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  ::epoll_ctl(epollFd_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void Reactor::handshake(int fd) {
+  Conn& c = *held_.at(fd);
+  IoResult r = c.io->handshake();
+  auto now = SteadyClock::now();
+  switch (r.kind) {
+    case IoResult::Kind::kDone:
+      c.handshaking = false;
+      watch(fd, false);
+      c.readDeadline =
+          std::min(c.requestDeadline, now + std::chrono::milliseconds(opts_.readTimeoutMs));
+      // The request may have come with the handshake's last flight.
+      if (!readFrom(c)) return closeHeld(fd);
+      return advance(fd);
+    case IoResult::Kind::kWantRead:
+    case IoResult::Kind::kWantWrite:
+      watch(fd, r.kind == IoResult::Kind::kWantWrite);
+      c.readDeadline =
+          std::min(c.requestDeadline, now + std::chrono::milliseconds(opts_.readTimeoutMs));
+      return;
+    default:
+      return closeHeld(fd);  // plain HTTP on the TLS port, no client certificate, ...
+  }
 }
 
 void Reactor::hold(std::unique_ptr<Conn> c, int waitMs) {
@@ -118,11 +199,11 @@ void Reactor::hold(std::unique_ptr<Conn> c, int waitMs) {
 }
 
 bool Reactor::readFrom(Conn& c) {
-  char buf[8192];
+  char buf[16384];  // one TLS record
   for (;;) {
-    ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) {
-      c.in.append(buf, static_cast<size_t>(n));
+    IoResult r = c.io->read(buf, sizeof buf);
+    if (r.kind == IoResult::Kind::kDone) {
+      c.in.append(buf, r.bytes);
       // Bounded: a head beyond the limits fails to parse; a body is at most maxBodyBytes.
       if (c.in.size() >
           opts_.maxRequestLineBytes + opts_.maxHeaderBytes + opts_.maxBodyBytes + 8192) {
@@ -130,8 +211,7 @@ bool Reactor::readFrom(Conn& c) {
       }
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return r.kind == IoResult::Kind::kWantRead || r.kind == IoResult::Kind::kWantWrite;
   }
 }
 
@@ -158,8 +238,9 @@ void Reactor::advance(int fd) {
 void Reactor::reject(int fd, const RequestError& error) {
   Conn& c = *held_.at(fd);
   std::string resp = errorResponse(error.status, error.code, error.message);
-  (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  ::shutdown(fd, SHUT_WR);
+  // Best effort, one non-blocking write: a small response fits a fresh socket buffer.
+  (void)c.io->write(resp.data(), resp.size());
+  c.io->shutdownWrite();
   c.draining = true;
   c.in.clear();
   c.readDeadline = SteadyClock::now() + std::chrono::milliseconds(kLingerMs);
@@ -188,8 +269,7 @@ void Reactor::handOff(int fd) {
 
 void Reactor::closeHeld(int fd) {
   ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
-  ::close(fd);
-  held_.erase(fd);
+  held_.erase(fd);  // destroying the Conn closes it
   queue_.forget();
 }
 
@@ -203,7 +283,7 @@ void Reactor::expire() {
   }
   for (int fd : late) {
     Conn& c = *held_.at(fd);
-    if (!c.started || c.draining) {
+    if (!c.started || c.draining || c.handshaking) {
       closeHeld(fd);
     } else {
       reject(fd, RequestError{408, "request_timeout", "the request did not arrive in time"});

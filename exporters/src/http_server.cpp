@@ -11,25 +11,31 @@
 #include "http_reactor.h"
 #include "http_router.h"
 #include "http_workers.h"
+#include "peer_limit.h"
+#include "tls_context.h"
 
 namespace zc::exporters {
 
 struct HttpServer::Impl {
-  Impl(const HttpServerOptions& o, int fd, const Router& router)
+  Impl(const HttpServerOptions& o, int fd, const Router& router, const TlsHolder& tls)
       : listenFd(fd),
+        peers(o.maxConnectionsPerPeer),
         queue(static_cast<size_t>(std::max(0, o.maxQueued))),
-        reactor(o, queue, fd),
+        reactor(o, queue, fd, peers, tls),
         workers(o, queue, router) {}
   ~Impl() { ::close(listenFd); }
 
   int listenFd;
+  PeerLimit peers;  // first: every connection (queued, held, served) holds one of its leases
   ConnectionQueue queue;
   Reactor reactor;
   WorkerPool workers;
 };
 
 HttpServer::HttpServer(HttpServerOptions options)
-    : options_(std::move(options)), router_(std::make_unique<Router>()) {}
+    : options_(std::move(options)),
+      router_(std::make_unique<Router>()),
+      tls_(std::make_unique<TlsHolder>()) {}
 
 HttpServer::~HttpServer() {
   stop();
@@ -45,6 +51,12 @@ void HttpServer::setAccessControl(const AccessControl* access) noexcept {
 
 Status HttpServer::bind() {
   if (impl_) return Status::ok();  // already bound
+  if (options_.tls.enabled() || !options_.tls.keyFile.empty() ||
+      !options_.tls.clientCaFile.empty()) {
+    auto ctx = TlsContext::load(options_.tls);
+    if (!ctx.isOk()) return ctx.status();
+    tls_->set(std::move(ctx).value());
+  }
   std::string where = options_.host + ":" + std::to_string(options_.port);
   int fd = -1;
   try {
@@ -63,7 +75,7 @@ Status HttpServer::bind() {
     if (fd >= 0) ::close(fd);
     return Status::ioError("cannot listen on " + where + ": " + e.displayText());
   }
-  impl_ = std::make_unique<Impl>(options_, fd, *router_);
+  impl_ = std::make_unique<Impl>(options_, fd, *router_, *tls_);
   boundPort_ = addressOf(fd, false).port();
   return Status::ok();
 }
@@ -74,6 +86,14 @@ Status HttpServer::start() {
   ZC_RETURN_IF_ERROR(p.queue.open());
   p.workers.start();  // the workers first: the reactor accepts once they are there
   ZC_RETURN_IF_ERROR(p.reactor.start());
+  return Status::ok();
+}
+
+Status HttpServer::reloadTls() {
+  if (!options_.tls.enabled()) return Status::failedPrecondition("the server does not use TLS");
+  auto ctx = TlsContext::load(options_.tls);
+  if (!ctx.isOk()) return ctx.status();
+  tls_->set(std::move(ctx).value());
   return Status::ok();
 }
 

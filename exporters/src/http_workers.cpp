@@ -55,45 +55,50 @@ void WorkerPool::loop() {
 
 bool WorkerPool::closeSlot(ConnSlot& slot) {
   std::lock_guard lock(*slot.mu);
-  if (slot.fd >= 0) ::close(slot.fd);
+  if (slot.fd >= 0 && slot.io != nullptr && *slot.io) (*slot.io)->close();
   slot.fd = -1;
   return false;
 }
 
 bool WorkerPool::receiveBody(Conn& c, ConnSlot& slot) {
-  const int fd = c.fd;
+  Transport& io = *c.io;
   const size_t want = c.head.end + c.framing.bodyLen;
   // The client waits for this before sending the body it announced (curl does).
   ResponseHead interim;
   interim.status = 100;
-  if (!writeAll(fd, writeResponseHead(interim),
+  if (!writeAll(io, writeResponseHead(interim),
                 SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs))) {
     return closeSlot(slot);
   }
+  IoResult::Kind need = IoResult::Kind::kWantRead;
   while (c.in.size() < want) {
     int wait = std::min(opts_.readTimeoutMs, remainingMs(c.requestDeadline));
-    pollfd p{fd, POLLIN, 0};
-    int r = wait > 0 ? ::poll(&p, 1, wait) : 0;
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
+    if (wait <= 0 || !waitFor(io, need, wait)) {
       std::string resp =
           errorResponse(408, "request_timeout", "the request body did not arrive in time");
-      writeAll(fd, resp, SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs));
-      ::shutdown(fd, SHUT_WR);
-      lingerAndDrain(fd);
+      writeAll(io, resp, SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs));
+      io.shutdownWrite();
+      lingerAndDrain(io.fd());
       return closeSlot(slot);
     }
-    char buf[8192];
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return closeSlot(slot);
-    c.in.append(buf, static_cast<size_t>(n));
+    char buf[16384];
+    IoResult r = io.read(buf, sizeof buf);
+    if (r.kind == IoResult::Kind::kDone) {
+      c.in.append(buf, r.bytes);
+      need = IoResult::Kind::kWantRead;
+      continue;
+    }
+    if (r.kind != IoResult::Kind::kWantRead && r.kind != IoResult::Kind::kWantWrite) {
+      return closeSlot(slot);
+    }
+    need = r.kind;
   }
   return true;
 }
 
 bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   const int fd = c.fd;
+  Transport& io = *c.io;
   const RequestHead& head = c.head;
   const RequestFraming& f = c.framing;
   if (f.expectContinue && c.in.size() < head.end + f.bodyLen && !receiveBody(c, slot)) {
@@ -104,7 +109,7 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
 
   ServerResponse resp;
   ServerRequest req(resp, std::move(body), addressOf(fd, true), addressOf(fd, false), *params_,
-                    &slot);
+                    &slot, io.isTls());
   req.setMethod(head.method);
   req.setURI(head.target);
   req.setVersion(head.version);
@@ -125,11 +130,11 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   out.keepAlive = f.keepAlive && resp.getKeepAlive() && c.served < opts_.maxKeepAliveRequests;
   std::string bytes = writeResponseHead(out);
   if (head.method != "HEAD") bytes += payload;
-  if (!writeAll(fd, bytes, SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs))) {
+  if (!writeAll(io, bytes, SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs))) {
     return closeSlot(slot);
   }
   if (!out.keepAlive) {
-    ::shutdown(fd, SHUT_WR);
+    io.shutdownWrite();
     return closeSlot(slot);
   }
   c.started = false;

@@ -46,26 +46,33 @@ void ServerResponse::reset() {
 
 ServerRequest::ServerRequest(ServerResponse& resp, std::string body,
                              Poco::Net::SocketAddress client, Poco::Net::SocketAddress server,
-                             const Poco::Net::HTTPServerParams& params, ConnSlot* slot)
+                             const Poco::Net::HTTPServerParams& params, ConnSlot* slot,
+                             bool tls)
     : resp_(resp),
       body_(std::move(body)),
       client_(std::move(client)),
       server_(std::move(server)),
       params_(params),
-      slot_(slot) {}
+      slot_(slot),
+      tls_(tls) {}
 
-int ServerRequest::detach() noexcept {
+std::unique_ptr<Transport> ServerRequest::detach() noexcept {
   std::lock_guard lock(*slot_->mu);
-  int fd = slot_->fd;
+  if (slot_->fd < 0 || slot_->io == nullptr) return nullptr;
   slot_->fd = -1;
   detached_ = true;
-  return fd;
+  return std::move(*slot_->io);
 }
 
-int detachConnection(Poco::Net::HTTPServerRequest& req) noexcept {
+std::unique_ptr<Transport> detachConnection(Poco::Net::HTTPServerRequest& req) noexcept {
   auto* impl = dynamic_cast<ServerRequest*>(&req);
-  if (impl == nullptr) return -1;
+  if (impl == nullptr) return nullptr;
   return impl->detach();
+}
+
+bool isTls(const Poco::Net::HTTPServerRequest& req) noexcept {
+  const auto* impl = dynamic_cast<const ServerRequest*>(&req);
+  return impl != nullptr && impl->isTls();
 }
 
 const Requester& requesterOf(const Poco::Net::HTTPServerRequest& req) noexcept {

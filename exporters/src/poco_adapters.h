@@ -13,11 +13,13 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
 
 #include "zc/exporters/http_server.h"
+#include "zc/exporters/transport.h"
 
 namespace zc::exporters {
 
@@ -41,26 +43,28 @@ class ServerResponse final : public Poco::Net::HTTPServerResponse {
 };
 
 // The descriptor of a connection being served; -1 once closed or detached. Guarded by `mu`, the
-// server's mutex.
+// server's mutex. `io` points at the connection's transport (moved out by detach()).
 struct ConnSlot {
   std::mutex* mu;
   int fd;
+  std::unique_ptr<Transport>* io = nullptr;
 };
 
 class ServerRequest final : public Poco::Net::HTTPServerRequest {
  public:
   ServerRequest(ServerResponse& resp, std::string body, Poco::Net::SocketAddress client,
                 Poco::Net::SocketAddress server, const Poco::Net::HTTPServerParams& params,
-                ConnSlot* slot);
+                ConnSlot* slot, bool tls = false);
   std::istream& stream() override { return body_; }
   const Poco::Net::SocketAddress& clientAddress() const override { return client_; }
   const Poco::Net::SocketAddress& serverAddress() const override { return server_; }
   const Poco::Net::HTTPServerParams& serverParams() const override { return params_; }
   Poco::Net::HTTPServerResponse& response() const override { return resp_; }
-  bool secure() const override { return false; }
+  bool secure() const override { return tls_; }
+  bool isTls() const noexcept { return tls_; }
 
-  // Hands the descriptor over; the slot reads -1 from then on and the server forgets it.
-  int detach() noexcept;
+  // Hands the connection over; the slot reads -1 from then on and the server forgets it.
+  std::unique_ptr<Transport> detach() noexcept;
   bool detached() const noexcept { return detached_; }
 
   Requester requester;  // set by the access checks before routing
@@ -72,6 +76,7 @@ class ServerRequest final : public Poco::Net::HTTPServerRequest {
   Poco::Net::SocketAddress server_;
   const Poco::Net::HTTPServerParams& params_;
   ConnSlot* slot_;
+  bool tls_;
   bool detached_ = false;
 };
 

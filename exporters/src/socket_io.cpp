@@ -12,25 +12,28 @@ int remainingMs(SteadyClock::time_point deadline) noexcept {
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
-bool writeAll(int fd, std::string_view data, SteadyClock::time_point deadline) noexcept {
+bool waitFor(Transport& io, IoResult::Kind want, int ms) noexcept {
+  if (want == IoResult::Kind::kWantRead && io.pending() > 0) return true;
+  pollfd p{io.fd(), static_cast<short>(want == IoResult::Kind::kWantWrite ? POLLOUT : POLLIN), 0};
+  for (;;) {
+    int r = ::poll(&p, 1, ms);
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0;
+  }
+}
+
+bool writeAll(Transport& io, std::string_view data, SteadyClock::time_point deadline) noexcept {
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      off += static_cast<size_t>(n);
+    // On a retry the same bytes are offered again (TLS requires it).
+    IoResult r = io.write(data.data() + off, data.size() - off);
+    if (r.kind == IoResult::Kind::kDone) {
+      off += r.bytes;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd, POLLOUT, 0};
-      int ms = remainingMs(deadline);
-      if (ms == 0) return false;
-      int r = ::poll(&p, 1, ms);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      continue;
-    }
-    return false;
+    if (r.kind != IoResult::Kind::kWantRead && r.kind != IoResult::Kind::kWantWrite) return false;
+    int ms = remainingMs(deadline);
+    if (ms == 0 || !waitFor(io, r.kind, ms)) return false;
   }
   return true;
 }

@@ -1,7 +1,9 @@
 // Small blocking-with-deadline socket helpers shared by the HTTP reactor and workers: bounded
-// writes, the lingering close of a refused connection, and the addresses of a socket.
+// writes and reads through a connection's Transport (plain or TLS), the lingering close of a
+// refused connection, and the addresses of a socket.
 //
-// Thread-safety: each call touches only the descriptor it is given; callable from any thread.
+// Thread-safety: each call touches only the transport or descriptor it is given; callable from
+// any thread that owns that connection.
 #pragma once
 
 #include <Poco/Net/SocketAddress.h>
@@ -9,6 +11,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string_view>
+
+#include "zc/exporters/transport.h"
 
 namespace zc::exporters {
 
@@ -20,12 +24,18 @@ inline constexpr size_t kMaxDrainBytes = 256 * 1024;  // and how much of its inp
 // Milliseconds until `deadline`, 0 when it has passed.
 int remainingMs(SteadyClock::time_point deadline) noexcept;
 
-// Writes all of `data` to `fd` (blocking or not) before `deadline`; false on timeout or error.
-bool writeAll(int fd, std::string_view data, SteadyClock::time_point deadline) noexcept;
+// Writes all of `data` through `io` before `deadline`, waiting with poll() for whatever
+// readiness the transport asks for; false on timeout, error or close.
+bool writeAll(Transport& io, std::string_view data, SteadyClock::time_point deadline) noexcept;
+
+// Waits up to `ms` for what `want` (kWantRead or kWantWrite) asks of `io`'s socket; a TLS
+// transport with decrypted bytes pending is readable at once. False on timeout or error.
+bool waitFor(Transport& io, IoResult::Kind want, int ms) noexcept;
 
 // Reads and drops what the client still sends, bounded by kLingerMs and kMaxDrainBytes, so that
 // unread input does not turn the coming close into a RST that could destroy the error response
-// before the client has read it ("lingering close").
+// before the client has read it ("lingering close"). Reads the raw socket: after a TLS
+// close_notify, what still arrives is dropped unread.
 void lingerAndDrain(int fd) noexcept;
 
 // The peer's (`peer`) or the local address of `fd`; an empty address when unknown.

@@ -61,7 +61,7 @@ void SseHub::stop() noexcept {
     p.ready.clear();
   }
   for (auto& s : pending) {
-    ::close(s->fd);
+    s->io.reset();  // closes
     p.release(*s);
   }
   if (p.epfd >= 0) ::close(p.epfd);
@@ -110,14 +110,15 @@ void SseHub::release(const std::string& client) noexcept {
   impl_->reserved.fetch_sub(1);
 }
 
-Status SseHub::addStream(int fd, SseStreamRequest request) noexcept {
+Status SseHub::addStream(std::unique_ptr<Transport> io, SseStreamRequest request) noexcept {
   Impl& p = *impl_;
   std::unique_ptr<SseStream> s;
   const std::string& deploymentId = request.deploymentId;
   try {
     s = std::make_unique<SseStream>();
     s->token = p.nextToken.fetch_add(1);
-    s->fd = fd;
+    s->fd = io->fd();
+    s->io = std::move(io);
     s->id = request.deploymentId;
     s->lastSent = request.startAfter;
     s->status = request.status;
@@ -132,15 +133,16 @@ Status SseHub::addStream(int fd, SseStreamRequest request) noexcept {
     if (p.api.teardownComplete(deploymentId)) s->endQueued = true;
     std::lock_guard lock(p.mu);
     if (!p.accepting) {
-      ::close(fd);
+      s->io.reset();
       p.release(*s);
       return Status::unavailable("the SSE hub is stopped");
     }
     p.incoming.push_back(std::move(s));
     p.wakeLocked();
   } catch (const std::exception& e) {
-    ::close(fd);
+    io.reset();
     if (s) {
+      s->io.reset();
       p.release(*s);
     } else {
       release(request.client);

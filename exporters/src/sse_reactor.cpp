@@ -64,7 +64,7 @@ void SseHub::Impl::close(SseStream& s) {
   if (s.closed) return;
   s.closed = true;
   ::epoll_ctl(epfd, EPOLL_CTL_DEL, s.fd, nullptr);
-  ::close(s.fd);
+  s.io.reset();  // closes
   release(s);
 }
 
@@ -88,7 +88,7 @@ void SseHub::Impl::admit(std::unique_ptr<SseStream> s) {
   ev.data.u64 = s->token;
   if (::epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) {
     spdlog::warn("sse: epoll_ctl: {}", std::strerror(errno));
-    ::close(s->fd);
+    s->io.reset();
     release(*s);
     return;
   }
@@ -169,15 +169,15 @@ SseHub::Impl::Fill SseHub::Impl::fill(SseStream& s) {
 bool SseHub::Impl::flush(SseStream& s) {
   s.closeRun();
   while (s.outOff < s.out.size()) {
-    ssize_t n =
-        ::send(s.fd, s.out.data() + s.outOff, s.out.size() - s.outOff, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      s.outOff += static_cast<size_t>(n);
+    // A TLS retry offers the same bytes again: they stay at outOff (the buffer may move when
+    // compacted and may grow at its end, both allowed by the TLS transport's write modes).
+    IoResult r = s.io->write(s.out.data() + s.outOff, s.out.size() - s.outOff);
+    if (r.kind == IoResult::Kind::kDone && r.bytes > 0) {
+      s.outOff += r.bytes;
       s.lastProgress = Clock::now();
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (r.kind == IoResult::Kind::kWantWrite || r.kind == IoResult::Kind::kWantRead) {
       if (s.outOff > s.out.size() / 2) {
         s.out.erase(0, s.outOff);
         s.outOff = 0;
@@ -194,7 +194,7 @@ bool SseHub::Impl::flush(SseStream& s) {
   setWantWrite(s, false);
   if (s.endWritten) {
     ended.fetch_add(1);
-    ::shutdown(s.fd, SHUT_WR);
+    s.io->shutdownWrite();
     close(s);
     return false;
   }
@@ -252,14 +252,13 @@ void SseHub::Impl::readInput(SseStream& s, uint32_t e) {
     return;
   }
   if (e & EPOLLIN) {
-    // Clients send nothing after the request; read and drop whatever comes, notice EOF.
+    // Clients send nothing after the request; read and drop whatever comes (through TLS, so
+    // that a close_notify is noticed), notice EOF.
     char buf[1024];
-    ssize_t r;
-    while ((r = ::recv(s.fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+    IoResult r;
+    while ((r = s.io->read(buf, sizeof buf)).kind == IoResult::Kind::kDone) {
     }
-    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      close(s);
-    }
+    if (r.kind != IoResult::Kind::kWantRead && r.kind != IoResult::Kind::kWantWrite) close(s);
   }
 }
 
@@ -297,7 +296,11 @@ void SseHub::Impl::loop() {
       if (it == streams.end() || it->second->closed) continue;
       SseStream& s = *it->second;
       readInput(s, events[i].events);
-      if (!s.closed && (events[i].events & EPOLLOUT)) pump(s);
+      // EPOLLIN also resumes a TLS write that waited for the socket to be readable.
+      if (!s.closed && ((events[i].events & EPOLLOUT) ||
+                        ((events[i].events & EPOLLIN) && s.buffered() > 0 && s.wantWrite))) {
+        pump(s);
+      }
     }
     std::vector<uint64_t> retry;
     retry.swap(again);

@@ -98,12 +98,12 @@ void openStream(host::CollectorApi& api, SseHub& hub, HTTPServerRequest& req,
                        "this client has " + std::to_string(hub.options().maxStreamsPerClient) +
                            " log streams open already; retry later");
   }
-  int fd = detachConnection(req);
-  if (fd < 0) {
+  std::unique_ptr<Transport> io = detachConnection(req);
+  if (!io) {
     hub.release(client);
     return sendError(resp, 500, "internal", "cannot take over the connection");
   }
-  Status st = hub.addStream(fd, SseStreamRequest{id, start, row->status, pos.batch, client});
+  Status st = hub.addStream(std::move(io), SseStreamRequest{id, start, row->status, pos.batch, client});
   if (!st.isOk()) spdlog::warn("sse {}: {}", id, st.toString());
 }
 

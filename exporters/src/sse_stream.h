@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "sse_inbox.h"
+#include "zc/exporters/transport.h"
 #include "zc/host/live_bus.h"
 #include "zc/model.h"
 
@@ -26,7 +27,8 @@ struct SseStream {
   static constexpr size_t kMaxRunBytes = 64 * 1024;
 
   uint64_t token = 0;
-  int fd = -1;
+  std::unique_ptr<Transport> io;  // the client connection (plain or TLS)
+  int fd = -1;                    // io's descriptor, for epoll
   std::string id;
   std::string client;  // the per-client cap's key (see SseStreamRequest)
   uint64_t lastSent = 0;   // the lineNo of the last line formatted

@@ -156,7 +156,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"sync-writes", "maybe", "maybe"},
                       BadCase{"log-level", "loud", "loud"},
                       BadCase{"plugin-dir", "/does/not/exist", "/does/not/exist"},
-                      BadCase{"data-dir", "", "empty"}));
+                      BadCase{"data-dir", "", "empty"},
+                      BadCase{"tls-cert", "/etc/tls.pem", "--tls-key"},
+                      BadCase{"tls-key", "/etc/tls.key", "--tls-cert"},
+                      BadCase{"tls-client-ca", "/etc/ca.pem", "--tls-cert"},
+                      BadCase{"max-connections-per-peer", "lots", "lots"}));
 
 }  // namespace
 }  // namespace zc::collector

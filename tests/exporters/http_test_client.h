@@ -24,6 +24,9 @@ struct HttpReply {
 
 // A connected blocking socket to 127.0.0.1:port, or -1. `rcvbuf` > 0 sets SO_RCVBUF first.
 int connectLoopback(uint16_t port, int rcvbuf = 0);
+// The same from another loopback source address `from` (e.g. "127.0.0.2": another peer for the
+// server's per-peer cap); nullptr = the default source.
+int connectLoopbackFrom(const char* from, uint16_t port, int rcvbuf = 0);
 // Sends `raw` on a fresh connection and reads one response.
 HttpReply rawRequest(uint16_t port, const std::string& raw, int timeoutMs = 5000);
 HttpReply httpRequest(uint16_t port, const std::string& method, const std::string& target,

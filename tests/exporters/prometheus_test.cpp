@@ -1,5 +1,6 @@
 // GET /metrics: the exposition, `promtool check metrics`, and a REAL Prometheus scraping the test
-// server on loopback and answering a query for a deployment series (label "prometheus").
+// server on loopback and answering a query for a deployment series (label "prometheus"), over
+// plain HTTP and over TLS with a bearer token (tls_config.ca_file, authorization.credentials_file).
 // Without prometheus/promtool on PATH the tools tests skip, or fail when ZC_REQUIRE_PROMETHEUS=1.
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
@@ -15,6 +16,9 @@
 
 #include "exporter_fixture.h"
 #include "test_support.h"
+#include "tls_test_client.h"
+#include "zc/exporters/access.h"
+#include "zc/exporters/tokens.h"
 
 extern char** environ;
 
@@ -272,6 +276,76 @@ TEST(RealPrometheusTest, ScrapesTheCollectorAndAnswersADeploymentQuery) {
   // The scrape was healthy.
   auto up = httpRequest(promPort, "GET", "/api/v1/query?query=up%7Bjob%3D%22zynd%22%7D");
   EXPECT_TRUE(contains(up.body, "\"1\"")) << up.body;
+}
+
+TEST(RealPrometheusTest, ScrapesOverTlsWithABearerToken) {
+  ZC_REQUIRE_TOOL_OR_SKIP("prometheus");
+  zc::testing::TempDir dir;
+  zc::testing::TestPki pki;
+  std::string error;
+  ASSERT_TRUE(zc::testing::makeTestPki(dir.path() + "", pki, &error)) << error;
+  const std::string token = "prometheus-test-token-0123456789abcdef";
+  zc::exporters::AccessOptions ao;
+  ao.tokensFile = dir.path() + "/tokens";
+  ASSERT_TRUE(zc::exporters::writeTokensFile(
+                  ao.tokensFile, {{"prometheus", zc::exporters::TokenScope::kRead,
+                                   zc::exporters::sha256Hex(token)}})
+                  .isOk());
+  // The Host checks need the port before the server binds: pick a free one.
+  const uint16_t port = zc::testing::freeLoopbackPort();
+  ao.allowedHosts = {"127.0.0.1:" + std::to_string(port)};
+  auto access = zc::exporters::AccessControl::create(ao);
+  ASSERT_TRUE(access.isOk()) << access.status().toString();
+  zc::testing::FakeCollectorApi api;
+  api.setDeploymentGauges({gaugesFor("dep-tls", zc::DeploymentStatus::kRunning)});
+  zc::exporters::HttpServerOptions ho;
+  ho.host = "127.0.0.1";
+  ho.port = port;
+  ho.tls = {pki.serverCert, pki.serverKey, ""};
+  std::unique_ptr<zc::exporters::Exporters> exp;  // destroyed after the server stopped
+  zc::exporters::HttpServer server(ho);
+  zc::exporters::ExporterOptions eo;
+  eo.access = access->get();
+  auto ex = zc::exporters::registerExporters(server, api, eo);
+  ASSERT_TRUE(ex.isOk()) << ex.status().toString();
+  exp = std::move(ex).value();
+  ASSERT_TRUE(server.start().isOk());
+  // Without the token the scrape is refused: the token is what makes `up` 1.
+  zc::testing::TlsClientOptions co;
+  co.caFile = pki.caCert;
+  EXPECT_EQ(zc::testing::tlsGet(port, "/metrics", co).reply.status, 401);
+
+  std::ofstream(dir.path() + "/token") << token << "\n";
+  std::string config = dir.path() + "/prometheus.yml";
+  std::ofstream(config) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                        << "scrape_configs:\n  - job_name: zynd-tls\n    scheme: https\n"
+                        << "    authorization:\n      credentials_file: " << dir.path()
+                        << "/token\n    tls_config:\n      ca_file: " << pki.caCert << "\n"
+                        << "    static_configs:\n"
+                        << "      - targets: ['127.0.0.1:" << port << "']\n";
+  uint16_t promPort = zc::testing::freeLoopbackPort();
+  std::string log = dir.path() + "/prometheus.log";
+  Child prom({"prometheus", "--config.file=" + config,
+              "--web.listen-address=127.0.0.1:" + std::to_string(promPort),
+              "--storage.tsdb.path=" + dir.path() + "/tsdb"},
+             log);
+  ASSERT_GT(prom.pid(), 0);
+  std::string body;
+  bool up = zc::testing::waitFor(
+      [&] {
+        auto r = httpRequest(promPort, "GET", "/api/v1/query?query=up%7Bjob%3D%22zynd-tls%22%7D");
+        body = r.body;
+        return r.status == 200 && contains(body, "\"1\"]");
+      },
+      40s, 250ms);
+  std::string out;
+  zc::testing::runCommand("tail -n 20 " + log, &out);
+  ASSERT_TRUE(up) << body << "\n" << out;
+  auto series = httpRequest(
+      promPort, "GET",
+      "/api/v1/query?query=zynd_deployment_memory_used_bytes%7Bdeployment%3D%22dep-tls%22%7D");
+  EXPECT_TRUE(contains(series.body, "123456789")) << series.body;
+  server.stop();
 }
 
 }  // namespace

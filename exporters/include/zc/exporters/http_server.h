@@ -15,8 +15,17 @@
 //   411 a body with Transfer-Encoding (only Content-Length bodies are accepted)
 //   413 body larger than maxBodyBytes        414 request line longer than maxRequestLineBytes
 //   431 header section larger than maxHeaderBytes or with more than maxHeaderCount fields
-//   503 maxQueued connections already open and waiting (for their request or for a worker)
-// After any of these the connection is closed. With an AccessControl set (setAccessControl()),
+//   503 maxQueued connections already open and waiting (for their request or for a worker), or
+//       maxConnectionsPerPeer connections already open from the same peer address (both with
+//       Retry-After; over TLS such a connection is closed before the handshake instead: a
+//       response would need the handshake the cap is there to refuse)
+// After any of these the connection is closed.
+//
+// TLS (options.tls, zc/exporters/tls.h): the reactor runs each connection's handshake,
+// non-blocking and bounded by readTimeoutMs per read and requestTimeoutMs in total, before the
+// first request byte; a client that fails it (plain HTTP, no or a bad client certificate under
+// mutual TLS, silence) is closed without a response. reloadTls() swaps in new files for the
+// connections accepted afterwards. With an AccessControl set (setAccessControl()),
 // a complete request passes its checks before the router: 421, 429, 403 or 401
 // (zc/exporters/access.h), each with the same JSON body. Keep-alive is supported (bounded in
 // requests and idle time). Handlers receive Poco's HTTPServerRequest / HTTPServerResponse
@@ -44,12 +53,15 @@
 #include <memory>
 #include <string>
 
+#include "zc/exporters/tls.h"
+#include "zc/exporters/transport.h"
 #include "zc/status.h"
 
 namespace zc::exporters {
 
 class Router;
 class AccessControl;
+class TlsHolder;
 
 using PathParams = std::map<std::string, std::string>;
 using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&,
@@ -69,6 +81,8 @@ struct HttpServerOptions {
   size_t maxHeaderBytes = 16384;      // all header lines together; 431 beyond
   size_t maxHeaderCount = 64;         // 431 beyond
   size_t maxBodyBytes = 65536;        // 413 beyond
+  size_t maxConnectionsPerPeer = 64;  // open connections of one peer address; 0 = no cap
+  TlsFiles tls;                       // empty certFile: plain HTTP
 };
 
 class HttpServer {
@@ -87,11 +101,17 @@ class HttpServer {
   // port must fail) without starting any thread, so a daemon can fail on a busy port before it
   // starts anything else. Idempotent. IOError with the reason when it cannot bind.
   Status bind();
+  // Loads options.tls (InvalidArgument naming the file and the reason), then claims the port.
   // Binds (when bind() was not called) and starts the threads. Routes are frozen from here on.
   Status start();
   // Stops accepting, closes idle and active connections (not detached ones) and joins every
   // thread. Idempotent.
   void stop() noexcept;
+  // Re-reads the TLS files named in options.tls; the new certificate serves the connections
+  // accepted from then on. On failure (InvalidArgument naming the file) the old one stays.
+  // FailedPrecondition when the server does not use TLS. Thread-safe.
+  Status reloadTls();
+  bool tlsEnabled() const noexcept { return options_.tls.enabled(); }
   // The bound port (useful with port 0).
   uint16_t port() const noexcept { return boundPort_; }
   const HttpServerOptions& options() const noexcept { return options_; }
@@ -102,15 +122,21 @@ class HttpServer {
  private:
   HttpServerOptions options_;
   std::unique_ptr<Router> router_;
+  std::unique_ptr<TlsHolder> tls_;  // the context new connections get (null: plain HTTP)
   std::unique_ptr<Impl> impl_;
   uint16_t boundPort_ = 0;
 };
 
 // Takes the connection that carried `req` away from the server: the server then writes no
 // response, reads nothing more and does not close it. OWNERSHIP: the caller owns the returned
-// file descriptor (blocking mode, TCP_NODELAY set) and must close it. Returns -1 when `req` was
-// not produced by HttpServer. Call at most once per request, from its handler.
-int detachConnection(Poco::Net::HTTPServerRequest& req) noexcept;
+// transport (non-blocking, TCP_NODELAY set, TLS handshake done); destroying it closes the
+// connection. nullptr when `req` was not produced by HttpServer. Call at most once per request,
+// from its handler.
+std::unique_ptr<Transport> detachConnection(Poco::Net::HTTPServerRequest& req) noexcept;
+
+// Whether `req` arrived over TLS (for routes that set cookies: `Secure` only then). False for
+// requests the server did not produce.
+bool isTls(const Poco::Net::HTTPServerRequest& req) noexcept;
 
 // Who sent a request, as the access checks (zc/exporters/access.h) found it.
 struct Requester {

@@ -42,8 +42,8 @@
 #include <memory>
 #include <string>
 
+#include "zc/exporters/transport.h"
 #include "zc/model.h"
-
 #include "zc/host/collector_api.h"
 #include "zc/status.h"
 
@@ -107,10 +107,10 @@ class SseHub {
   SseReserve tryReserve(const std::string& client) noexcept;
   // Gives back the slots taken by tryReserve(client) that addStream() will not consume.
   void release(const std::string& client) noexcept;
-  // Serves `fd` (a connection whose request was read, no response written yet) as the stream
-  // `request` describes. Consumes the slots reserved for request.client and OWNS `fd` in every
-  // case (closes it on failure). Unavailable when the hub is not running.
-  Status addStream(int fd, SseStreamRequest request) noexcept;
+  // Serves `io` (a connection whose request was read, no response written yet; plain or TLS) as
+  // the stream `request` describes. Consumes the slots reserved for request.client and OWNS `io`
+  // in every case (closes it on failure). Unavailable when the hub is not running.
+  Status addStream(std::unique_ptr<Transport> io, SseStreamRequest request) noexcept;
 
   SseStats stats() const noexcept;
   const SseOptions& options() const noexcept { return options_; }
