@@ -26,7 +26,7 @@ Result<std::unique_ptr<Exporters>> registerExporters(HttpServer& server, host::C
   ZC_RETURN_IF_ERROR(ex->hub_.start());
   server.setAccessControl(options.access);
   registerRoutes(server, api, ex->hub_, options.prometheus ? &ex->prometheus_ : nullptr,
-                 options.webDir);
+                 options.webDir, options.access);
   return ex;
 }
 
