@@ -36,6 +36,12 @@ std::string pathOf(const std::string& uri) {
   return uri.substr(0, uri.find('?'));
 }
 
+// GET /, /d/<id> and /assets/<file>: the pages (page_routes.h).
+bool isPagePath(const std::string& path) {
+  return path == "/" || (path.rfind("/d/", 0) == 0 && path.find('/', 3) == std::string::npos) ||
+         (path.rfind("/assets/", 0) == 0 && path.find('/', 8) == std::string::npos);
+}
+
 // The token of "Bearer <token>" (scheme without case), empty when the header is another scheme.
 std::string bearerToken(const std::string& authorization) {
   std::string v = trim(authorization);
@@ -229,8 +235,10 @@ bool AccessControl::admit(Poco::Net::HTTPServerRequest& req,
     who.tokenScope = tokenScopeName(cred.id->scope);
     who.viaSession = cred.session;
   }
-  // Login, logout and the page's "who am I" need no credential: their handlers answer.
-  if (path == kSessionPath) return true;
+  // Login, logout and the page's "who am I" need no credential: their handlers answer. The
+  // pages themselves are the same static files for everyone and hold no data (that comes from
+  // the API): they must load without a credential to show the login form.
+  if (path == kSessionPath || (isSafeMethod(method) && isPagePath(path))) return true;
   if (!cred.id && !cred.bearer && isSafeMethod(method) && path == "/healthz") {
     who.fullAccess = false;
     return true;

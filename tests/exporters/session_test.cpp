@@ -288,6 +288,19 @@ TEST_F(SessionApiTest, WithoutTokensThereIsNothingToLogInTo) {
   EXPECT_EQ(httpRequest(stack_->port(), "DELETE", "/api/session").status, 200);
 }
 
+TEST_F(SessionApiTest, OnlyThePagesStaticFilesLoadWithoutACredential) {
+  start(true);
+  // No web dir in this stack: the pages answer 404, but they are not refused with 401.
+  for (const char* target : {"/", "/d/d1", "/assets/app.js"}) {
+    EXPECT_EQ(httpRequest(stack_->port(), "GET", target).status, 404) << target;
+  }
+  for (const char* target : {"/d/d1/x", "/assets/a/b", "/api/deployments", "/api/ports",
+                             "/api/deployments/d1/logs/stream", "/metrics"}) {
+    EXPECT_EQ(httpRequest(stack_->port(), "GET", target).status, 401) << target;
+  }
+  EXPECT_EQ(httpRequest(stack_->port(), "DELETE", "/d/d1").status, 401);
+}
+
 TEST_F(SessionApiTest, SecurityHeadersOnApiAnswersToo) {
   start(true);
   HttpReply r = httpRequest(stack_->port(), "GET", "/api/deployments");

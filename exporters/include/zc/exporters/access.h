@@ -13,7 +13,9 @@
 //      with WWW-Authenticate: Bearer (an ended session's cookie is also cleared); a read token
 //      on a mutating request is 403 insufficient_scope. GET /healthz without any credential
 //      passes, limited to its status. /api/session itself (login, logout, "who am I") passes
-//      without a credential; its handlers answer (session_routes.cpp).
+//      without a credential, its handlers answer (session_routes.cpp); so do GET /, /d/<id>
+//      and /assets/<file>, the pages' static files, which hold no data and must load to show
+//      their login form.
 // A session is as good as its token and no better: the token's current scope applies, and the
 // session ends with it (revoked from the file), at logout or after `sessionTtl`. The Origin check
 // above is what keeps another site's page from using a browser's cookie (with SameSite=Strict).
