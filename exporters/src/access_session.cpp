@@ -10,8 +10,9 @@
 namespace zc::exporters {
 
 bool requestIsTls(const Poco::Net::HTTPServerRequest& req) noexcept {
-  (void)req;
-  return false;
+  // Poco's own accessor: the server's requests answer false while it speaks plain HTTP only, and
+  // whether the connection is TLS once it can be (the same as the server's isTls(req)).
+  return req.secure();
 }
 
 Result<SessionLogin> AccessControl::login(Poco::Net::HTTPServerRequest& req,

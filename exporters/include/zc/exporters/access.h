@@ -61,9 +61,9 @@ struct AccessOptions {
 // The path of the session API (POST login, GET state, DELETE logout).
 inline constexpr const char* kSessionPath = "/api/session";
 
-// Whether `req` arrived over TLS; the session cookie then carries Secure. TLS HOOK: the server
-// speaks plain HTTP today, so this answers false; once connections can be TLS, answer from the
-// request's connection here (access_session.cpp, one line).
+// Whether `req` arrived over TLS; the session cookie then carries Secure. TLS HOOK: answers
+// req.secure(), which the server's requests answer false while it speaks plain HTTP only; the
+// one line to change if TLS is reported some other way (access_session.cpp).
 bool requestIsTls(const Poco::Net::HTTPServerRequest& req) noexcept;
 
 // A session made by AccessControl::login().
