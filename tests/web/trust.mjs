@@ -265,6 +265,7 @@ async function main() {
     await page.locator('#loginToken').fill('zct_not_a_token');
     await page.locator('#loginSubmit').click();
     await page.locator('#loginError', { hasText: 'not valid' }).waitFor();
+    await page.screenshot({ path: path.join(artifacts, 'login.png') });
     eq(await sessionCookie(), undefined, 'no cookie after a wrong token');
   });
 
@@ -272,6 +273,7 @@ async function main() {
     await login('reader');
     await page.locator(`tr[data-id="${id}"]`).waitFor();
     eq(await page.locator('#who').textContent(), 'reader (read)', 'who');
+    await page.screenshot({ path: path.join(artifacts, 'list-logged-in.png') });
     const c = await sessionCookie();
     assert(c, 'a zc_session cookie');
     eq(c.httpOnly, true, 'HttpOnly');
@@ -318,6 +320,20 @@ async function main() {
     await login('ops');
     await page.locator('#stop').waitFor({ state: 'visible' });
     await page.locator('.logline .tx', { hasText: 'trust: hello from stdout' }).first().waitFor();
+  });
+
+  await check('logged in, the pages still fit a phone-width screen (375 px)', async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 375, height: 800 });
+    for (const url of [`${base}/`, `${base}/d/${id}`]) {
+      await phone.goto(url);
+      await phone.locator('#who').waitFor();
+      await phone.waitForTimeout(300);
+      const w = await phone.evaluate(() => document.documentElement.scrollWidth);
+      assert(w <= 376, `${url}: page is ${w} px wide`);
+    }
+    await phone.screenshot({ path: path.join(artifacts, 'detail-phone-logged-in.png') });
+    await phone.close();
   });
 
   await check('a page on another origin cannot stop the deployment with the browser cookie', async () => {
