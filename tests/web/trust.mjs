@@ -1,7 +1,8 @@
 // The pages' trust boundary in Debian's Chromium, against the real collector with a tokens file
 // and a real container (playwright-core, never a downloaded browser):
 //   - the login form, then the list and a live log stream through the session cookie, logout;
-//   - the Stop button only for an operate session, a read session refused (403);
+//   - the Stop button only for an operate session, a read session refused (403); revoking the
+//     token sends the open page back to the login form;
 //   - the security headers and Content-Security-Policy, under which the pages still work;
 //   - a page on ANOTHER origin (a second local HTTP server on another loopback port, started
 //     and stopped here) that tries a credentialed cross-origin DELETE with the browser's operate
@@ -381,6 +382,15 @@ async function main() {
     const audit = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
     assert(audit.includes(`"token":"ops","method":"DELETE","path":"/api/deployments/${id}","status":202`),
       'the audit line names the token');
+  });
+
+  await check('revoking the token ends its session: the open page asks for a token again', async () => {
+    const r = await run(exe, ['token', 'revoke', 'ops', '--data-dir', dataDir]);
+    eq(r.code, 0, `token revoke (${r.stderr.trim()})`);
+    // The daemon sees the file change within about a second; the page's next poll (5 s) is
+    // refused with 401 and the page reloads into the form.
+    await page.locator('#login').waitFor({ timeout: 15_000 });
+    eq(await sessionCookie(), undefined, 'cookie after the revoke');
   });
 
   await check('no console errors on the collector pages (CSP violations included)', async () => {
