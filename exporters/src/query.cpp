@@ -197,6 +197,15 @@ Result<StreamQuery> parseStreamQuery(std::string_view rawQuery) {
   ZC_ASSIGN_OR_RETURN(std::vector<QueryParam> params, parseQueryString(rawQuery));
   StreamQuery q;
   ZC_ASSIGN_OR_RETURN(q.since, sinceParam(params));
+  ZC_RETURN_IF_ERROR(checkOnce(params, "batch"));
+  if (const QueryParam* p = findParam(params, "batch")) {
+    if (p->value == "1" || p->value == "true") {
+      q.batch = true;
+    } else if (p->value != "0" && p->value != "false") {
+      return Status::invalidArgument("parameter 'batch' must be 1, true, 0 or false, got " +
+                                     quoted(p->value));
+    }
+  }
   return q;
 }
 

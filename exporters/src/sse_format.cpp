@@ -22,10 +22,31 @@ std::string sseRetry(int retryMs) {
 
 std::string sseLogEvent(const LogLine& line) {
   std::string ev = "event: log\nid: " + std::to_string(line.lineNo) + "\ndata: ";
+  ev += sseLineJson(line);
+  ev += "\n\n";
+  return ev;
+}
+
+std::string sseLineJson(const LogLine& line) {
   JsonWriter w;
   writeLogLine(w, line);
-  ev += w.text();
-  ev += "\n\n";
+  return w.text();
+}
+
+std::string_view sseLogEventData(std::string_view event) noexcept {
+  constexpr std::string_view kData = "\ndata: ";
+  size_t at = event.find(kData);
+  if (at == std::string_view::npos || event.size() < at + kData.size() + 2) return {};
+  event.remove_prefix(at + kData.size());
+  event.remove_suffix(2);  // the closing blank line
+  return event;
+}
+
+std::string sseLinesEvent(uint64_t lastLineNo, std::string_view joined) {
+  std::string ev = "event: lines\nid: " + std::to_string(lastLineNo) + "\ndata: [";
+  ev.reserve(ev.size() + joined.size() + 3);
+  ev += joined;
+  ev += "]\n\n";
   return ev;
 }
 

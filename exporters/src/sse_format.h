@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "zc/model.h"
 
@@ -22,6 +23,14 @@ std::string sseResponseHead();
 std::string sseRetry(int retryMs);
 // event: log / id: <lineNo> / data: <the line as the REST API writes it>.
 std::string sseLogEvent(const LogLine& line);
+// The line as the REST API writes it (the data of its log event).
+std::string sseLineJson(const LogLine& line);
+// The data of an event made by sseLogEvent(): the line's JSON, a view into `event`.
+std::string_view sseLogEventData(std::string_view event) noexcept;
+// event: lines / id: <lastLineNo> / data: [<line JSON>,...]: a run of consecutive lines in one
+// event (a stream opened with ?batch=1); `joined` is their JSON, comma-separated, and
+// `lastLineNo` the lineNo of the last one.
+std::string sseLinesEvent(uint64_t lastLineNo, std::string_view joined);
 // event: reset / id: <lastLineNo> / data: {"lastLineNo":<lastLineNo>}: the client's position
 // (Last-Event-ID or ?since=) is past the last stored line (the storage was replaced, e.g. an
 // ephemeral store after a restart). The client drops what it shows and reloads up to

@@ -83,7 +83,7 @@ void SseHub::release() noexcept {
 }
 
 Status SseHub::addStream(int fd, const std::string& deploymentId, uint64_t startAfter,
-                         DeploymentStatus status) noexcept {
+                         DeploymentStatus status, bool batched) noexcept {
   Impl& p = *impl_;
   std::unique_ptr<SseStream> s;
   try {
@@ -93,6 +93,7 @@ Status SseHub::addStream(int fd, const std::string& deploymentId, uint64_t start
     s->id = deploymentId;
     s->lastSent = startAfter;
     s->status = status;
+    s->batched = batched;
     s->inbox = std::make_shared<Inbox>(options_.maxPendingLines);
     p.open.fetch_add(1);
     // Subscribe FIRST: everything committed from here on reaches the inbox; the backfill that

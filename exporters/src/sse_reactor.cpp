@@ -117,8 +117,7 @@ bool SseHub::Impl::fillCurrent(SseStream& s) {
       }
       continue;
     }
-    s.append(cachedEvent(s.current, s.currentPos));
-    s.lastSent = l.lineNo;
+    s.appendLogEvent(cachedEvent(s.current, s.currentPos), l.lineNo);
     ++s.currentPos;
   }
   if (s.currentPos == lines.size()) s.current.reset();
@@ -167,6 +166,7 @@ SseHub::Impl::Fill SseHub::Impl::fill(SseStream& s) {
 }
 
 bool SseHub::Impl::flush(SseStream& s) {
+  s.closeRun();
   while (s.outOff < s.out.size()) {
     ssize_t n =
         ::send(s.fd, s.out.data() + s.outOff, s.out.size() - s.outOff, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -12,10 +12,11 @@ namespace {
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-// The client's position: Last-Event-ID wins over ?since=.
+// What the client asks for: its position (Last-Event-ID wins over ?since=) and the format.
 struct Position {
   std::optional<uint64_t> lastEventId;
   std::optional<uint64_t> since;
+  bool batch = false;  // ?batch=1
 };
 
 // Parses the position the client asks for; false with the 400 written.
@@ -26,6 +27,7 @@ bool parsePosition(HTTPServerRequest& req, HTTPServerResponse& resp, Position& p
     return false;
   }
   pos.since = query->since;
+  pos.batch = query->batch;
   if (req.has("Last-Event-ID")) {
     auto v = parseLastEventId(req.get("Last-Event-ID"));
     if (!v.isOk()) {
@@ -90,7 +92,7 @@ void openStream(host::CollectorApi& api, SseHub& hub, HTTPServerRequest& req,
     hub.release();
     return sendError(resp, 500, "internal", "cannot take over the connection");
   }
-  Status st = hub.addStream(fd, id, start, row->status);
+  Status st = hub.addStream(fd, id, start, row->status, pos.batch);
   if (!st.isOk()) spdlog::warn("sse {}: {}", id, st.toString());
 }
 

@@ -1,6 +1,7 @@
 // SSE log streams: framing and headers, start positions, the storage -> live hand-over with
 // lines arriving during the backfill, resume after forced disconnects and past the end (reset),
 // a stalled client, the cap, `event: end`, and streams not holding REST worker threads.
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
@@ -187,6 +188,59 @@ TEST(SseTest, ResumeAtTheEndIsNoReset) {
   stack.api->appendLines("d1", {"six"});
   EXPECT_EQ(readLogIdsUntil(c, 6, 5s), (std::vector<uint64_t>{6}));
   EXPECT_EQ(c.rawBody().find("event: reset"), std::string::npos) << c.rawBody();
+}
+
+// Reads `event: lines` events until one ends at `until`; returns every line's lineNo in order.
+// Each event's id must be the lineNo of its last line, and no `event: log` may come.
+std::vector<uint64_t> readBatchedIdsUntil(SseClient& c, uint64_t until,
+                                          std::chrono::milliseconds timeout, size_t* events) {
+  std::vector<uint64_t> ids;
+  readEvents(c, timeout, [&](const SseEvent& ev) {
+    EXPECT_NE(ev.event, "log");
+    if (ev.event != "lines") return false;
+    Poco::JSON::Parser p;
+    auto lines = p.parse(ev.data).extract<Poco::JSON::Array::Ptr>();
+    EXPECT_GT(lines->size(), 0u);
+    EXPECT_LE(lines->size(), 1000u);
+    for (size_t i = 0; i < lines->size(); ++i) {
+      ids.push_back(lines->getObject(static_cast<unsigned>(i))->getValue<uint64_t>("lineNo"));
+    }
+    EXPECT_EQ(ev.id, std::to_string(ids.back()));
+    if (events) ++*events;
+    return ids.back() >= until;
+  });
+  return ids;
+}
+
+// ?batch=1: the backfill and the live lines come as runs (at most 1,000 lines each) whose id is
+// the last lineNo, so a resume with that id continues exactly after the run.
+TEST(SseTest, BatchedStreamSendsRunsOfLinesAndResumesAfterTheLastId) {
+  ExporterStack stack(fastOptions());
+  stack.api->addDeployment("d1");
+  stack.api->appendNumbered("d1", 2500);
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream?batch=1&since=0"));
+  ASSERT_EQ(c.status(), 200);
+  size_t events = 0;
+  auto ids = readBatchedIdsUntil(c, 2500, 10s, &events);
+  expectContiguous(ids, 1, 2500);
+  EXPECT_GE(events, 3u);
+  EXPECT_LE(events, 40u);
+  for (int i = 0; i < 5; ++i) stack.api->appendNumbered("d1", 300);
+  ids = readBatchedIdsUntil(c, 4000, 10s, nullptr);
+  expectContiguous(ids, 2501, 4000);
+
+  SseClient resumed;
+  ASSERT_TRUE(resumed.open(stack.port(), "/api/deployments/d1/logs/stream?batch=true",
+                           uint64_t{3333}));
+  ids = readBatchedIdsUntil(resumed, 4000, 10s, nullptr);
+  expectContiguous(ids, 3334, 4000);
+
+  for (const char* bad : {"?batch=yes", "?batch=1&batch=0", "?batch="}) {
+    SseClient refused;
+    ASSERT_TRUE(refused.open(stack.port(), std::string("/api/deployments/d1/logs/stream") + bad));
+    EXPECT_EQ(refused.status(), 400) << bad;
+  }
 }
 
 TEST(SseTest, LineBreaksNeverReachADataField) {

@@ -1,10 +1,12 @@
 // The live log panel of the detail page.
 //
-// Lines arrive from the SSE stream (event: log, id: <lineNo>) and, when the reader scrolls, from
+// Lines arrive from the SSE stream (event: lines, a run of lines per event, id: <last lineNo>) and, when the reader scrolls, from
 // GET /logs?since=. The DOM holds a bounded window of at most kMaxRows contiguous lines
 // [lo, hi] so that a log of 100,000 lines never freezes the tab:
 // - at the tail (hi == newest line seen) live lines are appended; while the reader follows the
-//   tail the window slides (oldest rows removed) and the view stays at the bottom;
+//   tail the window slides (oldest rows removed) and the view stays at the bottom; a flood (a
+//   whole window's worth of lines between two screen updates) replaces the window with its last
+//   500 lines, and DOM updates space out when they are slow, so the tab stays responsive;
 // - when the reader has scrolled up and the window is full, live lines are no longer appended
 //   (they stay in storage): the window is "detached" and a "jump to latest" button appears;
 //   scrolling to the bottom pages forward with /logs?since=hi until the tail is reached;
@@ -102,8 +104,8 @@ export class LogView {
   private open(since: number | null): void {
     this.close();
     if (this.ended) return;
-    let url = idPath(this.id) + '/logs/stream';
-    if (since != null) url += '?since=' + since;
+    let url = idPath(this.id) + '/logs/stream?batch=1';
+    if (since != null) url += '&since=' + since;
     const es = new EventSource(url);
     this.es = es;
     this.setState('connecting…');
@@ -111,16 +113,19 @@ export class LogView {
       this.retryMs = 2000;
       this.setState('live');
     };
-    es.addEventListener('log', (ev) => {
-      const m = ev as MessageEvent<string>;
-      let line: LogLine;
+    // The stream is opened with ?batch=1: each event carries a run of consecutive lines (up to
+    // 1,000), so that a flood costs a few events a second instead of one per line.
+    es.addEventListener('lines', (ev) => {
+      let lines: unknown;
       try {
-        line = JSON.parse(m.data) as LogLine;
+        lines = JSON.parse((ev as MessageEvent<string>).data);
       } catch {
         return;
       }
-      if (typeof line?.lineNo !== 'number') return;
-      this.receive(line);
+      if (!Array.isArray(lines)) return;
+      for (const line of lines as LogLine[]) {
+        if (typeof line?.lineNo === 'number') this.receive(line);
+      }
     });
     es.addEventListener('status', (ev) => {
       try {
@@ -174,28 +179,39 @@ export class LogView {
   }
 
   private lastFlush = 0;
+  private flushCostMs = 0; // how long the last flush took
 
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // rAF batches a burst into one DOM update, at most every kFlushMs so that a flood costs a
-    // few layouts per second; the timeout covers hidden tabs (no frames).
+    // few layouts per second; the timeout covers hidden tabs (no frames). When a flush is slow
+    // (a slow machine under a flood) the next one waits longer, so that flushes never take
+    // more than about a fifth of the main thread.
     let done = false;
     const run = () => {
       if (done) return;
       done = true;
       this.flushScheduled = false;
-      this.lastFlush = performance.now();
+      const t0 = performance.now();
+      this.lastFlush = t0;
       this.flush();
+      this.flushCostMs = performance.now() - t0;
     };
-    const wait = Math.max(0, this.lastFlush + kFlushMs - performance.now());
+    const gap = Math.max(kFlushMs, 4 * this.flushCostMs);
+    const wait = Math.max(0, this.lastFlush + gap - performance.now());
     setTimeout(() => requestAnimationFrame(run), wait);
     setTimeout(run, wait + 250);
   }
 
   private flush(): void {
     if (this.queue.length === 0) return;
-    let batch = this.queue.length > kMaxRows ? this.queue.slice(-kMaxRows) : this.queue;
+    // A flood (a whole window of new lines since the last flush) while following: the window
+    // becomes the last kPage lines, the rest is a scroll away; rendering fewer rows keeps each
+    // flush short on a slow machine.
+    const flood = this.following && this.queue.length >= kMaxRows;
+    const keep = flood ? kPage : kMaxRows;
+    let batch = this.queue.length > keep ? this.queue.slice(-keep) : this.queue;
     this.queue = [];
     if (!this.following && this.rows.length + batch.length > kMaxRows) {
       // The reader is looking at older lines: fill up the window, then detach.
@@ -204,14 +220,22 @@ export class LogView {
       this.ui.jump.hidden = false;
     }
     const first = this.rows.length ? this.hi : -1;
+    const fresh: Row[] = [];
     const frag = document.createDocumentFragment();
     for (const line of batch) {
       if (line.lineNo <= first) continue;
       const node = this.render(line);
-      this.rows.push({ line, node });
+      fresh.push({ line, node });
       frag.append(node);
     }
-    this.ui.rows.append(frag);
+    if (flood && fresh.length > 0) {
+      // The whole window is replaced: one DOM operation instead of a removal per row.
+      this.rows = fresh;
+      this.ui.rows.replaceChildren(frag);
+    } else {
+      this.rows.push(...fresh);
+      this.ui.rows.append(frag);
+    }
     if (this.following) {
       this.trimTop();
       this.scrollToBottom();

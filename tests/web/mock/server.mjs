@@ -52,7 +52,13 @@ export function startMock({ dist, port = 0, host = '127.0.0.1', lines = 100000, 
   const clients = new Set();
   let ended = false;
 
-  const sendLine = (res, l) => res.write(`event: log\nid: ${l.lineNo}\ndata: ${JSON.stringify(l)}\n\n`);
+  // A stream opened with ?batch=1 gets runs of lines (event: lines), like the collector's.
+  const sendLines = (res, ls) => {
+    if (!ls.length) return;
+    if (res.batched) res.write(`event: lines\nid: ${ls[ls.length - 1].lineNo}\ndata: ${JSON.stringify(ls)}\n\n`);
+    else for (const l of ls) res.write(`event: log\nid: ${l.lineNo}\ndata: ${JSON.stringify(l)}\n\n`);
+  };
+  const sendLine = (res, l) => sendLines(res, [l]);
   const json = (res, code, body, extra = {}) => {
     const b = JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
@@ -128,7 +134,9 @@ export function startMock({ dist, port = 0, host = '127.0.0.1', lines = 100000, 
       const last = req.headers['last-event-id'];
       let from = last != null ? Number(last) : u.searchParams.has('since') ? Number(u.searchParams.get('since')) : Math.max(0, log.length - 500);
       if (!Number.isInteger(from) || from < 0) from = Math.max(0, log.length - 500);
-      for (const l of log.slice(from)) sendLine(res, l);
+      res.batched = ['1', 'true'].includes(u.searchParams.get('batch'));
+      const backlog = log.slice(from);
+      for (let i = 0; i < backlog.length; i += 1000) sendLines(res, backlog.slice(i, i + 1000));
       if (ended) { res.write('event: end\ndata: {}\n\n'); return res.end(); }
       clients.add(res);
       req.on('close', () => clients.delete(res));

@@ -63,9 +63,12 @@ struct TimeRange {
 };
 Result<TimeRange> parseMetricsQuery(std::string_view rawQuery, TimeNs now);
 
-// GET /api/deployments/{id}/logs/stream: optional `since` (alias `after`, same rules as /logs).
+// GET /api/deployments/{id}/logs/stream: optional `since` (alias `after`, same rules as /logs)
+// and `batch` (`1`/`true` or `0`/`false`, default false: one `event: lines` per run of lines
+// instead of one `event: log` per line; see sse_hub.h).
 struct StreamQuery {
   std::optional<uint64_t> since;
+  bool batch = false;
 };
 Result<StreamQuery> parseStreamQuery(std::string_view rawQuery);
 

@@ -16,7 +16,10 @@
 // read from storage first; lines that storage no longer has are skipped.
 //
 // Each stream: `retry: <retryMs>`, an initial `event: status`, then `event: log` / `id: <lineNo>`
-// / `data: <line JSON>` per line, `event: status` on changes, a comment heartbeat when nothing
+// / `data: <line JSON>` per line (or, for a stream opened with ?batch=1, `event: lines` /
+// `id: <last lineNo>` / `data: [<line JSON>,...]` per run of at most 1,000 consecutive lines or
+// 64 KiB, so that a reader of a flood handles a few events instead of one per line),
+// `event: status` on changes, a comment heartbeat when nothing
 // was sent for heartbeatMs, and `event: end` followed by close once the deployment's teardown is
 // complete (LiveBus onEnd, or CollectorApi::teardownComplete() checked at subscription and
 // polled while the deployment is stopped).
@@ -88,10 +91,11 @@ class SseHub {
   // Gives back a slot taken by tryReserve() that addStream() will not consume.
   void release() noexcept;
   // Serves `fd` (a connection whose request was read, no response written yet) as the stream of
-  // `deploymentId` starting after lineNo `startAfter`. Consumes a reserved slot and OWNS `fd` in
-  // every case (closes it on failure). Unavailable when the hub is not running.
+  // `deploymentId` starting after lineNo `startAfter`, `batched` or one event per line.
+  // Consumes a reserved slot and OWNS `fd` in every case (closes it on failure). Unavailable when
+  // the hub is not running.
   Status addStream(int fd, const std::string& deploymentId, uint64_t startAfter,
-                   DeploymentStatus status) noexcept;
+                   DeploymentStatus status, bool batched = false) noexcept;
 
   SseStats stats() const noexcept;
   const SseOptions& options() const noexcept { return options_; }
