@@ -16,6 +16,9 @@ export default defineConfig({
     assetsDir: 'assets',
     target: 'es2020',
     sourcemap: false,
+    // Every asset is a file under /assets/: the pages' Content-Security-Policy (default-src
+    // 'self') refuses data: URLs.
+    assetsInlineLimit: 0,
     chunkSizeWarningLimit: 200,
     rollupOptions: {
       input: {

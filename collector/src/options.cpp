@@ -160,6 +160,8 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"audit-log", "FILE", nullptr,
        "Where refused and mutating requests are logged, one JSON line each. Default: "
        "<data-dir>/audit.log."},
+      {"session-ttl", "DURATION", "12h",
+       "How long a pages' login (POST /api/session, a cookie session made from a token) lasts."},
       {"allow-unauthenticated", nullptr, nullptr,
        "Serve a non-loopback --listen without a tokens file (otherwise the start is refused)."},
       {"tls-cert", "FILE", nullptr,
@@ -372,6 +374,7 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
   ZC_ASSIGN_OR_RETURN(c.keepCrashed, parseBool("keep-crashed", get("keep-crashed", "false")));
   ZC_RETURN_IF_ERROR(duration("crash-grace", "10s", c.crashGraceNs));
   ZC_RETURN_IF_ERROR(duration("stop-grace", "10s", c.stopGraceNs));
+  ZC_RETURN_IF_ERROR(duration("session-ttl", "12h", c.sessionTtlNs));
   ZC_RETURN_IF_ERROR(duration("health-interval", "60s", c.healthIntervalNs));
   ZC_RETURN_IF_ERROR(duration("health-timeout", "2s", c.healthTimeoutNs));
   ZC_RETURN_IF_ERROR(duration("metrics-interval", "30s", c.metricsIntervalNs));

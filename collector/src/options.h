@@ -73,6 +73,7 @@ struct CollectorConfig {
   std::string tokensFile;                 // absolute; empty when --tokens-file was not given
   std::vector<std::string> allowedHosts;  // empty: the defaults for the listen address
   std::string auditLog;                   // absolute; default <data-dir>/audit.log
+  int64_t sessionTtlNs = 12 * 3600 * kNanosPerSecond;  // --session-ttl
   bool allowUnauthenticated = false;
   // TLS (see zc/exporters/tls.h): absolute paths; an empty tlsCert means plain HTTP. Given
   // together (cert and key), the client CA only with them.

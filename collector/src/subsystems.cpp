@@ -283,6 +283,7 @@ void startAccess(Services& s, uint16_t port) {
         exporters::defaultAllowedHosts(cfg.listenHost, port, Poco::Net::DNS::hostName());
   }
   access.auditLog = cfg.auditLog;
+  access.sessionTtl = std::chrono::milliseconds(std::max<int64_t>(1, cfg.sessionTtlNs / 1'000'000));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(cfg.auditLog).parent_path(), ec);
   auto created = exporters::AccessControl::create(access);

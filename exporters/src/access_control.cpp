@@ -8,6 +8,7 @@
 #include "access_audit.h"
 #include "access_limiter.h"
 #include "poco_adapters.h"
+#include "session_store.h"
 #include "zc/exporters/access.h"
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/json_writer.h"
@@ -33,6 +34,12 @@ bool isSafeMethod(const std::string& method) {
 
 std::string pathOf(const std::string& uri) {
   return uri.substr(0, uri.find('?'));
+}
+
+// GET /, /d/<id> and /assets/<file>: the pages (page_routes.h).
+bool isPagePath(const std::string& path) {
+  return path == "/" || (path.rfind("/d/", 0) == 0 && path.find('/', 3) == std::string::npos) ||
+         (path.rfind("/assets/", 0) == 0 && path.find('/', 8) == std::string::npos);
 }
 
 // The token of "Bearer <token>" (scheme without case), empty when the header is another scheme.
@@ -86,7 +93,8 @@ AccessControl::AccessControl(const AccessOptions& options, std::unique_ptr<Token
       tokens_(std::move(tokens)),
       audit_(std::move(audit)),
       limiter_(std::make_unique<FailureLimiter>(options.maxAuthFailures, options.failureWindow,
-                                                options.maxTrackedAddresses)) {
+                                                options.maxTrackedAddresses)),
+      sessions_(std::make_unique<SessionStore>(options.sessionTtl, options.maxSessions)) {
   for (auto& h : options_.allowedHosts) h = lower(h);
 }
 
@@ -94,6 +102,7 @@ AccessControl::~AccessControl() = default;
 
 Result<std::unique_ptr<AccessControl>> AccessControl::create(const AccessOptions& options) {
   if (options.allowedHosts.empty()) return Status::invalidArgument("no allowed hosts");
+  if (options.sessionTtl.count() <= 0) return Status::invalidArgument("the session TTL is not > 0");
   std::unique_ptr<TokenStore> tokens;
   if (!options.tokensFile.empty()) {
     tokens = std::make_unique<TokenStore>(options.tokensFile);
@@ -111,6 +120,7 @@ Status AccessControl::reloadTokens() {
   if (!tokens_) return Status::ok();
   Status st = tokens_->reload();
   if (st.isOk()) {
+    dropEndedSessions();
     spdlog::info("tokens reloaded from {}: {} token(s)", tokens_->path(), tokens_->size());
   } else {
     spdlog::error("tokens not reloaded, the previous ones stay in force: {}", st.message());
@@ -124,7 +134,10 @@ void AccessControl::pollTokens() {
   Status st = tokens_->reloadIfChanged();
   if (!st.isOk()) {
     spdlog::error("tokens not reloaded, the previous ones stay in force: {}", st.message());
-  } else if (tokens_->size() != before) {
+    return;
+  }
+  dropEndedSessions();
+  if (tokens_->size() != before) {
     spdlog::info("tokens file {} changed: {} token(s)", tokens_->path(), tokens_->size());
   }
 }
@@ -164,6 +177,27 @@ bool AccessControl::originAllowed(const Poco::Net::HTTPServerRequest& req) const
   return true;
 }
 
+AccessControl::Credential AccessControl::credentialOf(const Poco::Net::HTTPServerRequest& req,
+                                                      FailureLimiter::Clock::time_point now) const {
+  Credential c;
+  if (req.has("Authorization")) {
+    c.bearer = true;
+    const std::string token = bearerToken(req.get("Authorization"));
+    if (!token.empty()) c.id = tokens_->verify(token);
+    return c;
+  }
+  const std::string id = req.has("Cookie") ? sessionIdFromCookies(req.get("Cookie")) : "";
+  if (id.empty()) return c;
+  c.session = true;
+  auto session = sessions_->find(id, now);
+  if (!session) return c;
+  // The token's current scope applies; a token gone from the file ends its sessions at once,
+  // even before the reload that drops them is seen here.
+  c.id = tokens_->verifyHash(session->tokenHash);
+  if (!c.id) sessions_->remove(id);
+  return c;
+}
+
 bool AccessControl::admit(Poco::Net::HTTPServerRequest& req,
                           Poco::Net::HTTPServerResponse& resp) const {
   auto* impl = dynamic_cast<ServerRequest*>(&req);
@@ -194,23 +228,33 @@ bool AccessControl::admit(Poco::Net::HTTPServerRequest& req,
   }
   if (!tokens_) return true;
 
-  const bool hasAuth = req.has("Authorization");
-  if (!hasAuth && isSafeMethod(method) && pathOf(req.getURI()) == "/healthz") {
+  const std::string path = pathOf(req.getURI());
+  const Credential cred = credentialOf(req, now);
+  if (cred.id) {
+    who.tokenName = cred.id->name;
+    who.tokenScope = tokenScopeName(cred.id->scope);
+    who.viaSession = cred.session;
+  }
+  // Login, logout and the page's "who am I" need no credential: their handlers answer. The
+  // pages themselves are the same static files for everyone and hold no data (that comes from
+  // the API): they must load without a credential to show the login form.
+  if (path == kSessionPath || (isSafeMethod(method) && isPagePath(path))) return true;
+  if (!cred.id && !cred.bearer && isSafeMethod(method) && path == "/healthz") {
     who.fullAccess = false;
     return true;
   }
-  const std::string token = hasAuth ? bearerToken(req.get("Authorization")) : std::string();
-  std::optional<TokenIdentity> id;
-  if (!token.empty()) id = tokens_->verify(token);
-  if (!id) {
-    if (hasAuth) limiter_->recordFailure(who.address, now);
+  if (!cred.id) {
+    // A wrong Bearer token is a guess; an ended session (expired, logged out, revoked) is not.
+    if (cred.bearer) limiter_->recordFailure(who.address, now);
     resp.set("WWW-Authenticate", "Bearer");
+    if (cred.session) resp.set("Set-Cookie", clearedSessionCookie(requestIsTls(req)));
     sendError(resp, 401, "unauthorized",
-              hasAuth ? "the bearer token is not valid" : "a bearer token is required");
+              cred.bearer    ? "the bearer token is not valid"
+              : cred.session ? "the session has ended (expired, logged out or its token revoked)"
+                             : "a bearer token or a session is required");
     return false;
   }
-  who.tokenName = id->name;
-  if (!isSafeMethod(method) && id->scope != TokenScope::kOperate) {
+  if (!isSafeMethod(method) && cred.id->scope != TokenScope::kOperate) {
     sendError(resp, 403, "insufficient_scope", "this token's scope is read; operate is required");
     return false;
   }

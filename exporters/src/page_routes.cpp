@@ -50,7 +50,6 @@ void sendFile(HTTPServerResponse& resp, const std::string& path, const std::stri
   resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
   resp.setContentType(contentType(path));
   resp.set("Cache-Control", cacheControl);
-  resp.set("X-Content-Type-Options", "nosniff");
   resp.setContentLength(static_cast<std::streamsize>(body.size()));
   resp.send().write(body.data(), static_cast<std::streamsize>(body.size()));
 }

@@ -28,14 +28,19 @@ std::string writeResponseHead(const ResponseHead& head) {
   out += head.reason.empty() || hasLineBreak(head.reason) ? reasonPhrase(head.status) : head.reason;
   out += "\r\n";
   if (head.status >= 100 && head.status < 200) return out + "\r\n";
-  bool hasServer = false;
-  for (const auto& [name, value] : head.fields) {
-    hasServer = hasServer || equalsIgnoreCase(name, "Server");
-  }
-  if (!hasServer) out += std::string("Server: ") + kServerName + "\r\n";
+  auto callerSet = [&](const char* field) {
+    for (const auto& [name, value] : head.fields) {
+      if (equalsIgnoreCase(name, field)) return true;
+    }
+    return false;
+  };
+  if (!callerSet("Server")) out += std::string("Server: ") + kServerName + "\r\n";
   for (const auto& [name, value] : head.fields) {
     if (framingField(name) || name.empty() || hasLineBreak(name) || hasLineBreak(value)) continue;
     out += name + ": " + value + "\r\n";
+  }
+  for (const auto& [name, value] : kSecurityFields) {
+    if (!callerSet(name)) out += std::string(name) + ": " + value + "\r\n";
   }
   if (head.contentLength) out += "Content-Length: " + std::to_string(*head.contentLength) + "\r\n";
   out += head.keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";

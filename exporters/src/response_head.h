@@ -3,7 +3,10 @@
 // with the bytes of writeResponseHead().
 //
 // A head is the status line, `Server: zynd-collector` (unless the caller set its own Server),
-// the caller's fields in order, then the framing fields, which belong to the writer alone:
+// the caller's fields in order, the security fields (kSecurityFields: a content security policy
+// that allows only the collector's own scripts, styles and connections and no framing,
+// `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`; each one only when the
+// caller did not set that field itself), then the framing fields, which belong to the writer alone:
 // `Content-Length` when the body length is known (absent: the body runs until the connection
 // closes, as an SSE stream does) and `Connection: keep-alive` or `Connection: close`. Fields the
 // caller set named Content-Length, Connection or Transfer-Encoding are dropped, and so is any
@@ -22,6 +25,14 @@
 namespace zc::exporters {
 
 inline constexpr const char* kServerName = "zynd-collector";
+
+// Written on every final head (pages, API, errors, SSE): the pages need nothing else (no inline
+// script or style, nothing from another origin), and on the other answers they do no harm.
+inline constexpr std::pair<const char*, const char*> kSecurityFields[] = {
+    {"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+};
 
 struct ResponseHead {
   int status = 200;

@@ -4,6 +4,7 @@
 #include "metrics_route.h"
 #include "page_routes.h"
 #include "rest_api.h"
+#include "session_routes.h"
 #include "sse_route.h"
 
 namespace zc::exporters {
@@ -11,6 +12,7 @@ namespace zc::exporters {
 void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
                     PrometheusExporter* prometheus, const ExporterOptions& options) {
   const std::string& distDir = options.webDir;
+  const AccessControl* access = options.access;
   server.route("GET", "/api/deployments", listDeploymentsHandler(api));
   server.route("GET", "/api/deployments/{id}", getDeploymentHandler(api));
   server.route("DELETE", "/api/deployments/{id}", stopDeploymentHandler(api));
@@ -20,6 +22,9 @@ void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
   server.route("GET", "/api/ports", listPortsHandler(api));
   if (prometheus != nullptr) server.route("GET", "/metrics", metricsHandler(*prometheus));
   server.route("GET", "/healthz", healthHandler(api));
+  server.route("GET", kSessionPath, sessionStateHandler(access));
+  server.route("POST", kSessionPath, loginHandler(access));
+  server.route("DELETE", kSessionPath, logoutHandler(access));
   if (!distDir.empty()) {
     server.route("GET", "/", listPageHandler(distDir));
     server.route("GET", "/d/{id}", detailPageHandler(distDir));

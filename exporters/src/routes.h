@@ -1,5 +1,5 @@
 // registerRoutes(): every route the collector serves, in one table: the REST API, the SSE log
-// stream, /metrics, /healthz and the pages. Which handler answers which (method, path) is read
+// stream, /metrics, /healthz, the session API and the pages. Which handler answers which (method, path) is read
 // here and nowhere else.
 //
 // Thread-safety: call from the thread that owns the server, before HttpServer::start().
@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "zc/exporters/access.h"
 #include "zc/exporters/exporters.h"
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/prometheus_exporter.h"
@@ -15,8 +16,9 @@
 
 namespace zc::exporters {
 
-// `prometheus` null: no /metrics. `options.webDir` empty: no pages. OWNERSHIP: everything
-// passed must outlive the server's running state.
+// `prometheus` null: no /metrics. `options.webDir` empty: no pages. `options.access` null: the
+// session API answers that tokens are off. OWNERSHIP: everything passed must outlive the
+// server's running state.
 void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
                     PrometheusExporter* prometheus, const ExporterOptions& options);
 

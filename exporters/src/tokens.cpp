@@ -188,12 +188,15 @@ Status TokenStore::reloadIfChanged() {
 }
 
 std::optional<TokenIdentity> TokenStore::verify(const std::string& token) const {
+  return verifyHash(sha256Hex(token));
+}
+
+std::optional<TokenIdentity> TokenStore::verifyHash(const std::string& hash) const {
   std::shared_ptr<const std::vector<TokenRecord>> records;
   {
     std::lock_guard lock(mu_);
     records = records_;
   }
-  const std::string hash = sha256Hex(token);
   if (hash.size() != 64) return std::nullopt;
   std::optional<TokenIdentity> found;
   for (const auto& r : *records) {

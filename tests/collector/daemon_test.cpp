@@ -134,6 +134,7 @@ INSTANTIATE_TEST_SUITE_P(
     Table, BadStartTest,
     ::testing::Values(BadStart{{"--retention-logs", "abc"}, "--retention-logs"},
                       BadStart{{"--bogus-flag"}, "bogus-flag"},
+                      BadStart{{"--session-ttl", "0"}, "--session-ttl"},
                       BadStart{{"--storage", "nope"}, "no storage plugin named 'nope'"},
                       BadStart{{"--config", "/does/not/exist.properties"}, "--config"},
                       BadStart{{"--data-dir", "/proc/zc-cannot-create"}, "storage"},

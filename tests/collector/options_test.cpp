@@ -41,6 +41,7 @@ TEST_F(OptionsTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(c->retentionIntervalNs, 3600 * kNanosPerSecond);
   EXPECT_EQ(c->metricsIntervalNs, 30 * kNanosPerSecond);
   EXPECT_EQ(c->metricsParallelism, 64u);
+  EXPECT_EQ(c->sessionTtlNs, 12 * 3600 * kNanosPerSecond);
   ASSERT_FALSE(c->pluginDirs.empty());  // the build tree's plugins/ next to bin/
   EXPECT_EQ(c->pluginDirs[0], ZC_PLUGIN_DIR);
 }
@@ -152,6 +153,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"max-line-bytes", "12", "12"},
                       BadCase{"max-line-bytes", "lots", "lots"},
                       BadCase{"metrics-parallelism", "0", "0"},
+                      BadCase{"session-ttl", "0", "'0'"},
+                      BadCase{"session-ttl", "12x", "12x"},
                       BadCase{"metrics-parallelism", "9999", "9999"},
                       BadCase{"sync-writes", "maybe", "maybe"},
                       BadCase{"log-level", "loud", "loud"},

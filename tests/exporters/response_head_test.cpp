@@ -32,6 +32,8 @@ TEST(ResponseHeadTest, StatusLineServerFieldsInOrderThenFraming) {
             "Server: zynd-collector\r\n"
             "Content-Type: application/json\r\n"
             "Allow: GET, HEAD\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
             "Content-Length: 12\r\n"
             "Connection: keep-alive\r\n"
             "\r\n");
@@ -42,6 +44,8 @@ TEST(ResponseHeadTest, WithoutALengthTheBodyRunsUntilClose) {
   h.fields = {{"Content-Type", "text/event-stream"}};
   EXPECT_EQ(writeResponseHead(h),
             "HTTP/1.1 200 OK\r\nServer: zynd-collector\r\nContent-Type: text/event-stream\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
             "Connection: close\r\n\r\n");
 }
 
@@ -50,7 +54,10 @@ TEST(ResponseHeadTest, TheCallersServerReplacesTheDefault) {
   h.fields = {{"server", "other"}};
   h.contentLength = 0;
   EXPECT_EQ(writeResponseHead(h),
-            "HTTP/1.1 200 OK\r\nserver: other\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            "HTTP/1.1 200 OK\r\nserver: other\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+            "Content-Length: 0\r\nConnection: close\r\n\r\n");
 }
 
 TEST(ResponseHeadTest, FramingFieldsBelongToTheWriter) {
@@ -61,7 +68,10 @@ TEST(ResponseHeadTest, FramingFieldsBelongToTheWriter) {
               {"X-Kept", "1"}};
   h.contentLength = 3;
   EXPECT_EQ(writeResponseHead(h),
-            "HTTP/1.1 200 OK\r\nServer: zynd-collector\r\nX-Kept: 1\r\nContent-Length: 3\r\n"
+            "HTTP/1.1 200 OK\r\nServer: zynd-collector\r\nX-Kept: 1\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+            "Content-Length: 3\r\n"
             "Connection: close\r\n\r\n");
 }
 
@@ -71,7 +81,10 @@ TEST(ResponseHeadTest, FieldsWithLineBreaksAreDropped) {
   h.fields = {{"X-A", "a\r\nX-Evil: 1"}, {"X-B\n", "b"}, {"", "c"}, {"X-C", "c"}};
   h.contentLength = 0;
   EXPECT_EQ(writeResponseHead(h),
-            "HTTP/1.1 200 OK\r\nServer: zynd-collector\r\nX-C: c\r\nContent-Length: 0\r\n"
+            "HTTP/1.1 200 OK\r\nServer: zynd-collector\r\nX-C: c\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+            "Content-Length: 0\r\n"
             "Connection: close\r\n\r\n");
 }
 
@@ -92,6 +105,16 @@ TEST(ResponseHeadTest, ReasonDefaultsToTheStandardPhrase) {
   EXPECT_EQ(writeResponseHead(custom).rfind("HTTP/1.1 200 Fine\r\n", 0), 0u);
 }
 
+TEST(ResponseHeadTest, SecurityFieldsTheCallerSetAreNotRepeated) {
+  ResponseHead h;
+  h.fields = {{"content-security-policy", "default-src 'none'"}, {"X-Content-Type-Options", "x"}};
+  h.contentLength = 0;
+  EXPECT_EQ(writeResponseHead(h),
+            "HTTP/1.1 200 OK\r\nServer: zynd-collector\r\n"
+            "content-security-policy: default-src 'none'\r\nX-Content-Type-Options: x\r\n"
+            "Referrer-Policy: no-referrer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+}
+
 TEST(ResponseHeadTest, InterimResponseIsTheStatusLineAlone) {
   ResponseHead h;
   h.status = 100;
@@ -105,14 +128,20 @@ TEST(ResponseHeadTest, ErrorResponseIsAClosingJsonAnswer) {
   const std::string body = R"({"error":"overloaded","message":"busy"})";
   EXPECT_EQ(r,
             "HTTP/1.1 503 Service Unavailable\r\nServer: zynd-collector\r\nRetry-After: 1\r\n"
-            "Content-Type: application/json; charset=utf-8\r\nContent-Length: " +
+            "Content-Type: application/json; charset=utf-8\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+            "Content-Length: " +
                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
 }
 
 TEST(ResponseHeadTest, SseHeadComesFromTheSameWriter) {
   EXPECT_EQ(zc::exporters::sseResponseHead(),
             "HTTP/1.1 200 OK\r\nServer: zynd-collector\r\nContent-Type: text/event-stream\r\n"
-            "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n");
+            "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+            "Connection: close\r\n\r\n");
 }
 
 TEST(HealthzTest, BodyKeepsItsMembersOrderAndValues) {
@@ -191,6 +220,9 @@ TEST(PagesTest, ServedFromTheDistFolderWithoutEscapingIt) {
   EXPECT_EQ(index.header("content-type"), "text/html; charset=utf-8");
   EXPECT_EQ(index.header("cache-control"), "no-cache");
   EXPECT_EQ(index.header("server"), "zynd-collector");
+  EXPECT_EQ(index.header("content-security-policy"), "default-src 'self'; frame-ancestors 'none'");
+  EXPECT_EQ(index.header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(index.header("referrer-policy"), "no-referrer");
 
   auto detail = httpRequest(stack.port(), "GET", "/d/dep-a");
   EXPECT_EQ(detail.status, 200);

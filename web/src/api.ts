@@ -54,6 +54,12 @@ export class ApiError extends Error {
 
 const kTimeoutMs = 10_000;
 
+let unauthorized: (() => void) | null = null;
+/** Called once when an API call other than /api/session answers 401 (the session ended). */
+export function onUnauthorized(fn: () => void): void {
+  unauthorized = fn;
+}
+
 /** Fetches JSON with a deadline; throws ApiError with the body's {error,message} when not 2xx. */
 export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const ctl = new AbortController();
@@ -72,6 +78,11 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
       body = null;
     }
     if (!res.ok) {
+      if (res.status === 401 && path !== '/api/session' && unauthorized) {
+        const fn = unauthorized;
+        unauthorized = null;
+        fn();
+      }
       const b = (body ?? {}) as { error?: string; message?: string };
       throw new ApiError(res.status, b.error ?? 'http_' + res.status, b.message ?? res.statusText);
     }

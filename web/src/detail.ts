@@ -4,6 +4,7 @@ import './style.css';
 import { api, ApiError, idPath, type Deployment, type Sample } from './api';
 import { MetricCharts } from './charts';
 import { LogView } from './logview';
+import { canOperate, ensureSession } from './session';
 import { byId, el, kDash, safeHref, setBadge, setConn, timeNode } from './ui';
 
 const kInfoPollMs = 5000;
@@ -201,10 +202,12 @@ stopBtn.addEventListener('click', async () => {
   }
 });
 
-if (!id) {
-  showError('This page needs a deployment id: /d/<id>.');
-  stopBtn.disabled = true;
-} else {
+function start(): void {
+  if (!id) {
+    showError('This page needs a deployment id: /d/<id>.');
+    stopBtn.disabled = true;
+    return;
+  }
   const logs = new LogView(
     id,
     {
@@ -229,3 +232,15 @@ if (!id) {
   setInterval(() => void refreshInfo(), kInfoPollMs);
   setInterval(() => void refreshMetrics(), kMetricsPollMs);
 }
+
+ensureSession().then(
+  (session) => {
+    // Stop only for those who may: everyone with tokens off, an operate token otherwise.
+    stopBtn.hidden = !canOperate(session);
+    start();
+  },
+  (e: Error) => {
+    showError('Cannot reach the collector: ' + e.message);
+    setConn('offline', true);
+  },
+);

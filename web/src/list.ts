@@ -1,6 +1,7 @@
 // List page (served at /): the deployments, polled every few seconds.
 import './style.css';
 import { api, type Deployment } from './api';
+import { ensureSession } from './session';
 import { byId, el, kDash, setBadge, setConn, timeNode } from './ui';
 
 const kPollMs = 3000;
@@ -59,5 +60,14 @@ async function refresh(): Promise<void> {
   }
 }
 
-void refresh();
-setInterval(() => void refresh(), kPollMs);
+ensureSession().then(
+  () => {
+    void refresh();
+    setInterval(() => void refresh(), kPollMs);
+  },
+  (e: Error) => {
+    error.textContent = 'Cannot reach the collector: ' + e.message;
+    error.hidden = false;
+    setConn('offline', true);
+  },
+);

@@ -93,6 +93,9 @@ export function startMock({ dist, port = 0, host = '127.0.0.1', lines = 100000, 
       if (!/^[A-Za-z0-9._-]+$/.test(name)) return json(res, 404, { error: 'not_found', message: 'no such file' });
       return file(res, path.join(dist, 'assets', name));
     }
+    if (req.method === 'GET' && p === '/api/session') {
+      return json(res, 200, { tokens: false, loggedIn: false, token: null, scope: null });
+    }
     if (req.method === 'GET' && p === '/api/deployments') return json(res, 200, { deployments: [dep] });
     const m = /^\/api\/deployments\/([^/]+)(\/.*)?$/.exec(p);
     if (!m) return json(res, 404, { error: 'not_found', message: 'no such path' });

@@ -140,9 +140,11 @@ bool isTls(const Poco::Net::HTTPServerRequest& req) noexcept;
 
 // Who sent a request, as the access checks (zc/exporters/access.h) found it.
 struct Requester {
-  std::string tokenName;   // the token's name; empty when anonymous (no tokens file)
-  std::string address;     // the peer's IP address
-  bool fullAccess = true;  // false: GET /healthz without a token while tokens are on
+  std::string tokenName;    // the token's name; empty when anonymous (no tokens file)
+  std::string tokenScope;   // "read" or "operate"; empty when anonymous
+  std::string address;      // the peer's IP address
+  bool fullAccess = true;   // false: GET /healthz without a token while tokens are on
+  bool viaSession = false;  // the token came as a session cookie, not as a Bearer header
 };
 // The requester of `req`; an anonymous one with full access for requests the server did not
 // produce.

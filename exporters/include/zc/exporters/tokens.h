@@ -78,6 +78,9 @@ class TokenStore {
   // (checked with one stat()). Returns the reload's status, or OK when nothing changed.
   Status reloadIfChanged();
   std::optional<TokenIdentity> verify(const std::string& token) const;
+  // The same check for a token known by its SHA-256 (64 lower-case hex digits), e.g. the token
+  // a session was made from: nullopt once that token has left the file.
+  std::optional<TokenIdentity> verifyHash(const std::string& sha256Hex) const;
   const std::string& path() const noexcept { return path_; }
   size_t size() const;
 
