@@ -25,7 +25,6 @@ bool applyContainerInfo(Deployment& row, const plugin::ContainerInfo& c) {
   setIf(row.registryUrl, c.registryUrl);
   setIf(row.entityId, c.entityId);
   setIf(row.publicKey, c.publicKey);
-  row.routeId = c.routeId.empty() ? row.id : c.routeId;
   if (row.status != DeploymentStatus::kStopped) {
     row.containerId = c.containerId;
     if (c.hostPort) row.hostPort = c.hostPort;

@@ -170,7 +170,6 @@ Result<std::optional<plugin::ContainerInfo>> parseInspect(const Object::Ptr& o) 
     c.registryUrl = label("zynd.registry-url");
     c.entityId = label("zynd.entity-id");
     c.publicKey = label("zynd.public-key");
-    c.routeId = label("zynd.route-id");
 
     Object::Ptr state = obj(o, "State");
     c.running = boolean(state, "Running");

@@ -94,7 +94,6 @@ TEST(DockerJsonTest, InspectMapsEveryField) {
   EXPECT_EQ(c.hostPort, 13005);
   EXPECT_EQ(c.entityType, "agent");
   EXPECT_EQ(c.displayName, "Bot");
-  EXPECT_EQ(c.routeId, "route1");
   EXPECT_EQ(c.publicKey, "pk");
   EXPECT_EQ(c.createdAt, parseRfc3339("2026-11-28T00:00:01.5Z").value());
   EXPECT_TRUE(c.finishedAt.has_value());
