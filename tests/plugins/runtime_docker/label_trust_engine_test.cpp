@@ -18,6 +18,14 @@ using namespace std::chrono_literals;
 using plugin::ContainerInfo;
 using plugin::RuntimeEventType;
 
+// The full id of the container named `name`, from inspect (the id TestContainer takes from the
+// `docker run` output can be a warning line the CLI printed after it).
+std::string idOf(const std::string& name) {
+  std::string out;
+  docker("inspect -f '{{.Id}}' " + name, &out);
+  return out.substr(0, out.find('\n'));
+}
+
 class LabelTrustEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -55,19 +63,21 @@ TEST_F(LabelTrustEngineTest, AnImageLabelClaimsNothingOnTheListAndInspectPaths) 
   TestContainer second("", "sleep 60", "zc-intruder-" + randomSuffix(), image_->tag());
   ASSERT_TRUE(victim.ok() && intruder.ok() && second.ok());
 
+  const std::string victimId = idOf(victim.name()), intruderId = idOf(intruder.name()),
+                    secondId = idOf(second.name());
   auto list = runtime_->listDeployments();
   ASSERT_TRUE(list.isOk()) << list.status().toString();
   int victims = 0;
   for (const ContainerInfo& ci : list.value()) {
-    EXPECT_NE(ci.containerId, intruder.id());
-    EXPECT_NE(ci.containerId, second.id());
+    EXPECT_NE(ci.containerId, intruderId);
+    EXPECT_NE(ci.containerId, secondId);
     if (ci.deploymentId == victim_) {
       ++victims;
-      EXPECT_EQ(ci.containerId, victim.id());
+      EXPECT_EQ(ci.containerId, victimId);
     }
   }
   EXPECT_EQ(victims, 1);
-  EXPECT_TRUE(runtime_->inspect(intruder.id()).status().isNotFound());
+  EXPECT_TRUE(runtime_->inspect(intruderId).status().isNotFound());
   ASSERT_TRUE(runtime_->listDeployments().isOk());  // a second reconcile: no second warning
   // One warning for the image, not one per container or per listing.
   EXPECT_EQ(logger().count(plugin::LogLevel::kWarn, warning) - warnsBefore, 1u);
@@ -82,11 +92,11 @@ TEST_F(LabelTrustEngineTest, TheNameAndRunLabelsStillDecide) {
   TestContainer b("--label zynd.deployment=" + byRun, "sleep 60", "zc-run-" + randomSuffix(),
                   image_->tag());
   ASSERT_TRUE(a.ok() && b.ok());
-  auto ia = runtime_->inspect(a.id());
+  auto ia = runtime_->inspect(idOf(a.name()));
   ASSERT_TRUE(ia.isOk()) << ia.status().toString();
   EXPECT_EQ(ia->deploymentId, named);
   EXPECT_EQ(ia->entityType, "agent");  // set at run: kept
-  auto ib = runtime_->inspect(b.id());
+  auto ib = runtime_->inspect(idOf(b.name()));
   ASSERT_TRUE(ib.isOk()) << ib.status().toString();
   EXPECT_EQ(ib->deploymentId, byRun);
   EXPECT_EQ(ib->entityType, "");  // only the image's zynd.kind=forged: ignored
@@ -102,7 +112,7 @@ TEST_F(LabelTrustEngineTest, EventsOfAnImageLabelledContainerNameNoDeployment) {
   {
     TestContainer intruder("", "exit 0", "zc-intruder-" + randomSuffix(), image_->tag());
     ASSERT_TRUE(intruder.ok());
-    intruderId = intruder.id();
+    intruderId = idOf(intruder.name());
     TestContainer b("--label zynd.deployment=" + byRun, "exit 0", "zc-run-" + randomSuffix(),
                     image_->tag());
     ASSERT_TRUE(b.ok());
