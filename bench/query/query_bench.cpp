@@ -405,7 +405,6 @@ zc::Deployment deploymentRow(int d, const std::string& containerId, TimeNs creat
   row.containerId = containerId;
   row.createdAt = createdAt;
   row.startedAt = createdAt;
-  row.routeId = row.id;
   return row;
 }
 

@@ -113,6 +113,7 @@ host::CollectorHealth CollectorApiImpl::health() {
   h.linesIngested = c.linesIngested.load();
   h.batchesCommitted = c.batchesCommitted.load();
   h.commitFailures = c.commitFailures.load();
+  h.claimConflicts = manager_.claimConflicts(host::kMaxClaimConflictsShown);
   if (health_.sampler != nullptr) {
     MetricsSampler::Sweep sw = health_.sampler->lastSweep();
     h.hasMetricsSampler = true;

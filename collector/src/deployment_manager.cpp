@@ -25,7 +25,6 @@ bool applyContainerInfo(Deployment& row, const plugin::ContainerInfo& c) {
   setIf(row.registryUrl, c.registryUrl);
   setIf(row.entityId, c.entityId);
   setIf(row.publicKey, c.publicKey);
-  row.routeId = c.routeId.empty() ? row.id : c.routeId;
   if (row.status != DeploymentStatus::kStopped) {
     row.containerId = c.containerId;
     if (c.hostPort) row.hostPort = c.hostPort;
@@ -134,9 +133,11 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       spdlog::warn("runtime event stream disconnected; the runtime reconnects");
       return;
     case T::kDestroy:
+      claims_.release(ev.containerId);
       if (Entry* e = registry_.find(ev.deploymentId)) containerGone(*e, ev.containerId);
       return;
     case T::kOom:
+      if (claims_.refused(ev.containerId)) return;  // not the deployment's container
       if (Entry* e = registry_.find(ev.deploymentId)) e->crash.noteOom(ev.containerId);
       return;
     case T::kCreate:
@@ -228,10 +229,12 @@ bool DeploymentManager::reconcile() {
     return false;
   }
   std::set<std::string> seen;
-  for (const plugin::ContainerInfo& c : list.value()) {
-    seen.insert(c.containerId);
-    applyContainer(c);
-  }
+  for (const plugin::ContainerInfo& c : list.value()) seen.insert(c.containerId);
+  // Who holds each deployment is decided over the whole listing first, so the listing's order
+  // never lets a container that loses touch a row.
+  claims_.retainOnly(seen);
+  for (const plugin::ContainerInfo& c : list.value()) claims_.admit(c);
+  for (const plugin::ContainerInfo& c : list.value()) applyContainer(c);
   sweepGone(seen);
   reconciled_ = true;
   spdlog::info("reconciled {} deployment containers", list->size());
@@ -245,6 +248,8 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
   // the new run, with ExitCode and OOMKilled reset. The die event carries the exit code of the
   // death itself; an oom event before it says it was an OOM kill. A death found only by a
   // reconcile of a container that already runs again has an unknown exit code.
+  // Another container holds this deployment: not followed, no row change (claims.h).
+  if (!claims_.admit(info)) return;
   plugin::ContainerInfo c = info;
   if (cause && cause->type == plugin::RuntimeEventType::kDie && cause->exitCode) {
     c.exitCode = cause->exitCode;

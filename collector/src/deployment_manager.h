@@ -25,6 +25,9 @@
 //     `[GONE] container removed outside the collector`; a death of it still pending is recorded
 //     first. A container the teardown removes is not gone (the row is already `stopped`). What
 //     is kept per container (drained runs, oom events) is dropped when the container is gone.
+//   - claims (claims.h): when several containers claim one deployment id, one holds it (the one
+//     named zynd-<id>, else the oldest); the others are not followed, change no row and are
+//     listed as conflicts (claimConflicts(), /healthz).
 //   - forget: a deployment without a container whose data has all expired (no line, no sample
 //     left) is deleted from storage (row, lines, cursors, samples) and from the registry; checked
 //     after each reconcile and every forgetCheck.
@@ -42,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "claims.h"
 #include "deployment_registry.h"
 #include "ingest.h"
 #include "teardown.h"
@@ -95,6 +99,9 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   void recordSample(const std::string& id, const plugin::ResourceSample& sample) {
     registry_.recordSample(id, sample);
   }
+
+  // Containers ignored because another container holds the deployment they claim (claims.h).
+  std::vector<host::ClaimConflict> claimConflicts(size_t max) const { return claims_.conflicts(max); }
 
   const PipelineCounters& counters() const noexcept { return counters_; }
   size_t activeFollows() const noexcept { return activeFollows_.load(); }
@@ -155,6 +162,7 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   PipelineCounters counters_;
 
   DeploymentRegistry registry_;
+  ClaimBook claims_;
 
   Ingest ingest_;
   Teardown teardown_;

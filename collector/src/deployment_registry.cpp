@@ -33,7 +33,6 @@ Result<DeploymentRegistry::Entry*> DeploymentRegistry::findOrCreate(const std::s
   if (Entry* e = find(id)) return e;
   auto e = std::make_unique<Entry>();
   e->row.id = id;
-  e->row.routeId = id;
   e->row.createdAt = clock_.now();
   e->seq = std::make_shared<Sequencer>(id, storage_, bus_, clock_);
   ZC_RETURN_IF_ERROR(e->seq->load());

@@ -55,7 +55,7 @@ void Teardown::run(const std::string& id) {
   if (router_ == nullptr) {
     registry_.systemLine(id, "[STOP] no router configured; route left in place");
   } else {
-    Status s = router_->removeRoute(row->routeId.empty() ? id : row->routeId);
+    Status s = router_->removeRoute(id);
     if (!s.isOk()) registry_.systemLine(id, "[STOP] route removal failed: " + s.toString());
   }
   std::string port = row->hostPort ? " port " + std::to_string(*row->hostPort) + " released;" : "";

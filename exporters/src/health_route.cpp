@@ -10,6 +10,20 @@ std::string healthJson(const host::CollectorHealth& h, const std::string& versio
   bool runtimeOk = !h.runtimeConfigured || h.runtimeConnected;
   JsonWriter w;
   w.beginObject();
+  // Containers ignored because another container holds the deployment they claim; only when
+  // there are some.
+  if (!h.claimConflicts.empty()) {
+    w.key("conflicts").beginArray();
+    for (const host::ClaimConflict& c : h.claimConflicts) {
+      w.beginObject();
+      w.key("containerId").string(c.containerId);
+      w.key("containerName").string(c.containerName);
+      w.key("deploymentId").string(c.deploymentId);
+      w.key("reason").string(c.reason);
+      w.endObject();
+    }
+    w.endArray();
+  }
   w.key("deployments").unsignedInteger(h.deployments);
   if (h.hasMetricsSampler) {
     w.key("metricsSampler").beginObject();

@@ -1,5 +1,7 @@
 #include "docker_json.h"
 
+#include "label_trust.h"
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
@@ -142,7 +144,19 @@ std::optional<TimeNs> parseEngineTime(const std::string& s) {
   return r.value();
 }
 
-Result<std::optional<plugin::ContainerInfo>> parseInspect(const Object::Ptr& o) {
+bool inspectRunning(const Object::Ptr& o) {
+  Object::Ptr state = obj(o, "State");
+  return boolean(state, "Running") || boolean(state, "Restarting");
+}
+
+std::string inspectImageId(const Object::Ptr& o) { return str(o, "Image"); }
+
+std::map<std::string, std::string> inspectLabels(const Object::Ptr& o) {
+  return stringMap(obj(obj(o, "Config"), "Labels"));
+}
+
+Result<std::optional<plugin::ContainerInfo>> parseInspect(
+    const Object::Ptr& o, const std::map<std::string, std::string>& imageLabels) {
   try {
     if (!o) return Status::corruption("inspect: not an object");
     std::string id = str(o, "Id");
@@ -150,7 +164,7 @@ Result<std::optional<plugin::ContainerInfo>> parseInspect(const Object::Ptr& o) 
     std::string name = str(o, "Name");
     if (!name.empty() && name.front() == '/') name.erase(0, 1);
     Object::Ptr config = obj(o, "Config");
-    auto labels = stringMap(obj(config, "Labels"));
+    auto labels = deployerLabels(stringMap(obj(config, "Labels")), imageLabels);
     auto dep = deploymentIdFor(name, labels);
     if (!dep) return std::optional<plugin::ContainerInfo>();
 
@@ -170,7 +184,6 @@ Result<std::optional<plugin::ContainerInfo>> parseInspect(const Object::Ptr& o) 
     c.registryUrl = label("zynd.registry-url");
     c.entityId = label("zynd.entity-id");
     c.publicKey = label("zynd.public-key");
-    c.routeId = label("zynd.route-id");
 
     Object::Ptr state = obj(o, "State");
     c.running = boolean(state, "Running");
@@ -233,8 +246,9 @@ double cpuPercent(const StatsReading& prev, const StatsReading& cur) {
   return cpuDelta / sysDelta * cpus * 100.0;
 }
 
-std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line) {
+std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line, bool* labelClaim) {
   using plugin::RuntimeEventType;
+  if (labelClaim != nullptr) *labelClaim = false;
   try {
     Poco::JSON::Parser parser;
     auto v = parser.parse(std::string(line));
@@ -261,6 +275,7 @@ std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line) {
     if (auto it = attrs.find("name"); it != attrs.end()) name = it->second;
     auto dep = deploymentIdFor(name, attrs);
     if (!dep) return std::nullopt;
+    if (labelClaim != nullptr) *labelClaim = deploymentIdFor(name, {}) != dep;
     plugin::RuntimeEvent ev;
     ev.type = *t;
     ev.deploymentId = *dep;

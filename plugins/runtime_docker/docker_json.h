@@ -2,7 +2,10 @@
 //
 // Which containers are deployments: the label zynd.deployment=<id> (it wins when present) or
 // the name zynd-<id>; the id must pass zc::isValidDeploymentId, or the container is ignored
-// (refusedDeploymentId() says which id was refused, for a warning).
+// (refusedDeploymentId() says which id was refused, for a warning). Only labels the deployer set
+// count: parseInspect() drops the zynd.* labels the container's image carries (label_trust.h)
+// before it asks; an event's labels cannot be checked that way, so parseEvent() says when its id
+// came from a label alone.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -43,8 +46,18 @@ std::optional<int> chooseHostPort(const Poco::JSON::Object::Ptr& ports);
 std::map<std::string, std::string> stringMap(const Poco::JSON::Object::Ptr& obj);
 
 // GET /containers/{id}/json -> ContainerInfo; nullopt when not a deployment container.
-// Corruption when required fields are missing.
-Result<std::optional<plugin::ContainerInfo>> parseInspect(const Poco::JSON::Object::Ptr& obj);
+// `imageLabels` are the labels of the container's image (only its zynd.* ones matter): a zynd.*
+// label of the container with the same key and value is ignored. Corruption when required fields
+// are missing.
+Result<std::optional<plugin::ContainerInfo>> parseInspect(
+    const Poco::JSON::Object::Ptr& obj, const std::map<std::string, std::string>& imageLabels);
+
+// Whether the inspect answer says the container runs or is restarting.
+bool inspectRunning(const Poco::JSON::Object::Ptr& obj);
+
+// The inspect answer's image id ("sha256:..."; its "Image" field) and its Config.Labels.
+std::string inspectImageId(const Poco::JSON::Object::Ptr& obj);
+std::map<std::string, std::string> inspectLabels(const Poco::JSON::Object::Ptr& obj);
 
 // The engine's time strings; nullopt for the zero time ("0001-01-01T00:00:00Z") or garbage.
 std::optional<TimeNs> parseEngineTime(const std::string& s);
@@ -64,7 +77,10 @@ Result<StatsReading> parseStats(const Poco::JSON::Object::Ptr& obj);
 double cpuPercent(const StatsReading& prev, const StatsReading& cur);
 
 // One line of GET /events -> a RuntimeEvent of a deployment container, or nullopt (other
-// containers, other types and actions, unparsable lines).
-std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line);
+// containers, other types and actions, unparsable lines). An event's attributes hold the
+// container's labels merged with its image's, so an id that the name zynd-<id> does not give
+// (it came from the zynd.deployment label) is unverified: `*labelClaim` is set then, and the
+// caller checks it against the container's inspect before using it.
+std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line, bool* labelClaim = nullptr);
 
 }  // namespace zc::docker

@@ -136,6 +136,7 @@ Status DockerRuntime::configure(const plugin::PluginContext& context) noexcept {
     clock_ = context.clock;
     ZC_ASSIGN_OR_RETURN(options_, parseRuntimeOptions(context.options));
     engine_ = std::make_shared<EngineClient>(options_.socketPath, options_.requestTimeout);
+    images_ = std::make_shared<ImageLabelCache>(engine_, logger_);
     return Status::ok();
   } catch (const std::exception& e) {
     return Status::internal(std::string("docker runtime: configure: ") + e.what());
@@ -217,14 +218,7 @@ Result<ContainerInfo> DockerRuntime::inspect(std::string_view containerId) noexc
     if (!isSafeContainerRef(containerId)) {
       return Status::invalidArgument("bad container id '" + std::string(containerId.substr(0, 80)) + "'");
     }
-    ZC_ASSIGN_OR_RETURN(Poco::JSON::Object::Ptr obj,
-                        engine_->getObject("/containers/" + std::string(containerId) + "/json"));
-    ZC_ASSIGN_OR_RETURN(std::optional<ContainerInfo> info, parseInspect(obj));
-    if (!info) {
-      return Status::notFound("container " + std::string(containerId) +
-                              " is not a deployment container");
-    }
-    return std::move(*info);
+    return inspectDeployment(*engine_, *images_, containerId);
   } catch (const std::exception& e) {
     return Status::internal(std::string("docker inspect: ") + e.what());
   }
@@ -254,8 +248,12 @@ Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::subscribeEvents(
     // The forgetter holds the readings, not the runtime: the subscription may outlive it.
     auto forgetter = std::make_unique<StatsForgetter>(
         [stats = prevStats_](const std::string& id) { stats->drop(id); }, consumer);
+    // An id that only a label gives is checked against the container's trusted inspect.
+    auto check = [engine = engine_, images = images_](plugin::RuntimeEvent& ev) {
+      return vetLabelClaim(*engine, *images, ev);
+    };
     auto s = std::make_unique<EventSubscriber>(engine_, logger_, clock_, forgetter.get(),
-                                               options_.events);
+                                               options_.events, std::move(check));
     s->start();
     return std::unique_ptr<plugin::Subscription>(
         std::make_unique<ForgettingSubscription>(std::move(forgetter), std::move(s)));

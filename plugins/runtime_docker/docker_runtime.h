@@ -18,6 +18,7 @@
 #include "docker_json.h"
 #include "engine_client.h"
 #include "event_subscriber.h"
+#include "label_trust.h"
 #include "log_follower.h"
 #include "zc/plugin/runtime.h"
 
@@ -70,6 +71,8 @@ class DockerRuntime final : public plugin::Runtime {
   plugin::Logger* logger_ = nullptr;  // set by configure()
   Clock* clock_ = nullptr;
   std::shared_ptr<EngineClient> engine_;
+  // The zynd.* labels of the images in use, shared with the event subscription (label_trust.h).
+  std::shared_ptr<ImageLabelCache> images_;
   std::mutex refusedMu_;
   std::set<std::string, std::less<>> refusedWarned_;  // container ids already warned about
   // The previous stats reading of each container (for CPU %). Shared with the event
@@ -86,6 +89,8 @@ class DockerRuntime final : public plugin::Runtime {
  public:
   // Containers with a previous stats reading kept (tests).
   size_t statsKept() const;
+  // Images whose labels are cached (tests).
+  size_t imagesCached() const { return images_ ? images_->size() : 0; }
 };
 
 // Whether `id` may be put in a URL path as a container id or name (no '/', '?', '%', ...).

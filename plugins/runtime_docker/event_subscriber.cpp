@@ -17,12 +17,13 @@ std::string eventFiltersQuery() {
 
 EventSubscriber::EventSubscriber(std::shared_ptr<EngineClient> engine, plugin::Logger* logger,
                                  Clock* clock, plugin::EventConsumer* consumer,
-                                 EventOptions options)
+                                 EventOptions options, LabelClaimCheck checkLabelClaim)
     : engine_(std::move(engine)),
       logger_(logger),
       clock_(clock),
       consumer_(consumer),
-      opts_(options) {}
+      opts_(options),
+      checkLabelClaim_(std::move(checkLabelClaim)) {}
 
 EventSubscriber::~EventSubscriber() {
   stop();
@@ -60,7 +61,10 @@ std::string EventSubscriber::pump(HttpStream& stream) {
       }
       if (nl == nullptr) break;
       if (!overflow && !line.empty()) {
-        if (auto ev = parseEvent(line)) consumer_->onEvent(*ev);
+        bool labelClaim = false;
+        if (auto ev = parseEvent(line, &labelClaim)) {
+          if (!labelClaim || !checkLabelClaim_ || checkLabelClaim_(*ev)) consumer_->onEvent(*ev);
+        }
       }
       line.clear();
       overflow = false;

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,11 +32,17 @@ struct EventOptions {
   size_t maxEventBytes = 1 << 20;
 };
 
+// Checks an event whose deployment id came from a label alone (docker_json.h parseEvent):
+// returns false to drop it; may rewrite its deploymentId. Runs on the event thread.
+using LabelClaimCheck = std::function<bool(plugin::RuntimeEvent&)>;
+
 class EventSubscriber final : public plugin::Subscription {
  public:
-  // OWNERSHIP: `consumer`, `logger` and `clock` must outlive this object.
+  // OWNERSHIP: `consumer`, `logger` and `clock` must outlive this object. Without
+  // `checkLabelClaim` such events are passed on as parsed.
   EventSubscriber(std::shared_ptr<EngineClient> engine, plugin::Logger* logger, Clock* clock,
-                  plugin::EventConsumer* consumer, EventOptions options);
+                  plugin::EventConsumer* consumer, EventOptions options,
+                  LabelClaimCheck checkLabelClaim = {});
   ~EventSubscriber() override;
   void start();
   void stop() noexcept override;
@@ -51,6 +58,7 @@ class EventSubscriber final : public plugin::Subscription {
   Clock* clock_;
   plugin::EventConsumer* consumer_;
   EventOptions opts_;
+  LabelClaimCheck checkLabelClaim_;
   StopSignal stopSignal_;
   std::thread thread_;
 };

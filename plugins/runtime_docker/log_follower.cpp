@@ -250,9 +250,7 @@ void LogFollower::run() {
       if (!sleepBackoff()) return end(Status::aborted("follow stopped"));
       continue;
     }
-    auto parsed = parseInspect(info.value());
-    bool running = parsed.isOk() && parsed.value() &&
-                   (parsed.value()->running || parsed.value()->restarting);
+    bool running = inspectRunning(info.value());
     if (running) drained = false;
     if (!running && how == StreamEnd::kClean) {
       // The stream of a container that stopped ends at once, possibly before the engine has
@@ -272,12 +270,7 @@ void LogFollower::run() {
         return end(Status::notFound("container " + container_.containerId + " is gone"));
       }
       drained = true;
-      if (again.isOk()) {
-        auto p2 = parseInspect(again.value());
-        if (p2.isOk() && p2.value() && (p2.value()->running || p2.value()->restarting)) {
-          drained = false;
-        }
-      }
+      if (again.isOk() && inspectRunning(again.value())) drained = false;
       backoff = opts_.backoffInitial;
       continue;
     }

@@ -200,7 +200,9 @@ std::string encodeDeployment(const Deployment& d) {
   putOptional(out, d.lastExitCode);
   putOptional(out, d.lastCrashAt);
   putString(out, d.errorMessage);
-  putString(out, d.routeId);
+  // Format v1 kept a route id here; the route is now always the deployment id. The slot stays
+  // (empty) so rows written by either version read back.
+  putString(out, std::string_view());
   return out;
 }
 
@@ -215,13 +217,14 @@ Result<Deployment> decodeDeployment(std::string_view bytes) {
   Deployment d;
   uint8_t status = 0;
   uint64_t createdAt = 0;
+  std::string formerRouteId;  // ignored: see encodeDeployment
   bool ok = r.getString(&d.id) && r.getString(&d.name) && r.getString(&d.slug) &&
             r.getString(&d.entityType) && r.getByte(&status) && r.getString(&d.publicUrl) &&
             r.getString(&d.registryUrl) && r.getString(&d.entityId) && r.getString(&d.publicKey) &&
             r.getOptional(&d.hostPort) && r.getString(&d.containerId) &&
             r.getFixed64(&createdAt) && r.getOptional(&d.startedAt) &&
             r.getOptional(&d.lastExitCode) && r.getOptional(&d.lastCrashAt) &&
-            r.getString(&d.errorMessage) && r.getString(&d.routeId);
+            r.getString(&d.errorMessage) && r.getString(&formerRouteId);
   if (!ok) return Status::corruption("deployment row is truncated or malformed");
   if (!r.atEnd()) return Status::corruption("deployment row has trailing bytes");
   if (status > static_cast<uint8_t>(DeploymentStatus::kStopped)) {

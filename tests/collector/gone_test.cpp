@@ -148,7 +148,6 @@ class GoneTest : public ::testing::Test {
 TEST_F(GoneTest, AContainerRemovedWhileTheCollectorWasDownLeavesTheRowStopped) {
   Deployment d;
   d.id = "dep-1";
-  d.routeId = "dep-1";
   d.status = DeploymentStatus::kRunning;
   d.containerId = "c0ffee";
   d.hostPort = 8080;
@@ -169,7 +168,6 @@ TEST_F(GoneTest, AContainerRemovedWhileTheCollectorWasDownLeavesTheRowStopped) {
 TEST_F(GoneTest, NothingIsProbedBeforeTheRowsAreReconciled) {
   Deployment d;
   d.id = "dep-1";
-  d.routeId = "dep-1";
   d.status = DeploymentStatus::kRunning;
   d.containerId = "c0ffee";
   d.hostPort = zc::testing::freePort();  // nothing answers there
@@ -264,7 +262,6 @@ TEST_F(GoneTest, ADeploymentWithoutContainerWhoseDataExpiredIsForgotten) {
   storage_->setRetentionPolicy(p);
   Deployment d;
   d.id = "dep-1";
-  d.routeId = "dep-1";
   d.status = DeploymentStatus::kRunning;
   d.containerId = "c0ffee";
   d.hostPort = 8080;

@@ -43,7 +43,6 @@ class FakeRegistry final : public TeardownRegistry {
  public:
   explicit FakeRegistry(Journal& j) : j_(j) {
     row_.id = "dep-1";
-    row_.routeId = "route-1";
     row_.status = DeploymentStatus::kStopped;
     row_.containerId = "c0ffee";
     row_.hostPort = 8080;
@@ -160,7 +159,7 @@ TEST_F(TeardownTest, StepsRunInOrderAndEndTheStreams) {
   ASSERT_TRUE(zc::testing::waitFor([&] { return journal_.has("end"); }, 5s));
   t.stop();
   EXPECT_EQ(journal_.steps(),
-            (std::vector<std::string>{"stop c0ffee", "remove c0ffee", "route route-1", "done left=no",
+            (std::vector<std::string>{"stop c0ffee", "remove c0ffee", "route dep-1", "done left=no",
                                       "[STOP] teardown complete: port 8080 released; container removed",
                                       "end"}));
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "caddy_fixture.h"
 #include "deployment_manager.h"
 #include "docker_fixture.h"
 #include "monitors.h"
@@ -201,37 +202,6 @@ TEST_F(LifecycleTest, MetricsSamplesHaveSaneValuesAndTheLimit) {
   }
   EXPECT_GT(samples.back().cpuPct, 1.0);  // the loop keeps a core partly busy
 }
-
-// A real Caddy with one route per deployment, its admin API on a free loopback port.
-class Caddy {
- public:
-  explicit Caddy(const std::vector<std::string>& routeIds) : admin_(freePort()) {
-    std::string cfg = dir_.path() + "/caddy.json";
-    std::string routes;
-    for (const auto& id : routeIds) {
-      routes += std::string(routes.empty() ? "" : ",") + R"({"@id":")" + id +
-                R"(","match":[{"path":["/)" + id + R"(/*"]}],"handle":[{"handler":"static_response","body":"ok"}]})";
-    }
-    std::ofstream(cfg) << R"({"admin":{"listen":"127.0.0.1:)" << admin_
-                       << R"("},"apps":{"http":{"servers":{"s":{"listen":["127.0.0.1:)" << freePort()
-                       << R"("],"routes":[)" << routes << "]}}}}}";
-    proc_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/caddy", "run", "--config", cfg},
-        std::vector<std::string>{"HOME=" + dir_.path(), "XDG_DATA_HOME=" + dir_.path(),
-                                 "XDG_CONFIG_HOME=" + dir_.path()});
-  }
-  ~Caddy() {
-    proc_->signal(SIGTERM);
-    if (proc_->wait(5s) == -1) proc_->signal(SIGKILL);
-  }
-  uint16_t admin() const { return admin_; }
-  bool routeExists(const std::string& id) { return httpGet(admin_, "/id/" + id) == 200; }
-
- private:
-  TempDir dir_;
-  uint16_t admin_;
-  std::unique_ptr<ChildProcess> proc_;
-};
 
 class StopTest : public LifecycleTest {
  protected:

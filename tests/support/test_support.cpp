@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -71,6 +72,36 @@ bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeou
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(step);
   }
+}
+
+namespace {
+
+std::string dockerCommand() {
+  return "DOCKER_HOST=unix://" + dockerSocketPath() + " DOCKER_BUILDKIT=0 /usr/bin/docker";
+}
+
+}  // namespace
+
+LabelledImage::LabelledImage(const std::vector<std::pair<std::string, std::string>>& labels) {
+  static std::atomic<unsigned> counter{0};
+  tag_ = "zc-labelled-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ":test";
+  TempDir ctx;
+  std::string dockerfile = "FROM " + testImage() + "\n";
+  for (const auto& [k, v] : labels) dockerfile += "LABEL " + k + "=" + v + "\n";
+  {
+    FILE* f = std::fopen((ctx.path() + "/Dockerfile").c_str(), "w");
+    if (f == nullptr) {
+      error_ = "cannot write the Dockerfile";
+      return;
+    }
+    std::fputs(dockerfile.c_str(), f);
+    std::fclose(f);
+  }
+  ok_ = runCommand(dockerCommand() + " build -q -t " + tag_ + " " + ctx.path() + " 2>&1", &error_) == 0;
+}
+
+LabelledImage::~LabelledImage() {
+  runCommand(dockerCommand() + " rmi -f " + tag_ + " >/dev/null 2>&1");
 }
 
 int runCommand(const std::string& cmd, std::string* out) {

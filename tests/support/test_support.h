@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "zc/plugin/plugin.h"
 
@@ -48,6 +50,26 @@ bool dockerRequired();
 // The image tests run containers from (built FROM scratch with static busybox by
 // scripts/build-test-image.sh): $ZC_TEST_IMAGE or "zynd-test-busybox:latest".
 std::string testImage();
+
+// An image built FROM testImage() with extra LABELs (e.g. zynd.deployment=<someone else>), tagged
+// `zc-labelled-<random>:test` with the legacy builder (no registry is reachable), removed on
+// destruction. Keys and values must be plain words ([A-Za-z0-9._-]).
+class LabelledImage {
+ public:
+  explicit LabelledImage(const std::vector<std::pair<std::string, std::string>>& labels);
+  ~LabelledImage();
+  LabelledImage(const LabelledImage&) = delete;
+  LabelledImage& operator=(const LabelledImage&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& tag() const { return tag_; }
+  // Why the build failed (docker's output), for the test's message.
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string tag_;
+  std::string error_;
+  bool ok_ = false;
+};
 
 // Polls `cond` every `step` until it is true (returns true) or `timeout` passes (returns false).
 bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout,

@@ -51,9 +51,8 @@ struct Deployment {
   std::optional<int> lastExitCode;
   std::optional<TimeNs> lastCrashAt;
   std::string errorMessage;
-  // Id of the proxy route to drop on stop (label zynd.route-id; defaults to `id`). Not part of the
-  // REST shape.
-  std::string routeId;
+  // The proxy route a stop removes is always the one whose id is `id` (the deployer's convention);
+  // no label names another.
 
   friend bool operator==(const Deployment&, const Deployment&) = default;
 };

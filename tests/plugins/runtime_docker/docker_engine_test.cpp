@@ -298,7 +298,7 @@ TEST_F(DockerEngineTest, OomKillIsReported) {
 TEST_F(DockerEngineTest, ListAndInspectDeployments) {
   int port = 13000 + static_cast<int>(std::hash<std::string>{}(randomSuffix()) % 900);
   TestContainer c("-m 1536m --restart unless-stopped -p 127.0.0.1:" + std::to_string(port) +
-                      ":8080 --label zynd.kind=agent --label zynd.name=Bot --label zynd.route-id=r1",
+                      ":8080 --label zynd.kind=agent --label zynd.name=Bot",
                   "sleep 60");
   ASSERT_TRUE(c.ok());
   std::string labelled = "zc-lab-" + randomSuffix();
@@ -316,7 +316,6 @@ TEST_F(DockerEngineTest, ListAndInspectDeployments) {
   EXPECT_TRUE(ci.running);
   EXPECT_EQ(ci.entityType, "agent");
   EXPECT_EQ(ci.displayName, "Bot");
-  EXPECT_EQ(ci.routeId, "r1");
   EXPECT_EQ(ci.hostPort, port);
   EXPECT_EQ(ci.memoryLimitBytes, 1536LL * 1024 * 1024);
   EXPECT_EQ(ci.restartPolicy, "unless-stopped");

@@ -60,7 +60,7 @@ TEST(DockerJsonTest, InspectTakesTheHostPortOfTheDeployerPort) {
   auto obj = parseObj(R"({"Id": "1", "Name": "/zynd-p", "State": {}, "Config": {"Labels": {}},
     "HostConfig": {}, "NetworkSettings": {"Ports": {
       "10000/tcp": [{"HostPort": "13001"}], "5000/tcp": [{"HostPort": "13500"}]}}})");
-  auto c = parseInspect(obj);
+  auto c = parseInspect(obj, {});
   ASSERT_TRUE(c.isOk() && c.value());
   EXPECT_EQ((*c.value()).hostPort, 13500);
 }
@@ -77,7 +77,7 @@ TEST(DockerJsonTest, InspectMapsEveryField) {
       "PortBindings": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "13005"}]}},
     "NetworkSettings": {"Ports": {}}
   })");
-  auto r = parseInspect(obj);
+  auto r = parseInspect(obj, {});
   ASSERT_TRUE(r.isOk()) << r.status().toString();
   ASSERT_TRUE(r.value().has_value());
   const auto& c = *r.value();
@@ -94,19 +94,18 @@ TEST(DockerJsonTest, InspectMapsEveryField) {
   EXPECT_EQ(c.hostPort, 13005);
   EXPECT_EQ(c.entityType, "agent");
   EXPECT_EQ(c.displayName, "Bot");
-  EXPECT_EQ(c.routeId, "route1");
   EXPECT_EQ(c.publicKey, "pk");
   EXPECT_EQ(c.createdAt, parseRfc3339("2026-11-28T00:00:01.5Z").value());
   EXPECT_TRUE(c.finishedAt.has_value());
 
   auto never = parseInspect(parseObj(R"({"Id":"x","Name":"/zynd-n","State":{"Running":true,
       "ExitCode":0,"StartedAt":"2026-11-28T00:00:02Z","FinishedAt":"0001-01-01T00:00:00Z"},
-      "Config":{"Labels":null},"HostConfig":{}})"));
+      "Config":{"Labels":null},"HostConfig":{}})"), {});
   ASSERT_TRUE(never.isOk());
   EXPECT_FALSE((*never.value()).exitCode.has_value());
   EXPECT_EQ((*never.value()).restartPolicy, "no");
 
-  auto other = parseInspect(parseObj(R"({"Id":"y","Name":"/web","Config":{"Labels":{}}})"));
+  auto other = parseInspect(parseObj(R"({"Id":"y","Name":"/web","Config":{"Labels":{}}})"), {});
   ASSERT_TRUE(other.isOk());
   EXPECT_FALSE(other.value().has_value());
 }

@@ -101,11 +101,12 @@ std::string shellQuote(const std::string& s) {
 }  // namespace
 
 TestContainer::TestContainer(const std::string& runArgs, const std::string& script,
-                             std::string name)
+                             std::string name, std::string image)
     : name_(name.empty() ? "zynd-t" + randomSuffix() : std::move(name)) {
   std::string out;
   int rc = docker("run -d --name " + name_ + " --label zynd.test=1 " + runArgs + " " +
-                      zc::testing::testImage() + " sh -c " + shellQuote(script),
+                      (image.empty() ? zc::testing::testImage() : image) + " sh -c " +
+                      shellQuote(script),
                   &out);
   if (rc != 0) {
     ADD_FAILURE() << "docker run failed: " << out;

@@ -43,8 +43,9 @@ int docker(const std::string& args, std::string* out = nullptr);
 class TestContainer {
  public:
   // `runArgs`: extra `docker run` flags; `script`: the `sh -c` script. Named zynd-t<random>
-  // (or `name` when given), labelled zynd.test=1.
-  TestContainer(const std::string& runArgs, const std::string& script, std::string name = {});
+  // (or `name` when given), labelled zynd.test=1, from the test image (or `image`).
+  TestContainer(const std::string& runArgs, const std::string& script, std::string name = {},
+                std::string image = {});
   ~TestContainer();
   TestContainer(const TestContainer&) = delete;
   TestContainer& operator=(const TestContainer&) = delete;

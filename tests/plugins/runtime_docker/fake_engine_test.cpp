@@ -452,5 +452,59 @@ TEST(FakeEngineTest, NameWithADotIsRefusedWithOneWarning) {
   EXPECT_EQ(h.engine.count("/v1.41/containers/dotid/json"), 0);
 }
 
+// Containers from images: sha256:aaa carries zynd.deployment=victim, sha256:gone is no longer
+// there (404), sha256:bad cannot be read (500).
+void imageEngine(const FakeRequest& r, FakeConnection& c) {
+  auto inspect = [](const std::string& id, const std::string& name, const std::string& image,
+                    const std::string& deployment) {
+    return R"({"Id":")" + id + R"(","Name":"/)" + name + R"(","Image":")" + image +
+           R"(","State":{"Running":true},"Config":{"Labels":{"zynd.deployment":")" + deployment +
+           R"("}},"HostConfig":{}})";
+  };
+  if (r.target == "/v1.41/containers/cid/json") {
+    return (void)c.respond(200, inspect("cid", "intruder", "sha256:aaa", "victim"));
+  }
+  if (r.target == "/v1.41/containers/did/json") {
+    return (void)c.respond(200, inspect("did", "zynd-mine", "sha256:aaa", "victim"));
+  }
+  if (r.target == "/v1.41/containers/eid/json") {
+    return (void)c.respond(200, inspect("eid", "other", "sha256:gone", "x"));
+  }
+  if (r.target == "/v1.41/containers/fid/json") {
+    return (void)c.respond(200, inspect("fid", "other", "sha256:bad", "y"));
+  }
+  if (r.target == "/v1.41/images/sha256:aaa/json") {
+    return (void)c.respond(200, R"({"Id":"sha256:aaa","Config":{"Labels":{"zynd.deployment":"victim"}}})");
+  }
+  if (r.target == "/v1.41/images/sha256:bad/json") {
+    return (void)c.respond(500, R"({"message":"image store broken"})");
+  }
+  c.respond(404, R"({"message":"No such object"})");
+}
+
+TEST(FakeEngineTest, ImageLabelsAreReadOncePerImageAndNeverTrusted) {
+  Harness h(imageEngine);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(h.runtime->inspect("cid").status().isNotFound());  // claims the victim: no
+    auto mine = h.runtime->inspect("did");
+    ASSERT_TRUE(mine.isOk()) << mine.status().toString();
+    EXPECT_EQ(mine->deploymentId, "mine");  // the name decides
+  }
+  EXPECT_EQ(h.engine.count("/v1.41/images/sha256:aaa/json"), 1);  // cached by image id
+  EXPECT_EQ(h.runtime->imagesCached(), 1u);
+  EXPECT_EQ(h.log.count(plugin::LogLevel::kWarn, "zynd.deployment=victim"), 1u);  // once
+}
+
+TEST(FakeEngineTest, AnImageThatCannotBeReadTrustsNoLabel) {
+  Harness h(imageEngine);
+  // Gone: every zynd.* label could be the image's (fail closed), so the label claims nothing.
+  EXPECT_TRUE(h.runtime->inspect("eid").status().isNotFound());
+  // Unreadable: an error (the caller retries), never an unchecked claim.
+  auto bad = h.runtime->inspect("fid");
+  EXPECT_FALSE(bad.isOk());
+  EXPECT_FALSE(bad.status().isNotFound()) << bad.status().toString();
+  EXPECT_EQ(h.runtime->imagesCached(), 0u);
+}
+
 }  // namespace
 }  // namespace zc::docker::testing

@@ -105,7 +105,6 @@ Deployment fullDeployment(const std::string& id) {
   d.lastExitCode = -9;
   d.lastCrashAt = kStart - 1;
   d.errorMessage = "exit 137";
-  d.routeId = "route-" + id;
   return d;
 }
 

@@ -279,6 +279,47 @@ TEST_F(RocksDbStorageTest, MalformedDeploymentRowIsCorruption) {
   EXPECT_TRUE((*store)->close().isOk());
 }
 
+// Rows written when a deployment row still carried a route id (the slot after errorMessage)
+// read back; the route id is dropped (a stop always removes the route named by the id).
+TEST_F(RocksDbStorageTest, RowWithAFormerRouteIdReadsBack) {
+  Deployment d;
+  d.id = "dep";
+  d.name = "Bot";
+  d.containerId = "c0ffee";
+  {
+    auto store = open();
+    ASSERT_TRUE(store.isOk());
+    ASSERT_TRUE((*store)->putDeployment(d).isOk());
+    ASSERT_TRUE((*store)->close().isOk());
+  }
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dataDir(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dataDir(), cfs, &handles, &db).ok());
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] != "deployments") continue;
+      std::string row;
+      ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[i], "dep", &row).ok());
+      ASSERT_EQ(row.back(), '\0');  // the empty route slot, last
+      row.back() = '\x07';
+      row += "route-x";
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], "dep", row).ok());
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto store = open();
+  ASSERT_TRUE(store.isOk());
+  auto back = (*store)->getDeployment("dep");
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_EQ(back.value(), d);
+  EXPECT_TRUE((*store)->close().isOk());
+}
+
 // A failing disk, made hermetically: with RLIMIT_FSIZE below the WAL's size every WAL append
 // fails (EFBIG), as it would with ENOSPC.
 TEST_F(RocksDbStorageTest, FailedWriteMakesItUnhealthyUntilAWriteSucceeds) {

@@ -52,6 +52,15 @@ struct CollectorGauges {
   bool runtimeConnected = false;
 };
 
+// A container that claims a deployment another container holds: it is not followed and changes
+// no row (collector/src/claims.h decides who holds a deployment).
+struct ClaimConflict {
+  std::string containerId;    // full id
+  std::string containerName;  // without the leading '/'
+  std::string deploymentId;   // the deployment it claims
+  std::string reason;         // one sentence: who holds the deployment instead
+};
+
 // The collector's health for /healthz: plain figures read at the time of the call.
 struct CollectorHealth {
   std::string storagePlugin;  // the configured plugin names ("rocksdb", "docker", "none")
@@ -70,7 +79,11 @@ struct CollectorHealth {
   uint64_t lastSweepTargets = 0;   // deployments the last pass covered
   uint64_t lastSweepStored = 0;    // samples it stored
   double lastSweepMs = 0;          // how long it took
+  // Containers ignored because another container holds the deployment they claim, at most
+  // kMaxClaimConflictsShown of them (ordered by container id).
+  std::vector<ClaimConflict> claimConflicts;
 };
+constexpr size_t kMaxClaimConflictsShown = 100;
 
 // Who asked for a stop, for the deployment's `[STOP] stop requested by <token> from <address>`
 // line. An empty token name means anonymous (the collector runs without tokens).

@@ -15,8 +15,10 @@ class Router : public Plugin {
  public:
   static constexpr ZcPluginKind kKind = ZC_PLUGIN_KIND_ROUTER;
 
-  // Removes the route with this id. A route that does not exist is success (removal is
-  // idempotent). Unavailable when the proxy's admin endpoint cannot be reached.
+  // Removes the route with this id. The host always passes the deployment id: the deployer gives
+  // a deployment's route that id, and nothing a container carries names another route. A route
+  // that does not exist is success (removal is idempotent). Unavailable when the proxy's admin
+  // endpoint cannot be reached.
   virtual Status removeRoute(std::string_view routeId) noexcept = 0;
 };
 

@@ -39,8 +39,9 @@ struct ContainerInfo {
   bool restarting = false;
   bool tty = false;
   // Metadata from labels (zynd.kind, zynd.name, zynd.slug, zynd.public-url, zynd.registry-url,
-  // zynd.entity-id, zynd.public-key, zynd.route-id); empty when absent.
-  std::string entityType, displayName, slug, publicUrl, registryUrl, entityId, publicKey, routeId;
+  // zynd.entity-id, zynd.public-key); empty when absent. Only labels the deployer set count: a
+  // zynd.* label whose key and value the image itself carries is ignored.
+  std::string entityType, displayName, slug, publicUrl, registryUrl, entityId, publicKey;
   std::optional<int> hostPort;  // the first host port bound, if any
   TimeNs createdAt = 0;
   std::optional<TimeNs> startedAt;
