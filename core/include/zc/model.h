@@ -54,6 +54,9 @@ struct Deployment {
   // Id of the proxy route to drop on stop (label zynd.route-id; defaults to `id`). Not part of the
   // REST shape.
   std::string routeId;
+  // The collector that serves the row (its --host-id). Filled by the collector when it hands a
+  // row out (REST, sinks); storage plugins do not keep it.
+  std::string host;
 
   friend bool operator==(const Deployment&, const Deployment&) = default;
 };
