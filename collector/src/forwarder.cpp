@@ -114,7 +114,10 @@ bool Forwarder::forwardDeployment(const Deployment& stored, Steady::time_point d
       }
       // A batch the sink refuses for what it holds would be refused again: say so and go on
       // with the other deployments; the next pass tries again from the sink's position.
-      spdlog::error("sink: write for deployment {} refused: {}", row.id, st.toString());
+      // Logged once per new reason: the next passes retry it without flooding the log.
+      std::string line = "write for deployment " + row.id + " refused: " + st.toString();
+      if (line != lastRefusal_) spdlog::error("sink: {}", line);
+      lastRefusal_ = std::move(line);
       p.known = false;
       std::lock_guard lock(statsMu_);
       ++stats_.failures;

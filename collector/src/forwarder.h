@@ -90,7 +90,8 @@ class Forwarder {
   bool open_ = false;
   std::chrono::milliseconds backoff_;
   std::chrono::steady_clock::time_point nextOpen_{};
-  std::string lastLogged_;
+  std::string lastLogged_;   // the last open/connection failure logged
+  std::string lastRefusal_;  // the last refused write logged
   std::map<std::string, Progress, std::less<>> progress_;
 
   mutable std::mutex statsMu_;
