@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts everything the tests need (Docker engine, test image, Caddy, Prometheus,
-# Chromium), builds, and runs the whole suite with ctest. Leaves the machine as it found it:
-# whatever this script started is stopped again, by pid.
+# Chromium; PostgreSQL 15 is installed here and started by its tests themselves), builds, and
+# runs the whole suite with ctest. Leaves the machine as it found it: whatever this script
+# started is stopped again, by pid.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh --test
@@ -27,6 +28,7 @@ scripts/build-test-image.sh
 scripts/fuzz.sh --runs 100000
 
 export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1 ZC_REQUIRE_PROMETHEUS=1 ZC_REQUIRE_BROWSER=1
+export ZC_REQUIRE_POSTGRES=1
 (cd build && ctest --output-on-failure --timeout 600 "$@")
 
 # The same suites (but the browser's) once more under AddressSanitizer + UndefinedBehaviorSanitizer

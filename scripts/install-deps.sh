@@ -3,13 +3,17 @@
 # missing, and runs 'apt-get update' only when something is.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also what the test suites drive for real (Docker engine,
-#                                    busybox for the test image, Caddy, Prometheus, Chromium, Node)
+#                                    busybox for the test image, Caddy, Prometheus, Chromium, Node,
+#                                    PostgreSQL 15)
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libpoco-dev librocksdb-dev libspdlog-dev libfmt-dev
-            prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev curl ca-certificates)
-test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps python3
-           openssl)  # openssl: the TLS tests make their throwaway certificates with its CLI
+            prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libpq-dev curl ca-certificates)
+# openssl: the TLS tests make their throwaway certificates with its CLI.
+# postgresql-15: the postgres sink's tests start their own server (initdb + postgres as the
+# unprivileged 'postgres' user the package creates); the packaged cluster is not used.
+test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps python3 openssl
+           postgresql-15)
 
 want=("${build_pkgs[@]}")
 # Node.js builds the pages (web/): Debian's only when the machine has no node/npm of its own

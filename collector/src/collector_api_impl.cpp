@@ -13,12 +13,18 @@ std::vector<Deployment> CollectorApiImpl::listDeployments() {
   std::stable_sort(all.begin(), all.end(), [](const Deployment& a, const Deployment& b) {
     return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id < b.id;
   });
+  for (Deployment& d : all) d.host = health_.hostId;
   return all;
 }
 
 Result<Deployment> CollectorApiImpl::getDeployment(const std::string& id) {
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
-  return manager_.get(id);
+  return withHost(manager_.get(id));
+}
+
+Result<Deployment> CollectorApiImpl::withHost(Result<Deployment> row) const {
+  if (row.isOk()) row->host = health_.hostId;
+  return row;
 }
 
 Result<plugin::LogPage> CollectorApiImpl::readLogs(const std::string& id, uint64_t since,
@@ -42,7 +48,7 @@ Result<Deployment> CollectorApiImpl::requestStop(const std::string& id,
   ZC_RETURN_IF_ERROR(validateDeploymentId(id));
   std::string who = by.tokenName.empty() ? "anonymous" : by.tokenName;
   if (!by.address.empty()) who += " from " + by.address;
-  return manager_.requestStop(id, who);
+  return withHost(manager_.requestStop(id, who));
 }
 
 bool CollectorApiImpl::teardownComplete(const std::string& id) {
@@ -75,6 +81,13 @@ std::vector<host::DeploymentGauges> CollectorApiImpl::deploymentGauges() {
 
 host::CollectorGauges CollectorApiImpl::collectorGauges() {
   host::CollectorGauges g;
+  g.hostId = health_.hostId;
+  if (health_.forwarder != nullptr) {
+    ForwardStats f = health_.forwarder->stats();
+    g.hasSink = true;
+    g.forwardLagLines = f.lagLines;
+    g.forwardLagSeconds = f.lagSeconds;
+  }
   const PipelineCounters& c = manager_.counters();
   g.linesIngested = c.linesIngested.load();
   g.bytesIngested = c.bytesIngested.load();
@@ -100,6 +113,18 @@ host::CollectorGauges CollectorApiImpl::collectorGauges() {
 
 host::CollectorHealth CollectorApiImpl::health() {
   host::CollectorHealth h;
+  h.hostId = health_.hostId;
+  h.advertiseUrl = health_.advertiseUrl;
+  if (health_.forwarder != nullptr) {
+    ForwardStats f = health_.forwarder->stats();
+    h.hasSink = true;
+    h.sinkPlugin = health_.sinkPlugin;
+    h.sinkConnected = f.connected;
+    h.sinkDetail = f.detail;
+    h.forwardLagLines = f.lagLines;
+    h.forwardLagSeconds = f.lagSeconds;
+    h.linesForwarded = f.linesForwarded;
+  }
   plugin::StorageStats st = storage_.stats();
   h.storagePlugin = health_.storagePlugin;
   h.storageOk = st.healthy;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "deployment_manager.h"
+#include "forwarder.h"
 #include "monitors.h"
 #include "retention_job.h"
 #include "zc/host/collector_api.h"
@@ -18,13 +19,18 @@ class CollectorApiImpl final : public host::CollectorApi {
                    const RetentionJob* retention);
 
   // What /healthz reports beyond the manager and storage: the configured plugin names, whether
-  // a runtime is configured, and the metrics sampler (may be null). Call before the HTTP server
+  // a runtime is configured, the metrics sampler (may be null), the host identity and the
+  // forwarder (may be null). Call before the HTTP server
   // starts; `sampler` must outlive the server's running state.
   struct HealthSources {
     std::string storagePlugin;
     std::string runtimePlugin;
     bool runtimeConfigured = false;
     const MetricsSampler* sampler = nullptr;
+    std::string hostId;        // --host-id: every row handed out carries it
+    std::string advertiseUrl;  // --advertise-url
+    std::string sinkPlugin;    // --sink ("none" without one)
+    const Forwarder* forwarder = nullptr;  // null without a sink
   };
   void setHealthSources(HealthSources sources) { health_ = std::move(sources); }
 
@@ -42,6 +48,9 @@ class CollectorApiImpl final : public host::CollectorApi {
   std::string version() override;
 
  private:
+  // The row with this collector's host id.
+  Result<Deployment> withHost(Result<Deployment> row) const;
+
   DeploymentManager& manager_;
   plugin::Storage& storage_;
   host::LiveBus& bus_;

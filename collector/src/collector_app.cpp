@@ -47,6 +47,9 @@ void CollectorApp::defineOptions(Poco::Util::OptionSet& options) {
     if (std::string_view(spec.name) == kPluginOptPrefix) {
       opt.required(false).repeatable(true).callback(
           Poco::Util::OptionCallback<CollectorApp>(this, &CollectorApp::handlePluginOpt));
+    } else if (std::string_view(spec.name) == "select-label") {
+      opt.required(false).repeatable(true).callback(
+          Poco::Util::OptionCallback<CollectorApp>(this, &CollectorApp::handleSelectLabel));
     } else {
       opt.required(false).repeatable(false).binding(spec.name);
     }
@@ -59,6 +62,12 @@ void CollectorApp::handlePluginOpt(const std::string&, const std::string& value)
   auto parsed = parsePluginOpt(value);
   if (!parsed.isOk()) throw Poco::Exception(parsed.status().message());
   config().setString(parsed->first, parsed->second);
+}
+
+void CollectorApp::handleSelectLabel(const std::string&, const std::string& value) {
+  // Repeated flags become one comma list, the form the environment and a file use.
+  std::string list = config().getString("select-label", "");
+  config().setString("select-label", list.empty() ? value : list + "," + value);
 }
 
 void CollectorApp::printHelp() {

@@ -41,6 +41,8 @@ class CollectorApp final : public Poco::Util::ServerApplication {
   void waitForStop();
   // --plugin-opt KIND.NAME.KEY=VALUE: stored as the configuration key plugin-opt.KIND.NAME.KEY.
   void handlePluginOpt(const std::string& name, const std::string& value);
+  // --select-label KEY=VALUE (repeatable): appended to the comma list select-label.
+  void handleSelectLabel(const std::string& name, const std::string& value);
 
   enum class Command { kServe, kPlugins, kToken, kHelp, kVersion };
   Command command_ = Command::kServe;

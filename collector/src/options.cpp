@@ -89,6 +89,8 @@ Status readPluginOptions(const Poco::Util::AbstractConfiguration& cfg,
     return Status::ok();
   };
   ZC_RETURN_IF_ERROR(shortForm("docker-socket", "runtime.docker", "socket"));
+  ZC_RETURN_IF_ERROR(shortForm("select-label", "runtime.docker", "select_labels"));
+  ZC_RETURN_IF_ERROR(shortForm("postgres-url", "sink.postgres", "url"));
   ZC_RETURN_IF_ERROR(shortForm("caddy-admin", "router.caddy", "admin_url"));
   ZC_RETURN_IF_ERROR(shortForm("sync-writes", "storage.rocksdb", "sync_writes"));
   return Status::ok();
@@ -116,6 +118,21 @@ const std::vector<OptionSpec>& optionSpecs() {
        "An option of one plugin, e.g. storage.rocksdb.block_cache_mb=64; repeatable. "
        "'zynd-collector plugins' lists every plugin's keys. In a configuration file: "
        "plugin-opt.KIND.NAME.KEY = VALUE; in ZC_PLUGIN_OPT: entries separated by ';'."},
+      {"host-id", "NAME", nullptr,
+       "This host's name in a fleet: in /healthz, every deployment row of the API, the host "
+       "label of zynd_collector_info and every row a sink forwards. Default: the hostname."},
+      {"advertise-url", "URL", nullptr,
+       "The http(s) URL other parts of the fleet reach this collector at (shown in /healthz)."},
+      {"select-label", "KEY=VALUE", nullptr,
+       "Follow only containers carrying this label (the engine filters); repeatable, all must "
+       "match. Lets several collectors share one engine. In the environment or a file: a comma "
+       "list. Short for --plugin-opt runtime.docker.select_labels=K=V,..."},
+      {"sink", "NAME", "none",
+       "Sink plugin that receives a copy of every committed row, line and sample (e.g. "
+       "postgres), or none."},
+      {"postgres-url", "URL", nullptr,
+       "PostgreSQL connection (libpq conninfo or postgresql:// URI) of the postgres sink; short "
+       "for --plugin-opt sink.postgres.url=URL."},
       {"docker-socket", "PATH", "/var/run/docker.sock",
        "The Docker engine's Unix socket (short for --plugin-opt runtime.docker.socket=PATH)."},
       {"max-line-bytes", "BYTES", "1048576",
@@ -201,8 +218,8 @@ Result<std::pair<std::string, std::string>> parsePluginOpt(const std::string& te
     return bad("is not KIND.NAME.KEY=VALUE");
   }
   std::string kind = path.substr(0, d1);
-  if (kind != "runtime" && kind != "storage" && kind != "router") {
-    return bad("names no plugin kind (runtime, storage or router)");
+  if (kind != "runtime" && kind != "storage" && kind != "router" && kind != "sink") {
+    return bad("names no plugin kind (runtime, storage, router or sink)");
   }
   auto word = [](std::string_view w) {
     return !w.empty() && w.size() <= 64 && std::all_of(w.begin(), w.end(), [](unsigned char c) {
@@ -433,6 +450,8 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     }
   }
   c.router = get("router", "caddy");
+  c.sink = get("sink", "none");
+  ZC_RETURN_IF_ERROR(readHostIdentity(get("host-id", nullptr), get("advertise-url", nullptr), &c));
   c.logFormat = get("log-format", "text");
   if (c.logFormat != "text" && c.logFormat != "json") {
     return Status::invalidArgument("--log-format: '" + c.logFormat + "' is not text or json");

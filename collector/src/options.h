@@ -63,6 +63,11 @@ struct CollectorConfig {
   int64_t metricsIntervalNs = 30 * kNanosPerSecond;
   uint64_t metricsParallelism = 64;
   std::string router = "caddy";  // or "none"
+  std::string sink = "none";     // a sink plugin's name (e.g. "postgres"), or "none"
+  // Fleet identity: --host-id (default: the hostname; [A-Za-z0-9._-]{1,64}) and --advertise-url
+  // (an http or https URL, or empty).
+  std::string hostId;
+  std::string advertiseUrl;
   // Plugin options by "KIND.NAME" (e.g. "storage.rocksdb"), keys without prefix: every
   // --plugin-opt, plus the short forms (--docker-socket, --caddy-admin, --sync-writes) where
   // the same key was not given as --plugin-opt. Checked against the plugins' declared keys by
@@ -96,8 +101,13 @@ Status checkListenExposure(const CollectorConfig& config);
 // ZC_PLUGIN_OPT and a configuration file all write there.
 inline constexpr const char* kPluginOptPrefix = "plugin-opt";
 
+// Checks --host-id and --advertise-url into `config` (an empty id means the hostname).
+// InvalidArgument "--host-id: ..." / "--advertise-url: ..." on a bad value.
+Status readHostIdentity(const std::string& hostId, const std::string& advertiseUrl,
+                        CollectorConfig* config);
+
 // Splits "KIND.NAME.KEY=VALUE" into ("plugin-opt.KIND.NAME.KEY", VALUE). InvalidArgument
-// "<source>: ..." when the shape is wrong (KIND runtime|storage|router, NAME and KEY
+// "<source>: ..." when the shape is wrong (KIND runtime|storage|router|sink, NAME and KEY
 // [a-z0-9_]{1,64}).
 Result<std::pair<std::string, std::string>> parsePluginOpt(const std::string& text,
                                                            std::string_view source = "--plugin-opt");

@@ -9,6 +9,7 @@
 
 #include "collector_api_impl.h"
 #include "deployment_manager.h"
+#include "forwarder.h"
 #include "monitors.h"
 #include "options.h"
 #include "periodic_task.h"
@@ -21,6 +22,7 @@
 #include "zc/host/plugin_loader.h"
 #include "zc/plugin/router.h"
 #include "zc/plugin/runtime.h"
+#include "zc/plugin/sink.h"
 #include "zc/plugin/storage.h"
 
 namespace zc::collector {
@@ -42,10 +44,13 @@ struct Services {
   SpdlogPluginLogger storageLogger{"storage"};
   SpdlogPluginLogger runtimeLogger{"runtime"};
   SpdlogPluginLogger routerLogger{"router"};
+  SpdlogPluginLogger sinkLogger{"sink"};
   host::PluginPtr<plugin::Storage> storage;
   bool storageOpen = false;
   host::PluginPtr<plugin::Runtime> runtime;
   host::PluginPtr<plugin::Router> router;
+  host::PluginPtr<plugin::Sink> sink;         // only with --sink
+  std::unique_ptr<Forwarder> forwarder;       // only with --sink
   host::LiveBus bus;
   std::unique_ptr<RetentionJob> retention;
   std::unique_ptr<DeploymentManager> manager;

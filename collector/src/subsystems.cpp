@@ -102,9 +102,10 @@ void raiseOpenFileLimit() {
 void checkPluginOptions(const Services& s) {
   for (const auto& [id, options] : s.config.pluginOptions) {
     const std::string kind = id.substr(0, id.find('.'));
-    // parsePluginOpt() admits these three kinds only.
+    // parsePluginOpt() admits these four kinds only.
     const ZcPluginKind kindValue = kind == "runtime"   ? ZC_PLUGIN_KIND_RUNTIME
                                    : kind == "storage" ? ZC_PLUGIN_KIND_STORAGE
+                                   : kind == "sink"    ? ZC_PLUGIN_KIND_SINK
                                                        : ZC_PLUGIN_KIND_ROUTER;
     auto found = s.plugins.lookup(kindValue, id.substr(kind.size() + 1));
     if (!found.isOk()) throw Poco::Exception("--plugin-opt " + id + ": " + found.status().message());
@@ -185,9 +186,13 @@ void PluginSubsystem::initialize(Poco::Util::Application&) {
   if (cfg.router != "none") {
     s_.router = createPlugin<plugin::Router>(s_, s_.routerLogger, cfg.router, "--router");
   }
+  if (cfg.sink != "none") {
+    s_.sink = createPlugin<plugin::Sink>(s_, s_.sinkLogger, cfg.sink, "--sink");
+  }
 }
 
 void PluginSubsystem::uninitialize() {
+  s_.sink.reset();
   s_.router.reset();
   s_.runtime.reset();
   s_.storage.reset();
@@ -237,9 +242,22 @@ void PipelineSubsystem::initialize(Poco::Util::Application&) {
     s_.sampler = std::make_unique<MetricsSampler>(*s_.manager, *s_.runtime, *s_.storage, sampler);
     s_.sampler->start();
   }
+  if (s_.sink) {
+    // The sink is opened by the forwarder's thread: one that is away (or refuses the
+    // credentials) costs one log line, never the start; lines keep landing in local storage.
+    plugin::SinkHostInfo host{cfg.hostId, cfg.advertiseUrl, ZC_VERSION};
+    s_.forwarder = std::make_unique<Forwarder>(*s_.storage, *s_.sink, host, *s_.clock);
+    s_.forwarder->start();
+  }
 }
 
 void PipelineSubsystem::uninitialize() {
+  if (s_.forwarder) s_.forwarder->stop();
+  s_.forwarder.reset();
+  if (s_.sink) {
+    Status st = s_.sink->close();
+    if (!st.isOk()) spdlog::warn("closing sink: {}", st.toString());
+  }
   if (s_.health) s_.health->stop();
   if (s_.sampler) s_.sampler->stop();
   s_.health.reset();
@@ -309,7 +327,8 @@ void startAccess(Services& s, uint16_t port) {
 
 void HttpSubsystem::initialize(Poco::Util::Application&) {
   s_.api->setHealthSources({s_.config.storage, s_.config.runtime, s_.runtime != nullptr,
-                            s_.sampler.get()});
+                            s_.sampler.get(), s_.config.hostId, s_.config.advertiseUrl,
+                            s_.config.sink, s_.forwarder.get()});
   exporters::ExporterOptions options;
   options.webDir = s_.config.webDir;
   options.maxPageBytes = s_.config.maxPageBytes;

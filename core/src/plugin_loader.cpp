@@ -29,6 +29,7 @@ std::string_view kindName(uint32_t kind) noexcept {
     case ZC_PLUGIN_KIND_RUNTIME: return "runtime";
     case ZC_PLUGIN_KIND_STORAGE: return "storage";
     case ZC_PLUGIN_KIND_ROUTER: return "router";
+    case ZC_PLUGIN_KIND_SINK: return "sink";
   }
   return "unknown";
 }

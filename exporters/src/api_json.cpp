@@ -16,6 +16,7 @@ void timeOrNull(JsonWriter& w, TimeNs t) {
 void writeDeployment(JsonWriter& w, const Deployment& d) {
   w.beginObject();
   w.key("id").string(d.id);
+  w.key("host").stringOrNull(d.host);
   w.key("name").stringOrNull(d.name);
   w.key("slug").stringOrNull(d.slug);
   w.key("entityType").stringOrNull(d.entityType);

@@ -25,6 +25,10 @@ std::string healthJson(const host::CollectorHealth& h, const std::string& versio
     w.endArray();
   }
   w.key("deployments").unsignedInteger(h.deployments);
+  w.key("host").beginObject();
+  w.key("advertiseUrl").stringOrNull(h.advertiseUrl);
+  w.key("id").string(h.hostId);
+  w.endObject();
   if (h.hasMetricsSampler) {
     w.key("metricsSampler").beginObject();
     w.key("lastSweepMs").number(h.lastSweepMs);
@@ -43,6 +47,17 @@ std::string healthJson(const host::CollectorHealth& h, const std::string& versio
   w.key("follows").unsignedInteger(h.activeFollows);
   w.key("plugin").string(h.runtimePlugin);
   w.endObject();
+  if (h.hasSink) {
+    // "reachable", not "connected": the runtime's key stays the only "connected".
+    w.key("sink").beginObject();
+    if (!h.sinkConnected) w.key("detail").string(h.sinkDetail);
+    w.key("lagLines").unsignedInteger(h.forwardLagLines);
+    w.key("lagSeconds").number(h.forwardLagSeconds);
+    w.key("linesForwarded").unsignedInteger(h.linesForwarded);
+    w.key("plugin").string(h.sinkPlugin);
+    w.key("reachable").boolean(h.sinkConnected);
+    w.endObject();
+  }
   w.key("status").string(h.storageOk && runtimeOk ? "ok" : "degraded");
   w.key("storage").beginObject();
   if (!h.storageOk) w.key("detail").string(h.storageDetail);

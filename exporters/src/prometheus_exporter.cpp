@@ -104,8 +104,13 @@ struct PrometheusExporter::Families {
                            "SSE log streams disconnected because the client did not keep up.")),
         sseEnded(counter(r, "zynd_collector_sse_streams_ended_total",
                          "SSE log streams closed after event: end.")),
+        forwardLagLines(gauge(r, "zynd_collector_forward_lag_lines",
+                              "Committed log lines the sink has not acknowledged yet.")),
+        forwardLagSeconds(gauge(r, "zynd_collector_forward_lag_seconds",
+                                "Age of the oldest log line the sink has not acknowledged yet, "
+                                "in seconds.")),
         info(gauge(r, "zynd_collector_info",
-                   "Constant 1, labelled with the collector's version.")) {}
+                   "Constant 1, labelled with the collector's version and host id.")) {}
 
   Family<Counter>& cpuSeconds;
   Family<Gauge>& cpuPercent;
@@ -136,6 +141,8 @@ struct PrometheusExporter::Families {
   Family<Counter>& sseRejected;
   Family<Counter>& sseDropped;
   Family<Counter>& sseEnded;
+  Family<Gauge>& forwardLagLines;
+  Family<Gauge>& forwardLagSeconds;
   Family<Gauge>& info;
 };
 
@@ -263,7 +270,11 @@ void PrometheusExporter::refresh() {
   setCounter(f.sseDropped.Add({{"reason", "slow"}}), static_cast<double>(sse.droppedSlow));
   setCounter(f.sseDropped.Add({{"reason", "stalled"}}), static_cast<double>(sse.droppedStalled));
   setCounter(f.sseEnded.Add({}), static_cast<double>(sse.ended));
-  f.info.Add({{"version", api_.version()}}).Set(1);
+  if (c.hasSink) {
+    f.forwardLagLines.Add({}).Set(static_cast<double>(c.forwardLagLines));
+    f.forwardLagSeconds.Add({}).Set(c.forwardLagSeconds);
+  }
+  f.info.Add({{"version", api_.version()}, {"host", c.hostId}}).Set(1);
 }
 
 std::string PrometheusExporter::scrape() {

@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "label_selector.h"
+
 namespace zc::docker {
 
 using plugin::ContainerInfo;
@@ -87,6 +89,8 @@ std::vector<plugin::OptionSpec> runtimeOptionSpecs() {
        1024, int64_t{1} << 24},
       {"restart_grace", OptionType::kDuration, "1s",
        "after a stream ends, wait this long before deciding the container stopped"},
+      {"select_labels", OptionType::kString, "",
+       "follow only containers carrying every KEY=VALUE of this comma list (--select-label)"},
   };
 }
 
@@ -119,6 +123,7 @@ Result<RuntimeOptions> parseRuntimeOptions(const std::map<std::string, std::stri
     f.chunkLinger = millis(ns.value());
   }
   f.resumeMarginNs = millis(v.durationNs("resume_margin")).count() * int64_t{1'000'000};
+  ZC_ASSIGN_OR_RETURN(r.events.selectLabels, parseSelectLabels(v.string("select_labels")));
   return r;
 }
 
@@ -155,9 +160,13 @@ Result<std::vector<ContainerInfo>> DockerRuntime::listDeployments() noexcept {
   try {
     // Filters of different keys AND together: one request for the label, one for the name
     // (a regular expression matched against the name with and without its leading '/').
-    static const std::string kQueries[] = {
-        "/containers/json?all=1&" + filtersQuery(R"({"label":["zynd.deployment"]})"),
-        "/containers/json?all=1&" + filtersQuery(R"({"name":["^/?zynd-"]})")};
+    // --select-label adds its labels to both (see label_selector.h).
+    const std::vector<std::string>& select = options_.events.selectLabels;
+    std::vector<std::string> withMarker = {"zynd.deployment"};
+    withMarker.insert(withMarker.end(), select.begin(), select.end());
+    const std::string kQueries[] = {
+        "/containers/json?all=1&" + filtersQuery(filtersJson("", withMarker)),
+        "/containers/json?all=1&" + filtersQuery(filtersJson(R"("name":["^/?zynd-"])", select))};
     std::vector<ListedContainer> listed;
     std::set<std::string> seen;
     for (const std::string& query : kQueries) {

@@ -4,15 +4,17 @@
 #include <cstring>
 
 #include "docker_json.h"
+#include "label_selector.h"
 
 namespace zc::docker {
 
 using plugin::LogLevel;
 using plugin::RuntimeEventType;
 
-std::string eventFiltersQuery() {
-  return filtersQuery(
-      R"({"type":["container"],"event":["create","start","restart","die","oom","stop","destroy"]})");
+std::string eventFiltersQuery(const std::vector<std::string>& selectLabels) {
+  return filtersQuery(filtersJson(
+      R"("type":["container"],"event":["create","start","restart","die","oom","stop","destroy"])",
+      selectLabels));
 }
 
 EventSubscriber::EventSubscriber(std::shared_ptr<EngineClient> engine, plugin::Logger* logger,
@@ -101,7 +103,7 @@ void EventSubscriber::run() {
       why = prefix.status().toString();
     } else {
       auto opened = HttpStream::open(engine_->socketPath(),
-                                     prefix.value() + "/events?" + eventFiltersQuery(),
+                                     prefix.value() + "/events?" + eventFiltersQuery(opts_.selectLabels),
                                      engine_->timeout(), &stopSignal_);
       if (!opened.isOk()) {
         if (opened.status().code() == Status::Code::kAborted) return;

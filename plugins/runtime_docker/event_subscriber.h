@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include <vector>
+
 #include "engine_client.h"
 #include "http_stream.h"
 #include "zc/clock.h"
@@ -30,6 +32,7 @@ struct EventOptions {
   std::chrono::milliseconds backoffMax{30000};
   std::chrono::milliseconds healthyAfter{10000};  // a connection this old resets the backoff
   size_t maxEventBytes = 1 << 20;
+  std::vector<std::string> selectLabels;  // KEY=VALUE every container's events must carry
 };
 
 // Checks an event whose deployment id came from a label alone (docker_json.h parseEvent):
@@ -63,7 +66,8 @@ class EventSubscriber final : public plugin::Subscription {
   std::thread thread_;
 };
 
-// The URL-encoded filters parameter used for /events.
-std::string eventFiltersQuery();
+// The URL-encoded filters parameter used for /events (container events carrying every label of
+// `selectLabels`).
+std::string eventFiltersQuery(const std::vector<std::string>& selectLabels = {});
 
 }  // namespace zc::docker

@@ -104,8 +104,8 @@ TEST_F(OptionsTest, MalformedPluginOptionsAreOneLine) {
             "--plugin-opt: 'storage.rocksdb' is not KIND.NAME.KEY=VALUE");
   EXPECT_EQ(parsePluginOpt("a.b.c.d=1").status().message(),
             "--plugin-opt: 'a.b.c.d=1' is not KIND.NAME.KEY=VALUE");
-  EXPECT_EQ(parsePluginOpt("sink.pg.url=x").status().message(),
-            "--plugin-opt: 'sink.pg.url=x' names no plugin kind (runtime, storage or router)");
+  EXPECT_EQ(parsePluginOpt("proxy.pg.url=x").status().message(),
+            "--plugin-opt: 'proxy.pg.url=x' names no plugin kind (runtime, storage, router or sink)");
   EXPECT_EQ(parsePluginOpt("storage.Rocks.x=1").status().message(),
             "--plugin-opt: 'storage.Rocks.x=1' has a NAME or KEY that is not [a-z0-9_]");
   EXPECT_EQ(optionsFromEnvironment({{"ZC_PLUGIN_OPT", "storage.rocksdb.x"}}).status().message(),

@@ -160,8 +160,11 @@ TEST(HealthzTest, BodyKeepsItsMembersOrderAndValues) {
   h.lastSweepTargets = 4;
   h.lastSweepStored = 3;
   h.lastSweepMs = 12.5;
+  h.hostId = "host-1";
+  h.advertiseUrl = "http://10.0.0.5:7070";
   EXPECT_EQ(zc::exporters::healthJson(h, "0.1.0"),
-            R"({"deployments":4,"metricsSampler":{"lastSweepMs":12.5,"lastSweepStored":3,)"
+            R"({"deployments":4,"host":{"advertiseUrl":"http://10.0.0.5:7070","id":"host-1"},)"
+            R"("metricsSampler":{"lastSweepMs":12.5,"lastSweepStored":3,)"
             R"("lastSweepTargets":4,"sweeps":7},"pipeline":{"batchesCommitted":20,)"
             R"("commitFailures":1,"linesIngested":1000},"runtime":{"connected":true,)"
             R"("follows":3,"plugin":"docker"},"status":"ok","storage":{"ok":true,)"
@@ -173,7 +176,8 @@ TEST(HealthzTest, DegradedWhenStorageFailsOrTheRuntimeIsAway) {
   h.storagePlugin = "memory";
   h.runtimePlugin = "none";
   EXPECT_EQ(zc::exporters::healthJson(h, "0.1.0"),
-            R"({"deployments":0,"pipeline":{"batchesCommitted":0,"commitFailures":0,)"
+            R"({"deployments":0,"host":{"advertiseUrl":null,"id":""},)"
+            R"("pipeline":{"batchesCommitted":0,"commitFailures":0,)"
             R"("linesIngested":0},"runtime":{"connected":false,"follows":0,"plugin":"none"},)"
             R"("status":"ok","storage":{"ok":true,"plugin":"memory"},"version":"0.1.0"})");
   h.storageOk = false;
@@ -190,6 +194,26 @@ TEST(HealthzTest, DegradedWhenStorageFailsOrTheRuntimeIsAway) {
   EXPECT_NE(body.find(R"("status":"degraded")"), std::string::npos) << body;
 }
 
+TEST(HealthzTest, ASinkShowsItsLagAndWhyItIsUnreachableButNeverDegradesTheStatus) {
+  zc::host::CollectorHealth h;
+  h.storagePlugin = "rocksdb";
+  h.runtimePlugin = "none";
+  h.hasSink = true;
+  h.sinkPlugin = "postgres";
+  h.sinkConnected = false;
+  h.sinkDetail = "open: Unavailable: postgres host=db: connection refused";
+  h.forwardLagLines = 12;
+  h.forwardLagSeconds = 1.5;
+  h.linesForwarded = 7;
+  std::string body = zc::exporters::healthJson(h, "0.1.0");
+  EXPECT_NE(body.find(R"("sink":{"detail":"open: Unavailable: postgres host=db: connection refused",)"
+                      R"("lagLines":12,"lagSeconds":1.5,"linesForwarded":7,"plugin":"postgres",)"
+                      R"("reachable":false})"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find(R"("status":"ok")"), std::string::npos) << body;
+}
+
 TEST(HealthzTest, IsAnExporterRoute) {
   ExporterStack stack;
   stack.api->addDeployment("dep-a");
@@ -198,7 +222,8 @@ TEST(HealthzTest, IsAnExporterRoute) {
   EXPECT_EQ(r.header("content-type"), "application/json; charset=utf-8");
   EXPECT_EQ(r.header("server"), "zynd-collector");
   EXPECT_EQ(r.body,
-            R"({"deployments":1,"pipeline":{"batchesCommitted":0,"commitFailures":0,)"
+            R"({"deployments":1,"host":{"advertiseUrl":null,"id":""},)"
+            R"("pipeline":{"batchesCommitted":0,"commitFailures":0,)"
             R"("linesIngested":0},"runtime":{"connected":false,"follows":0,"plugin":"none"},)"
             R"("status":"ok","storage":{"ok":true,"plugin":"memory"},"version":"0.1.0"})");
 }

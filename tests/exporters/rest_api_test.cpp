@@ -217,6 +217,7 @@ zc::Deployment fullDeployment() {
   d.lastExitCode = 137;
   d.lastCrashAt = 1'764'289'790'500'000'000;
   d.errorMessage = "bad \xFF byte";
+  d.host = "host-1";
   return d;
 }
 
@@ -226,8 +227,9 @@ TEST_F(RestApiTest, DeploymentShapeFieldByField) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("content-type"), "application/json; charset=utf-8");
   auto o = parseObject(r.body);
-  EXPECT_EQ(o->size(), 16u);
+  EXPECT_EQ(o->size(), 17u);
   EXPECT_EQ(o->getValue<std::string>("id"), "dep-full");
+  EXPECT_EQ(o->getValue<std::string>("host"), "host-1");
   EXPECT_EQ(o->getValue<std::string>("name"), "Agent \"Full\"");
   EXPECT_EQ(o->getValue<std::string>("slug"), "agent-full");
   EXPECT_EQ(o->getValue<std::string>("entityType"), "agent");
@@ -251,7 +253,7 @@ TEST_F(RestApiTest, AbsentValuesAreNull) {
   ASSERT_EQ(r.status, 200) << r.body;
   auto o = parseObject(r.body);
   for (const char* k :
-       {"name", "slug", "entityType", "publicUrl", "registryUrl", "entityId", "publicKey",
+       {"host", "name", "slug", "entityType", "publicUrl", "registryUrl", "entityId", "publicKey",
         "hostPort", "containerId", "startedAt", "lastExitCode", "lastCrashAt", "errorMessage"}) {
     EXPECT_TRUE(o->has(k)) << k;
     EXPECT_TRUE(o->isNull(k)) << k;

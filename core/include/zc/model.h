@@ -53,6 +53,9 @@ struct Deployment {
   std::string errorMessage;
   // The proxy route a stop removes is always the one whose id is `id` (the deployer's convention);
   // no label names another.
+  // The collector that serves the row (its --host-id). Filled by the collector when it hands a
+  // row out (REST, sinks); storage plugins do not keep it.
+  std::string host;
 
   friend bool operator==(const Deployment&, const Deployment&) = default;
 };

@@ -35,6 +35,7 @@ struct DeploymentGauges {
 
 // The collector's own health figures for /metrics.
 struct CollectorGauges {
+  std::string hostId;          // --host-id, the host label of zynd_collector_info
   uint64_t linesIngested = 0;  // counters
   uint64_t bytesIngested = 0;
   uint64_t batchesCommitted = 0;
@@ -46,6 +47,9 @@ struct CollectorGauges {
   uint64_t retentionDeletedSystemLines = 0;
   uint64_t retentionDeletedMetricSamples = 0;
   double ingestLagSeconds = 0;  // gauge: now - timestamp of the newest line of the last batch
+  bool hasSink = false;         // the forward figures below are set only with a sink
+  uint64_t forwardLagLines = 0;     // gauge: committed lines not yet acknowledged by the sink
+  double forwardLagSeconds = 0;     // gauge: age of the oldest line not yet acknowledged
   uint64_t storageBytes = 0;    // gauge
   bool storageHealthy = true;
   uint64_t activeFollows = 0;   // gauge
@@ -63,6 +67,8 @@ struct ClaimConflict {
 
 // The collector's health for /healthz: plain figures read at the time of the call.
 struct CollectorHealth {
+  std::string hostId;        // --host-id
+  std::string advertiseUrl;  // --advertise-url, or empty
   std::string storagePlugin;  // the configured plugin names ("rocksdb", "docker", "none")
   bool storageOk = true;
   std::string storageDetail;  // why storage is not ok
@@ -82,6 +88,14 @@ struct CollectorHealth {
   // Containers ignored because another container holds the deployment they claim, at most
   // kMaxClaimConflictsShown of them (ordered by container id).
   std::vector<ClaimConflict> claimConflicts;
+  // The sink (--sink), only when one is configured.
+  bool hasSink = false;
+  std::string sinkPlugin;
+  bool sinkConnected = false;
+  std::string sinkDetail;  // why not connected; never a secret
+  uint64_t forwardLagLines = 0;
+  double forwardLagSeconds = 0;
+  uint64_t linesForwarded = 0;  // lines the sink acknowledged since start (counter)
 };
 constexpr size_t kMaxClaimConflictsShown = 100;
 

@@ -18,7 +18,7 @@
 
 namespace zc::host {
 
-// "runtime", "storage", "router", or "unknown".
+// "runtime", "storage", "router", "sink", or "unknown".
 std::string_view kindName(uint32_t kind) noexcept;
 
 // A checked plugin library. The descriptor stays valid for the life of the process.

@@ -37,6 +37,7 @@ enum ZcPluginKind : uint32_t {
   ZC_PLUGIN_KIND_RUNTIME = 1,  // creates a zc::plugin::Runtime
   ZC_PLUGIN_KIND_STORAGE = 2,  // creates a zc::plugin::Storage
   ZC_PLUGIN_KIND_ROUTER = 3,   // creates a zc::plugin::Router
+  ZC_PLUGIN_KIND_SINK = 4,     // creates a zc::plugin::Sink
 };
 
 struct ZcPluginDescriptor {
@@ -51,7 +52,7 @@ struct ZcPluginDescriptor {
   // Never throws; returns null on failure and may then set *error to a one-line reason (the host
   // owns the string it passed in). OWNERSHIP: the returned object belongs to the host until it
   // passes it back to destroy(). The object's dynamic type is the interface for `kind` (Runtime,
-  // Storage or Router); the host static_casts accordingly.
+  // Storage, Router or Sink); the host static_casts accordingly.
   zc::plugin::Plugin* (*create)(std::string* error);
   // Destroys an object made by create(). Never throws.
   void (*destroy)(zc::plugin::Plugin* plugin);

@@ -1,0 +1,78 @@
+#include "pg_conn.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace zc::pgsink {
+namespace {
+
+std::string oneLine(const char* message) {
+  std::string s = message != nullptr ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+int64_t PgResult::integer(int row, int col) const {
+  const char* v = PQgetvalue(r_.get(), row, col);
+  int64_t out = 0;
+  std::from_chars(v, v + std::strlen(v), out);
+  return out;
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::connect(
+    const std::vector<std::pair<std::string, std::string>>& params, const std::string& target) {
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : params) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  if (conn == nullptr) return Status::unavailable("postgres " + target + ": out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string why = oneLine(PQerrorMessage(conn));
+    PQfinish(conn);
+    return Status::unavailable("postgres " + target + ": " + why);
+  }
+  return std::unique_ptr<PgConnection>(new PgConnection(conn, target));
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+Result<PgResult> PgConnection::exec(const std::string& sql, const PgParams& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0));
+}
+
+Status PgConnection::script(const std::string& sql) { return check(PQexec(conn_, sql.c_str())).status(); }
+
+Result<PgResult> PgConnection::check(PGresult* r) {
+  // PQresultStatus(nullptr) is PGRES_FATAL_ERROR (libpq could not send at all).
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return PgResult(r);
+  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state != nullptr ? state : "";
+  std::string why = oneLine(r != nullptr && PQresultErrorMessage(r)[0] != '\0'
+                                ? PQresultErrorMessage(r)
+                                : PQerrorMessage(conn_));
+  PQclear(r);
+  const bool lost = PQstatus(conn_) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0 ||
+                    sqlstate.rfind("57P0", 0) == 0;
+  std::string message = "postgres " + target_ + ": " + (sqlstate.empty() ? "" : sqlstate + " ") + why;
+  return lost ? Status::unavailable(message) : Status::internal(message);
+}
+
+Status PgConnection::run(const std::string& sql, const PgParams& params) {
+  return exec(sql, params).status();
+}
+
+}  // namespace zc::pgsink

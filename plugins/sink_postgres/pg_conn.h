@@ -1,0 +1,63 @@
+// PgConnection: one libpq connection, its statements and their failures as Status.
+//
+// Every value travels as a separate text parameter (PQexecParams); SQL text is never built from
+// values. A lost connection (libpq reports CONNECTION_BAD, or the server answers with SQLSTATE
+// class 08 or 57P0x, e.g. during a shutdown) is Unavailable: the caller drops the object and
+// connects again later. Any other failure is Internal with the server's SQLSTATE and message.
+// Not thread-safe: one owner at a time.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "zc/status.h"
+
+namespace zc::pgsink {
+
+using PgParams = std::vector<std::optional<std::string>>;  // nullopt = SQL NULL
+
+// The answer of one statement. OWNERSHIP: owns the PGresult.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
+  int rows() const { return PQntuples(r_.get()); }
+  bool isNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string text(int row, int col) const { return PQgetvalue(r_.get(), row, col); }
+  int64_t integer(int row, int col) const;
+
+ private:
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
+};
+
+class PgConnection {
+ public:
+  // Connects with libpq keyword/value pairs (the first may be "dbname" holding a whole conninfo
+  // string or URI, expanded by libpq; later pairs override what it says). `target` names the
+  // server in messages (no secrets). Unavailable with libpq's reason on failure.
+  static Result<std::unique_ptr<PgConnection>> connect(
+      const std::vector<std::pair<std::string, std::string>>& params, const std::string& target);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  Result<PgResult> exec(const std::string& sql, const PgParams& params = {});
+  // exec() for statements whose answer does not matter.
+  Status run(const std::string& sql, const PgParams& params = {});
+  // Several statements without parameters (PQexec), e.g. a migration.
+  Status script(const std::string& sql);
+  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+ private:
+  PgConnection(PGconn* conn, std::string target) : conn_(conn), target_(std::move(target)) {}
+  // Takes `r` (may be null): the answer, or the failure as Unavailable / Internal.
+  Result<PgResult> check(PGresult* r);
+  PGconn* conn_;
+  std::string target_;
+};
+
+}  // namespace zc::pgsink

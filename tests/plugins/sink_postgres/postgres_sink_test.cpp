@@ -1,0 +1,181 @@
+// The postgres sink beyond the conformance suite: its pure helpers, its options, and what only a
+// real server shows (concurrent migration, a newer schema, wrong credentials, a server that goes
+// away and comes back).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "pg_schema.h"
+#include "pg_text.h"
+#include "postgres_server.h"
+#include "postgres_sink.h"
+#include "test_support.h"
+
+namespace zc::pgsink {
+namespace {
+
+using testing::PostgresServer;
+
+constexpr TimeNs kStart = 1'800'000'000 * kNanosPerSecond;
+
+TEST(PgTextTest, ValidUtf8IsUnchangedAndEverythingElseBecomesReplacement) {
+  EXPECT_EQ(toPgText("plain caf\xC3\xA9 \xF0\x9F\x9A\x80"), "plain caf\xC3\xA9 \xF0\x9F\x9A\x80");
+  EXPECT_EQ(toPgText(std::string("a\0b", 3)), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(toPgText("\xFF"), "\xEF\xBF\xBD");
+  EXPECT_EQ(toPgText("\xC3"), "\xEF\xBF\xBD");                            // cut short
+  EXPECT_EQ(toPgText("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");            // overlong
+  EXPECT_EQ(toPgText("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(toPgText("\xF4\x90\x80\x80").substr(0, 3), "\xEF\xBF\xBD");  // past U+10FFFF
+}
+
+TEST(PgTextTest, RedactedConninfoNeverShowsThePassword) {
+  EXPECT_EQ(redactConninfo("postgresql://zc:s3cret@db.local:5433/fleet?sslmode=require"),
+            "host=db.local port=5433 dbname=fleet user=zc sslmode=require");
+  EXPECT_EQ(redactConninfo("host=db port=5432 password=s3cret user=zc"),
+            "host=db port=5432 user=zc");
+  EXPECT_EQ(redactConninfo("host='unterminated password=s3cret"), "(unparsable connection string)");
+  EXPECT_EQ(redactConninfo(""), "(libpq defaults)");
+}
+
+TEST(PgTextTest, MicrosecondsRoundTowardMinusInfinity) {
+  EXPECT_EQ(toMicros(1'999), 1);
+  EXPECT_EQ(toMicros(-1), -1);
+  EXPECT_EQ(toMicros(kStart), kStart / 1000);
+}
+
+Status configureWith(PostgresSink& sink, std::map<std::string, std::string> options) {
+  static testing::NullLogger logger;  // the plugin keeps the pointer
+  plugin::PluginContext ctx;
+  ctx.options = std::move(options);
+  ctx.logger = &logger;
+  ctx.clock = &systemClock();
+  return sink.configure(ctx);
+}
+
+TEST(PostgresSinkOptionsTest, BadOptionsAreRefusedWithoutEchoingTheUrl) {
+  PostgresSink sink;
+  Status st = configureWith(sink, {{"url", "host='x password=s3cret"}});
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.message().rfind("url:", 0), 0u) << st.message();
+  EXPECT_EQ(st.message().find("s3cret"), std::string::npos) << st.message();
+  st = configureWith(sink, {{"password_file", "relative/file"}});
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  st = configureWith(sink, {{"rows_per_statement", "0"}});
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  st = configureWith(sink, {{"colour", "red"}});
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+}
+
+// One server for the suite (initdb is the slow part), one fresh database per test.
+class PostgresSinkServerTest : public ::testing::Test {
+ protected:
+  static std::unique_ptr<PostgresServer>& shared() {
+    static std::unique_ptr<PostgresServer> s;
+    return s;
+  }
+  static void TearDownTestSuite() { shared().reset(); }  // stops it by pid, removes its folder
+  static PostgresServer& server() {
+    if (!shared()) shared() = std::make_unique<PostgresServer>();
+    return *shared();
+  }
+  void SetUp() override {
+    ZC_REQUIRE_POSTGRES_OR_SKIP();
+    Status st = server().start();
+    ASSERT_TRUE(st.isOk()) << st.toString();
+    auto db = server().createDatabase();
+    ASSERT_TRUE(db.isOk()) << db.status().toString();
+    db_ = *db;
+  }
+  std::string url(const std::string& password = PostgresServer::kPassword) const {
+    return server().urlWithPassword(password, db_);
+  }
+  Result<std::string> scalar(const std::string& sql) const { return server().scalar(sql, db_); }
+  std::unique_ptr<PostgresSink> sink(std::map<std::string, std::string> options) {
+    auto s = std::make_unique<PostgresSink>();
+    Status st = configureWith(*s, std::move(options));
+    EXPECT_TRUE(st.isOk()) << st.toString();
+    return s;
+  }
+  plugin::SinkHostInfo host_{"host-a", "", "test"};
+  std::string db_;
+};
+
+TEST_F(PostgresSinkServerTest, CollectorsStartingAtOnceMigrateTheSchemaOnce) {
+  constexpr int kCollectors = 6;
+  std::vector<std::unique_ptr<PostgresSink>> sinks;
+  for (int i = 0; i < kCollectors; ++i) sinks.push_back(sink({{"url", url()}}));
+  std::vector<Status> results(kCollectors);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCollectors; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = sinks[i]->open({"host-" + std::to_string(i), "", "test"});
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.isOk()) << st.toString();
+  EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations").value(), "1");
+  EXPECT_EQ(scalar("SELECT count(*) FROM hosts").value(), std::to_string(kCollectors));
+  for (auto& s : sinks) EXPECT_TRUE(s->close().isOk());
+}
+
+TEST_F(PostgresSinkServerTest, ASchemaFromANewerVersionIsRefusedAndLeftAlone) {
+  auto s = sink({{"url", url()}});
+  ASSERT_TRUE(s->open(host_).isOk());
+  ASSERT_TRUE(server().query("INSERT INTO schema_migrations VALUES (99, 'from the future')", db_).isOk());
+  Status st = s->open(host_);
+  EXPECT_EQ(st.code(), Status::Code::kFailedPrecondition) << st.toString();
+  EXPECT_NE(st.message().find("newer"), std::string::npos) << st.message();
+  EXPECT_EQ(scalar("SELECT max(version) FROM schema_migrations").value(), "99");
+  EXPECT_FALSE(s->stats().connected);
+}
+
+TEST_F(PostgresSinkServerTest, AWrongPasswordIsUnavailableAndNeverShown) {
+  auto s = sink({{"url", url("not-the-password")}});
+  Status st = s->open(host_);
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_NE(st.message().find("password authentication failed"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("not-the-password"), std::string::npos) << st.message();
+  EXPECT_EQ(s->stats().detail.find("not-the-password"), std::string::npos);
+}
+
+TEST_F(PostgresSinkServerTest, ThePasswordFileIsUsed) {
+  testing::TempDir dir;
+  const std::string file = dir.path() + "/pw";
+  std::ofstream(file) << PostgresServer::kPassword << "\n";
+  auto s = sink({{"url", server().url(db_)}, {"password_file", file}});
+  Status st = s->open(host_);
+  EXPECT_TRUE(st.isOk()) << st.toString();
+  auto missing = sink({{"url", server().url(db_)}, {"password_file", dir.path() + "/none"}});
+  EXPECT_EQ(missing->open(host_).code(), Status::Code::kFailedPrecondition);
+}
+
+TEST_F(PostgresSinkServerTest, AServerThatGoesAwayIsUnavailableAndTheResendIsExactlyOnce) {
+  auto s = sink({{"url", url()}, {"connect_timeout", "2s"}});
+  ASSERT_TRUE(s->open(host_).isOk());
+  auto batch = [](uint64_t from, uint64_t to) {
+    plugin::SinkBatch b{"dep-away", std::nullopt, {}, {}};
+    for (uint64_t n = from; n <= to; ++n) {
+      b.lines.push_back(LogLine{"dep-away", n, LogStream::kStdout, kStart, "l" + std::to_string(n), false});
+    }
+    return b;
+  };
+  ASSERT_TRUE(s->write(batch(1, 100)).isOk());
+  server().stop();
+  Status st = s->write(batch(101, 200));
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_FALSE(s->stats().connected);
+  EXPECT_EQ(s->open(host_).code(), Status::Code::kUnavailable);
+  ASSERT_TRUE(server().start().isOk());
+  ASSERT_TRUE(s->open(host_).isOk());
+  auto p = s->position("dep-away");
+  ASSERT_TRUE(p.isOk());
+  EXPECT_EQ(p->lastLineNo, 100u);
+  ASSERT_TRUE(s->write(batch(p->lastLineNo + 1, 200)).isOk());
+  EXPECT_EQ(scalar("SELECT count(*) || ' ' || count(DISTINCT line_no) || ' ' || max(line_no) "
+                           "FROM deployment_logs WHERE deployment_id = 'dep-away'").value(),
+            "200 200 200");
+}
+
+}  // namespace
+}  // namespace zc::pgsink
