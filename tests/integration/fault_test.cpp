@@ -107,6 +107,9 @@ TEST(FaultTest, DeleteWhileTheDiskIsFullRemovesTheContainerOnlyAfterItsLogIsStor
                           "..............................\"; i=$((i+1)); done; echo written; "
                           "while true; do sleep 1; done");
   ASSERT_TRUE(c.ok());
+  // The lines compress well: the rest of the tmpfs is filled too, so that storage refuses them.
+  std::string rest = dir.path() + "/small/rest";
+  runCommand("head -c 100000000 /dev/zero > " + rest + " 2>/dev/null");  // fails when full
   std::string body;
   ASSERT_TRUE(waitFor([&] {
     return httpGet(collector.port(), "/healthz", &body) == 200 &&
@@ -114,7 +117,8 @@ TEST(FaultTest, DeleteWhileTheDiskIsFullRemovesTheContainerOnlyAfterItsLogIsStor
   }, 120s, 100ms)) << body << collector.process().err();
   std::string tail;
   ASSERT_TRUE(waitFor([&] {
-    return docker("logs --tail 1 " + c.name(), &tail) == 0 && tail.find("written") == 0;
+    tail.clear();  // runCommand appends
+    return docker("logs --tail 1 " + c.name(), &tail) == 0 && tail == "written\n";
   }, 120s, 200ms)) << tail;
 
   // Stopped at once; the container stays while its log cannot be stored.
@@ -123,11 +127,12 @@ TEST(FaultTest, DeleteWhileTheDiskIsFullRemovesTheContainerOnlyAfterItsLogIsStor
   for (int i = 0; i < 30; ++i) {
     std::this_thread::sleep_for(1s);
     ASSERT_EQ(docker("inspect " + c.name()), 0) << "removed before its log was stored, after "
-                                                << i << " s";
+                                                << i << " s\n" << collector.process().err();
   }
   EXPECT_EQ(collector.process().wait(0ms), -1) << "the collector exited";
 
   // Space comes back: the log is stored to its end, then the container goes.
+  std::filesystem::remove(rest);
   std::filesystem::remove(filler);
   ASSERT_TRUE(waitFor([&] {
     return httpGet(collector.port(), "/api/deployments/" + id, &body) == 200 &&
