@@ -93,6 +93,7 @@ host::CollectorGauges CollectorApiImpl::collectorGauges() {
   g.bytesIngested = c.bytesIngested.load();
   g.batchesCommitted = c.batchesCommitted.load();
   g.commitFailures = c.commitFailures.load();
+  g.logGaps = c.logGaps.load();
   g.engineConnects = c.engineConnects.load();
   g.engineDisconnects = c.engineDisconnects.load();
   g.ingestLagSeconds = static_cast<double>(c.lastIngestLagNs.load()) / kNanosPerSecond;

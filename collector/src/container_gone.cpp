@@ -21,7 +21,7 @@ void DeploymentManager::containerGone(Entry& e, const std::string& containerId) 
   e.drained.erase(containerId);
   // A death of it still waiting for its last lines: its follow is over, what it read is all
   // there is. Recorded before the row says the container is gone.
-  if (e.crash.pending() && e.crash.pending()->containerId == containerId) finalizeCrash(e);
+  while (e.crash.pending() && e.crash.pending()->containerId == containerId) finalizeCrash(e);
   e.crash.forgetContainer(containerId);
   bool gone = false;
   registry_.update(e, [&](Deployment& row) {

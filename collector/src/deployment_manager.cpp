@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <set>
 
 namespace zc::collector {
@@ -174,25 +176,44 @@ void DeploymentManager::followEnded(const std::string& id, const std::string& co
   auto info = runtime_->inspect(containerId);
   // The dead run's last lines are in: its pending crash can be written now. (A follow of an
   // earlier run, e.g. begun while the container was only created, does not count.)
-  if (why.isOk() && e->crash.isRun(containerId, run)) finalizeCrash(*e);
+  if (why.isOk() && e->crash.isRun(containerId, run)) {
+    finalizeCrash(*e);
+    if (e->crash.pending()) settleCrashes(*e);  // deaths after it, oldest first
+  }
   // The container may have been restarted between the end of the stream and now.
   if (info.isOk()) applyContainer(info.value());
+  // A stopped deployment's teardown waits for this log: it may go on now.
+  bool stopped;
+  {
+    auto lock = registry_.lock();
+    stopped = e->row.status == DeploymentStatus::kStopped;
+  }
+  if (stopped) teardown_.wake();
 }
 
 void DeploymentManager::crashDue(const std::string& id) {
-  Entry* e = registry_.find(id);
-  if (e == nullptr || !e->crash.pending()) return;
-  const plugin::ContainerInfo& pc = *e->crash.pending();
-  bool readerOfDead = e->follow && e->followContainer == pc.containerId;
-  if (!e->crash.ready(readerOfDead ? e->consumer.get() : nullptr)) {
-    worker_.postAfter(CrashTracker::kSettle, [this, id] { crashDue(id); });
-    return;
+  if (Entry* e = registry_.find(id)) settleCrashes(*e);
+}
+
+void DeploymentManager::settleCrashes(Entry& e) {
+  std::string ranAgain;  // a container that runs again after a death recorded here
+  while (const plugin::ContainerInfo* pc = e.crash.pending()) {
+    bool readerOfDead = e.follow && e.followContainer == pc->containerId;
+    // No follow reads the dead container and the run that died was not read to its end (e.g.
+    // it died before its follow began): its lines are not in yet; a follow is started below.
+    auto run = e.crash.pendingRun();
+    auto drained = e.drained.find(pc->containerId);
+    bool unread = !readerOfDead && run &&
+                  (drained == e.drained.end() || drained->second != *run);
+    if (!e.crash.ready(readerOfDead ? e.consumer.get() : nullptr, unread)) {
+      worker_.postAfter(CrashTracker::kSettle, [this, id = e.row.id] { crashDue(id); });
+      break;
+    }
+    if (pc->running) ranAgain = pc->containerId;
+    finalizeCrash(e);
   }
-  std::string containerId = pc.containerId;
-  bool running = pc.running;
-  finalizeCrash(*e);
-  if (running) {  // it runs again: the [RESTART] transition
-    auto info = runtime_->inspect(containerId);
+  if (!ranAgain.empty() && !e.crash.pending()) {  // it runs again: the [RESTART] transition
+    auto info = runtime_->inspect(ranAgain);
     if (info.isOk()) applyContainer(info.value());
   }
 }
@@ -202,7 +223,7 @@ void DeploymentManager::removeDead(const std::string& id, const std::string& con
   if (e == nullptr || options_.keepCrashed) return;
   auto info = runtime_->inspect(containerId);
   if (!info.isOk() || info->running || info->restarting) return;  // gone already, or back
-  if (e->followContainer == containerId) {  // its log is still being read
+  if (!logStoredOnWorker(id, containerId)) {  // its log is still being read or stored
     worker_.postAfter(2s, [this, id, containerId] { removeDead(id, containerId); });
     return;
   }
@@ -262,11 +283,6 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
     return;
   }
   Entry& e = *entry.value();
-  // The die event of a death already pending (found first by a reconcile or a follow's end)
-  // brings its exit code.
-  if (cause && cause->type == plugin::RuntimeEventType::kDie) e.crash.noteDie(c);
-  // A crash of this container that waits for its last lines is settled before anything newer.
-  if (e.crash.supersededBy(c)) finalizeCrash(e);
   Deployment row;
   bool changed;
   {
@@ -293,16 +309,20 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
     startFollow(e, c);
   }
   bool stopping = row.status == DeploymentStatus::kStopped;
-  // A death not yet recorded (events may have been missed: FinishedAt decides, exactly once).
-  // Its [CRASH] line waits until the follow has taken the container's last lines.
-  if (!stopping && e.crash.begin(c, row)) {
-    // Its [CRASH] line waits for the follow to take the dead run's last lines, and, when the
-    // container already runs again, for the die event that tells the exit code.
+  // A death not yet recorded (events may have been missed: FinishedAt decides, exactly once);
+  // a die event reports its own death with its own exit code (crash_tracker.h). The [CRASH]
+  // lines wait, oldest first, until the follow has taken the dead run's last lines and the exit
+  // code is known.
+  bool dieEvent = cause && cause->type == plugin::RuntimeEventType::kDie;
+  if (!stopping && (dieEvent ? e.crash.noteDie(info, cause->ts, cause->exitCode, row)
+                             : e.crash.begin(c, row))) {
+    // A follow still reading the container may not have its last lines yet, and a container
+    // running again waits for the die event that tells the exit code: looked at after kSettle.
     bool following = e.follow && e.followContainer == c.containerId;
     if (following || (c.running && !c.exitCode)) {
       worker_.postAfter(CrashTracker::kSettle, [this, id = c.deploymentId] { crashDue(id); });
     } else {
-      finalizeCrash(e);
+      settleCrashes(e);
     }
   }
   // Back after a crash (restart policy).
@@ -362,7 +382,6 @@ void DeploymentManager::startFollow(Entry& e, const plugin::ContainerInfo& c) {
   e.follow = std::move(sub).value();
   e.followContainer = c.containerId;
   e.followRun = c.startedAt.value_or(0);
-  e.following = true;
   activeFollows_.fetch_add(1);
   spdlog::info("deployment {}: following {} from {}", c.deploymentId, shortId(c.containerId),
                cursor.empty() ? "the start of its log" : "the stored cursor");
@@ -375,7 +394,6 @@ void DeploymentManager::stopFollow(Entry& e) {
   e.follow.reset();
   e.consumer.reset();
   e.followContainer.clear();
-  e.following = false;
   activeFollows_.fetch_sub(1);
 }
 
@@ -386,11 +404,20 @@ Result<Deployment> DeploymentManager::requestStop(const std::string& id,
   Entry* e = registry_.find(id);
   if (e == nullptr) return Status::notFound("deployment '" + id + "' is unknown");
   Deployment current;
+  bool gaveUp;
   {
     auto lock = registry_.lock();
     current = e->row;
+    // A teardown that gave up (its container left in place) is tried again, from the start.
+    gaveUp = e->teardownGaveUp;
+    e->teardownGaveUp = false;
   }
-  if (current.status != DeploymentStatus::kStopped) {
+  if (current.status == DeploymentStatus::kStopped && gaveUp) {
+    appendOrRetrySystemLine(*e, (requestedBy.empty() ? "[STOP] stop requested again"
+                                                     : "[STOP] stop requested again by " +
+                                                           requestedBy) +
+                                    "; retrying the teardown");
+  } else if (current.status != DeploymentStatus::kStopped) {
     const std::string line =
         requestedBy.empty() ? "[STOP] stop requested" : "[STOP] stop requested by " + requestedBy;
     auto updated =
@@ -409,9 +436,35 @@ std::optional<Deployment> DeploymentManager::row(const std::string& id) const {
   return std::move(r).value();
 }
 
-bool DeploymentManager::following(const std::string& id) const {
+bool DeploymentManager::logStored(const std::string& id, const std::string& containerId) {
+  // Asked on the worker, which alone knows the follows; an answer that does not come in time
+  // (a busy worker, or one stopped for shutdown) is "not yet".
+  auto answer = std::make_shared<std::promise<bool>>();
+  std::future<bool> result = answer->get_future();
+  worker_.post([this, id, containerId, answer] {
+    answer->set_value(logStoredOnWorker(id, containerId));
+  });
+  if (result.wait_for(5s) != std::future_status::ready) return false;
+  try {
+    return result.get();
+  } catch (const std::future_error&) {  // dropped by a stopping worker, or the check threw
+    return false;
+  }
+}
+
+bool DeploymentManager::logStoredOnWorker(const std::string& id, const std::string& containerId) {
   Entry* e = registry_.find(id);
-  return e != nullptr && e->following;
+  if (e == nullptr) return true;
+  if (e->follow && e->followContainer == containerId) return false;  // still reading
+  auto info = runtime_->inspect(containerId);
+  if (info.status().isNotFound()) return true;  // nothing left to read
+  if (!info.isOk() || info->running || info->restarting) return false;
+  // Read to its end (the follow ended cleanly after every chunk of this run was stored).
+  auto drained = e->drained.find(containerId);
+  if (drained != e->drained.end() && drained->second == info->startedAt.value_or(0)) return true;
+  // No follow reads it (e.g. the last one ended with an error): start one from the cursor.
+  applyContainer(info.value());
+  return false;
 }
 
 void DeploymentManager::systemLine(const std::string& id, std::string text) {

@@ -18,7 +18,9 @@
 //     N times` at the N-th of a running deployment, `[RECOVERED] health probe succeeded` at the
 //     next success.
 //   - stop: requestStop() marks the row `stopped` at once and wakes the Teardown (teardown.h),
-//     which releases container, route and port on its own thread.
+//     which releases container, route and port on its own thread. A container (stopped, or
+//     dead past the crash grace) is removed only once its follow has read its log to the end
+//     and storage has taken it, however long that takes.
 //   - gone (container_gone.cpp): a deployment's container removed by anyone but the collector
 //     (its destroy event, or absent at a reconcile and NotFound on inspect) leaves the row
 //     `stopped` with containerId and hostPort cleared and one system line
@@ -87,7 +89,9 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   Status appendSystemLine(const std::string& id, std::string text);
 
   // Marks the deployment stopped now and wakes the teardown; the row as it is now. `requestedBy`
-  // (e.g. "ci from 10.0.0.5") is named in the stop line when not empty.
+  // (e.g. "ci from 10.0.0.5") is named in the stop line when not empty. Of a deployment whose
+  // teardown gave up (container left in place), the teardown is tried again, with the line
+  // `[STOP] stop requested again ...; retrying the teardown`.
   Result<Deployment> requestStop(const std::string& id, const std::string& requestedBy = {});
   // Stopped, and its container, route and port are released.
   bool teardownComplete(const std::string& id) const { return registry_.teardownComplete(id); }
@@ -123,6 +127,8 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   void handle(const plugin::RuntimeEvent& ev);
   void followEnded(const std::string& id, const std::string& containerId, const Status& why);
   void crashDue(const std::string& id);
+  // Records the pending deaths that are ready, oldest first; checks again later while one waits.
+  void settleCrashes(Entry& e);
   void removeDead(const std::string& id, const std::string& containerId);
   void reconcileOrRetry();
   void retrySystemLine(const std::string& id, std::string text, RetryBackoff backoff);
@@ -152,7 +158,9 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
     return registry_.pendingTeardowns();
   }
   std::optional<Deployment> row(const std::string& id) const override;
-  bool following(const std::string& id) const override;
+  bool logStored(const std::string& id, const std::string& containerId) override;
+  // Worker: logStored() itself; when not, makes sure a follow reads the container.
+  bool logStoredOnWorker(const std::string& id, const std::string& containerId);
   void systemLine(const std::string& id, std::string text) override;
   void teardownDone(const std::string& id, bool containerLeft, std::string line) override;
 

@@ -61,7 +61,6 @@ class DeploymentRegistry {
     std::optional<plugin::ResourceSample> lastSample;  // guarded
     bool teardownGaveUp = false;                       // guarded: container left in place
     bool forgotten = false;                            // guarded: taken out by forget()
-    std::atomic<bool> following{false};
     // The lifecycle worker's only:
     std::unique_ptr<FollowConsumer> consumer;
     std::unique_ptr<plugin::Subscription> follow;

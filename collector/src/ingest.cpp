@@ -10,6 +10,14 @@ namespace zc::collector {
 
 using namespace std::chrono_literals;
 
+std::string gapLine(const plugin::LogGap& gap) {
+  std::string count = gap.lines ? std::to_string(*gap.lines) + " lines" : "count unknown";
+  return "[GAP] the engine no longer holds the " +
+         std::string(gap.stream == LogStream::kStderr ? "stderr" : "stdout") + " lines between " +
+         formatRfc3339Nano(gap.after) + " and " + formatRfc3339Nano(gap.before) + " (" + count +
+         ")";
+}
+
 Ingest::Ingest(PipelineCounters& counters, Clock& clock, RetryBackoff retry)
     : counters_(counters), clock_(clock), retry_(retry) {}
 
@@ -66,7 +74,14 @@ void FollowConsumer::cancel() noexcept {
 
 bool FollowConsumer::commitWithRetry(plugin::LogChunk&& chunk) {
   std::vector<LogLine> lines;
-  lines.reserve(chunk.lines.size());
+  lines.reserve(chunk.lines.size() + 1);
+  if (chunk.gap) {
+    LogLine& g = lines.emplace_back();
+    g.stream = LogStream::kSystem;
+    g.ts = ingest_.clock_.now();
+    g.text = gapLine(*chunk.gap);
+    spdlog::warn("deployment {}: {}", seq_->deploymentId(), g.text);
+  }
   uint64_t bytes = 0;
   TimeNs newest = 0;
   for (plugin::RawLine& r : chunk.lines) {
@@ -78,7 +93,7 @@ bool FollowConsumer::commitWithRetry(plugin::LogChunk&& chunk) {
     newest = std::max(newest, r.ts);
     l.text = std::move(r.text);
   }
-  const size_t count = lines.size();
+  const size_t count = lines.size() - (chunk.gap ? 1 : 0);  // the engine's lines
   std::optional<plugin::LogCursor> cursor(plugin::LogCursor{containerId_, std::move(chunk.cursor)});
   PipelineCounters& c = ingest_.counters_;
   RetryBackoff backoff = ingest_.retry_;
@@ -90,6 +105,7 @@ bool FollowConsumer::commitWithRetry(plugin::LogChunk&& chunk) {
       c.linesIngested.fetch_add(count, std::memory_order_relaxed);
       c.bytesIngested.fetch_add(bytes, std::memory_order_relaxed);
       c.batchesCommitted.fetch_add(1, std::memory_order_relaxed);
+      if (chunk.gap) c.logGaps.fetch_add(1, std::memory_order_relaxed);
       if (newest != 0) {
         c.lastIngestLagNs.store(ingest_.clock_.now() - newest, std::memory_order_relaxed);
         if (newest > committedTs_.load()) committedTs_.store(newest);

@@ -7,6 +7,8 @@
 // after a backoff (RetryBackoff), so nothing is numbered twice or lost and nothing is published
 // before it is stored. A consume() waiting to retry gives up (returns false, the chunk is
 // re-read later from the stored cursor) when its follow is cancelled or the Ingest is stopped.
+// A chunk that reports a gap (lines the engine no longer holds) is stored with one system line
+// `[GAP] ...` before its lines, in the same write, and counted in PipelineCounters::logGaps.
 //
 // OWNERSHIP: the Ingest borrows the counters and clock (they must outlive it and every consumer
 // it made); a FollowConsumer must not outlive its Ingest. Thread-safety: all methods are
@@ -59,10 +61,15 @@ struct PipelineCounters {
   std::atomic<uint64_t> commitFailures{0};
   std::atomic<uint64_t> engineConnects{0};
   std::atomic<uint64_t> engineDisconnects{0};
+  std::atomic<uint64_t> logGaps{0};  // [GAP] lines: lines the engine no longer held
   std::atomic<int64_t> lastIngestLagNs{0};  // now - ts of the newest line of the last batch
 };
 
 class Ingest;
+
+// The system line of a gap: `[GAP] the engine no longer holds the stdout lines between <after>
+// and <before> (count unknown)`, times RFC 3339 UTC.
+std::string gapLine(const plugin::LogGap& gap);
 
 class FollowConsumer final : public plugin::LogConsumer {
  public:

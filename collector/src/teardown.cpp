@@ -29,16 +29,23 @@ void Teardown::run(const std::string& id) {
   bool containerLeft = false;
   if (!row->containerId.empty() && runtime_) {
     const std::string shortId = row->containerId.substr(0, 12);
-    Status s = runtime_->stopContainer(row->containerId, stopGrace_);
-    if (!s.isOk() && attempts == 0) {
-      registry_.systemLine(id, "[STOP] stop signal failed: " + s.toString());
+    if (!signalled_.count(id)) {  // sent again on the next pass when it failed
+      Status s = runtime_->stopContainer(row->containerId, stopGrace_);
+      if (s.isOk()) {
+        signalled_.insert(id);
+      } else if (stopFailed_.insert(id).second) {
+        registry_.systemLine(id, "[STOP] stop signal failed: " + s.toString());
+      }
     }
-    // Let the follow take the last lines the agent printed before the container goes.
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (registry_.following(id) && std::chrono::steady_clock::now() < deadline) {
-      if (!task_.pause(50ms)) return;
+    // The container goes only after its last lines are stored, however long storage refuses
+    // them (disk full): until then it is looked at again on the next pass, or when its follow
+    // ends (the registry wakes us).
+    if (!registry_.logStored(id, row->containerId)) {
+      spdlog::debug("deployment {}: teardown waits for the log of {}", id, shortId);
+      return;
     }
-    s = runtime_->removeContainer(row->containerId, true);
+    if (task_.stopping()) return;
+    Status s = runtime_->removeContainer(row->containerId, true);
     if (!s.isOk()) {
       if (attempts++ == 0) {
         registry_.systemLine(id, "[STOP] container removal failed: " + s.toString());
@@ -60,6 +67,8 @@ void Teardown::run(const std::string& id) {
   }
   std::string port = row->hostPort ? " port " + std::to_string(*row->hostPort) + " released;" : "";
   attempts_.erase(id);
+  signalled_.erase(id);
+  stopFailed_.erase(id);
   registry_.teardownDone(id, containerLeft,
                          "[STOP] teardown complete:" + port +
                              (containerLeft ? " container left in place" : " container removed"));

@@ -1,13 +1,17 @@
 // Teardown: releases what a stopped deployment holds, on a thread of its own.
 //
 // For each deployment the registry reports as stopped with a container or a port left, in this
-// order: stop the container (stop signal, grace, kill), wait up to 10 s for its follow to take
-// the last lines, remove it, remove the proxy route, release the port (the registry clears
-// containerId/hostPort and writes `[STOP] teardown complete: ...`), then end its live streams.
-// Each failed step is a `[STOP] ...` system line. Passes run on a PeriodicTask, every 5 s and at
-// wake(). A removal refused because the engine is unreachable is retried on the next pass with
-// nothing released; any other refusal is given up after three passes and the container is left
-// in place. A retry is idempotent.
+// order: stop the container (stop signal, grace, kill), wait until its follow has read the
+// stopped container's log to the end and storage has taken it, remove it, remove the proxy
+// route, release the port (the registry clears containerId/hostPort and writes
+// `[STOP] teardown complete: ...`), then end its live streams. The wait for the log has no time
+// limit (storage may refuse writes for as long as the disk is full): a pass whose log is not
+// stored yet leaves that deployment for the next pass, and the next collector resumes it after a
+// shutdown. Each failed step is a `[STOP] ...` system line. Passes run on a PeriodicTask, every
+// 5 s and at wake(). A removal refused because the engine is unreachable is retried on the next
+// pass with nothing released; any other refusal is given up after three passes and the
+// container is left in place (a new stop request retries it: the registry reports it again).
+// A retry is idempotent.
 //
 // OWNERSHIP: the registry, runtime, router and bus are borrowed and must outlive stop();
 // `runtime` and `router` may be null. The Teardown owns its thread (the PeriodicTask's).
@@ -18,6 +22,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,8 +43,10 @@ class TeardownRegistry {
   // was not given up).
   virtual std::vector<std::string> pendingTeardowns() const = 0;
   virtual std::optional<Deployment> row(const std::string& id) const = 0;
-  // True while a follow of the deployment's container runs.
-  virtual bool following(const std::string& id) const = 0;
+  // True when `containerId` no longer runs and its log has been read to the end and stored (or
+  // the container no longer exists). False otherwise, and then the registry makes sure a follow
+  // is reading it (e.g. after a follow that ended with an error). May block for a few seconds.
+  virtual bool logStored(const std::string& id, const std::string& containerId) = 0;
   // Stores a system line, retrying later when storage refuses it.
   virtual void systemLine(const std::string& id, std::string text) = 0;
   // Clears hostPort and (unless `containerLeft`) containerId, then writes `line`.
@@ -68,6 +75,8 @@ class Teardown {
   host::LiveBus& bus_;
   const std::chrono::seconds stopGrace_;
   std::map<std::string, int> attempts_;  // teardown thread only: failed removals in a row
+  std::set<std::string> signalled_;      // teardown thread only: stop signal taken
+  std::set<std::string> stopFailed_;     // teardown thread only: its failure was said
   PeriodicTask task_;  // last: stopped (destroyed) before what its passes use
 };
 

@@ -78,6 +78,8 @@ struct PrometheusExporter::Families {
                                "Connections made to the container engine.")),
         engineDisconnects(counter(r, "zynd_collector_engine_disconnects_total",
                                   "Connections to the container engine lost.")),
+        logGaps(counter(r, "zynd_collector_log_gaps_total",
+                        "Gaps recorded ([GAP] lines): log lines the engine no longer held.")),
         retentionRuns(counter(r, "zynd_collector_retention_runs_total", "Retention runs.")),
         retentionLogLines(counter(r, "zynd_collector_retention_deleted_log_lines_total",
                                   "stdout/stderr lines deleted by retention.")),
@@ -127,6 +129,7 @@ struct PrometheusExporter::Families {
   Family<Counter>& commitFailures;
   Family<Counter>& engineConnects;
   Family<Counter>& engineDisconnects;
+  Family<Counter>& logGaps;
   Family<Counter>& retentionRuns;
   Family<Counter>& retentionLogLines;
   Family<Counter>& retentionSystemLines;
@@ -254,6 +257,7 @@ void PrometheusExporter::refresh() {
   setCounter(f.commitFailures.Add({}), static_cast<double>(c.commitFailures));
   setCounter(f.engineConnects.Add({}), static_cast<double>(c.engineConnects));
   setCounter(f.engineDisconnects.Add({}), static_cast<double>(c.engineDisconnects));
+  setCounter(f.logGaps.Add({}), static_cast<double>(c.logGaps));
   setCounter(f.retentionRuns.Add({}), static_cast<double>(c.retentionRuns));
   setCounter(f.retentionLogLines.Add({}), static_cast<double>(c.retentionDeletedLogLines));
   setCounter(f.retentionSystemLines.Add({}), static_cast<double>(c.retentionDeletedSystemLines));

@@ -122,6 +122,9 @@ Status LineAssembler::message(LogStream stream, const char* p, size_t n, std::ve
       return Status::ok();
     }
     s.filtering = false;
+    if (ts > s.dropBefore && s.dropEqual > 0 && !gap_) {
+      gap_ = plugin::LogGap{stream, s.dropBefore, ts, std::nullopt};
+    }
   }
   ++accepted_;
   const char* c = p + prefix;

@@ -19,6 +19,10 @@
 //
 // Resume: reset(cursor) arms a per-stream filter that drops every message with ts < lastTs and
 // the first `count` messages with ts == lastTs (the overlap the inclusive `since` re-sends).
+// Gap rule: the engine re-sends the cursor's own message (since <= lastTs, inclusive), so when
+// the first message of a stream at or after lastTs is stamped later than lastTs while messages
+// stamped lastTs were still expected, the engine no longer holds what followed the cursor (its
+// log was rotated away or lost): takeGap() then returns it once.
 // cursor() is, after each message(), the cursor that is true after the lines emitted so far
 // (messages of a pending partial line are not counted as delivered; only its first timestamp
 // is kept so that a resume re-reads it whole).
@@ -28,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +71,12 @@ class LineAssembler {
   // Messages that passed the resume filter since construction (a progress indicator).
   uint64_t acceptedMessages() const noexcept { return accepted_; }
   bool hasPending() const noexcept { return streams_[0].pending || streams_[1].pending; }
+  // The gap found since the last call (see the gap rule above), if any.
+  std::optional<plugin::LogGap> takeGap() noexcept {
+    auto g = gap_;
+    gap_.reset();
+    return g;
+  }
 
  private:
   struct PerStream {
@@ -99,6 +110,7 @@ class LineAssembler {
   LogCursor cursor_;
   size_t emittedBytes_ = 0;
   uint64_t accepted_ = 0;
+  std::optional<plugin::LogGap> gap_;
 };
 
 }  // namespace zc::docker

@@ -56,6 +56,7 @@ bool LogFollower::deliver() {
   plugin::LogChunk chunk;
   chunk.lines = std::move(lines_);
   chunk.cursor = assembler_.cursor().encode();
+  chunk.gap = assembler_.takeGap();
   lines_ = {};
   lines_.reserve(64);
   assembler_.takeEmittedBytes();

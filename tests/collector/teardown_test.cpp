@@ -1,5 +1,6 @@
 // Teardown (collector/src/teardown.h) against a fake registry, runtime and router: the steps run
-// in order (stop, wait for the follow, remove, route, release) and end the live streams; an
+// in order (stop, wait for the follow, remove, route, release) and end the live streams; the
+// container stays for as many passes as its log is not stored, with one stop signal; an
 // unreachable engine releases nothing and is retried; any other refusal is given up after three
 // passes with the container left in place; stop() is prompt.
 #include <gtest/gtest.h>
@@ -58,7 +59,11 @@ class FakeRegistry final : public TeardownRegistry {
     std::lock_guard lock(mu_);
     return row_;
   }
-  bool following(const std::string&) const override { return followRuns.load(); }
+  bool logStored(const std::string&, const std::string&) override {
+    ++logChecks;
+    return !followRuns.load();
+  }
+  std::atomic<int> logChecks{0};
   void systemLine(const std::string&, std::string text) override { j_.add(text); }
   void teardownDone(const std::string&, bool containerLeft, std::string line) override {
     std::lock_guard lock(mu_);
@@ -204,13 +209,33 @@ TEST_F(TeardownTest, StopWhileWaitingForTheFollowIsPrompt) {
   Teardown t(registry_, &runtime_, &router_, bus_, 1s);
   t.start();
   registry_.followRuns = true;
-  runtime_.followEndsOnStop = false;  // the teardown waits for the follow (up to 10 s)
+  runtime_.followEndsOnStop = false;  // the teardown waits for the follow
   t.wake();
   ASSERT_TRUE(zc::testing::waitFor([&] { return journal_.has("stop c0ffee"); }, 5s));
   auto t0 = std::chrono::steady_clock::now();
   t.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   EXPECT_FALSE(journal_.has("remove c0ffee"));
+}
+
+TEST_F(TeardownTest, TheContainerStaysUntilItsLogIsStoredHoweverManyPasses) {
+  Teardown t(registry_, &runtime_, &router_, bus_, 1s);
+  t.start();
+  registry_.followRuns = true;
+  runtime_.followEndsOnStop = false;  // storage refuses the last lines (disk full)
+  for (int pass = 0; pass < 5; ++pass) {
+    int before = registry_.logChecks.load();
+    t.wake();
+    ASSERT_TRUE(zc::testing::waitFor([&] { return registry_.logChecks.load() > before; }, 5s));
+  }
+  EXPECT_FALSE(journal_.has("remove c0ffee"));
+  registry_.followRuns = false;  // stored at last
+  t.wake();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return journal_.has("end"); }, 5s));
+  t.stop();
+  auto steps = journal_.steps();
+  EXPECT_EQ(std::count(steps.begin(), steps.end(), "stop c0ffee"), 1);  // one stop signal
+  EXPECT_TRUE(journal_.has("remove c0ffee"));
 }
 
 }  // namespace

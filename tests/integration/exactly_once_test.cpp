@@ -1,12 +1,14 @@
 // Exactly-once capture through the whole daemon and the real Docker engine: numbered lines on
 // both streams, kill -9 of the collector mid-flood (repeatedly), containers restarted by their
 // restart policy. After each, the stored lines are the engine's log: each line once, in order
-// per stream, lineNos contiguous.
+// per stream, lineNos contiguous. Lines the engine rotated away while the collector was down
+// are one [GAP] line, counted in zynd_collector_log_gaps_total.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "docker_fixture.h"
@@ -102,6 +104,67 @@ TEST_F(ExactlyOnceTest, RestartPolicyRunsContinueWithTheNextLineNo) {
   int crashes = 0;
   for (const auto& l : all) crashes += l.text == "[CRASH] exit=1 oom=false";
   EXPECT_EQ(crashes, 3);
+}
+
+TEST_F(ExactlyOnceTest, LinesRotatedAwayWhileTheCollectorWasDownAreOneGap) {
+  std::string id = uniqueId("gap");
+  TempDir sync;
+  // 1,000 lines, then, once the collector is down, about 10 MB more through a json-file log
+  // that keeps two files of 100 kB: most of it is rotated away before anyone reads it.
+  TestContainer c(id, "i=0; while [ $i -lt 1000 ]; do echo \"line $i\"; i=$((i+1)); done; "
+                      "while [ ! -f /sync/go ]; do sleep 0.1; done; "
+                      "while [ $i -lt 101000 ]; do echo \"line $i ......................................"
+                      "..................................................\"; i=$((i+1)); done",
+                  "--log-opt max-size=100k --log-opt max-file=2 -v " + sync.path() + ":/sync");
+  ASSERT_TRUE(c.ok());
+  {
+    Collector first(dataDir());
+    ASSERT_TRUE(first.waitConnected(20s)) << first.process().err();
+    std::string body;
+    ASSERT_TRUE(waitFor([&] {
+      return httpGet(first.port(), "/api/deployments/" + id + "/logs?since=999&limit=1", &body) ==
+                 200 && body.find("\"lineNo\":1000") != std::string::npos;
+    }, 60s, 100ms)) << body;
+    ASSERT_EQ(first.stop(), 0);
+  }
+  ASSERT_EQ(runCommand("touch " + sync.path() + "/go"), 0);
+  ASSERT_TRUE(c.waitExited(120s));
+  std::string held;
+  ASSERT_EQ(docker("logs " + c.name() + " 2>/dev/null", &held), 0);  // what the engine still holds
+
+  Collector second(dataDir());
+  ASSERT_TRUE(second.waitDrained(120s)) << second.process().err();
+  std::string metrics;
+  ASSERT_EQ(httpGet(second.port(), "/metrics", &metrics), 200);
+  EXPECT_NE(metrics.find("\nzynd_collector_log_gaps_total 1\n"), std::string::npos);
+  ASSERT_EQ(second.stop(), 0);
+
+  auto all = readStoredLines(dataDir(), id);
+  EXPECT_EQ(checkContiguous(all), "");
+  std::vector<std::string> gaps;
+  size_t gapAt = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i].text.rfind("[GAP]", 0) == 0) {
+      gaps.push_back(all[i].text);
+      gapAt = i;
+    }
+  }
+  ASSERT_EQ(gaps.size(), 1u) << ::testing::PrintToString(gaps);
+  EXPECT_EQ(gaps[0].rfind("[GAP] the engine no longer holds the stdout lines between ", 0), 0u)
+      << gaps[0];
+  // Before the gap the first 1,000 lines; after it exactly what the engine still holds, once.
+  auto lines = containerLines(all);
+  ASSERT_GT(lines.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(lines[i].text, "line " + std::to_string(i));
+  EXPECT_EQ(all[gapAt - 1].text, "line 999");
+  std::vector<std::string> engine;
+  std::istringstream in(held);
+  for (std::string l; std::getline(in, l);) engine.push_back(l);
+  ASSERT_FALSE(engine.empty());
+  ASSERT_LT(engine.size(), 100000u) << "nothing was rotated away";
+  ASSERT_EQ(lines.size(), 1000 + engine.size());
+  for (size_t i = 0; i < engine.size(); ++i) ASSERT_EQ(lines[1000 + i].text, engine[i]) << i;
+  EXPECT_EQ(engine.back().rfind("line 100999 ", 0), 0u);
 }
 
 TEST_F(ExactlyOnceTest, ALineOfOneHundredThousandBytesIsStoredWhole) {

@@ -3,7 +3,8 @@
 //   - Engine restart (stop and start dockerd) during a flood, 3 times.
 //   - Disk full: the data folder is a small tmpfs that fills during a flood. The collector
 //     reports degraded in /healthz, keeps serving, does not crash-loop, and after space is freed
-//     catches up: every line stored once, lineNos contiguous.
+//     catches up: every line stored once, lineNos contiguous. A DELETE while the disk is full
+//     stops the container at once but removes it only after its whole log is stored.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,6 +86,76 @@ TEST(FaultTest, DiskFullDegradesThenCatchesUpWithNoLoss) {
   for (int i = 0; i < kLines; ++i) {
     ASSERT_EQ(lines[i].text.rfind("line " + std::to_string(i) + " ", 0), 0u) << lines[i].text;
   }
+}
+
+TEST(FaultTest, DeleteWhileTheDiskIsFullRemovesTheContainerOnlyAfterItsLogIsStored) {
+  ZC_REQUIRE_DOCKER_OR_SKIP();
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  TempDir dir;
+  SmallTmpfs disk(dir.path() + "/small", 48);
+  ASSERT_TRUE(disk.mounted());
+  std::string filler = dir.path() + "/small/filler";
+  ASSERT_EQ(runCommand("head -c 40000000 /dev/zero > " + filler), 0);
+
+  std::string data = dir.path() + "/small/data";
+  Collector collector(data, {"--stop-grace", "1s"});
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  constexpr int kLines = 100000;
+  std::string id = uniqueId("fulldelete");
+  TestContainer c(id, "i=0; while [ $i -lt " + std::to_string(kLines) +
+                          " ]; do echo \"line $i ................................................"
+                          "..............................\"; i=$((i+1)); done; echo written; "
+                          "while true; do sleep 1; done");
+  ASSERT_TRUE(c.ok());
+  // The lines compress well: the rest of the tmpfs is filled too, so that storage refuses them.
+  std::string rest = dir.path() + "/small/rest";
+  runCommand("head -c 100000000 /dev/zero > " + rest + " 2>/dev/null");  // fails when full
+  std::string body;
+  ASSERT_TRUE(waitFor([&] {
+    return httpGet(collector.port(), "/healthz", &body) == 200 &&
+           body.find("\"status\":\"degraded\"") != std::string::npos;
+  }, 120s, 100ms)) << body << collector.process().err();
+  std::string tail;
+  ASSERT_TRUE(waitFor([&] {
+    tail.clear();  // runCommand appends
+    return docker("logs --tail 1 " + c.name(), &tail) == 0 && tail == "written\n";
+  }, 120s, 200ms)) << tail;
+
+  // Stopped at once; the container stays while its log cannot be stored.
+  ASSERT_EQ(httpCall(collector.port(), "DELETE", "/api/deployments/" + id, &body), 202) << body;
+  EXPECT_NE(body.find("\"status\":\"stopped\""), std::string::npos) << body;
+  for (int i = 0; i < 30; ++i) {
+    std::this_thread::sleep_for(1s);
+    ASSERT_EQ(docker("inspect " + c.name()), 0) << "removed before its log was stored, after "
+                                                << i << " s\n" << collector.process().err();
+  }
+  EXPECT_EQ(collector.process().wait(0ms), -1) << "the collector exited";
+
+  // Space comes back: the log is stored to its end, then the container goes.
+  std::filesystem::remove(rest);
+  std::filesystem::remove(filler);
+  ASSERT_TRUE(waitFor([&] {
+    return httpGet(collector.port(), "/api/deployments/" + id, &body) == 200 &&
+           body.find("\"containerId\":null") != std::string::npos;
+  }, 180s, 200ms)) << body << collector.process().err();
+  EXPECT_NE(docker("inspect " + c.name()), 0);
+  ASSERT_EQ(collector.stop(), 0);
+
+  auto all = readStoredLines(data, id);
+  EXPECT_EQ(checkContiguous(all), "");
+  auto lines = containerLines(all);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kLines + 1));
+  for (int i = 0; i < kLines; ++i) {
+    ASSERT_EQ(lines[i].text.rfind("line " + std::to_string(i) + " ", 0), 0u) << lines[i].text;
+  }
+  EXPECT_EQ(lines.back().text, "written");
+  uint64_t removedAt = 0;
+  for (const LogLine& l : all) {
+    if (l.stream == LogStream::kSystem && l.text.rfind("[STOP] teardown complete", 0) == 0) {
+      removedAt = l.lineNo;
+    }
+  }
+  EXPECT_GT(removedAt, lines.back().lineNo) << "removed before its last line was stored";
 }
 
 // A flooding container: `count` lines "<tag> <n>" with a pause every `pauseEvery` lines.

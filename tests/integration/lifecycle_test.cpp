@@ -1,5 +1,5 @@
 // The deployment lifecycle against the real engine and a real Caddy: crash detection (exit code,
-// OOM kill), restart by policy, health probes going unhealthy and recovering, metric samples,
+// OOM kill, each death of a crash loop once with its own code), restart by policy, health probes going unhealthy and recovering, metric samples,
 // and stop with teardown (trapping and ignoring SIGTERM; route removed, port released). The
 // DeploymentManager runs in-process with the real runtime and router plugins, so the test can
 // watch the stored lines as they arrive; the system lines are checked byte for byte. Containers
@@ -7,6 +7,7 @@
 // daemon, so that /api/ports is the one that answers.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -140,6 +141,52 @@ TEST_F(LifecycleTest, RestartPolicyBringsItBackToRunningAndLinesContinue) {
   auto all = lines(id);
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].lineNo, i + 1);
   EXPECT_EQ(countSystemLines(id, "[CRASH]"), 1);
+}
+
+std::vector<std::string> texts(const std::vector<LogLine>& lines) {
+  std::vector<std::string> out;
+  for (const LogLine& l : lines) out.push_back(l.text);
+  return out;
+}
+
+TEST_F(LifecycleTest, ACrashLoopRecordsEachDeathOnceWithItsOwnExitCode) {
+  collector::LifecycleOptions opts;
+  opts.keepCrashed = true;
+  startManager(opts);
+  std::string id = uniqueId("loop");
+  // Four runs (three restarts), exiting with 1, 2, 3, 4: a counter kept in the container's own
+  // file system, which outlives its runs.
+  TestContainer c(id, "n=$(cat /n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /n; "
+                      "echo \"run $n\"; exit $n", "--restart on-failure:3");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(waitFor([&] { return countSystemLines(id, "[CRASH]") >= 4; }, 60s))
+      << ::testing::PrintToString(systemLines(id));
+  ASSERT_TRUE(c.waitExited(30s));
+  std::this_thread::sleep_for(2s);  // no late duplicate
+  auto all = lines(id);
+  std::vector<std::string> crashes;
+  std::vector<size_t> crashAt, runAt(5, all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i].text.rfind("[CRASH]", 0) == 0) {
+      crashes.push_back(all[i].text);
+      crashAt.push_back(i);
+    }
+    for (int r = 1; r <= 4; ++r) {
+      if (all[i].text == "run " + std::to_string(r)) runAt[r] = i;
+    }
+  }
+  ASSERT_EQ(crashes, (std::vector<std::string>{"[CRASH] exit=1 oom=false", "[CRASH] exit=2 oom=false",
+                                               "[CRASH] exit=3 oom=false", "[CRASH] exit=4 oom=false"}))
+      << ::testing::PrintToString(systemLines(id));
+  for (int r = 1; r <= 4; ++r) {
+    ASSERT_LT(runAt[r], all.size()) << "run " << r << " not stored";
+    EXPECT_GT(crashAt[r - 1], runAt[r]) << "[CRASH] of run " << r << " before its last line: "
+                                        << ::testing::PrintToString(texts(all));
+  }
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].lineNo, i + 1);
+  Deployment d = manager_->get(id).value();
+  EXPECT_EQ(d.lastExitCode, 4);
+  EXPECT_EQ(d.status, DeploymentStatus::kCrashed);
 }
 
 TEST_F(LifecycleTest, HealthProbesGoUnhealthyAndRecover) {
@@ -287,6 +334,82 @@ TEST_F(StopTest, AgentThatIgnoresSigtermIsKilledAfterTheGrace) {
   EXPECT_NE(docker("inspect " + c.name()), 0);
   EXPECT_FALSE(caddy.routeExists(id));
   EXPECT_EQ(countSystemLines(id, "[CRASH]"), 0);
+}
+
+// The real engine, with removals refused (a fault injected in front of it): the teardown gives up.
+class RemovalRefusingRuntime final : public plugin::Runtime {
+ public:
+  explicit RemovalRefusingRuntime(plugin::Runtime& real) : real_(real) {}
+  std::atomic<int> refuse{0};  // removals still to refuse
+
+  Status connect() noexcept override { return real_.connect(); }
+  Result<std::vector<plugin::ContainerInfo>> listDeployments() noexcept override {
+    return real_.listDeployments();
+  }
+  Result<plugin::ContainerInfo> inspect(std::string_view id) noexcept override {
+    return real_.inspect(id);
+  }
+  Result<std::unique_ptr<plugin::Subscription>> followLogs(const plugin::ContainerInfo& c,
+                                                           std::string_view cursor,
+                                                           plugin::LogConsumer* consumer) noexcept override {
+    return real_.followLogs(c, cursor, consumer);
+  }
+  Result<std::unique_ptr<plugin::Subscription>> subscribeEvents(plugin::EventConsumer* consumer) noexcept override {
+    return real_.subscribeEvents(consumer);
+  }
+  Result<plugin::ResourceSample> sampleResources(std::string_view id) noexcept override {
+    return real_.sampleResources(id);
+  }
+  Status stopContainer(std::string_view id, std::chrono::seconds grace) noexcept override {
+    return real_.stopContainer(id, grace);
+  }
+  Status removeContainer(std::string_view id, bool force) noexcept override {
+    if (refuse.load() > 0) {
+      refuse.fetch_sub(1);
+      return Status::failedPrecondition("removal refused by the test");
+    }
+    return real_.removeContainer(id, force);
+  }
+
+ private:
+  plugin::Runtime& real_;
+};
+
+TEST_F(LifecycleTest, ASecondStopRetriesATeardownThatGaveUp) {
+  RemovalRefusingRuntime faulty(*runtime_);
+  faulty.refuse = 3;  // three passes: given up
+  collector::LifecycleOptions opts;
+  opts.stopGrace = 1s;
+  manager_ = std::make_unique<DeploymentManager>(*storage_, &faulty, nullptr, bus_, systemClock(),
+                                                 opts);
+  struct StopFirst {  // the manager stops before `faulty`, which it borrows, goes
+    std::unique_ptr<DeploymentManager>& m;
+    ~StopFirst() { m.reset(); }
+  } stopFirst{manager_};
+  ASSERT_TRUE(manager_->start().isOk());
+  ASSERT_TRUE(waitFor([&] { return manager_->runtimeConnected(); }, 20s));
+  std::string id = uniqueId("retry");
+  TestContainer c(id, "echo up; while true; do sleep 0.1; done");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(waitFor([&] { return manager_->get(id).isOk() && !manager_->get(id)->containerId.empty(); }, 20s));
+  std::string shortId = manager_->get(id)->containerId.substr(0, 12);
+  ASSERT_TRUE(manager_->requestStop(id).isOk());
+  ASSERT_TRUE(waitSystemLine(id, "[STOP] giving up on removing container " + shortId +
+                                     "; it is left in place", 40s))
+      << ::testing::PrintToString(systemLines(id));
+  ASSERT_TRUE(waitFor([&] { return manager_->teardownComplete(id); }, 5s));
+  EXPECT_EQ(docker("inspect " + c.name()), 0);  // left in place
+
+  // The second stop is not "already stopped": the teardown runs again and now succeeds.
+  auto again = manager_->requestStop(id);
+  ASSERT_TRUE(again.isOk());
+  EXPECT_EQ(again->status, DeploymentStatus::kStopped);
+  EXPECT_TRUE(waitSystemLine(id, "[STOP] stop requested again; retrying the teardown", 5s));
+  ASSERT_TRUE(waitSystemLine(id, "[STOP] teardown complete: container removed", 30s))
+      << ::testing::PrintToString(systemLines(id));
+  EXPECT_TRUE(manager_->teardownComplete(id));
+  EXPECT_TRUE(manager_->get(id)->containerId.empty());
+  EXPECT_NE(docker("inspect " + c.name()), 0);  // removed
 }
 
 TEST_F(StopTest, WithoutARouterTheRouteStepIsSkippedWithASystemLine) {

@@ -36,10 +36,14 @@ uint16_t freePort() {
 }
 
 int httpGet(uint16_t port, const std::string& path, std::string* body) {
+  return httpCall(port, "GET", path, body);
+}
+
+int httpCall(uint16_t port, const std::string& method, const std::string& path, std::string* body) {
   try {
     Poco::Net::HTTPClientSession s("127.0.0.1", port);
     s.setTimeout(Poco::Timespan(5, 0));
-    Poco::Net::HTTPRequest req("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     s.sendRequest(req);
     Poco::Net::HTTPResponse resp;
     std::istream& in = s.receiveResponse(resp);

@@ -17,6 +17,9 @@ uint16_t freePort();
 
 // GET http://127.0.0.1:port/path; the status, or -1 when nothing answers.
 int httpGet(uint16_t port, const std::string& path, std::string* body = nullptr);
+// The same with another method (e.g. DELETE), no request body.
+int httpCall(uint16_t port, const std::string& method, const std::string& path,
+             std::string* body = nullptr);
 
 // A child process (argv[0] must be a path) with stdout/stderr in files. Environment: the test's
 // own minus every ZC_* variable (hermetic), plus `extraEnv`. Killed with SIGKILL on destruction

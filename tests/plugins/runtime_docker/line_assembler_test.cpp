@@ -163,6 +163,46 @@ TEST(LineAssemblerTest, FinishCompletesPendingLines) {
   EXPECT_EQ(f.a.cursor().err.lastTs, kBase + 2);
 }
 
+TEST(LineAssemblerTest, AResumeThatFindsTheCursorsOwnLineReportsNoGap) {
+  Fixture f;
+  LogCursor c;
+  c.out = {kBase + 10, 1, 0};
+  f.a.reset(c);
+  f.put(LogStream::kStdout, kBase + 5, "before\n");  // the since margin
+  f.put(LogStream::kStdout, kBase + 10, "stored\n");  // the cursor's own line, re-sent
+  f.put(LogStream::kStdout, kBase + 20, "new\n");
+  ASSERT_EQ(f.out.size(), 1u);
+  EXPECT_EQ(f.out[0].text, "new");
+  EXPECT_FALSE(f.a.takeGap().has_value());
+}
+
+TEST(LineAssemblerTest, AResumeWhoseCursorLineIsGoneReportsOneGap) {
+  Fixture f;
+  LogCursor c;
+  c.out = {kBase + 10, 1, 0};
+  c.err = {kBase + 12, 1, 0};
+  f.a.reset(c);
+  f.put(LogStream::kStderr, kBase + 12, "stored\n");         // stderr: all there
+  f.put(LogStream::kStdout, kBase + 500, "first held\n");    // stdout: rotated away
+  f.put(LogStream::kStdout, kBase + 501, "second held\n");
+  ASSERT_EQ(f.out.size(), 2u);
+  EXPECT_EQ(f.out[0].text, "first held");
+  auto gap = f.a.takeGap();
+  ASSERT_TRUE(gap.has_value());
+  EXPECT_EQ(gap->stream, LogStream::kStdout);
+  EXPECT_EQ(gap->after, kBase + 10);
+  EXPECT_EQ(gap->before, kBase + 500);
+  EXPECT_FALSE(gap->lines.has_value());
+  EXPECT_FALSE(f.a.takeGap().has_value());  // once
+}
+
+TEST(LineAssemblerTest, AFreshFollowReportsNoGap) {
+  Fixture f;
+  f.a.reset(LogCursor{});
+  f.put(LogStream::kStdout, kBase + 500, "first\n");
+  EXPECT_FALSE(f.a.takeGap().has_value());
+}
+
 TEST(LineAssemblerTest, MissingTimestampIsCorruption) {
   LineAssembler a(LineAssembler::Options{});
   std::vector<RawLine> out;

@@ -42,6 +42,7 @@ struct CollectorGauges {
   uint64_t commitFailures = 0;
   uint64_t engineConnects = 0;
   uint64_t engineDisconnects = 0;
+  uint64_t logGaps = 0;  // [GAP] lines: lines the engine no longer held when a follow resumed
   uint64_t retentionRuns = 0;
   uint64_t retentionDeletedLogLines = 0;
   uint64_t retentionDeletedSystemLines = 0;
@@ -121,7 +122,8 @@ class CollectorApi {
   virtual Result<std::vector<MetricSample>> readMetrics(const std::string& id, TimeNs from,
                                                         TimeNs to) = 0;
   // Marks the deployment stopped at once and schedules the teardown (asynchronous). Stopping a
-  // stopped deployment succeeds again. Returns the row as it is now. NotFound for an unknown id.
+  // stopped deployment succeeds again, and retries a teardown that gave up (its container was
+  // left in place). Returns the row as it is now. NotFound for an unknown id.
   // `by` is named in the deployment's stop line.
   virtual Result<Deployment> requestStop(const std::string& id, const StopRequester& by) = 0;
   // True once a stopped deployment's teardown is complete (container gone, route and port

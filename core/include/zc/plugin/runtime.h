@@ -13,6 +13,8 @@
 //     after them (the overlap the engine re-sends is dropped by the runtime).
 //   - The runtime reopens a broken or stalled stream by itself, from the last cursor it
 //     delivered, for as long as the container runs and the handle is not stopped.
+//   - When a resume finds that the engine no longer holds the lines right after the cursor, the
+//     next chunk says so (LogChunk::gap) once; the host records it.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -61,9 +63,20 @@ struct RawLine {
   bool truncated = false;
 };
 
+// Lines the engine no longer holds: a resume found that what follows the cursor is gone (e.g.
+// rotated away by json-file max-file while the collector was down or behind).
+struct LogGap {
+  LogStream stream = LogStream::kStdout;
+  TimeNs after = 0;   // the timestamp of the last line stored before the gap
+  TimeNs before = 0;  // the timestamp of the first line the engine still holds after it
+  std::optional<uint64_t> lines;  // how many were lost, when known
+};
+
 struct LogChunk {
   std::vector<RawLine> lines;
   std::string cursor;  // resume point after lines.back(); opaque to the host
+  // Set on the first chunk after a gap: the gap comes before `lines`.
+  std::optional<LogGap> gap;
 };
 
 // Implemented by the host. Called on the runtime's follow thread.
