@@ -125,12 +125,17 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   out.status = static_cast<int>(resp.getStatus());
   out.reason = resp.getReason();
   for (const auto& [name, value] : resp) out.fields.emplace_back(name, value);
-  std::string payload = resp.body();
+  std::string payload = resp.takeBody();
   out.contentLength = payload.size();
   out.keepAlive = f.keepAlive && resp.getKeepAlive() && c.served < opts_.maxKeepAliveRequests;
   std::string bytes = writeResponseHead(out);
-  if (head.method != "HEAD") bytes += payload;
-  if (!writeAll(io, bytes, SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs))) {
+  // A large body goes out after the head rather than being copied behind it.
+  constexpr size_t kCopyBelow = 64 * 1024;
+  const bool withBody = head.method != "HEAD";
+  if (withBody && payload.size() < kCopyBelow) bytes += payload;
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs);
+  if (!writeAll(io, bytes, deadline) ||
+      (withBody && payload.size() >= kCopyBelow && !writeAll(io, payload, deadline))) {
     return closeSlot(slot);
   }
   if (!out.keepAlive) {

@@ -1,5 +1,6 @@
 #include "json_response.h"
 
+#include "poco_adapters.h"
 #include "response_head.h"
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/json_writer.h"
@@ -30,6 +31,16 @@ void sendJsonText(Poco::Net::HTTPServerResponse& resp, int status, const std::st
   resp.set("Cache-Control", "no-store");
   resp.setContentLength(static_cast<std::streamsize>(json.size()));
   resp.send().write(json.data(), static_cast<std::streamsize>(json.size()));
+}
+
+void sendJsonText(Poco::Net::HTTPServerResponse& resp, int status, std::string&& json) {
+  auto* own = dynamic_cast<ServerResponse*>(&resp);
+  if (own == nullptr) return sendJsonText(resp, status, static_cast<const std::string&>(json));
+  resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  resp.setContentType(kJsonContentType);
+  resp.set("Cache-Control", "no-store");
+  resp.setContentLength(static_cast<std::streamsize>(json.size()));
+  own->setBody(std::move(json));
 }
 
 void sendError(Poco::Net::HTTPServerResponse& resp, int status, const std::string& code,

@@ -41,6 +41,8 @@ void ServerResponse::reset() {
   setStatusAndReason(HTTP_OK);
   body_.str(std::string());
   body_.clear();
+  std::string().swap(direct_);
+  hasDirect_ = false;
   sent_ = false;
 }
 

@@ -33,12 +33,21 @@ class ServerResponse final : public Poco::Net::HTTPServerResponse {
   void redirect(const std::string& uri, HTTPStatus status) override;
   void requireAuthentication(const std::string& realm) override;
   bool sent() const override { return sent_; }
-  std::string body() const { return body_.str(); }
+  // The body as a whole, marking the response sent: no stream, no copy (a large JSON page).
+  void setBody(std::string body) {
+    sent_ = true;
+    direct_ = std::move(body);
+    hasDirect_ = true;
+  }
+  // The body, moved out (what setBody() was given, else what was written to send()).
+  std::string takeBody() { return hasDirect_ ? std::move(direct_) : body_.str(); }
   // Forgets everything a failed handler may have set or written.
   void reset();
 
  private:
   std::ostringstream body_;
+  std::string direct_;
+  bool hasDirect_ = false;
   bool sent_ = false;
 };
 

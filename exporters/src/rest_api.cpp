@@ -142,7 +142,7 @@ Handler readLogsHandler(host::CollectorApi& api, size_t maxPageBytes) {
     w.key("nextSince").unsignedInteger(nextSince);
     w.key("oldestLineNo").unsignedInteger(oldest);
     w.endObject();
-    sendJsonText(resp, 200, w.text());
+    sendJsonText(resp, 200, w.take());
   });
 }
 

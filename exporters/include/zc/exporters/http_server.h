@@ -152,6 +152,8 @@ const Requester& requesterOf(const Poco::Net::HTTPServerRequest& req) noexcept;
 
 // `json` must already be valid JSON text (from JsonWriter).
 void sendJsonText(Poco::Net::HTTPServerResponse& resp, int status, const std::string& json);
+// The same, taking the text: the server sends it without copying it (a large logs page).
+void sendJsonText(Poco::Net::HTTPServerResponse& resp, int status, std::string&& json);
 // {"error":"<code>","message":"<message>"} with `status`; `message` is sanitised to UTF-8.
 void sendError(Poco::Net::HTTPServerResponse& resp, int status, const std::string& code,
                const std::string& message);
