@@ -15,151 +15,34 @@
 // Prints "ok - <case>" / "not ok - <case>: <why>" and a last line "N passed, N failed[, N skipped]";
 // exits non-zero when anything failed. Always removes its container and kills its collector (by
 // pid), also on failure, timeout or SIGINT/SIGTERM.
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
+import {
+  artifacts, assert, binDir, chromiumPath, cleanUpOnSignals, cleanup, cleanups, dist, docker, eq,
+  freePort, image, killPid as killChild, makeReporter, pluginDir, request as httpGet, run, sleep,
+  waitFor,
+} from './harness.mjs';
+
 const mock = process.argv.includes('--mock');
 const env = process.env;
-const buildDir = env.ZC_BUILD_DIR || path.join(repo, 'build');
-const binDir = env.ZC_BIN_DIR || path.join(buildDir, 'bin');
-const pluginDir = env.ZC_PLUGIN_DIR || path.join(buildDir, 'plugins');
-const dist = env.ZC_WEB_DIST || path.join(buildDir, 'web', 'dist');
-const artifacts = env.ZC_E2E_ARTIFACTS || path.join(buildDir, 'e2e-artifacts');
-const chromiumPath = env.ZC_CHROMIUM || '/usr/bin/chromium';
-const docker = env.ZC_DOCKER || '/usr/bin/docker';
-const image = env.ZC_TEST_IMAGE || 'zynd-test-busybox:latest';
+
 const kWholeRunMs = Number(env.ZC_E2E_TIMEOUT_MS || 240_000);
 
 // ---------------------------------------------------------------------------------------------
-// Reporting
-const results = [];
-function log(msg) {
-  process.stdout.write(`[e2e ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
-}
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, why: e?.message ?? String(e) });
-    console.log(`not ok - ${name}: ${(e?.message ?? String(e)).split('\n')[0]}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-function eq(actual, expected, what) {
-  if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-function summary(skipped = 0) {
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  return failed;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Reporting, processes and cleanup: harness.mjs
+const { results, log, check, summary } = makeReporter('e2e');
+cleanUpOnSignals(log);
+const killPid = (child, name) => killChild(child, name, log);
 
-/** Polls fn until it returns a truthy value or the deadline passes (then throws). */
-async function waitFor(what, fn, timeoutMs, everyMs = 200) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes and cleanup
-const cleanups = [];
-let cleaning = null;
-function cleanup() {
-  if (!cleaning) {
-    cleaning = (async () => {
-      for (const fn of cleanups.reverse()) {
-        try {
-          await fn();
-        } catch (e) {
-          log(`cleanup: ${e.message}`);
-        }
-      }
-    })();
-  }
-  return cleaning;
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    log(`${sig}: cleaning up`);
-    await cleanup();
-    process.exit(1);
-  });
-}
-
-function run(cmd, args, { timeoutMs = 30_000, input } = {}) {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, err });
-    });
-    if (input != null) child.stdin.end(input);
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function httpGet(url, { method = 'GET', timeoutMs = 5000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 async function getJson(url) {
   const r = await httpGet(url);
   if (r.status !== 200) throw new Error(`GET ${url}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
   return JSON.parse(r.body);
-}
-
-async function killPid(child, name) {
-  if (child.exitCode != null || child.signalCode != null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGTERM');
-  const t = await Promise.race([gone.then(() => 'exited'), sleep(8000).then(() => 'timeout')]);
-  if (t === 'timeout') {
-    log(`${name} (pid ${child.pid}) ignored SIGTERM for 8 s: SIGKILL`);
-    process.kill(child.pid, 'SIGKILL');
-    await Promise.race([gone, sleep(3000)]);
-  }
 }
 
 // A small front for a collector that does not serve the pages yet: dist/ as the collector would

@@ -14,128 +14,24 @@
 // Prints "ok - <case>" / "not ok - <case>: <why>" and "N passed, N failed[, N skipped]"; exits
 // non-zero when anything failed. Always removes its container and stops what it started (by
 // pid / by handle), also on failure, timeout or SIGINT/SIGTERM. Every wait is bounded.
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
+import {
+  artifacts, assert, binDir, chromiumPath, cleanUpOnSignals, cleanup, cleanups, dist, docker, eq,
+  freePort, image, killPid, makeReporter, pluginDir, request, run, sleep, waitFor,
+} from './harness.mjs';
+
 const env = process.env;
-const buildDir = env.ZC_BUILD_DIR || path.join(repo, 'build');
-const binDir = env.ZC_BIN_DIR || path.join(buildDir, 'bin');
-const pluginDir = env.ZC_PLUGIN_DIR || path.join(buildDir, 'plugins');
-const dist = env.ZC_WEB_DIST || path.join(buildDir, 'web', 'dist');
-const artifacts = env.ZC_E2E_ARTIFACTS || path.join(buildDir, 'e2e-artifacts');
-const chromiumPath = env.ZC_CHROMIUM || '/usr/bin/chromium';
-const docker = env.ZC_DOCKER || '/usr/bin/docker';
-const image = env.ZC_TEST_IMAGE || 'zynd-test-busybox:latest';
 const kWholeRunMs = Number(env.ZC_E2E_TIMEOUT_MS || 180_000);
 const kRebindName = 'rebind.zynd.test';
 
-const results = [];
-const log = (msg) => process.stdout.write(`[trust ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false });
-    console.log(`not ok - ${name}: ${(e?.message ?? String(e)).split('\n')[0]}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-function eq(actual, expected, what) {
-  if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-function summary() {
-  const passed = results.filter((r) => r.ok).length;
-  console.log(`${passed} passed, ${results.length - passed} failed`);
-  return results.length - passed;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(what, fn, timeoutMs, everyMs = 200) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-const cleanups = [];
-let cleaning = null;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        log(`cleanup: ${e.message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    await cleanup();
-    process.exit(1);
-  });
-}
-
-function run(cmd, args, timeoutMs = 30_000) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
-  });
-}
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-function request(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-async function killPid(child) {
-  if (child.exitCode != null || child.signalCode != null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGTERM');
-  if ((await Promise.race([gone.then(() => 'exited'), sleep(8000)])) !== 'exited') {
-    process.kill(child.pid, 'SIGKILL');
-    await Promise.race([gone, sleep(3000)]);
-  }
-}
+const { results, log, check, summary } = makeReporter('trust');
+cleanUpOnSignals(log);
 
 // The other origin: one page whose script tries to stop the deployment with the browser's
 // cookie and writes what happened into the page.

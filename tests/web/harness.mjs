@@ -1,0 +1,151 @@
+// What the browser tests (run.mjs, trust.mjs) share: where the build is, TAP-like reporting,
+// bounded waits, child processes and the cleanup that runs on exit, failure or a signal.
+//
+// Environment (set by tests/web/CMakeLists.txt): ZC_BUILD_DIR, ZC_BIN_DIR, ZC_PLUGIN_DIR,
+// ZC_WEB_DIST, ZC_E2E_ARTIFACTS, ZC_CHROMIUM, ZC_DOCKER, ZC_TEST_IMAGE.
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const env = process.env;
+export const repo = path.resolve(here, '../..');
+export const buildDir = env.ZC_BUILD_DIR || path.join(repo, 'build');
+export const binDir = env.ZC_BIN_DIR || path.join(buildDir, 'bin');
+export const pluginDir = env.ZC_PLUGIN_DIR || path.join(buildDir, 'plugins');
+export const dist = env.ZC_WEB_DIST || path.join(buildDir, 'web', 'dist');
+export const artifacts = env.ZC_E2E_ARTIFACTS || path.join(buildDir, 'e2e-artifacts');
+export const chromiumPath = env.ZC_CHROMIUM || '/usr/bin/chromium';
+export const docker = env.ZC_DOCKER || '/usr/bin/docker';
+export const image = env.ZC_TEST_IMAGE || 'zynd-test-busybox:latest';
+
+/**
+ * A reporter for one script: log() prefixes `[tag hh:mm:ss.mmm]`; check() runs a case and
+ * prints "ok - <case>" or "not ok - <case>: <why>"; summary() prints "N passed, N failed[, N
+ * skipped]" and returns the number failed.
+ */
+export function makeReporter(tag) {
+  const results = [];
+  const log = (msg) => process.stdout.write(`[${tag} ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
+  async function check(name, fn) {
+    const t0 = Date.now();
+    try {
+      await fn();
+      results.push({ name, ok: true });
+      console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      results.push({ name, ok: false, why: e?.message ?? String(e) });
+      console.log(`not ok - ${name}: ${(e?.message ?? String(e)).split('\n')[0]}`);
+    }
+  }
+  function summary(skipped = 0) {
+    const passed = results.filter((r) => r.ok).length;
+    const failed = results.length - passed;
+    console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+    return failed;
+  }
+  return { results, log, check, summary };
+}
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+export function eq(actual, expected, what) {
+  if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns a truthy value or the deadline passes (then throws). */
+export async function waitFor(what, fn, timeoutMs, everyMs = 200) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+// Cleanup steps, run once in reverse order by cleanup(): on the normal end, a failure, the
+// whole-run timeout, or SIGINT/SIGTERM (see cleanUpOnSignals()).
+export const cleanups = [];
+let cleaning = null;
+let cleanupLog = (msg) => process.stdout.write(`${msg}\n`);
+export function cleanup() {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        cleanupLog(`cleanup: ${e.message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+export function cleanUpOnSignals(log) {
+  cleanupLog = log;
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      log(`${sig}: cleaning up`);
+      await cleanup();
+      process.exit(1);
+    });
+  }
+}
+
+/** Runs a command to its end (bounded): { code, stdout, stderr, err }. */
+export function run(cmd, args, { timeoutMs = 30_000, input } = {}) {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, err });
+    });
+    if (input != null) child.stdin.end(input);
+  });
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One HTTP request (bounded): { status, headers, body }. */
+export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** SIGTERM to a child we started, SIGKILL after 8 s; waits for its exit (bounded). */
+export async function killPid(child, name = 'child', log = () => {}) {
+  if (child.exitCode != null || child.signalCode != null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  process.kill(child.pid, 'SIGTERM');
+  const t = await Promise.race([gone.then(() => 'exited'), sleep(8000).then(() => 'timeout')]);
+  if (t === 'timeout') {
+    log(`${name} (pid ${child.pid}) ignored SIGTERM for 8 s: SIGKILL`);
+    process.kill(child.pid, 'SIGKILL');
+    await Promise.race([gone, sleep(3000)]);
+  }
+}
