@@ -7,7 +7,7 @@
 namespace zc::exporters {
 
 bool backfillPage(host::CollectorApi& api, SseStream& s, size_t chunk) {
-  auto page = api.readLogs(s.id, s.lastSent, chunk);
+  auto page = api.readLogs(s.id, s.lastSent, plugin::LogReadLimit(chunk, kBackfillReadBytes));
   if (!page.isOk()) {
     if (page.status().isNotFound()) {
       // The deployment is gone: nothing more will come.
@@ -26,17 +26,19 @@ bool backfillPage(host::CollectorApi& api, SseStream& s, size_t chunk) {
     s.catchingUp = false;
     return true;
   }
+  size_t textBytes = 0;
   for (const LogLine& l : page->lines) {
+    textBytes += l.text.size();
     if (l.lineNo > s.lastSent) s.appendLine(l);
   }
-  if (page->lines.size() < chunk) s.catchingUp = false;
+  if (page->lines.size() < chunk && textBytes < kBackfillReadBytes) s.catchingUp = false;
   return true;
 }
 
 bool fillGap(host::CollectorApi& api, SseStream& s, uint64_t upTo, size_t chunk) {
   while (s.lastSent + 1 < upTo) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(chunk, upTo - s.lastSent - 1));
-    auto page = api.readLogs(s.id, s.lastSent, want);
+    auto page = api.readLogs(s.id, s.lastSent, plugin::LogReadLimit(want, kBackfillReadBytes));
     if (!page.isOk()) {
       if (page.status().isNotFound()) {
         s.endQueued = true;

@@ -15,8 +15,12 @@
 
 namespace zc::exporters {
 
-// Formats the next page of at most `chunk` lines after stream.lastSent; a short page ends the
-// catch-up. When stream.lastSent is past the last stored line, formats a reset event to that
+// A storage read of the backfill or a gap brings at most its `chunk` lines and, beyond this many
+// bytes of text, no further line: a stream of megabyte lines holds one read's worth at a time.
+inline constexpr size_t kBackfillReadBytes = 256 * 1024;
+
+// Formats the next page of at most `chunk` lines (and kBackfillReadBytes) after stream.lastSent;
+// a page short of both ends the catch-up. When stream.lastSent is past the last stored line, formats a reset event to that
 // line instead (lastSent becomes it) and ends the catch-up. False on a storage failure (the stream is to be closed).
 bool backfillPage(host::CollectorApi& api, SseStream& stream, size_t chunk);
 

@@ -243,6 +243,23 @@ TEST(SseTest, BatchedStreamSendsRunsOfLinesAndResumesAfterTheLastId) {
   }
 }
 
+// The backfill reads storage bounded in bytes as well as lines: lines of 200 KiB come in reads
+// of a couple of lines each, and a read cut short by its bytes does not end the catch-up.
+TEST(SseTest, BackfillOfLongLinesIsReadInByteBoundedPagesWithoutEndingEarly) {
+  ExporterStack stack(fastOptions());
+  stack.api->addDeployment("d1");
+  std::vector<std::string> lines;
+  for (int i = 0; i < 20; ++i) lines.push_back(std::string(200 * 1024, static_cast<char>('a' + i)));
+  stack.api->appendLines("d1", lines);
+  stack.api->appendLines("d1", {"short"});
+  const uint64_t readsBefore = stack.api->readLogsCalls();
+  SseClient c;
+  ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream?since=0"));
+  auto ids = readLogIdsUntil(c, 21, 10s);
+  expectContiguous(ids, 1, 21);
+  EXPECT_GE(stack.api->readLogsCalls() - readsBefore, 10u);  // ~256 KiB of text per read
+}
+
 TEST(SseTest, LineBreaksNeverReachADataField) {
   ExporterStack stack;
   stack.api->addDeployment("d1");
