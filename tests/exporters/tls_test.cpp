@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "exporter_fixture.h"
+#include "zc/exporters/access.h"
+#include "zc/exporters/tokens.h"
 #include "test_support.h"
 #include "tls_test_client.h"
 
@@ -98,6 +100,34 @@ TEST_F(TlsTest, RoutesCanAskWhetherTheRequestCameOverTls) {
     EXPECT_EQ(body, tls ? "true" : "false");
     server.stop();
   }
+}
+
+// The pages' session cookie says Secure when the login came over TLS (and only then: see
+// SessionApiTest for plain HTTP).
+TEST_F(TlsTest, ALoginOverTlsGetsASecureSessionCookie) {
+  zc::exporters::AccessOptions ao;
+  ao.tokensFile = dir_.path() + "/tokens";
+  ASSERT_TRUE(zc::exporters::writeTokensFile(
+                  ao.tokensFile, {{"reader", zc::exporters::TokenScope::kRead,
+                                   zc::exporters::sha256Hex("zct_read_secret")}})
+                  .isOk());
+  ao.auditLog = dir_.path() + "/audit.log";
+  ao.allowedHosts = {"127.0.0.1:1"};
+  auto access = zc::exporters::AccessControl::create(ao);
+  ASSERT_TRUE(access.isOk()) << access.status().toString();
+  zc::exporters::ExporterOptions eo;
+  eo.access = access->get();
+  ExporterStack stack(eo, tlsOptions());
+  const std::string body = R"({"token":"zct_read_secret"})";
+  auto r = zc::testing::tlsRequest(
+      stack.port(),
+      "POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body,
+      client());
+  ASSERT_TRUE(r.handshake) << r.error;
+  ASSERT_EQ(r.reply.status, 200) << r.reply.body;
+  const std::string set = r.reply.header("set-cookie");
+  EXPECT_NE(set.find("; HttpOnly; SameSite=Strict; Secure"), std::string::npos) << set;
 }
 
 TEST_F(TlsTest, KeepAliveRequestsShareOneTlsConnection) {
