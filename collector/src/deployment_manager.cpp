@@ -131,6 +131,9 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
       runtimeConnected_ = true;
       return;
     case T::kDisconnected:
+      // /healthz says so until the next connection's reconcile is done: a caller waiting for
+      // "connected" after an engine restart must not be answered by the previous connection.
+      runtimeConnected_ = false;
       counters_.engineDisconnects.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("runtime event stream disconnected; the runtime reconnects");
       return;

@@ -109,7 +109,8 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
 
   const PipelineCounters& counters() const noexcept { return counters_; }
   size_t activeFollows() const noexcept { return activeFollows_.load(); }
-  // True once the runtime answered and the first reconcile ran.
+  // True from the end of the reconcile that follows a connection to the runtime until the runtime
+  // reports the connection lost.
   bool runtimeConnected() const noexcept { return runtimeConnected_.load(); }
   // True when the rows describe the runtime's containers: no runtime, or a reconcile completed.
   // Before that a row may name a container removed while the collector was down, so the
