@@ -1,9 +1,10 @@
 // A client connection of the HTTP server and the queue that hands it between the two kinds of
-// threads that own it in turn. The reactor owns a connection while its request arrives (and
-// between kept-alive requests); once the request is complete (head and body, or the head alone
-// with Expect: 100-continue) it is pushed to the ready queue and a worker owns it until the
-// response is written; a kept-alive connection is given back and the reactor is woken (eventfd)
-// to hold it again.
+// threads that own it in turn. The reactor owns a connection while its request arrives (it
+// answers Expect: 100-continue itself and reads the body) and between kept-alive requests; once
+// the request is complete (head and body) it is pushed to the ready queue and a worker owns it
+// while the route runs and writes what the socket takes at once. The connection is then given
+// back and the reactor is woken (eventfd) to hold it again: to write the rest of a response the
+// client has not read yet, and to wait for the next request when kept alive.
 //
 // The queue also counts the connections that are open and not being served (held by the
 // reactor or ready for a worker): tryAdmit() refuses beyond maxWaiting (the server's 503).
@@ -48,6 +49,13 @@ struct Conn {
   RequestFraming framing;
   bool draining = false;  // an error response was sent; reading and dropping until EOF
   size_t drained = 0;
+  bool continueSent = false;  // 100 Continue was sent for the current request
+  // The rest of a response the socket did not take at once: the reactor writes it as the
+  // client reads (a worker never waits for a slow or silent reader). Empty otherwise.
+  std::string out;
+  size_t outOff = 0;           // bytes of `out` already written
+  bool closeAfterOut = false;  // the response ends the connection
+  bool writing() const noexcept { return !out.empty(); }
 };
 
 class ConnectionQueue {

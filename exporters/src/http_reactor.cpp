@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "json_response.h"
+#include "response_head.h"
 
 namespace zc::exporters {
 namespace {
@@ -84,16 +85,20 @@ void Reactor::loop() {
         }
         for (auto& c : back) {
           int cfd = c->fd;
-          bool buffered = c->io->pending() > 0;  // TLS bytes the socket no longer signals
-          hold(std::move(c), opts_.keepAliveTimeoutMs);
-          if (buffered && !readFrom(*held_.at(cfd))) {
-            closeHeld(cfd);
-            continue;
+          const bool writing = c->writing();
+          hold(std::move(c), writing ? opts_.readTimeoutMs : opts_.keepAliveTimeoutMs);
+          if (writing) {
+            flush(cfd);  // the socket may have drained since the worker tried
+          } else {
+            awaitNext(cfd);
           }
-          advance(cfd);  // a pipelined request may already be there
         }
       } else if (auto it = held_.find(fd); it != held_.end()) {
         Conn& c = *it->second;
+        if (c.writing()) {
+          flush(fd);
+          continue;
+        }
         if (c.handshaking) {
           handshake(fd);
           continue;
@@ -198,6 +203,46 @@ void Reactor::hold(std::unique_ptr<Conn> c, int waitMs) {
   held_[fd] = std::move(c);
 }
 
+void Reactor::flush(int fd) {
+  Conn& c = *held_.at(fd);
+  const size_t before = c.outOff;
+  IoResult::Kind r = writeSome(*c.io, c.out, &c.outOff);
+  if (r == IoResult::Kind::kWantRead || r == IoResult::Kind::kWantWrite) {
+    // Only the readiness the transport asks for: no EPOLLIN while writing to a client that
+    // does not read, or its pipelined input would wake this thread again and again.
+    epoll_event ev{};
+    ev.events = r == IoResult::Kind::kWantRead ? EPOLLIN : EPOLLOUT;
+    ev.data.fd = fd;
+    ::epoll_ctl(epollFd_, EPOLL_CTL_MOD, fd, &ev);
+    if (c.outOff > before) {
+      c.readDeadline = SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs);
+    }
+    return;
+  }
+  if (r != IoResult::Kind::kDone) return closeHeld(fd);
+  std::string().swap(c.out);  // the memory goes now, not with the connection
+  c.outOff = 0;
+  if (c.closeAfterOut) {
+    c.io->shutdownWrite();
+    c.draining = true;
+    c.in.clear();
+    c.readDeadline = SteadyClock::now() + std::chrono::milliseconds(kLingerMs);
+    watch(fd, false);
+    if (!discardInput(c)) closeHeld(fd);
+    return;
+  }
+  c.readDeadline = SteadyClock::now() + std::chrono::milliseconds(opts_.keepAliveTimeoutMs);
+  watch(fd, false);
+  awaitNext(fd);
+}
+
+void Reactor::awaitNext(int fd) {
+  Conn& c = *held_.at(fd);
+  // TLS bytes the socket no longer signals.
+  if (c.io->pending() > 0 && !readFrom(c)) return closeHeld(fd);
+  advance(fd);  // a pipelined request may already be there
+}
+
 bool Reactor::readFrom(Conn& c) {
   char buf[16384];  // one TLS record
   for (;;) {
@@ -230,9 +275,17 @@ void Reactor::advance(int fd) {
   if (c.head.state == RequestHead::State::kError) return reject(fd, c.head.error);
   c.framing = frameRequest(c.head, limits_);
   if (c.framing.error.status != 0) return reject(fd, c.framing.error);
-  bool bodyHere = c.in.size() >= c.head.end + c.framing.bodyLen;
-  if (!bodyHere && !c.framing.expectContinue) return;  // the body is still on its way
-  handOff(fd);
+  if (c.in.size() >= c.head.end + c.framing.bodyLen) return handOff(fd);
+  // The body is still on its way; a client that announced it with Expect: 100-continue waits
+  // for this before sending it (curl does). 25 bytes: the socket buffer takes them at once.
+  if (c.framing.expectContinue && !c.continueSent) {
+    ResponseHead interim;
+    interim.status = 100;
+    const std::string bytes = writeResponseHead(interim);
+    size_t off = 0;
+    if (writeSome(*c.io, bytes, &off) != IoResult::Kind::kDone) return closeHeld(fd);
+    c.continueSent = true;
+  }
 }
 
 void Reactor::reject(int fd, const RequestError& error) {
@@ -283,7 +336,8 @@ void Reactor::expire() {
   }
   for (int fd : late) {
     Conn& c = *held_.at(fd);
-    if (!c.started || c.draining || c.handshaking) {
+    // A client that stopped reading its response is dropped: nothing can follow a partial one.
+    if (!c.started || c.draining || c.handshaking || c.writing()) {
       closeHeld(fd);
     } else {
       reject(fd, RequestError{408, "request_timeout", "the request did not arrive in time"});

@@ -1,6 +1,7 @@
 // The HTTP server's reactor: ONE thread (epoll) that accepts every connection and holds it while
-// its request arrives and between kept-alive requests, so slow or silent clients never hold a
-// worker. It parses what arrives (http_request_parser.h), enforces the read, request and
+// its request arrives (answering Expect: 100-continue and reading the body), while the rest of
+// a response goes out to a client that reads slowly or not at all, and between kept-alive
+// requests, so slow or silent clients never hold a worker. It parses what arrives (http_request_parser.h), enforces the read, request and
 // keep-alive deadlines, answers malformed, oversized and late requests itself (JSON error, then a
 // lingering close), refuses connections beyond maxQueued or beyond maxConnectionsPerPeer from one
 // address with 503, and pushes each complete request to the ConnectionQueue for the workers.
@@ -50,8 +51,15 @@ class Reactor {
   void hold(std::unique_ptr<Conn> c, int waitMs);
   // Reads what is there without blocking; false on EOF or error (the connection is to be closed).
   bool readFrom(Conn& c);
-  // Parses what `fd` holds; hands it to the workers when its request is complete or refuses it.
+  // Parses what `fd` holds; hands it to the workers when its request is complete (head and
+  // body; sends 100 Continue first when the client waits for it) or refuses it.
   void advance(int fd);
+  // Writes more of the response a worker left in c.out, as far as the socket takes it; once
+  // written, closes (lingering) or waits for the next request. Progress must come within
+  // readTimeoutMs or the connection is dropped.
+  void flush(int fd);
+  // A kept-alive connection between two requests: reads what TLS holds, parses what is there.
+  void awaitNext(int fd);
   void handOff(int fd);
   // Answers an error without a worker: the response (small: it fits the socket buffer), then a
   // lingering close here, so that the client reads it before the connection goes.

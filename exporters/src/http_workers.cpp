@@ -1,13 +1,11 @@
 #include "http_workers.h"
 
-#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "json_response.h"
 #include "zc/exporters/access.h"
 #include "response_head.h"
 
@@ -60,50 +58,11 @@ bool WorkerPool::closeSlot(ConnSlot& slot) {
   return false;
 }
 
-bool WorkerPool::receiveBody(Conn& c, ConnSlot& slot) {
-  Transport& io = *c.io;
-  const size_t want = c.head.end + c.framing.bodyLen;
-  // The client waits for this before sending the body it announced (curl does).
-  ResponseHead interim;
-  interim.status = 100;
-  if (!writeAll(io, writeResponseHead(interim),
-                SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs))) {
-    return closeSlot(slot);
-  }
-  IoResult::Kind need = IoResult::Kind::kWantRead;
-  while (c.in.size() < want) {
-    int wait = std::min(opts_.readTimeoutMs, remainingMs(c.requestDeadline));
-    if (wait <= 0 || !waitFor(io, need, wait)) {
-      std::string resp =
-          errorResponse(408, "request_timeout", "the request body did not arrive in time");
-      writeAll(io, resp, SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs));
-      io.shutdownWrite();
-      lingerAndDrain(io.fd());
-      return closeSlot(slot);
-    }
-    char buf[16384];
-    IoResult r = io.read(buf, sizeof buf);
-    if (r.kind == IoResult::Kind::kDone) {
-      c.in.append(buf, r.bytes);
-      need = IoResult::Kind::kWantRead;
-      continue;
-    }
-    if (r.kind != IoResult::Kind::kWantRead && r.kind != IoResult::Kind::kWantWrite) {
-      return closeSlot(slot);
-    }
-    need = r.kind;
-  }
-  return true;
-}
-
 bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   const int fd = c.fd;
   Transport& io = *c.io;
   const RequestHead& head = c.head;
   const RequestFraming& f = c.framing;
-  if (f.expectContinue && c.in.size() < head.end + f.bodyLen && !receiveBody(c, slot)) {
-    return false;
-  }
   std::string body = c.in.substr(head.end, f.bodyLen);
   c.in.erase(0, head.end + f.bodyLen);
 
@@ -129,22 +88,41 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   out.contentLength = payload.size();
   out.keepAlive = f.keepAlive && resp.getKeepAlive() && c.served < opts_.maxKeepAliveRequests;
   std::string bytes = writeResponseHead(out);
+  if (head.method == "HEAD") payload.clear();
   // A large body goes out after the head rather than being copied behind it.
   constexpr size_t kCopyBelow = 64 * 1024;
-  const bool withBody = head.method != "HEAD";
-  if (withBody && payload.size() < kCopyBelow) bytes += payload;
-  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(opts_.readTimeoutMs);
-  if (!writeAll(io, bytes, deadline) ||
-      (withBody && payload.size() >= kCopyBelow && !writeAll(io, payload, deadline))) {
+  if (payload.size() < kCopyBelow) {
+    bytes += payload;
+    payload.clear();
+  }
+  // Written without waiting: what the socket does not take now, the reactor writes as the
+  // client reads (the response's bytes move to the connection; copied only in that slow case
+  // when the head itself did not go out whole).
+  size_t off = 0;
+  IoResult::Kind sent = writeSome(io, bytes, &off);
+  if (sent == IoResult::Kind::kDone && !payload.empty()) {
+    off = 0;
+    sent = writeSome(io, payload, &off);
+    if (sent != IoResult::Kind::kDone) c.out = std::move(payload);
+  } else if (sent != IoResult::Kind::kDone) {
+    c.out = bytes.substr(off) + payload;
+    off = 0;
+  }
+  if (sent != IoResult::Kind::kDone && sent != IoResult::Kind::kWantRead &&
+      sent != IoResult::Kind::kWantWrite) {
     return closeSlot(slot);
   }
+  c.outOff = off;
+  c.closeAfterOut = !out.keepAlive;
+  c.started = false;
+  c.continueSent = false;
+  c.head = RequestHead();
+  c.framing = RequestFraming();
+  if (c.writing()) return true;  // to the reactor, which finishes the response
   if (!out.keepAlive) {
     io.shutdownWrite();
     return closeSlot(slot);
   }
-  c.started = false;
-  c.head = RequestHead();
-  c.framing = RequestFraming();
   return true;
 }
 

@@ -1,8 +1,10 @@
 // The HTTP server's worker pool: maxThreads threads, each serving one complete request at a
-// time. A worker takes a connection from the ConnectionQueue, sends 100 Continue and reads the
-// announced body when the client waits for it, runs the route (http_router.h) and writes the
-// buffered response with writeResponseHead(); a kept-alive connection goes back to the reactor.
-// A handler may take the connection away (detachConnection()); the worker then forgets it.
+// time. A worker takes a connection whose request (head and body) the reactor has read, runs
+// the route (http_router.h) and writes the buffered response (writeResponseHead()) as far as the
+// socket takes it without waiting; the connection then goes back to the reactor, which writes
+// the rest as the client reads and holds a kept-alive connection for its next request. A worker
+// never waits on a client. A handler may take the connection away (detachConnection()); the
+// worker then forgets it.
 //
 // Thread-safety: start() and join() from the thread that owns the server. Workers return once
 // the queue is stopped (stop() also shuts the descriptors of active connections down, so a
@@ -35,11 +37,10 @@ class WorkerPool {
 
  private:
   void loop();
-  // Serves the request `c` holds; true to keep the connection for another request. On false
-  // the connection has been closed or detached, or is to be closed by the caller.
+  // Serves the request `c` holds; true to give the connection back to the reactor (kept alive,
+  // or with the rest of its response in c.out). On false the connection has been closed or
+  // detached, or is to be closed by the caller.
   bool serveOne(Conn& c, ConnSlot& slot);
-  // Reads the rest of an Expect: 100-continue body; false with the connection closed.
-  bool receiveBody(Conn& c, ConnSlot& slot);
   bool closeSlot(ConnSlot& slot);
 
   const HttpServerOptions& opts_;

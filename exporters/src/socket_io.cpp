@@ -38,6 +38,15 @@ bool writeAll(Transport& io, std::string_view data, SteadyClock::time_point dead
   return true;
 }
 
+IoResult::Kind writeSome(Transport& io, std::string_view data, size_t* off) noexcept {
+  while (*off < data.size()) {
+    IoResult r = io.write(data.data() + *off, data.size() - *off);
+    if (r.kind != IoResult::Kind::kDone) return r.kind;
+    *off += r.bytes;
+  }
+  return IoResult::Kind::kDone;
+}
+
 void lingerAndDrain(int fd) noexcept {
   auto deadline = SteadyClock::now() + std::chrono::milliseconds(kLingerMs);
   size_t drained = 0;

@@ -28,6 +28,11 @@ int remainingMs(SteadyClock::time_point deadline) noexcept;
 // readiness the transport asks for; false on timeout, error or close.
 bool writeAll(Transport& io, std::string_view data, SteadyClock::time_point deadline) noexcept;
 
+// Writes what `io` takes now of `data` from `*off` on, without waiting, advancing `*off`:
+// kDone once all of it is written, kWantRead/kWantWrite when the socket takes no more for now
+// (call again with the same `data` and `*off` when it is ready), kClosed/kError on failure.
+IoResult::Kind writeSome(Transport& io, std::string_view data, size_t* off) noexcept;
+
 // Waits up to `ms` for what `want` (kWantRead or kWantWrite) asks of `io`'s socket; a TLS
 // transport with decrypted bytes pending is readable at once. False on timeout or error.
 bool waitFor(Transport& io, IoResult::Kind want, int ms) noexcept;

@@ -573,24 +573,6 @@ TEST(HttpHardeningTest, FullAcceptQueueAnswers503WithJson) {
       100ms));
 }
 
-TEST(HttpHardeningTest, ExpectContinueGetsTheBodyRead) {
-  ExporterStack stack;
-  std::string raw =
-      "POST /api/deployments HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
-      "Connection: close\r\n\r\n";
-  int fd = zc::testing::connectLoopback(stack.port());
-  ASSERT_EQ(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL), static_cast<ssize_t>(raw.size()));
-  char buf[4096];
-  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-  ASSERT_GT(n, 0);
-  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u);
-  ASSERT_EQ(::send(fd, "{}", 2, MSG_NOSIGNAL), 2);
-  std::string got;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  EXPECT_NE(got.find("HTTP/1.1 405"), std::string::npos) << got;
-}
-
 TEST(HttpHardeningTest, ListensOnLoopbackByDefault) {
   zc::exporters::HttpServerOptions defaults;
   EXPECT_EQ(defaults.host, "127.0.0.1");
