@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds zynd-collector with AddressSanitizer + UndefinedBehaviorSanitizer (-DZC_SANITIZE=ON, the
-# root CMake option) into ${ZC_ASAN_BUILD_DIR:-build-asan}/ and runs the unit suites there.
+# root CMake option) into ${ZC_ASAN_BUILD_DIR:-build-asan}/ and runs the unit suites there. The
+# benchmarks are not built there (their figures mean nothing under the sanitizers).
 #
 #   scripts/sanitize.sh                 # ctest -L unit
 #   scripts/sanitize.sh -L 'unit|docker'  # other ctest arguments replace the default label
@@ -41,7 +42,7 @@ start=$(date +%s)
 generator=()
 if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
 cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZC_SANITIZE=ON \
-  -DZC_BUILD_TESTS=ON >/dev/null
+  -DZC_BUILD_TESTS=ON -DZC_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build_dir" -j"$jobs"
 built=$(date +%s)
 
