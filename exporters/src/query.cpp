@@ -148,6 +148,56 @@ Result<LogQuery> parseLogQuery(std::string_view rawQuery) {
     }
     q.limit = static_cast<size_t>(*v);
   }
+  for (std::string_view name : {"q", "regex", "stream", "before", "fromTs"}) {
+    ZC_RETURN_IF_ERROR(checkOnce(params, name));
+  }
+  if (const QueryParam* p = findParam(params, "q")) {
+    if (p->value.empty() || p->value.size() > kMaxSearchPatternBytes) {
+      return Status::invalidArgument("parameter 'q' must be 1 to " +
+                                     std::to_string(kMaxSearchPatternBytes) + " bytes long");
+    }
+    q.text = p->value;
+  }
+  if (const QueryParam* p = findParam(params, "regex")) {
+    if (p->value == "1" || p->value == "true") {
+      q.regex = true;
+    } else if (p->value != "0" && p->value != "false") {
+      return Status::invalidArgument("parameter 'regex' must be 1, true, 0 or false, got " +
+                                     quoted(p->value));
+    }
+    if (q.regex && !q.text) return Status::invalidArgument("parameter 'regex' needs 'q'");
+  }
+  if (const QueryParam* p = findParam(params, "stream")) {
+    std::string_view rest = p->value;
+    for (;;) {
+      size_t comma = rest.find(',');
+      std::string_view name = rest.substr(0, comma);
+      auto s = parseLogStream(name);
+      if (!s) {
+        return Status::invalidArgument(
+            "parameter 'stream' must list stdout, stderr or system (comma-separated), got " +
+            quoted(p->value));
+      }
+      q.streams |= static_cast<uint8_t>(1u << static_cast<unsigned>(*s));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (const QueryParam* p = findParam(params, "before")) {
+    auto v = parseUnsignedDecimal(p->value);
+    if (!v.isOk() || *v < 1) {
+      return Status::invalidArgument("parameter 'before' must be a lineNo of at least 1, got " +
+                                     quoted(p->value));
+    }
+    q.before = *v;
+  }
+  if (const QueryParam* p = findParam(params, "fromTs")) {
+    ZC_ASSIGN_OR_RETURN(TimeNs t, parseTimeParam("fromTs", p->value));
+    q.fromTs = t;
+  }
+  if (int cursors = (since ? 1 : 0) + (q.before ? 1 : 0) + (q.fromTs ? 1 : 0); cursors > 1) {
+    return Status::invalidArgument("give at most one of 'since', 'before' and 'fromTs'");
+  }
   return q;
 }
 

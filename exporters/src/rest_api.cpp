@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api_json.h"
+#include "log_search.h"
 #include "zc/clock.h"
 #include "zc/exporters/json_writer.h"
 #include "zc/exporters/query.h"
@@ -97,6 +98,21 @@ Handler readLogsHandler(host::CollectorApi& api, size_t maxPageBytes) {
                                                   HTTPServerResponse& resp, const std::string& id) {
     auto q = parseLogQuery(rawQueryOf(req.getURI()));
     if (!q.isOk()) return sendError(resp, 400, "invalid_parameter", q.status().message());
+    if (q->fromTs) {
+      auto since = sinceForTime(api, id, *q->fromTs);
+      if (!since.isOk()) return sendStatus(resp, since.status(), "read logs");
+      q->since = *since;
+    }
+    if (q->searching()) {
+      auto matcher = LineMatcher::make(*q);
+      if (!matcher.isOk()) {
+        return sendError(resp, 400, "invalid_pattern", matcher.status().message());
+      }
+      JsonWriter w;
+      Status st = writeSearchPage(w, api, id, *q, *matcher, maxPageBytes);
+      if (!st.isOk()) return sendStatus(resp, st, "search logs");
+      return sendJsonText(resp, 200, w.take());
+    }
     // Storage is read in slices of at most kSliceBytes of text, each formatted and dropped before
     // the next, so that a page of huge lines holds little more than its own JSON. The JSON stops
     // before the line that would take it past maxPageBytes (escaping can make a line six times

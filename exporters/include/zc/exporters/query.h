@@ -44,11 +44,25 @@ Result<std::vector<QueryParam>> parseQueryString(std::string_view raw);
 // 1 to 20 ASCII digits whose value fits in uint64_t; no sign, no spaces, no other characters.
 Result<uint64_t> parseUnsignedDecimal(std::string_view s);
 
+constexpr size_t kMaxSearchPatternBytes = 1000;
+
 // GET /api/deployments/{id}/logs: `since` (or its alias `after`; both may be given only with
 // the same value), default 0; `limit` 1..kMaxLogLimit, default kDefaultLogLimit.
+// Search (see log_search.h): `q` (1..kMaxSearchPatternBytes bytes: a case-insensitive substring,
+// or with `regex` = 1/true an RE2 pattern), `stream` (a comma-separated set of stdout, stderr,
+// system), and `before` (a lineNo: scan backward from below it) instead of `since`. `fromTs`
+// (Unix ms or RFC 3339) starts at the first line at or after that time, instead of `since` or
+// `before`. `regex` without `q` is an error.
 struct LogQuery {
   uint64_t since = 0;
   size_t limit = kDefaultLogLimit;
+  std::optional<std::string> text;         // q
+  bool regex = false;
+  uint8_t streams = 0;                     // bit (1 << LogStream) per stream asked; 0 = all
+  std::optional<uint64_t> before;          // backward from below this lineNo
+  std::optional<TimeNs> fromTs;
+  // A search (only matching lines, scanned within a bound) rather than a plain page.
+  bool searching() const noexcept { return text.has_value() || streams != 0 || before; }
 };
 Result<LogQuery> parseLogQuery(std::string_view rawQuery);
 
