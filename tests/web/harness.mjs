@@ -1,4 +1,4 @@
-// What the browser tests (run.mjs, trust.mjs) share: where the build is, TAP-like reporting,
+// What the browser tests (run.mjs, trust.mjs, readers.mjs) share: where the build is, TAP-like reporting,
 // bounded waits, child processes and the cleanup that runs on exit, failure or a signal.
 //
 // Environment (set by tests/web/CMakeLists.txt): ZC_BUILD_DIR, ZC_BIN_DIR, ZC_PLUGIN_DIR,
@@ -148,4 +148,73 @@ export async function killPid(child, name = 'child', log = () => {}) {
     process.kill(child.pid, 'SIGKILL');
     await Promise.race([gone, sleep(3000)]);
   }
+}
+
+/**
+ * Opens Debian's Chromium headless with a fresh profile (removed at cleanup), `extraArgs`
+ * added to the usual flags. Returns the context; its first page is `context.pages()[0]`.
+ */
+export async function launchBrowser(chromium, { profilePrefix, extraArgs = [], viewport }) {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), profilePrefix));
+  cleanups.push(() => fs.rmSync(profile, { recursive: true, force: true }));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync', ...extraArgs],
+    viewport: viewport ?? { width: 1280, height: 900 },
+    timeout: 30_000,
+  });
+  cleanups.push(() => context.close());
+  context.setDefaultTimeout(10_000);
+  return context;
+}
+
+/**
+ * Runs a script's main() (which returns a number to exit early, e.g. a skip, or null when the
+ * checks ran), always cleans up, prints the summary and exits with 0 only when nothing failed.
+ */
+export async function runScript(main, { results, summary }) {
+  let code = 1;
+  try {
+    const early = await main();
+    if (typeof early === 'number') code = early;
+    else {
+      await cleanup();
+      code = summary() ? 1 : 0;
+    }
+  } catch (e) {
+    console.log(`not ok - setup: ${e.message}`);
+    results.push({ name: 'setup', ok: false });
+    await cleanup();
+    summary();
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit(code);
+}
+
+/** The skip-or-fail answer when Chromium is missing (fail with ZC_REQUIRE_BROWSER=1). */
+export function browserMissing() {
+  if (process.env.ZC_REQUIRE_BROWSER === '1') {
+    console.log(`not ok - browser: ${chromiumPath} is missing and ZC_REQUIRE_BROWSER=1`);
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
+  console.log(`SKIP: ${chromiumPath} is missing (apt-get install -y chromium)`);
+  console.log('0 passed, 0 failed, 1 skipped');
+  return 0;
+}
+
+/** Ends the script (cleanup, summary, exit 1) when it runs longer than `ms`. */
+export function summaryTimeout(ms, { summary }) {
+  setTimeout(async () => {
+    console.log(`not ok - whole run: exceeded ${ms} ms`);
+    await cleanup();
+    summary();
+    process.exit(1);
+  }, ms).unref();
 }

@@ -24,8 +24,8 @@ import crypto from 'node:crypto';
 
 import {
   artifacts, assert, binDir, chromiumPath, cleanUpOnSignals, cleanup, cleanups, dist, docker, eq,
-  freePort, image, killPid as killChild, makeReporter, pluginDir, request as httpGet, run, sleep,
-  waitFor,
+  freePort, image, killPid as killChild, launchBrowser, makeReporter, pluginDir, request as httpGet,
+  run, runScript, sleep, waitFor,
 } from './harness.mjs';
 
 const mock = process.argv.includes('--mock');
@@ -238,18 +238,9 @@ async function main() {
   const detailUrl = `${base}/d/${encodeURIComponent(dep.id)}`;
 
   // --- the browser ---------------------------------------------------------------------------
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-e2e-chromium-'));
-  cleanups.push(() => fs.rmSync(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-      '--no-first-run', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 1000 },
-    timeout: 30_000,
+  const context = await launchBrowser(chromium, {
+    profilePrefix: 'zc-e2e-chromium-', viewport: { width: 1280, height: 1000 },
   });
-  cleanups.push(() => context.close());
-  context.setDefaultTimeout(10_000);
   const consoleErrors = [];
   const watch = (page, label) => {
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${label}: ${m.text()}`); });
@@ -532,21 +523,4 @@ async function main() {
   return null;
 }
 
-let code = 1;
-try {
-  const early = await main();
-  if (typeof early === 'number') code = early;
-  else {
-    await cleanup();
-    code = summary() ? 1 : 0;
-  }
-} catch (e) {
-  console.log(`not ok - setup: ${e.message}`);
-  results.push({ name: 'setup', ok: false });
-  await cleanup();
-  summary();
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runScript(main, { results, summary });

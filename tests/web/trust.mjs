@@ -22,15 +22,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
-  artifacts, assert, binDir, chromiumPath, cleanUpOnSignals, cleanup, cleanups, dist, docker, eq,
-  freePort, image, killPid, makeReporter, pluginDir, request, run, sleep, waitFor,
+  artifacts, assert, binDir, browserMissing, chromiumPath, cleanUpOnSignals, cleanups, dist, docker,
+  eq, freePort, image, killPid, launchBrowser, makeReporter, pluginDir, request, run, runScript,
+  sleep, summaryTimeout, waitFor,
 } from './harness.mjs';
 
 const env = process.env;
 const kWholeRunMs = Number(env.ZC_E2E_TIMEOUT_MS || 180_000);
 const kRebindName = 'rebind.zynd.test';
 
-const { results, log, check, summary } = makeReporter('trust');
+const reporter = makeReporter('trust');
+const { log, check } = reporter;
 cleanUpOnSignals(log);
 
 // The other origin: one page whose script tries to stop the deployment with the browser's
@@ -68,23 +70,8 @@ while true; do n=$((n+1)); echo "trust: tick $n"; sleep 0.5 & wait $!; done
 `;
 
 async function main() {
-  setTimeout(async () => {
-    console.log(`not ok - whole run: exceeded ${kWholeRunMs} ms`);
-    await cleanup();
-    summary();
-    process.exit(1);
-  }, kWholeRunMs).unref();
-
-  if (!fs.existsSync(chromiumPath)) {
-    if (env.ZC_REQUIRE_BROWSER === '1') {
-      console.log(`not ok - browser: ${chromiumPath} is missing and ZC_REQUIRE_BROWSER=1`);
-      console.log('0 passed, 1 failed');
-      return 1;
-    }
-    console.log(`SKIP: ${chromiumPath} is missing (apt-get install -y chromium)`);
-    console.log('0 passed, 0 failed, 1 skipped');
-    return 0;
-  }
+  summaryTimeout(kWholeRunMs, reporter);
+  if (!fs.existsSync(chromiumPath)) return browserMissing();
   const { chromium } = await import('playwright-core');
   fs.mkdirSync(artifacts, { recursive: true });
   const exe = path.join(binDir, 'zynd-collector');
@@ -126,20 +113,11 @@ async function main() {
   await waitFor(`deployment ${id} running`, async () => (await status()) === 'running', 20_000, 250);
 
   // --- the browser ---------------------------------------------------------------------------
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-trust-chromium-'));
-  cleanups.push(() => fs.rmSync(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-      '--no-first-run', '--disable-component-update', '--disable-sync',
-      // A name that resolves to the collector inside this browser only: DNS rebinding, simulated.
-      `--host-resolver-rules=MAP ${kRebindName} 127.0.0.1`],
-    viewport: { width: 1280, height: 900 },
-    timeout: 30_000,
+  const context = await launchBrowser(chromium, {
+    profilePrefix: 'zc-trust-chromium-',
+    // A name that resolves to the collector inside this browser only: DNS rebinding, simulated.
+    extraArgs: [`--host-resolver-rules=MAP ${kRebindName} 127.0.0.1`],
   });
-  cleanups.push(() => context.close());
-  context.setDefaultTimeout(10_000);
   const consoleErrors = [];
   const page = context.pages()[0] ?? (await context.newPage());
   // The refusals this test provokes on purpose (a wrong token: 401, a read session's DELETE: 403)
@@ -295,20 +273,4 @@ async function main() {
   return null;
 }
 
-let code = 1;
-try {
-  const early = await main();
-  if (typeof early === 'number') code = early;
-  else {
-    await cleanup();
-    code = summary() ? 1 : 0;
-  }
-} catch (e) {
-  console.log(`not ok - setup: ${e.message}`);
-  results.push({ name: 'setup', ok: false });
-  await cleanup();
-  summary();
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runScript(main, reporter);

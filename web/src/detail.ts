@@ -4,6 +4,7 @@ import './style.css';
 import { api, ApiError, idPath, type Deployment, type Sample } from './api';
 import { MetricCharts } from './charts';
 import { LogView } from './logview';
+import { SearchPanel } from './search';
 import { canOperate, ensureSession } from './session';
 import { byId, el, kDash, safeHref, setBadge, setConn, timeNode } from './ui';
 
@@ -226,6 +227,19 @@ function start(): void {
     (status) => setStatus(status),
     () => void refreshInfo(),
   );
+  const search = new SearchPanel(id, {
+    input: byId<HTMLInputElement>('search'),
+    regex: byId<HTMLInputElement>('searchRegex'),
+    state: byId('searchState'),
+    results: byId('searchResults'),
+  });
+  // `/` anywhere but in a text field goes to the search box.
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target as HTMLElement | null;
+    if (ev.key !== '/' || t?.closest('input, textarea, [contenteditable]')) return;
+    ev.preventDefault();
+    search.focus();
+  });
   void refreshInfo();
   void refreshMetrics();
   logs.start();
