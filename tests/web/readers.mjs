@@ -3,7 +3,12 @@
 //   - the search box finds a line written 50,000 lines before the live window, over the whole
 //     stored log, in under a second, highlighted, with its context; Enter goes to the next match;
 //   - a regex search (RE2), and a bad pattern answered with the server's reason;
-//   - `/` focuses the search box.
+//   - `/` focuses the search box, `g` shows the first stored lines;
+//   - ANSI colours rendered (SGR colours, bold; other escapes dropped), an HTML-looking line
+//     stays text;
+//   - dark mode follows the emulated colour scheme, and the toggle's choice is remembered;
+//   - "jump to time" lands on the line the API's fromTs names, with times shown in UTC;
+//   - a real crash: the banner with the exit code, and its button shows the [CRASH] line.
 //
 //   node tests/web/readers.mjs     (environment as for run.mjs; set by tests/web/CMakeLists.txt)
 //
@@ -64,6 +69,8 @@ echo "readers: the ${needle} first"
 seq 1 30000 | sed 's/^/readers: line /'
 echo "readers: the ${needle.toUpperCase()} second"
 seq 30001 ${kLines} | sed 's/^/readers: line /'
+printf 'readers: ansi \\033[31mred\\033[0m \\033[1;32mbold green\\033[0m \\033[2Kplain\\n'
+echo 'readers: <b>not bold</b><img src=x onerror=alert(1)>'
 trap 'exit 0' TERM
 while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
   const containerName = `zynd-${id}`;
@@ -127,6 +134,76 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     await page.locator('#search').press('Enter');
     await page.locator('#searchState', { hasText: 'Bad search' }).waitFor();
     assert((await page.locator('#searchState').textContent()).includes('missing )'), 'the RE2 reason is shown');
+  });
+
+  await check('ANSI colours are rendered, other escapes dropped, HTML-looking text stays text', async () => {
+    const ansi = page.locator('.logline .tx', { hasText: 'readers: ansi' }).first();
+    await ansi.waitFor();
+    eq(await ansi.textContent(), 'readers: ansi red bold green plain', 'text without escapes');
+    eq(await ansi.locator('.ansi-fg-1').textContent(), 'red', 'red span');
+    const bold = ansi.locator('.ansi-fg-2.ansi-b');
+    eq(await bold.textContent(), 'bold green', 'bold green span');
+    eq(await bold.evaluate((e) => getComputedStyle(e).fontWeight), '700', 'bold weight');
+    const red = await ansi.locator('.ansi-fg-1').evaluate((e) => getComputedStyle(e).color);
+    assert(/^rgb\((1[6-9]\d|2\d\d), \d{1,2}, \d{1,2}\)$/.test(red), `red is red (${red})`);
+    const html = page.locator('.logline .tx', { hasText: 'readers: <b>' }).first();
+    eq(await html.textContent(), 'readers: <b>not bold</b><img src=x onerror=alert(1)>', 'literal text');
+    eq(await html.locator('b, img').count(), 0, 'elements made from the text');
+  });
+
+  await check('dark mode follows the colour scheme; the toggle\'s choice is remembered', async () => {
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    eq(await bg(), 'rgb(20, 24, 29)', 'dark background');
+    await page.screenshot({ path: path.join(artifacts, 'detail-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    eq(await bg(), 'rgb(245, 246, 248)', 'light background');
+    await page.locator('#theme').click(); // auto -> dark
+    eq(await page.locator('#theme').getAttribute('data-choice'), 'dark', 'choice');
+    eq(await bg(), 'rgb(20, 24, 29)', 'dark by choice under a light scheme');
+    await page.reload();
+    await page.locator('.logline').first().waitFor();
+    eq(await bg(), 'rgb(20, 24, 29)', 'remembered after a reload');
+    await page.locator('#theme').click(); // dark -> light
+    await page.locator('#theme').click(); // light -> auto
+    eq(await page.locator('#theme').getAttribute('data-choice'), 'auto', 'back to auto');
+  });
+
+  await check('jump to a time (UTC) lands on the first line at or after it; `g` shows the first lines', async () => {
+    const ticks = JSON.parse((await request(`${base}/api/deployments/${id}/logs?q=readers:%20tick&limit=3`)).body).lines;
+    assert(ticks.length === 3, 'three ticks stored');
+    const second = ticks[1].ts.slice(0, 19); // "YYYY-MM-DDTHH:MM:SS", UTC
+    const want = JSON.parse((await request(`${base}/api/deployments/${id}/logs?limit=1&fromTs=${second}Z`)).body).lines[0].lineNo;
+    await page.locator('#utc').check();
+    eq((await page.locator('.logline .ts').first().textContent()).length, 8, 'a time shown');
+    await page.locator('#jumpTime').fill(second);
+    await page.locator('#jumpGo').click();
+    await page.locator('.logline.target').waitFor();
+    eq(await page.locator('.logline.target .no').textContent(), String(want), 'the line the API names');
+    const line = JSON.parse((await request(`${base}/api/deployments/${id}/logs?limit=1&since=${want - 1}`)).body).lines[0];
+    eq(await page.locator('.logline.target .ts').textContent(), line.ts.slice(11, 19), 'its time shown in UTC');
+    await page.locator('#log').click();
+    await page.keyboard.press('g');
+    await page.locator('.logline.target .no', { hasText: /^1$/ }).waitFor();
+    await page.locator('#utc').uncheck();
+  });
+
+  await check('a real crash: the banner with its exit code shows the [CRASH] line', async () => {
+    const crashId = `readerscrash${crypto.randomBytes(3).toString('hex')}`;
+    const name = `zynd-${crashId}`;
+    cleanups.push(async () => { await run(docker, ['rm', '-f', name]); });
+    const c = await run(docker, ['run', '-d', '--name', name, '--label', 'zynd.test=1', image, 'sh', '-c',
+      'echo "crash: about to fail"; sleep 1; exit 3']);
+    assert(c.code === 0, `docker run: ${c.stderr.trim()}`);
+    await waitFor('crashed', async () =>
+      JSON.parse((await request(`${base}/api/deployments/${crashId}`)).body).status === 'crashed', 30_000, 250);
+    await page.goto(`${base}/d/${crashId}`);
+    await page.locator('#crash').waitFor();
+    eq(await page.locator('#crashExit').textContent(), '3', 'exit code');
+    assert((await page.locator('#crashTitle').textContent()).includes('crashed'), 'title');
+    await page.locator('#crashJump').click();
+    await page.locator('.logline.target .tx', { hasText: '[CRASH] exit=3' }).waitFor();
+    await page.screenshot({ path: path.join(artifacts, 'crash-banner.png') });
   });
 
   await check('no console errors on the detail page', async () => {

@@ -6,10 +6,29 @@ import { MetricCharts } from './charts';
 import { LogView } from './logview';
 import { SearchPanel } from './search';
 import { canOperate, ensureSession } from './session';
+import { installThemeToggle } from './theme';
 import { byId, el, kDash, safeHref, setBadge, setConn, timeNode } from './ui';
+
+installThemeToggle();
 
 const kInfoPollMs = 5000;
 const kMetricsPollMs = 10_000;
+
+function remembered(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+function remember(key: string, value: string): void {
+  try {
+    if (value) localStorage.setItem(key, value);
+    else localStorage.removeItem(key);
+  } catch {
+    /* private mode: for this page only */
+  }
+}
 
 function deploymentIdFromPath(): string | null {
   const m = /^\/d\/([^/]+)\/?$/.exec(location.pathname);
@@ -154,6 +173,23 @@ function render(d: Deployment): void {
   setTime('createdAt', d.createdAt);
   setTime('startedAt', d.startedAt);
   setText('lastExitCode', d.lastExitCode);
+  renderCrash(d);
+}
+
+// The banner of a crashed or unhealthy deployment: what the collector recorded, and a way to
+// the system line that says it.
+function renderCrash(d: Deployment): void {
+  const banner = byId('crash');
+  const bad = d.status === 'crashed' || d.status === 'unhealthy';
+  banner.hidden = !bad;
+  if (!bad) return;
+  banner.dataset.status = d.status;
+  byId('crashTitle').textContent =
+    d.status === 'crashed' ? 'This deployment crashed.' : 'This deployment is unhealthy (its /health probe fails).';
+  byId('crashExit').textContent = d.lastExitCode != null ? String(d.lastExitCode) : kDash;
+  byId('crashAt').replaceChildren(timeNode(d.lastCrashAt));
+  byId('crashMessage').textContent = d.errorMessage ?? '';
+  byId('crashMessage').hidden = !d.errorMessage;
 }
 
 const id = deploymentIdFromPath();
@@ -227,18 +263,71 @@ function start(): void {
     (status) => setStatus(status),
     () => void refreshInfo(),
   );
-  const search = new SearchPanel(id, {
-    input: byId<HTMLInputElement>('search'),
-    regex: byId<HTMLInputElement>('searchRegex'),
-    state: byId('searchState'),
-    results: byId('searchResults'),
-  });
-  // `/` anywhere but in a text field goes to the search box.
+  const search = new SearchPanel(
+    id,
+    {
+      input: byId<HTMLInputElement>('search'),
+      regex: byId<HTMLInputElement>('searchRegex'),
+      state: byId('searchState'),
+      results: byId('searchResults'),
+    },
+    (lineNo) => void logs.goTo(lineNo),
+  );
+  // Keys anywhere but in a text field: `/` search, `g` the first stored lines, `G` the latest.
   document.addEventListener('keydown', (ev) => {
     const t = ev.target as HTMLElement | null;
-    if (ev.key !== '/' || t?.closest('input, textarea, [contenteditable]')) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || t?.closest('input, textarea, select, [contenteditable]')) return;
+    if (ev.key === '/') search.focus();
+    else if (ev.key === 'g') void logs.goTo(1, 'start');
+    else if (ev.key === 'G') void logs.jumpToLatest();
+    else return;
     ev.preventDefault();
-    search.focus();
+  });
+  const wrap = byId<HTMLInputElement>('wrap');
+  wrap.addEventListener('change', () => byId('log').classList.toggle('nowrap', !wrap.checked));
+  const utc = byId<HTMLInputElement>('utc');
+  utc.checked = remembered('zc-utc') === '1';
+  logs.setUtc(utc.checked);
+  utc.addEventListener('change', () => {
+    remember('zc-utc', utc.checked ? '1' : '');
+    logs.setUtc(utc.checked);
+  });
+  const jumpState = byId('jumpState');
+  byId('jumpGo').addEventListener('click', async () => {
+    const value = byId<HTMLInputElement>('jumpTime').value; // "YYYY-MM-DDTHH:MM[:SS]"
+    if (!value) return;
+    const at = new Date(utc.checked ? value + 'Z' : value);
+    if (Number.isNaN(at.getTime())) {
+      jumpState.textContent = 'Not a time.';
+      return;
+    }
+    try {
+      const p = await api<{ lines: { lineNo: number }[] }>(
+        `${idPath(id)}/logs?limit=1&fromTs=${encodeURIComponent(at.toISOString())}`,
+      );
+      const first = p.lines?.[0];
+      if (!first) {
+        jumpState.textContent = 'No line at or after that time.';
+        return;
+      }
+      jumpState.textContent = 'Line ' + first.lineNo + '.';
+      await logs.goTo(first.lineNo);
+    } catch (e) {
+      jumpState.textContent = 'Cannot jump: ' + (e as Error).message;
+    }
+  });
+  byId('crashJump').addEventListener('click', async () => {
+    // The newest [CRASH] or [UNHEALTHY] system line.
+    const q = currentStatus === 'unhealthy' ? '[UNHEALTHY]' : '[CRASH]';
+    try {
+      const p = await api<{ lines: { lineNo: number }[] }>(
+        `${idPath(id)}/logs?q=${encodeURIComponent(q)}&stream=system&limit=1&before=${Number.MAX_SAFE_INTEGER}`,
+      );
+      const hit = p.lines?.[0];
+      if (hit) await logs.goTo(hit.lineNo);
+    } catch {
+      /* the banner stays; the log is still there to scroll */
+    }
   });
   void refreshInfo();
   void refreshMetrics();

@@ -2,9 +2,12 @@
 import './style.css';
 import { api, type Deployment } from './api';
 import { ensureSession } from './session';
+import { installThemeToggle } from './theme';
 import { byId, el, kDash, setBadge, setConn, timeNode } from './ui';
 
 const kPollMs = 3000;
+
+installThemeToggle();
 
 const rows = byId<HTMLTableSectionElement>('rows');
 const empty = byId('empty');

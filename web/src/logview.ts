@@ -16,7 +16,11 @@
 // When that position is past the server's last line (its store was replaced, e.g. an ephemeral
 // store after a restart), the server sends `event: reset` with {"lastLineNo": N}: the view drops
 // its window, reloads the lines up to N from storage and follows the lines after N.
+// goTo(lineNo) shows the stored lines around one line (a search hit, a crash, a time) and
+// marks it; the reader is then off the tail until "jump to latest". Text is rendered with its
+// ANSI colours (ansi.ts, text nodes only); times are local or, with setUtc(true), UTC.
 
+import { appendAnsi } from './ansi';
 import { api, idPath, type LogLine, type LogPage } from './api';
 import { el } from './ui';
 
@@ -55,6 +59,7 @@ export class LogView {
   private filterText = '';
   private programmaticScroll = false;
   private resets = 0; // counts reset events; a reload answered after a newer reset is dropped
+  private utc = false;
 
   constructor(
     private readonly id: string,
@@ -248,11 +253,9 @@ export class LogView {
     const row = el('div', 'logline ' + stream);
     row.dataset.lineNo = String(line.lineNo);
     row.dataset.stream = stream;
-    row.append(
-      el('span', 'no', String(line.lineNo)),
-      el('span', 'ts', shortTime(line.ts)),
-      el('span', 'tx', line.text ?? ''),
-    );
+    const tx = el('span', 'tx');
+    appendAnsi(tx, line.text ?? '');
+    row.append(el('span', 'no', String(line.lineNo)), el('span', 'ts', shortTime(line.ts, this.utc)), tx);
     if (line.ts) row.title = line.ts;
     row.hidden = !this.matches(line, stream);
     return row;
@@ -477,15 +480,63 @@ export class LogView {
     }
   }
 
+  /** Times in UTC (true) or local time; the rows shown are updated at once. */
+  setUtc(utc: boolean): void {
+    this.utc = utc;
+    for (const r of this.rows) {
+      const ts = r.node.querySelector('.ts');
+      if (ts) ts.textContent = shortTime(r.line.ts, utc);
+    }
+  }
+
+  /**
+   * Shows the stored lines around `lineNo` (from it on with `place` 'start') and marks the
+   * first line at or after it; the reader leaves the tail. False when no such line is stored.
+   */
+  async goTo(lineNo: number, place: 'center' | 'start' = 'center'): Promise<boolean> {
+    if (this.loading) return false;
+    this.loading = true;
+    try {
+      const since = Math.max(0, lineNo - 1 - (place === 'center' ? kPage / 2 : 0));
+      const p = await api<LogPage>(`${idPath(this.id)}/logs?since=${since}&limit=${kPage}`);
+      if (p.oldestLineNo != null) this.oldest = p.oldestLineNo;
+      this.following = false;
+      this.queue = [];
+      const fresh: Row[] = [];
+      const frag = document.createDocumentFragment();
+      for (const line of p.lines ?? []) {
+        const node = this.render(line);
+        fresh.push({ line, node });
+        frag.append(node);
+        if (line.lineNo > this.newestSeen) this.newestSeen = line.lineNo;
+      }
+      this.rows = fresh;
+      this.ui.rows.replaceChildren(frag);
+      this.ui.jump.hidden = this.atTail;
+      const target = fresh.find((r) => r.line.lineNo >= lineNo);
+      if (!target) return false;
+      target.node.classList.add('target');
+      this.programmaticScroll = true;
+      target.node.scrollIntoView({ block: place === 'center' ? 'center' : 'start' });
+      return true;
+    } catch (e) {
+      this.setState('could not load the lines: ' + (e as Error).message);
+      return false;
+    } finally {
+      this.loading = false;
+      this.updateOlder();
+    }
+  }
+
   /** For tests and the page: how many rows the DOM holds now. */
   get domRows(): number {
     return this.rows.length;
   }
 }
 
-function shortTime(ts: string | undefined): string {
+function shortTime(ts: string | undefined, utc: boolean): string {
   if (!ts) return '';
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return '';
-  return d.toTimeString().slice(0, 8);
+  return utc ? d.toISOString().slice(11, 19) : d.toTimeString().slice(0, 8);
 }

@@ -7,6 +7,7 @@
 // it (one small page read) and its text highlighted. Nothing from the log is ever parsed as
 // HTML: highlights are built from text nodes and <mark> elements.
 
+import { stripAnsi } from './ansi';
 import { api, ApiError, idPath, type LogLine } from './api';
 import { el } from './ui';
 
@@ -43,6 +44,7 @@ export class SearchPanel {
   constructor(
     private readonly id: string,
     private readonly ui: SearchElements,
+    private readonly onPick: (lineNo: number) => void = () => {},
   ) {
     ui.input.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Enter') return;
@@ -138,7 +140,10 @@ export class SearchPanel {
     const row = el('div', 'match');
     row.dataset.lineNo = String(line.lineNo);
     row.append(el('span', 'no', String(line.lineNo)), this.highlighted(line.text ?? ''));
-    row.addEventListener('click', () => this.select(this.matches.indexOf(line)));
+    row.addEventListener('click', () => {
+      this.select(this.matches.indexOf(line));
+      this.onPick(line.lineNo); // and show it in the log above
+    });
     this.matches.push(line);
     this.nodes.push(row);
     this.ui.results.append(row);
@@ -179,7 +184,8 @@ export class SearchPanel {
 
   // The text with each occurrence of the query in <mark>; plain text when the pattern has no
   // JavaScript equivalent.
-  private highlighted(text: string): HTMLElement {
+  private highlighted(raw: string): HTMLElement {
+    const text = stripAnsi(raw);
     const span = el('span', 'tx');
     let re: RegExp | null = null;
     try {
