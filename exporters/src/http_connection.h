@@ -55,6 +55,9 @@ struct Conn {
   std::string out;
   size_t outOff = 0;           // bytes of `out` already written
   bool closeAfterOut = false;  // the response ends the connection
+  // The rest of a body made piece by piece (ServerResponse::setProducer): a worker makes the
+  // next piece once `out` has gone out.
+  ServerResponse::BodyProducer producer;
   bool writing() const noexcept { return !out.empty(); }
 };
 

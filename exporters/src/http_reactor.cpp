@@ -222,6 +222,7 @@ void Reactor::flush(int fd) {
   if (r != IoResult::Kind::kDone) return closeHeld(fd);
   std::string().swap(c.out);  // the memory goes now, not with the connection
   c.outOff = 0;
+  if (c.producer) return handOff(fd);  // a worker makes the next piece of the body
   if (c.closeAfterOut) {
     c.io->shutdownWrite();
     c.draining = true;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "zc/exporters/access.h"
 #include "response_head.h"
@@ -63,6 +64,7 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   Transport& io = *c.io;
   const RequestHead& head = c.head;
   const RequestFraming& f = c.framing;
+  if (c.producer) return send(c, slot);  // the next pieces of a body being produced
   std::string body = c.in.substr(head.end, f.bodyLen);
   c.in.erase(0, head.end + f.bodyLen);
 
@@ -85,10 +87,18 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   out.reason = resp.getReason();
   for (const auto& [name, value] : resp) out.fields.emplace_back(name, value);
   std::string payload = resp.takeBody();
-  out.contentLength = payload.size();
+  ServerResponse::BodyProducer producer = resp.takeProducer();
+  if (producer) {
+    out.chunked = true;
+  } else {
+    out.contentLength = payload.size();
+  }
   out.keepAlive = f.keepAlive && resp.getKeepAlive() && c.served < opts_.maxKeepAliveRequests;
   std::string bytes = writeResponseHead(out);
-  if (head.method == "HEAD") payload.clear();
+  if (head.method == "HEAD") {
+    payload.clear();
+    producer = nullptr;
+  }
   // A large body goes out after the head rather than being copied behind it.
   constexpr size_t kCopyBelow = 64 * 1024;
   if (payload.size() < kCopyBelow) {
@@ -112,14 +122,49 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
       sent != IoResult::Kind::kWantWrite) {
     return closeSlot(slot);
   }
-  c.outOff = off;
+  c.outOff = c.writing() ? off : 0;  // `off` counts into c.out only when it holds the rest
   c.closeAfterOut = !out.keepAlive;
+  c.producer = std::move(producer);
   c.started = false;
   c.continueSent = false;
   c.head = RequestHead();
   c.framing = RequestFraming();
-  if (c.writing()) return true;  // to the reactor, which finishes the response
-  if (!out.keepAlive) {
+  return send(c, slot);
+}
+
+bool WorkerPool::send(Conn& c, ConnSlot& slot) {
+  Transport& io = *c.io;
+  for (;;) {
+    if (c.writing()) {
+      IoResult::Kind k = writeSome(io, c.out, &c.outOff);
+      if (k == IoResult::Kind::kWantRead || k == IoResult::Kind::kWantWrite) {
+        return true;  // to the reactor, which writes the rest as the client reads
+      }
+      if (k != IoResult::Kind::kDone) return closeSlot(slot);
+      c.out.clear();
+      c.outOff = 0;
+    }
+    if (!c.producer) break;
+    std::string piece;
+    Result<bool> more = c.producer(piece);
+    if (!more.isOk()) {
+      // Cut: the client sees a chunked body without its last chunk, never a wrong one.
+      spdlog::warn("http: a streamed body failed: {}", more.status().toString());
+      c.producer = nullptr;
+      return closeSlot(slot);
+    }
+    if (!piece.empty()) {
+      char size[24];
+      int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+      c.out.reserve(static_cast<size_t>(n) + piece.size() + 7);
+      c.out.append(size, static_cast<size_t>(n)).append(piece).append("\r\n");
+    }
+    if (!*more) {
+      c.out.append("0\r\n\r\n");
+      c.producer = nullptr;
+    }
+  }
+  if (c.closeAfterOut) {
     io.shutdownWrite();
     return closeSlot(slot);
   }

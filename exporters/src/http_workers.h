@@ -41,6 +41,10 @@ class WorkerPool {
   // or with the rest of its response in c.out). On false the connection has been closed or
   // detached, or is to be closed by the caller.
   bool serveOne(Conn& c, ConnSlot& slot);
+  // Writes what c.out holds and then the next pieces of a produced body, without waiting; ends
+  // the response (close, or keep for the next request). True to give the connection back to
+  // the reactor (kept alive, or with the rest in c.out).
+  bool send(Conn& c, ConnSlot& slot);
   bool closeSlot(ConnSlot& slot);
 
   const HttpServerOptions& opts_;

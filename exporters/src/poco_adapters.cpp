@@ -43,6 +43,7 @@ void ServerResponse::reset() {
   body_.clear();
   std::string().swap(direct_);
   hasDirect_ = false;
+  producer_ = nullptr;
   sent_ = false;
 }
 

@@ -13,6 +13,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -20,6 +21,7 @@
 
 #include "zc/exporters/http_server.h"
 #include "zc/exporters/transport.h"
+#include "zc/status.h"
 
 namespace zc::exporters {
 
@@ -41,10 +43,22 @@ class ServerResponse final : public Poco::Net::HTTPServerResponse {
   }
   // The body, moved out (what setBody() was given, else what was written to send()).
   std::string takeBody() { return hasDirect_ ? std::move(direct_) : body_.str(); }
+  // A body made piece by piece (a whole log, however large): `next` appends the next piece to
+  // its argument and answers true while more follows, false after the last piece, or an error
+  // (the connection is then cut: the client sees a truncated chunked body, never a wrong one).
+  // Sent with chunked framing; the server calls `next` on a worker only when the client has
+  // taken the previous piece, so memory stays one piece per connection.
+  using BodyProducer = std::function<Result<bool>(std::string& piece)>;
+  void setProducer(BodyProducer next) {
+    sent_ = true;
+    producer_ = std::move(next);
+  }
+  BodyProducer takeProducer() { return std::move(producer_); }
   // Forgets everything a failed handler may have set or written.
   void reset();
 
  private:
+  BodyProducer producer_;
   std::ostringstream body_;
   std::string direct_;
   bool hasDirect_ = false;

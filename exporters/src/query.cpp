@@ -201,6 +201,32 @@ Result<LogQuery> parseLogQuery(std::string_view rawQuery) {
   return q;
 }
 
+Result<DownloadQuery> parseDownloadQuery(std::string_view rawQuery) {
+  ZC_ASSIGN_OR_RETURN(std::vector<QueryParam> params, parseQueryString(rawQuery));
+  DownloadQuery q;
+  ZC_ASSIGN_OR_RETURN(std::optional<uint64_t> since, sinceParam(params));
+  if (since) q.since = *since;
+  ZC_RETURN_IF_ERROR(checkOnce(params, "format"));
+  ZC_RETURN_IF_ERROR(checkOnce(params, "until"));
+  if (const QueryParam* p = findParam(params, "format")) {
+    if (p->value == "ndjson") {
+      q.ndjson = true;
+    } else if (p->value != "text") {
+      return Status::invalidArgument("parameter 'format' must be text or ndjson, got " +
+                                     quoted(p->value));
+    }
+  }
+  if (const QueryParam* p = findParam(params, "until")) {
+    auto v = parseUnsignedDecimal(p->value);
+    if (!v.isOk()) {
+      return Status::invalidArgument("parameter 'until' must be a lineNo (unsigned decimal), got " +
+                                     quoted(p->value));
+    }
+    q.until = *v;
+  }
+  return q;
+}
+
 Result<TimeNs> parseTimeParam(std::string_view name, std::string_view value) {
   std::string what = "parameter '" + std::string(name) + "'";
   bool digitsOnly = !value.empty();

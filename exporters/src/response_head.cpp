@@ -42,7 +42,11 @@ std::string writeResponseHead(const ResponseHead& head) {
   for (const auto& [name, value] : kSecurityFields) {
     if (!callerSet(name)) out += std::string(name) + ": " + value + "\r\n";
   }
-  if (head.contentLength) out += "Content-Length: " + std::to_string(*head.contentLength) + "\r\n";
+  if (head.contentLength) {
+    out += "Content-Length: " + std::to_string(*head.contentLength) + "\r\n";
+  } else if (head.chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  }
   out += head.keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
   return out;
 }

@@ -7,8 +7,9 @@
 // that allows only the collector's own scripts, styles and connections and no framing,
 // `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`; each one only when the
 // caller did not set that field itself), then the framing fields, which belong to the writer alone:
-// `Content-Length` when the body length is known (absent: the body runs until the connection
-// closes, as an SSE stream does) and `Connection: keep-alive` or `Connection: close`. Fields the
+// `Content-Length` when the body length is known, or `Transfer-Encoding: chunked` for a body
+// produced piece by piece (neither: the body runs until the connection closes, as an SSE
+// stream does) and `Connection: keep-alive` or `Connection: close`. Fields the
 // caller set named Content-Length, Connection or Transfer-Encoding are dropped, and so is any
 // field whose name or value holds a CR or LF (no response splitting). An interim 1xx head is
 // the status line alone.
@@ -39,6 +40,7 @@ struct ResponseHead {
   std::string reason;  // empty: the standard reason phrase of `status`
   std::vector<std::pair<std::string, std::string>> fields;
   std::optional<size_t> contentLength;  // nullopt: delimited by the close of the connection
+  bool chunked = false;                 // Transfer-Encoding: chunked (contentLength unset)
   bool keepAlive = false;
 };
 

@@ -1,6 +1,7 @@
 #include "routes.h"
 
 #include "health_route.h"
+#include "log_download.h"
 #include "metrics_route.h"
 #include "page_routes.h"
 #include "rest_api.h"
@@ -19,6 +20,7 @@ void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
   server.route("GET", "/api/deployments/{id}/logs", readLogsHandler(api, options.maxPageBytes));
   server.route("GET", "/api/deployments/{id}/metrics", readMetricsHandler(api));
   server.route("GET", "/api/deployments/{id}/logs/stream", logStreamHandler(api, hub));
+  server.route("GET", "/api/deployments/{id}/logs/download", downloadLogsHandler(api));
   server.route("GET", "/api/ports", listPortsHandler(api));
   if (prometheus != nullptr) server.route("GET", "/metrics", metricsHandler(*prometheus));
   server.route("GET", "/healthz", healthHandler(api));

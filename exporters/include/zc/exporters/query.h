@@ -66,6 +66,16 @@ struct LogQuery {
 };
 Result<LogQuery> parseLogQuery(std::string_view rawQuery);
 
+// GET /api/deployments/{id}/logs/download: `format` text (default: each line's text and a
+// newline) or ndjson (each line as the API's JSON object, one per line); `since` (alias
+// `after`) a lineNo, exclusive, default 0; `until` a lineNo, inclusive, default none.
+struct DownloadQuery {
+  bool ndjson = false;
+  uint64_t since = 0;
+  std::optional<uint64_t> until;
+};
+Result<DownloadQuery> parseDownloadQuery(std::string_view rawQuery);
+
 // A time parameter: Unix milliseconds (digits only) or RFC 3339.
 Result<TimeNs> parseTimeParam(std::string_view name, std::string_view value);
 
