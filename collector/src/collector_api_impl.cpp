@@ -1,5 +1,7 @@
 #include "collector_api_impl.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 
 namespace zc::collector {
@@ -107,6 +109,11 @@ host::CollectorGauges CollectorApiImpl::collectorGauges() {
   plugin::StorageStats st = storage_.stats();
   g.storageBytes = st.bytesOnDisk;
   g.storageHealthy = st.healthy;
+  struct statvfs fs {};
+  if (!health_.dataDir.empty() && ::statvfs(health_.dataDir.c_str(), &fs) == 0) {
+    g.dataDirFreeBytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    g.dataDirSizeBytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+  }
   g.activeFollows = manager_.activeFollows();
   g.runtimeConnected = manager_.runtimeConnected();
   return g;

@@ -31,6 +31,7 @@ class CollectorApiImpl final : public host::CollectorApi {
     std::string advertiseUrl;  // --advertise-url
     std::string sinkPlugin;    // --sink ("none" without one)
     const Forwarder* forwarder = nullptr;  // null without a sink
+    std::string dataDir;  // --data-dir: /metrics reports its filesystem's free space
   };
   void setHealthSources(HealthSources sources) { health_ = std::move(sources); }
 

@@ -11,6 +11,34 @@
 namespace zc::collector {
 namespace {
 
+// "[storage] ...": what SpdlogPluginLogger writes for a plugin (its kind; a dotted
+// "kind.name" is taken too). Lower case only, so the system lines' [CRASH], [GAP] are not tags.
+std::string_view pluginTag(std::string_view m) {
+  if (m.empty() || m.front() != '[') return {};
+  size_t close = m.find("] ");
+  if (close == std::string_view::npos || close < 2 || close > 64) return {};
+  std::string_view tag = m.substr(1, close - 1);
+  if (tag.front() == '.' || tag.back() == '.' || !(tag.front() >= 'a' && tag.front() <= 'z')) {
+    return {};
+  }
+  for (char c : tag) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) {
+      return {};
+    }
+  }
+  return tag;
+}
+
+// "deployment <id>: ...": the daemon's messages about one deployment.
+std::string_view deploymentOf(std::string_view m) {
+  constexpr std::string_view kPrefix = "deployment ";
+  if (!m.starts_with(kPrefix)) return {};
+  size_t colon = m.find(':', kPrefix.size());
+  if (colon == std::string_view::npos) return {};
+  std::string_view id = m.substr(kPrefix.size(), colon - kPrefix.size());
+  return isValidDeploymentId(id) ? id : std::string_view{};
+}
+
 constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%eZ %l %v";
 
 class JsonLogFormatter final : public spdlog::formatter {
@@ -25,8 +53,9 @@ class JsonLogFormatter final : public spdlog::formatter {
     line += "\",\"logger\":";
     exporters::appendJsonString(line, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
     line += ",\"message\":";
-    exporters::appendJsonString(line, std::string_view(msg.payload.data(), msg.payload.size()));
-    line += "}\n";
+    const std::string_view message(msg.payload.data(), msg.payload.size());
+    exporters::appendJsonString(line, message);
+    line += ",\"fields\":{" + logFieldsOf(message) + "}}\n";
     dest.append(line.data(), line.data() + line.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -35,6 +64,23 @@ class JsonLogFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
+
+std::string logFieldsOf(std::string_view message) {
+  std::string out;
+  std::string_view tag = pluginTag(message);
+  if (!tag.empty()) {
+    out += "\"plugin\":";
+    exporters::appendJsonString(out, tag);
+    message.remove_prefix(tag.size() + 3);  // "[" tag "] "
+  }
+  std::string_view id = deploymentOf(message);
+  if (!id.empty()) {
+    if (!out.empty()) out += ',';
+    out += "\"deployment\":";
+    exporters::appendJsonString(out, id);
+  }
+  return out;
+}
 
 std::unique_ptr<spdlog::formatter> makeJsonLogFormatter() {
   return std::make_unique<JsonLogFormatter>();

@@ -328,7 +328,7 @@ void startAccess(Services& s, uint16_t port) {
 void HttpSubsystem::initialize(Poco::Util::Application&) {
   s_.api->setHealthSources({s_.config.storage, s_.config.runtime, s_.runtime != nullptr,
                             s_.sampler.get(), s_.config.hostId, s_.config.advertiseUrl,
-                            s_.config.sink, s_.forwarder.get()});
+                            s_.config.sink, s_.forwarder.get(), s_.config.dataDir});
   exporters::ExporterOptions options;
   options.webDir = s_.config.webDir;
   options.maxPageBytes = s_.config.maxPageBytes;

@@ -25,6 +25,7 @@ Result<std::unique_ptr<Exporters>> registerExporters(HttpServer& server, host::C
   }
   ZC_RETURN_IF_ERROR(ex->hub_.start());
   server.setAccessControl(options.access);
+  if (options.prometheus) server.setRequestObserver(&ex->prometheus_.requestObserver());
   registerRoutes(server, api, ex->hub_, options.prometheus ? &ex->prometheus_ : nullptr,
                  options);
   return ex;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <chrono>
 #include <string_view>
 
 #include "zc/exporters/json_writer.h"
@@ -30,15 +32,41 @@ bool isParam(const std::string& seg) {
   return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
 
+const std::string kUnmatched = "unmatched";
+const std::string kOtherMethod = "other";
+const std::array<std::string, 7> kMethods = {"GET",   "HEAD",    "POST", "PUT",
+                                             "DELETE", "OPTIONS", "PATCH"};
+
+// A client may send any token as its method: the label takes a fixed set of values.
+const std::string& methodLabel(const std::string& method) {
+  for (const auto& m : kMethods) {
+    if (m == method) return m;
+  }
+  return kOtherMethod;
+}
+
 }  // namespace
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back(Route{method, splitPath(pattern), std::move(handler)});
+  routes_.push_back(Route{method, pattern, splitPath(pattern), std::move(handler)});
 }
 
 void Router::dispatch(ServerRequest& req, ServerResponse& resp) const noexcept {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string* route = &kUnmatched;
+  dispatchRoute(req, resp, route);
+  if (observer_ != nullptr) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    observer_->observe(*route, methodLabel(req.getMethod()), static_cast<int>(resp.getStatus()),
+                       seconds);
+  }
+}
+
+void Router::dispatchRoute(ServerRequest& req, ServerResponse& resp,
+                           const std::string*& route) const noexcept {
   try {
-    match(req, resp);
+    match(req, resp, route);
   } catch (const std::exception& e) {
     spdlog::error("{} {}: {}", req.getMethod(), sanitizeUtf8(req.getURI()), e.what());
     if (req.detached()) return;
@@ -51,7 +79,7 @@ void Router::dispatch(ServerRequest& req, ServerResponse& resp) const noexcept {
   }
 }
 
-void Router::match(ServerRequest& req, ServerResponse& resp) const {
+void Router::match(ServerRequest& req, ServerResponse& resp, const std::string*& route) const {
   const std::string& uri = req.getURI();
   std::string_view rawPath = std::string_view(uri).substr(0, uri.find('?'));
   std::vector<std::string> segs = splitPath(rawPath);
@@ -74,6 +102,7 @@ void Router::match(ServerRequest& req, ServerResponse& resp) const {
       }
     }
     if (!match) continue;
+    if (route == &kUnmatched) route = &r.pattern;
     if (r.method != method && !(r.method == "GET" && method == "HEAD")) {
       auto add = [&](const std::string& m) {
         if (allow.find(m) == std::string::npos) allow += (allow.empty() ? "" : ", ") + m;
@@ -82,6 +111,7 @@ void Router::match(ServerRequest& req, ServerResponse& resp) const {
       if (r.method == "GET") add("HEAD");
       continue;
     }
+    route = &r.pattern;
     r.handler(req, resp, params);
     if (!resp.sent() && !req.detached()) {
       spdlog::error("{} {}: handler sent no response", method, sanitizeUtf8(uri));

@@ -5,6 +5,9 @@
 // malformed escape or a decoded NUL, 404 for an unknown path, 405 with Allow for a known path
 // and another method (HEAD runs a GET handler), 500 when a handler throws or sends nothing.
 //
+// Each answered request is reported to the RequestObserver, if one is set, with its route
+// pattern ("unmatched" when no route's path matches), method, status and duration.
+//
 // Thread-safety: add() before the server starts; dispatch() is then called concurrently by the
 // workers over the frozen table.
 #pragma once
@@ -26,16 +29,22 @@ class Router {
   // The checks run before dispatch() (HttpServer::setAccessControl); null when none.
   void setAccess(const AccessControl* access) noexcept { access_ = access; }
   const AccessControl* access() const noexcept { return access_; }
+  void setObserver(RequestObserver* observer) noexcept { observer_ = observer; }
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };
-  void match(ServerRequest& req, ServerResponse& resp) const;
+  // Sets `route` to the pattern of the route whose path matched (any method) before running it.
+  void dispatchRoute(ServerRequest& req, ServerResponse& resp,
+                     const std::string*& route) const noexcept;
+  void match(ServerRequest& req, ServerResponse& resp, const std::string*& route) const;
   std::vector<Route> routes_;
   const AccessControl* access_ = nullptr;
+  RequestObserver* observer_ = nullptr;
 };
 
 }  // namespace zc::exporters

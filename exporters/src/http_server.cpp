@@ -49,6 +49,10 @@ void HttpServer::setAccessControl(const AccessControl* access) noexcept {
   router_->setAccess(access);
 }
 
+void HttpServer::setRequestObserver(RequestObserver* observer) noexcept {
+  router_->setObserver(observer);
+}
+
 Status HttpServer::bind() {
   if (impl_) return Status::ok();  // already bound
   if (options_.tls.enabled() || !options_.tls.keyFile.empty() ||

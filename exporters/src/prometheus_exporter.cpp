@@ -9,7 +9,11 @@
 #include <set>
 #include <sstream>
 
+#include "build_info.h"
+#include "http_metrics.h"
 #include "metrics_route.h"
+#include "process_stats.h"
+#include "zc/exporters/json_writer.h"
 
 namespace zc::exporters {
 namespace {
@@ -92,6 +96,10 @@ struct PrometheusExporter::Families {
                         "committed, in seconds.")),
         storageBytes(
             gauge(r, "zynd_collector_storage_bytes", "Size of the stored data, in bytes.")),
+        dataDirFree(gauge(r, "zynd_collector_data_dir_free_bytes",
+                          "Bytes available to the collector on the filesystem of --data-dir.")),
+        dataDirSize(gauge(r, "zynd_collector_data_dir_size_bytes",
+                          "Size of the filesystem of --data-dir, in bytes.")),
         storageHealthy(gauge(r, "zynd_collector_storage_healthy",
                              "1 when the last storage write succeeded, 0 otherwise.")),
         activeFollows(
@@ -112,7 +120,20 @@ struct PrometheusExporter::Families {
                                 "Age of the oldest log line the sink has not acknowledged yet, "
                                 "in seconds.")),
         info(gauge(r, "zynd_collector_info",
-                   "Constant 1, labelled with the collector's version and host id.")) {}
+                   "Constant 1, labelled with the collector's version and host id.")),
+        buildInfo(gauge(r, "zynd_collector_build_info",
+                        "Constant 1, labelled with the version and the git revision built.")),
+        deploymentInfo(gauge(r, "zynd_deployment_info",
+                             "Constant 1, labelled with the deployment's name, slug, kind (its "
+                             "entity type) and host id, for joins on `deployment`.")),
+        processCpu(counter(r, "process_cpu_seconds_total",
+                           "Total user and system CPU time spent in seconds.")),
+        processRss(gauge(r, "process_resident_memory_bytes", "Resident memory size in bytes.")),
+        processOpenFds(gauge(r, "process_open_fds", "Number of open file descriptors.")),
+        processMaxFds(gauge(r, "process_max_fds", "Maximum number of open file descriptors.")),
+        processThreads(gauge(r, "process_threads", "Number of OS threads in the process.")),
+        processStart(gauge(r, "process_start_time_seconds",
+                           "Start time of the process since unix epoch in seconds.")) {}
 
   Family<Counter>& cpuSeconds;
   Family<Gauge>& cpuPercent;
@@ -136,6 +157,8 @@ struct PrometheusExporter::Families {
   Family<Counter>& retentionSamples;
   Family<Gauge>& ingestLag;
   Family<Gauge>& storageBytes;
+  Family<Gauge>& dataDirFree;
+  Family<Gauge>& dataDirSize;
   Family<Gauge>& storageHealthy;
   Family<Gauge>& activeFollows;
   Family<Gauge>& runtimeConnected;
@@ -147,6 +170,14 @@ struct PrometheusExporter::Families {
   Family<Gauge>& forwardLagLines;
   Family<Gauge>& forwardLagSeconds;
   Family<Gauge>& info;
+  Family<Gauge>& buildInfo;
+  Family<Gauge>& deploymentInfo;
+  Family<Counter>& processCpu;
+  Family<Gauge>& processRss;
+  Family<Gauge>& processOpenFds;
+  Family<Gauge>& processMaxFds;
+  Family<Gauge>& processThreads;
+  Family<Gauge>& processStart;
 };
 
 // The series of one deployment; optional ones are null while absent.
@@ -160,6 +191,8 @@ struct PrometheusExporter::DeploymentSeries {
   Counter* crashes = nullptr;
   Gauge* healthFailures = nullptr;
   Gauge* lastExitCode = nullptr;
+  Gauge* info = nullptr;
+  prometheus::Labels infoLabels;  // those of `info`
 };
 
 namespace {
@@ -168,6 +201,12 @@ template <typename T>
 void dropSeries(Family<T>& family, T*& metric) {
   if (metric != nullptr) family.Remove(metric);
   metric = nullptr;
+}
+
+// A label value taken from a container label: valid UTF-8 and bounded, whatever the deployer set.
+std::string infoValue(const std::string& v) {
+  constexpr size_t kMaxBytes = 128;
+  return sanitizeUtf8(std::string_view(v).substr(0, kMaxBytes));
 }
 
 template <typename T>
@@ -182,12 +221,18 @@ PrometheusExporter::PrometheusExporter(host::CollectorApi& api, const SseHub* hu
     : api_(api),
       hub_(hub),
       registry_(std::make_shared<prometheus::Registry>()),
-      f_(std::make_unique<Families>(*registry_)) {}
+      f_(std::make_unique<Families>(*registry_)),
+      http_(std::make_unique<HttpMetrics>(*registry_)) {}
 
 PrometheusExporter::~PrometheusExporter() = default;
 
+RequestObserver& PrometheusExporter::requestObserver() noexcept {
+  return *http_;
+}
+
 void PrometheusExporter::refresh() {
   Families& f = *f_;
+  host::CollectorGauges c = api_.collectorGauges();
   std::vector<host::DeploymentGauges> all = api_.deploymentGauges();
   std::set<std::string> seen;
   for (const auto& g : all) {
@@ -231,6 +276,14 @@ void PrometheusExporter::refresh() {
     } else {
       dropSeries(f.lastExitCode, s.lastExitCode);
     }
+    prometheus::Labels info{{"deployment", id},
+                            {"name", infoValue(g.row.name)},
+                            {"slug", infoValue(g.row.slug)},
+                            {"kind", infoValue(g.row.entityType)},
+                            {"host", infoValue(g.row.host.empty() ? c.hostId : g.row.host)}};
+    if (s.info != nullptr && s.infoLabels != info) dropSeries(f.deploymentInfo, s.info);
+    if (s.info == nullptr) s.infoLabels = info;
+    ensure(f.deploymentInfo, s.info, info).Set(1);
   }
   for (auto it = deployments_.begin(); it != deployments_.end();) {
     if (seen.count(it->first)) {
@@ -247,10 +300,10 @@ void PrometheusExporter::refresh() {
     dropSeries(f.crashes, s.crashes);
     dropSeries(f.healthFailures, s.healthFailures);
     dropSeries(f.lastExitCode, s.lastExitCode);
+    dropSeries(f.deploymentInfo, s.info);
     it = deployments_.erase(it);
   }
 
-  host::CollectorGauges c = api_.collectorGauges();
   setCounter(f.linesIngested.Add({}), static_cast<double>(c.linesIngested));
   setCounter(f.bytesIngested.Add({}), static_cast<double>(c.bytesIngested));
   setCounter(f.batchesCommitted.Add({}), static_cast<double>(c.batchesCommitted));
@@ -264,6 +317,10 @@ void PrometheusExporter::refresh() {
   setCounter(f.retentionSamples.Add({}), static_cast<double>(c.retentionDeletedMetricSamples));
   f.ingestLag.Add({}).Set(c.ingestLagSeconds);
   f.storageBytes.Add({}).Set(static_cast<double>(c.storageBytes));
+  if (c.dataDirSizeBytes > 0) {
+    f.dataDirFree.Add({}).Set(static_cast<double>(c.dataDirFreeBytes));
+    f.dataDirSize.Add({}).Set(static_cast<double>(c.dataDirSizeBytes));
+  }
   f.storageHealthy.Add({}).Set(c.storageHealthy ? 1 : 0);
   f.activeFollows.Add({}).Set(static_cast<double>(c.activeFollows));
   f.runtimeConnected.Add({}).Set(c.runtimeConnected ? 1 : 0);
@@ -279,6 +336,20 @@ void PrometheusExporter::refresh() {
     f.forwardLagSeconds.Add({}).Set(c.forwardLagSeconds);
   }
   f.info.Add({{"version", api_.version()}, {"host", c.hostId}}).Set(1);
+  f.buildInfo.Add({{"version", buildVersion()}, {"revision", buildRevision()}}).Set(1);
+  // Left at their last values when /proc cannot be read (logged once).
+  Result<ProcessStats> p = readProcessStats();
+  if (p.isOk()) {
+    setCounter(f.processCpu.Add({}), p->cpuSeconds);
+    f.processRss.Add({}).Set(p->residentBytes);
+    f.processOpenFds.Add({}).Set(p->openFds);
+    f.processMaxFds.Add({}).Set(p->maxFds);
+    f.processThreads.Add({}).Set(p->threads);
+    f.processStart.Add({}).Set(p->startTimeSeconds);
+  } else if (!processStatsFailed_) {
+    processStatsFailed_ = true;
+    spdlog::warn("/metrics: process figures: {}", p.status().message());
+  }
 }
 
 std::string PrometheusExporter::scrape() {

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "exporter_fixture.h"
@@ -104,7 +106,104 @@ TEST(MetricsTest, ExpositionHasEveryFamilyLabelledByDeploymentOnly) {
   EXPECT_TRUE(contains(t, "zynd_collector_runtime_connected 1"));
   EXPECT_TRUE(contains(t, "zynd_collector_retention_deleted_log_lines_total 5"));
   EXPECT_TRUE(contains(t, "zynd_collector_sse_clients 0"));
-  EXPECT_FALSE(contains(t, "free text"));
+  // Free text (a name) is a label of zynd_deployment_info only, the series made for joins.
+  std::istringstream lines(t);
+  for (std::string line; std::getline(lines, line);) {
+    if (contains(line, "free text")) {
+      EXPECT_EQ(line.rfind("zynd_deployment_info{", 0), 0u) << line;
+    }
+  }
+}
+
+// zynd_deployment_info: one series per deployment (value 1) with its name, slug, kind and host,
+// replaced when they change and gone with the deployment; values bounded and valid UTF-8.
+TEST(MetricsTest, DeploymentInfoCarriesNameSlugKindHostForJoins) {
+  ExporterStack stack;
+  zc::host::CollectorGauges c;
+  c.hostId = "host-1";
+  stack.api->setCollectorGauges(c);
+  auto a = gaugesFor("dep-a", zc::DeploymentStatus::kRunning);
+  a.row.name = "Billing agent";
+  a.row.slug = "billing";
+  a.row.entityType = "agent";
+  stack.api->setDeploymentGauges({a});
+  auto t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_deployment_info{deployment=\"dep-a\",host=\"host-1\","
+                          "kind=\"agent\",name=\"Billing agent\",slug=\"billing\"} 1\n"))
+      << t;
+  a.row.name = std::string(300, 'x') + "\xff";
+  a.row.host = "host-2";
+  a.row.slug = "bad\xff";
+  stack.api->setDeploymentGauges({a});
+  t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_FALSE(contains(t, "Billing agent")) << t;  // the old series is replaced, not kept
+  EXPECT_TRUE(contains(t, "host=\"host-2\",kind=\"agent\",name=\"" + std::string(128, 'x') +
+                              "\",slug=\"bad\xEF\xBF\xBD\"} 1\n")) << t;
+  stack.api->setDeploymentGauges({});
+  t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_FALSE(contains(t, "zynd_deployment_info{")) << t;
+}
+
+// process_* describe the serving process itself (read from /proc at each scrape), and
+// zynd_collector_build_info names the version and the git revision built.
+TEST(MetricsTest, ProcessAndBuildSeriesDescribeThisProcess) {
+  ExporterStack stack;
+  auto t = httpRequest(stack.port(), "GET", "/metrics").body;
+  auto value = [&](const std::string& name) {
+    size_t at = t.find("\n" + name + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::stod(t.substr(at + name.size() + 2));
+  };
+  EXPECT_GE(value("process_cpu_seconds_total"), 0) << t;
+  EXPECT_GT(value("process_resident_memory_bytes"), 1 << 20) << t;
+  EXPECT_GT(value("process_open_fds"), 2) << t;
+  EXPECT_GE(value("process_max_fds"), value("process_open_fds")) << t;
+  EXPECT_GT(value("process_threads"), 16) << t;  // at least the HTTP workers
+  const double now = std::chrono::duration<double>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(value("process_start_time_seconds"), now + 1) << t;
+  EXPECT_GT(value("process_start_time_seconds"), now - 3600) << t;
+  EXPECT_TRUE(contains(t, "# TYPE process_cpu_seconds_total counter")) << t;
+  size_t b = t.find("zynd_collector_build_info{revision=\"");
+  ASSERT_NE(b, std::string::npos) << t;
+  std::string rest = t.substr(b, t.find('\n', b) - b);
+  EXPECT_TRUE(std::regex_match(
+      rest, std::regex(R"re(zynd_collector_build_info\{revision="([0-9a-f]{7,40}|unknown)",)re"
+                       R"re(version="[0-9]+\.[0-9]+\.[0-9]+"\} 1)re")))
+      << rest;
+}
+
+// HTTP requests are counted by route pattern, method and code; the raw path never becomes a
+// label (a client cannot grow the series), nor does an unknown method.
+TEST(MetricsTest, HttpRequestsAreCountedByRoutePatternNeverByPath) {
+  ExporterStack stack;
+  stack.api->addDeployment("d1");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(httpRequest(stack.port(), "GET", "/api/deployments/d1").status, 200);
+  }
+  ASSERT_EQ(httpRequest(stack.port(), "GET", "/api/deployments/zzz-unknown").status, 404);
+  ASSERT_EQ(httpRequest(stack.port(), "GET", "/no/such/path-123").status, 404);
+  ASSERT_EQ(httpRequest(stack.port(), "BREW", "/api/ports").status, 405);
+  auto t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_collector_http_requests_total{code=\"200\",method=\"GET\","
+                          "route=\"/api/deployments/{id}\"} 3\n")) << t;
+  EXPECT_TRUE(contains(t, "zynd_collector_http_requests_total{code=\"404\",method=\"GET\","
+                          "route=\"/api/deployments/{id}\"} 1\n")) << t;
+  EXPECT_TRUE(contains(t, "zynd_collector_http_requests_total{code=\"404\",method=\"GET\","
+                          "route=\"unmatched\"} 1\n")) << t;
+  EXPECT_TRUE(contains(t, "zynd_collector_http_requests_total{code=\"405\",method=\"other\","
+                          "route=\"/api/ports\"} 1\n")) << t;
+  EXPECT_TRUE(contains(t, "zynd_collector_http_request_duration_seconds_count{method=\"GET\","
+                          "route=\"/api/deployments/{id}\"} 4\n")) << t;
+  EXPECT_TRUE(contains(t, "zynd_collector_http_request_duration_seconds_bucket{method=\"GET\","
+                          "route=\"/api/deployments/{id}\",le=\"+Inf\"} 4\n")) << t;
+  EXPECT_FALSE(contains(t, "zzz-unknown")) << t;
+  EXPECT_FALSE(contains(t, "path-123")) << t;
+  EXPECT_FALSE(contains(t, "BREW")) << t;
+  // The scrape itself is counted from the next one on.
+  t = httpRequest(stack.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(contains(t, "zynd_collector_http_requests_total{code=\"200\",method=\"GET\","
+                          "route=\"/metrics\"} 1\n")) << t;
 }
 
 TEST(MetricsTest, SeriesOfRemovedDeploymentsDisappearAndCountersOnlyGrow) {
@@ -195,8 +294,19 @@ TEST(PromtoolTest, CheckMetricsIsClean) {
   stack.api->setDeploymentGauges({a, gaugesFor("dep_b-2", zc::DeploymentStatus::kStopped)});
   zc::testing::SseClient c;
   ASSERT_TRUE(c.open(stack.port(), "/api/deployments/d1/logs/stream"));
+  // Every kind of series present: HTTP counters and histograms by route (matched, unmatched,
+  // another method), deployment info, process and build info.
+  ASSERT_EQ(httpRequest(stack.port(), "GET", "/api/deployments/d1").status, 200);
+  ASSERT_EQ(httpRequest(stack.port(), "GET", "/nowhere").status, 404);
+  ASSERT_EQ(httpRequest(stack.port(), "DELETE", "/api/ports").status, 405);
   auto r = httpRequest(stack.port(), "GET", "/metrics");
   ASSERT_EQ(r.status, 200);
+  for (const char* family : {"zynd_collector_http_requests_total{",
+                             "zynd_collector_http_request_duration_seconds_bucket{",
+                             "zynd_deployment_info{", "zynd_collector_build_info{",
+                             "process_resident_memory_bytes ", "process_start_time_seconds "}) {
+    EXPECT_TRUE(contains(r.body, family)) << family;
+  }
   zc::testing::TempDir dir;
   std::string file = dir.path() + "/metrics.txt";
   std::ofstream(file) << r.body;

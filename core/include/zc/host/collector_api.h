@@ -52,6 +52,10 @@ struct CollectorGauges {
   uint64_t forwardLagLines = 0;     // gauge: committed lines not yet acknowledged by the sink
   double forwardLagSeconds = 0;     // gauge: age of the oldest line not yet acknowledged
   uint64_t storageBytes = 0;    // gauge
+  // The filesystem that holds --data-dir (statvfs): bytes available to the collector and its
+  // size; both 0 when unknown (no data folder, or statvfs failed).
+  uint64_t dataDirFreeBytes = 0;
+  uint64_t dataDirSizeBytes = 0;
   bool storageHealthy = true;
   uint64_t activeFollows = 0;   // gauge
   bool runtimeConnected = false;

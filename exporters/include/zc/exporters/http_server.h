@@ -85,6 +85,20 @@ struct HttpServerOptions {
   TlsFiles tls;                       // empty certFile: plain HTTP
 };
 
+// Told of every request the router answered: its route pattern ("/api/deployments/{id}", never
+// the raw path; "unmatched" for a path no route has, so the values are bounded by the route
+// table), its method (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, else "other"), the status
+// sent and the seconds the routing and handler took (for a handler that takes the connection
+// away, such as the SSE stream, until it did). Requests the access checks refuse, and the
+// server's own 4xx/503 answers before a request is complete, are not routed and not observed.
+// Thread-safety: observe() is called concurrently by the workers and must not throw.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void observe(const std::string& route, const std::string& method, int status,
+                       double seconds) noexcept = 0;
+};
+
 class HttpServer {
  public:
   explicit HttpServer(HttpServerOptions options);
@@ -96,6 +110,9 @@ class HttpServer {
   // The checks every request passes before routing (zc/exporters/access.h); none by default.
   // Call before start(). OWNERSHIP: `access` must outlive the server's running state.
   void setAccessControl(const AccessControl* access) noexcept;
+  // Who is told of each routed request (the /metrics HTTP series); none by default. Call before
+  // start(). OWNERSHIP: `observer` must outlive the server's running state.
+  void setRequestObserver(RequestObserver* observer) noexcept;
 
   // Claims the listen address (SO_REUSEADDR, never SO_REUSEPORT: a second collector on the same
   // port must fail) without starting any thread, so a daemon can fail on a busy port before it
