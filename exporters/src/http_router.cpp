@@ -63,6 +63,29 @@ void Router::dispatch(ServerRequest& req, ServerResponse& resp) const noexcept {
   }
 }
 
+void Router::observeRefused(const ServerRequest& req, const ServerResponse& resp) const noexcept {
+  if (observer_ == nullptr) return;
+  try {
+    observer_->observe(patternOf(req.getURI()), methodLabel(req.getMethod()),
+                       static_cast<int>(resp.getStatus()), 0.0);
+  } catch (const std::exception&) {
+    /* a metric is never worth failing the request */
+  }
+}
+
+const std::string& Router::patternOf(const std::string& uri) const {
+  std::vector<std::string> segs = splitPath(std::string_view(uri).substr(0, uri.find('?')));
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < segs.size() && match; ++i) {
+      match = isParam(r.segments[i]) || r.segments[i] == segs[i];
+    }
+    if (match) return r.pattern;
+  }
+  return kUnmatched;
+}
+
 void Router::dispatchRoute(ServerRequest& req, ServerResponse& resp,
                            const std::string*& route) const noexcept {
   try {

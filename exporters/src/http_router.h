@@ -30,6 +30,9 @@ class Router {
   void setAccess(const AccessControl* access) noexcept { access_ = access; }
   const AccessControl* access() const noexcept { return access_; }
   void setObserver(RequestObserver* observer) noexcept { observer_ = observer; }
+  // Counts a request the access checks refused before dispatch() (401/403/421/429), under the
+  // pattern of the route its path names ("unmatched" when none).
+  void observeRefused(const ServerRequest& req, const ServerResponse& resp) const noexcept;
 
  private:
   struct Route {
@@ -42,6 +45,8 @@ class Router {
   void dispatchRoute(ServerRequest& req, ServerResponse& resp,
                      const std::string*& route) const noexcept;
   void match(ServerRequest& req, ServerResponse& resp, const std::string*& route) const;
+  // The pattern of the first route whose segments match the path (parameters match any segment).
+  const std::string& patternOf(const std::string& uri) const;
   std::vector<Route> routes_;
   const AccessControl* access_ = nullptr;
   RequestObserver* observer_ = nullptr;

@@ -77,7 +77,11 @@ bool WorkerPool::serveOne(Conn& c, ConnSlot& slot) {
   for (auto& [name, value] : head.headers) req.add(name, value);
   req.requester.address = req.clientAddress().host().toString();
   const AccessControl* access = router_.access();
-  if (access == nullptr || access->admit(req, resp)) router_.dispatch(req, resp);
+  if (access == nullptr || access->admit(req, resp)) {
+    router_.dispatch(req, resp);
+  } else {
+    router_.observeRefused(req, resp);
+  }
   if (req.detached()) return false;  // the handler owns the connection now
   if (access != nullptr) access->finish(req, static_cast<int>(resp.getStatus()));
 

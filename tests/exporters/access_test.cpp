@@ -100,6 +100,22 @@ TEST_F(AccessTest, MissingOrWrongTokenIs401WithChallenge) {
   EXPECT_TRUE(stack_->api->stopRequests().empty());
 }
 
+TEST_F(AccessTest, RefusedRequestsAreCountedInTheHttpMetricsByRoute) {
+  start(true);
+  EXPECT_EQ(get("/api/deployments").status, 401);
+  EXPECT_EQ(del("/api/deployments/d1", {{"Authorization", std::string("Bearer ") + kRead}}).status,
+            403);
+  std::string t = get("/metrics", kRead).body;
+  EXPECT_NE(t.find("zynd_collector_http_requests_total{code=\"401\",method=\"GET\","
+                   "route=\"/api/deployments\"} 1\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("zynd_collector_http_requests_total{code=\"403\",method=\"DELETE\","
+                   "route=\"/api/deployments/{id}\"} 1\n"),
+            std::string::npos)
+      << t;
+}
+
 TEST_F(AccessTest, ScopesDecideWhatATokenMayDo) {
   start(true);
   EXPECT_EQ(get("/api/deployments", kRead).status, 200);

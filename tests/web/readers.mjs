@@ -206,6 +206,26 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     await page.screenshot({ path: path.join(artifacts, 'crash-banner.png') });
   });
 
+  await check('Download gives the whole stored log, the API\'s lines byte for byte', async () => {
+    await page.goto(`${base}/d/${id}`);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 30_000 }),
+      page.locator('#downloadText').click(),
+    ]);
+    eq(download.suggestedFilename(), `${id}.log`, 'filename');
+    const file = fs.readFileSync(await download.path(), 'utf8');
+    let want = '';
+    for (let since = 0, i = 0; i < 100; i++) {
+      const p = JSON.parse((await request(`${base}/api/deployments/${id}/logs?limit=5000&since=${since}`, { timeoutMs: 20_000 })).body);
+      if (!p.lines.length) break;
+      for (const l of p.lines) want += l.text + '\n';
+      since = p.nextSince;
+    }
+    // Ticks keep coming: the file holds every line up to when it was made.
+    assert(want.startsWith(file.slice(0, file.lastIndexOf('readers: tick'))), 'the file is a prefix of the API\'s lines');
+    assert(file.split('\n').length > kLines, `${file.split('\n').length} lines`);
+  });
+
   await check('no console errors on the detail page', async () => {
     assert(consoleErrors.length === 0, consoleErrors.slice(0, 5).join(' | '));
   });

@@ -283,6 +283,9 @@ function start(): void {
     else return;
     ev.preventDefault();
   });
+  // The whole stored log as a file (streamed by the collector, however large).
+  byId<HTMLAnchorElement>('downloadText').href = idPath(id) + '/logs/download?format=text';
+  byId<HTMLAnchorElement>('downloadNdjson').href = idPath(id) + '/logs/download?format=ndjson';
   const wrap = byId<HTMLInputElement>('wrap');
   wrap.addEventListener('change', () => byId('log').classList.toggle('nowrap', !wrap.checked));
   const utc = byId<HTMLInputElement>('utc');
