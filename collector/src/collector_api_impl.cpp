@@ -106,6 +106,9 @@ host::CollectorGauges CollectorApiImpl::collectorGauges() {
     g.retentionDeletedSystemLines = r.systemLinesDeleted.load();
     g.retentionDeletedMetricSamples = r.metricSamplesDeleted.load();
   }
+  if (const StorageQuota* quota = quota_.load()) {
+    g.quotaDroppedLines = quota->counters().linesDropped.load();
+  }
   plugin::StorageStats st = storage_.stats();
   g.storageBytes = st.bytesOnDisk;
   g.storageHealthy = st.healthy;

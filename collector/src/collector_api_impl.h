@@ -2,12 +2,14 @@
 // Thread-safe; validates every id before use.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "deployment_manager.h"
 #include "forwarder.h"
 #include "monitors.h"
 #include "retention_job.h"
+#include "storage_quota.h"
 #include "zc/host/collector_api.h"
 
 namespace zc::collector {
@@ -34,6 +36,9 @@ class CollectorApiImpl final : public host::CollectorApi {
     std::string dataDir;  // --data-dir: /metrics reports its filesystem's free space
   };
   void setHealthSources(HealthSources sources) { health_ = std::move(sources); }
+  // The --max-storage-bytes job whose counters /metrics reports (null: none). Any thread; the
+  // quota must outlive its registration.
+  void setQuota(const StorageQuota* quota) noexcept { quota_.store(quota); }
 
   std::vector<Deployment> listDeployments() override;
   Result<Deployment> getDeployment(const std::string& id) override;
@@ -57,6 +62,7 @@ class CollectorApiImpl final : public host::CollectorApi {
   host::LiveBus& bus_;
   const RetentionJob* retention_;
   HealthSources health_;
+  std::atomic<const StorageQuota*> quota_{nullptr};
 };
 
 }  // namespace zc::collector

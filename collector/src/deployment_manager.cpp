@@ -54,7 +54,10 @@ DeploymentManager::~DeploymentManager() { stop(); }
 
 Status DeploymentManager::start() {
   ZC_RETURN_IF_ERROR(registry_.load());
-  if (runtime_) worker_.post([this] { connect(kConnectRetry); });
+  if (runtime_) {
+    worker_.post([this] { connect(kConnectRetry); });
+    worker_.postAfter(options_.reconcileInterval, [this] { reconcileEvery(); });
+  }
   worker_.postAfter(options_.forgetCheck, [this] { forgetExpiredEvery(); });
   worker_.start();
   teardown_.start();
@@ -120,6 +123,13 @@ void DeploymentManager::reconcileOrRetry() {
   // A failed reconcile (e.g. one inspect failing right after an engine restart) is retried:
   // deaths during the event gap are only found this way.
   if (!reconcile()) worker_.postAfter(2s, [this] { reconcileOrRetry(); });
+}
+
+void DeploymentManager::reconcileEvery() {
+  // Not connected: the next connection reconciles anyway. A failed listing waits for the next
+  // period (or the next connection).
+  if (runtimeConnected_) (void)reconcile(true);
+  worker_.postAfter(options_.reconcileInterval, [this] { reconcileEvery(); });
 }
 
 void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
@@ -246,7 +256,7 @@ void DeploymentManager::removeDead(const std::string& id, const std::string& con
   }, "[CRASH] dead container " + shortId(containerId) + " removed");
 }
 
-bool DeploymentManager::reconcile() {
+bool DeploymentManager::reconcile(bool periodic) {
   auto list = runtime_->listDeployments();
   if (!list.isOk()) {
     spdlog::warn("reconcile: listing deployments failed, retrying: {}", list.status().toString());
@@ -261,7 +271,8 @@ bool DeploymentManager::reconcile() {
   for (const plugin::ContainerInfo& c : list.value()) applyContainer(c);
   sweepGone(seen);
   reconciled_ = true;
-  spdlog::info("reconciled {} deployment containers", list->size());
+  spdlog::log(periodic ? spdlog::level::debug : spdlog::level::info,
+              "reconciled {} deployment containers", list->size());
   forgetExpired();
   return true;
 }

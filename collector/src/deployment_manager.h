@@ -30,6 +30,9 @@
 //   - claims (claims.h): when several containers claim one deployment id, one holds it (the one
 //     named zynd-<id>, else the oldest); the others are not followed, change no row and are
 //     listed as conflicts (claimConflicts(), /healthz).
+//   - reconcile: after every connection to the runtime (events may have been missed), and again
+//     every reconcileInterval while connected, so a container the last listing skipped (its
+//     inspect failed) is picked up without waiting for its next event or a restart.
 //   - forget: a deployment without a container whose data has all expired (no line, no sample
 //     left) is deleted from storage (row, lines, cursors, samples) and from the registry; checked
 //     after each reconcile and every forgetCheck.
@@ -66,6 +69,7 @@ struct LifecycleOptions {
   std::chrono::seconds stopGrace{10};                              // SIGTERM -> SIGKILL
   int healthFailures = 3;                                          // consecutive, to go unhealthy
   std::chrono::milliseconds forgetCheck{std::chrono::minutes(10)};  // expired deployments
+  std::chrono::milliseconds reconcileInterval{std::chrono::seconds(60)};  // while connected
 };
 
 class DeploymentManager final : public plugin::EventConsumer, private TeardownRegistry {
@@ -132,9 +136,12 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   void settleCrashes(Entry& e);
   void removeDead(const std::string& id, const std::string& containerId);
   void reconcileOrRetry();
+  // The periodic reconcile: one pass while connected, then again after reconcileInterval.
+  void reconcileEvery();
   void retrySystemLine(const std::string& id, std::string text, RetryBackoff backoff);
-  // False when the runtime could not list its containers (retried by the caller).
-  bool reconcile();
+  // False when the runtime could not list its containers (retried by the caller). `periodic`
+  // logs the outcome at debug level.
+  bool reconcile(bool periodic = false);
   // `cause` is the event that made us look (die carries the exit code of that death).
   void applyContainer(const plugin::ContainerInfo& c, const plugin::RuntimeEvent* cause = nullptr);
   void finalizeCrash(Entry& e);

@@ -140,9 +140,11 @@ bool Forwarder::forwardDeployment(const Deployment& stored, Steady::time_point d
 void Forwarder::measureLag(const std::vector<Deployment>& rows) {
   uint64_t lines = 0;
   TimeNs oldest = 0;
+  std::map<std::string, uint64_t, std::less<>> ackedNow;
   for (const Deployment& d : rows) {
     auto it = progress_.find(d.id);
     uint64_t acked = it == progress_.end() ? 0 : it->second.position.lastLineNo;
+    ackedNow.emplace(d.id, acked);
     auto page = storage_.readLogs(d.id, acked, 1);
     if (!page.isOk() || page->lines.empty()) continue;
     lines += page->nextLineNo - page->lines.front().lineNo;
@@ -153,6 +155,13 @@ void Forwarder::measureLag(const std::vector<Deployment>& rows) {
   std::lock_guard lock(statsMu_);
   stats_.lagLines = lines;
   stats_.lagSeconds = seconds;
+  acked_ = std::move(ackedNow);
+}
+
+uint64_t Forwarder::acknowledgedLineNo(std::string_view id) const {
+  std::lock_guard lock(statsMu_);
+  auto it = acked_.find(id);
+  return it == acked_.end() ? 0 : it->second;
 }
 
 void Forwarder::runPass() {

@@ -63,6 +63,9 @@ class Forwarder {
   // Stops and joins the thread; a write under way finishes first.
   void stop() noexcept;
   ForwardStats stats() const;
+  // The last lineNo of `id` the sink has acknowledged, as of the last pass (0 when none or not
+  // known yet: the conservative answer for whoever must not drop unforwarded lines). Any thread.
+  uint64_t acknowledgedLineNo(std::string_view id) const;
 
   // One pass as the thread runs it (for tests that drive the forwarder without its thread).
   void runPass();
@@ -96,6 +99,7 @@ class Forwarder {
 
   mutable std::mutex statsMu_;
   ForwardStats stats_;  // guarded by statsMu_
+  std::map<std::string, uint64_t, std::less<>> acked_;  // guarded by statsMu_; set by measureLag
 
   std::unique_ptr<PeriodicTask> task_;
 };

@@ -140,6 +140,9 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"max-page-bytes", "BYTES", "4194304",
        "Largest body of one logs page (GET .../logs); the page stops before the line that would "
        "pass it (its first line is always sent) and nextSince continues from there."},
+      {"max-storage-bytes", "BYTES", nullptr,
+       "Most bytes the store may hold; past it the oldest stdout/stderr lines are dropped (a "
+       "[GAP] storage quota line in each deployment that lost some). Default: no quota."},
       {"max-streams-per-client", "N", "32",
        "Log streams (SSE) one client may hold open at once: a token, or an address without a "
        "token; beyond it 503 with Retry-After."},
@@ -378,6 +381,10 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
                                                     1024, 64ull << 20));
   ZC_ASSIGN_OR_RETURN(c.maxPageBytes, parseUnsigned("max-page-bytes", get("max-page-bytes", "4194304"),
                                                     65536, 1ull << 30));
+  if (std::string quota = get("max-storage-bytes", ""); !quota.empty() && quota != "none") {
+    ZC_ASSIGN_OR_RETURN(c.maxStorageBytes,
+                        parseUnsigned("max-storage-bytes", quota, 1ull << 20, 1ull << 60));
+  }
   ZC_ASSIGN_OR_RETURN(c.maxStreamsPerClient,
                       parseUnsigned("max-streams-per-client", get("max-streams-per-client", "32"),
                                     1, 100000));

@@ -50,6 +50,7 @@ struct CollectorConfig {
   std::string runtime = "docker";  // a runtime plugin's name, or "none"
   uint64_t maxLineBytes = 1 << 20;
   uint64_t maxPageBytes = 4 << 20;  // the body of one logs page
+  uint64_t maxStorageBytes = 0;     // --max-storage-bytes: the store's quota, 0 = none
   uint64_t maxStreamsPerClient = 32;  // SSE streams per token (or address without one)
   std::string logLevel = "info";
   std::string logFormat = "text";  // or "json"

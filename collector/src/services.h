@@ -14,6 +14,7 @@
 #include "options.h"
 #include "periodic_task.h"
 #include "retention_job.h"
+#include "storage_quota.h"
 #include "zc/clock.h"
 #include "zc/exporters/access.h"
 #include "zc/exporters/exporters.h"
@@ -51,6 +52,7 @@ struct Services {
   host::PluginPtr<plugin::Router> router;
   host::PluginPtr<plugin::Sink> sink;         // only with --sink
   std::unique_ptr<Forwarder> forwarder;       // only with --sink
+  std::unique_ptr<StorageQuota> quota;        // only with --max-storage-bytes
   host::LiveBus bus;
   std::unique_ptr<RetentionJob> retention;
   std::unique_ptr<DeploymentManager> manager;

@@ -249,9 +249,30 @@ void PipelineSubsystem::initialize(Poco::Util::Application&) {
     s_.forwarder = std::make_unique<Forwarder>(*s_.storage, *s_.sink, host, *s_.clock);
     s_.forwarder->start();
   }
+  if (cfg.maxStorageBytes > 0) {
+    QuotaOptions quota;
+    quota.maxBytes = cfg.maxStorageBytes;
+    DeploymentManager* manager = s_.manager.get();
+    Forwarder* forwarder = s_.forwarder.get();
+    StorageQuota::ForwardedThrough forwarded;
+    if (forwarder != nullptr) {
+      forwarded = [forwarder](const std::string& id) { return forwarder->acknowledgedLineNo(id); };
+    }
+    s_.quota = std::make_unique<StorageQuota>(
+        *s_.storage,
+        [manager](const std::string& id, std::string text) {
+          return manager->appendSystemLine(id, std::move(text));
+        },
+        std::move(forwarded), quota);
+    s_.quota->start();
+    s_.api->setQuota(s_.quota.get());
+  }
 }
 
 void PipelineSubsystem::uninitialize() {
+  if (s_.quota) s_.quota->stop();  // before the forwarder and the manager its passes use
+  if (s_.api) s_.api->setQuota(nullptr);
+  s_.quota.reset();
   if (s_.forwarder) s_.forwarder->stop();
   s_.forwarder.reset();
   if (s_.sink) {

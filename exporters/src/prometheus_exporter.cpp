@@ -84,6 +84,9 @@ struct PrometheusExporter::Families {
                                   "Connections to the container engine lost.")),
         logGaps(counter(r, "zynd_collector_log_gaps_total",
                         "Gaps recorded ([GAP] lines): log lines the engine no longer held.")),
+        quotaDroppedLines(counter(r, "zynd_collector_quota_dropped_lines_total",
+                                  "stdout/stderr lines dropped to stay under "
+                                  "--max-storage-bytes.")),
         retentionRuns(counter(r, "zynd_collector_retention_runs_total", "Retention runs.")),
         retentionLogLines(counter(r, "zynd_collector_retention_deleted_log_lines_total",
                                   "stdout/stderr lines deleted by retention.")),
@@ -151,6 +154,7 @@ struct PrometheusExporter::Families {
   Family<Counter>& engineConnects;
   Family<Counter>& engineDisconnects;
   Family<Counter>& logGaps;
+  Family<Counter>& quotaDroppedLines;
   Family<Counter>& retentionRuns;
   Family<Counter>& retentionLogLines;
   Family<Counter>& retentionSystemLines;
@@ -311,6 +315,7 @@ void PrometheusExporter::refresh() {
   setCounter(f.engineConnects.Add({}), static_cast<double>(c.engineConnects));
   setCounter(f.engineDisconnects.Add({}), static_cast<double>(c.engineDisconnects));
   setCounter(f.logGaps.Add({}), static_cast<double>(c.logGaps));
+  setCounter(f.quotaDroppedLines.Add({}), static_cast<double>(c.quotaDroppedLines));
   setCounter(f.retentionRuns.Add({}), static_cast<double>(c.retentionRuns));
   setCounter(f.retentionLogLines.Add({}), static_cast<double>(c.retentionDeletedLogLines));
   setCounter(f.retentionSystemLines.Add({}), static_cast<double>(c.retentionDeletedSystemLines));

@@ -321,6 +321,24 @@ Result<plugin::RetentionReport> MemoryStorage::applyRetentionImpl() {
   return report;
 }
 
+Result<uint64_t> MemoryStorage::usedBytes() noexcept { return bytesHeld_.load(); }
+
+Status MemoryStorage::dropLogLinesThrough(std::string_view deploymentId,
+                                          uint64_t throughLineNo) noexcept {
+  return plugin::guarded(kWho, "dropLogLinesThrough", [&]() -> Status {
+    ZC_RETURN_IF_ERROR(validateDeploymentId(deploymentId));
+    std::shared_ptr<State> state = find(deploymentId);
+    if (!state) return Status::ok();
+    std::lock_guard lock(state->mu);
+    auto end = state->logs.upper_bound(throughLineNo);
+    uint64_t bytes = 0;
+    for (auto it = state->logs.begin(); it != end; ++it) bytes += lineBytes(it->second);
+    state->logs.erase(state->logs.begin(), end);
+    bytesHeld_.fetch_sub(bytes);
+    return Status::ok();
+  });
+}
+
 plugin::StorageStats MemoryStorage::stats() noexcept {
   plugin::StorageStats out;
   out.bytesOnDisk = bytesHeld_.load();

@@ -55,6 +55,9 @@ class MemoryStorage final : public plugin::Storage {
 
   Result<plugin::RetentionReport> applyRetention() noexcept override;
   plugin::StorageStats stats() noexcept override;
+  Result<uint64_t> usedBytes() noexcept override;  // the estimate stats() gives
+  Status dropLogLinesThrough(std::string_view deploymentId,
+                             uint64_t throughLineNo) noexcept override;
 
  private:
   struct StoredLine {

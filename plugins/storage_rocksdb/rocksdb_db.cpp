@@ -161,6 +161,23 @@ Status Database::deleteRange(Cf cf, const std::string& begin, const std::string&
   return fromRocks(s, "rocksdb storage: delete range");
 }
 
+Result<uint64_t> Database::usedBytes() {
+  Lock lock;
+  ZC_RETURN_IF_ERROR(enter(&lock, false));
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* cf : handles_) {
+    for (const std::string& property :
+         {rocksdb::DB::Properties::kTotalSstFilesSize, rocksdb::DB::Properties::kCurSizeAllMemTables}) {
+      uint64_t value = 0;
+      if (!db_->GetIntProperty(cf, property, &value)) {
+        return Status::ioError("rocksdb storage: property " + property + " unavailable");
+      }
+      total += value;
+    }
+  }
+  return total;
+}
+
 plugin::StorageStats Database::stats() {
   plugin::StorageStats out;
   if (!dataDir_.empty()) {

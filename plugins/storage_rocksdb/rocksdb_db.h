@@ -84,6 +84,9 @@ class Database {
 
   // bytesOnDisk: every file under data_dir (SST, WAL, MANIFEST); healthy: whether the last
   // write succeeded, with its error as detail when not.
+  // Storage::usedBytes(): table files (live or awaiting deletion) plus memtables (what the WAL
+  // holds), summed over the column families from RocksDB's own properties.
+  Result<uint64_t> usedBytes();
   plugin::StorageStats stats();
 
  private:

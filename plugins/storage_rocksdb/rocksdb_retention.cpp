@@ -118,6 +118,21 @@ Result<plugin::RetentionReport> Retention::apply() {
   return report;
 }
 
+Status Retention::dropLogLinesThrough(std::string_view id, uint64_t throughLineNo) {
+  ZC_RETURN_IF_ERROR(validateDeploymentId(id));
+  if (throughLineNo == 0) return Status::ok();
+  Database::Lock dbLock;
+  ZC_RETURN_IF_ERROR(db_.enter(&dbLock, true));
+  std::lock_guard runLock(runMu_);
+  // Only the logs CF: system lines live in their own CF and the next lineNo in meta, so the
+  // numbering continues after the dropped head.
+  std::string begin = enc::prefixBegin(id);
+  std::string end = enc::lineKey(id, throughLineNo + 1);
+  ZC_RETURN_IF_ERROR(db_.deleteRange(kLogs, begin, end));
+  reclaim({{kLogs, std::move(begin), std::move(end)}});
+  return Status::ok();
+}
+
 void Retention::reclaim(const std::vector<PendingCompaction>& ranges) {
   // Compact each deleted range down through the last level so the range tombstones drop the
   // data, then flush every CF so that no memtable pins the old WAL files.

@@ -7,11 +7,12 @@
 // through the last level and every column family is flushed, so no memtable pins old WAL files.
 //
 // Thread-safety: every method may be called concurrently, also with appends and reads; one
-// apply() runs at a time.
+// apply() or dropLogLinesThrough() runs at a time.
 #pragma once
 
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rocksdb_db.h"
@@ -26,6 +27,9 @@ class Retention {
   // Deletes expired data at the context clock's now and the context TTLs, and reclaims the space
   // (a failed compaction or flush is only logged).
   Result<plugin::RetentionReport> apply();
+  // Storage::dropLogLinesThrough(): deletes the stdout/stderr lines of `id` up to `throughLineNo`
+  // with one DeleteRange and compacts that range at once (the quota is measured right after).
+  Status dropLogLinesThrough(std::string_view id, uint64_t throughLineNo);
   // Compacts [begin, end) of `cf` at the next apply(): its data was deleted elsewhere.
   void compactLater(Cf cf, std::string begin, std::string end);
 

@@ -110,6 +110,16 @@ Result<plugin::RetentionReport> RocksDbStorage::applyRetention() noexcept {
   return plugin::guarded(kWho, "applyRetention", [&] { return retention_.apply(); });
 }
 
+Result<uint64_t> RocksDbStorage::usedBytes() noexcept {
+  return plugin::guarded(kWho, "usedBytes", [&] { return db_.usedBytes(); });
+}
+
+Status RocksDbStorage::dropLogLinesThrough(std::string_view deploymentId,
+                                           uint64_t throughLineNo) noexcept {
+  return plugin::guarded(kWho, "dropLogLinesThrough",
+                         [&] { return retention_.dropLogLinesThrough(deploymentId, throughLineNo); });
+}
+
 plugin::StorageStats RocksDbStorage::stats() noexcept {
   try {
     return db_.stats();

@@ -36,7 +36,7 @@ class RocksDbStorage final : public plugin::Storage {
   ~RocksDbStorage() override;
 
   // The keys of this plugin's README: data_dir, sync_writes, block_cache_mb, write_buffer_mb,
-  // compression.
+  // compression, max_open_files.
   std::vector<plugin::OptionSpec> optionSpecs() const noexcept override;
   // Checks the options and keeps them with the logger and clock; touches nothing outside.
   Status configure(const plugin::PluginContext& ctx) noexcept override;
@@ -62,6 +62,9 @@ class RocksDbStorage final : public plugin::Storage {
 
   Result<plugin::RetentionReport> applyRetention() noexcept override;
   plugin::StorageStats stats() noexcept override;
+  Result<uint64_t> usedBytes() noexcept override;
+  Status dropLogLinesThrough(std::string_view deploymentId,
+                             uint64_t throughLineNo) noexcept override;
 
  private:
   // Deletes the row and every key of `id` in one write, under its append lock; the deleted

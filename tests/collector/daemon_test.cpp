@@ -135,6 +135,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadStart{{"--retention-logs", "abc"}, "--retention-logs"},
                       BadStart{{"--bogus-flag"}, "bogus-flag"},
                       BadStart{{"--session-ttl", "0"}, "--session-ttl"},
+                      BadStart{{"--max-storage-bytes", "12abc"}, "--max-storage-bytes"},
+                      BadStart{{"--max-storage-bytes", "1000"}, "--max-storage-bytes"},
                       BadStart{{"--storage", "nope"}, "no storage plugin named 'nope'"},
                       BadStart{{"--config", "/does/not/exist.properties"}, "--config"},
                       BadStart{{"--data-dir", "/proc/zc-cannot-create"}, "storage"},

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "collector_api_impl.h"
 #include "crash_tracker.h"
@@ -43,6 +45,16 @@ class FakeRuntime final : public plugin::Runtime {
     std::lock_guard lock(mu_);
     containers_.erase(containerId);
   }
+  // A listing leaves the container out, as the Docker runtime does when its inspect fails.
+  void skipInListing(const std::string& containerId, bool skip) {
+    std::lock_guard lock(mu_);
+    if (skip) {
+      skipped_.insert(containerId);
+    } else {
+      skipped_.erase(containerId);
+    }
+  }
+  int listings() const { return listings_.load(); }
 
   std::atomic<bool> reachable{true};
   Status connect() noexcept override {
@@ -50,8 +62,11 @@ class FakeRuntime final : public plugin::Runtime {
   }
   Result<std::vector<plugin::ContainerInfo>> listDeployments() noexcept override {
     std::lock_guard lock(mu_);
+    listings_.fetch_add(1);
     std::vector<plugin::ContainerInfo> out;
-    for (auto& [id, c] : containers_) out.push_back(c);
+    for (auto& [id, c] : containers_) {
+      if (!skipped_.contains(id)) out.push_back(c);
+    }
     return out;
   }
   Result<plugin::ContainerInfo> inspect(std::string_view id) noexcept override {
@@ -90,6 +105,8 @@ class FakeRuntime final : public plugin::Runtime {
  private:
   std::mutex mu_;
   std::map<std::string, plugin::ContainerInfo> containers_;
+  std::set<std::string> skipped_;
+  std::atomic<int> listings_{0};
 };
 
 class GoneTest : public ::testing::Test {
@@ -163,6 +180,31 @@ TEST_F(GoneTest, AContainerRemovedWhileTheCollectorWasDownLeavesTheRowStopped) {
   ASSERT_TRUE(stored.isOk());
   EXPECT_EQ(stored->status, DeploymentStatus::kStopped);
   EXPECT_FALSE(stored->hostPort.has_value());
+}
+
+TEST_F(GoneTest, AContainerALaterListingSkippedIsPickedUpByThePeriodicReconcile) {
+  runtime_.add("dep-a", "aaa", 8081);
+  runtime_.add("dep-b", "bbb", 8082);
+  runtime_.skipInListing("aaa", true);  // its inspect fails: the others are followed
+  LifecycleOptions opts;
+  opts.reconcileInterval = 200ms;
+  start(opts);
+  EXPECT_TRUE(manager_->get("dep-b").isOk());
+  EXPECT_FALSE(manager_->get("dep-a").isOk());
+  // No event, no reconnect: the periodic reconcile asks again.
+  runtime_.skipInListing("aaa", false);
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->get("dep-a").isOk(); }, 5s));
+  EXPECT_EQ(row("dep-a").containerId, "aaa");
+  EXPECT_EQ(row("dep-a").status, DeploymentStatus::kRunning);
+}
+
+TEST_F(GoneTest, ThePeriodicReconcileWaitsWhileTheRuntimeIsNotConnected) {
+  runtime_.reachable = false;
+  LifecycleOptions opts;
+  opts.reconcileInterval = 100ms;
+  start(opts, false);
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(runtime_.listings(), 0);
 }
 
 TEST_F(GoneTest, NothingIsProbedBeforeTheRowsAreReconciled) {

@@ -75,6 +75,8 @@ class RefusingStorage final : public plugin::Storage {
   }
   Result<plugin::RetentionReport> applyRetention() noexcept override { return plugin::RetentionReport{}; }
   plugin::StorageStats stats() noexcept override { return {}; }
+  Result<uint64_t> usedBytes() noexcept override { return uint64_t{0}; }
+  Status dropLogLinesThrough(std::string_view, uint64_t) noexcept override { return Status::ok(); }
 
  private:
   std::mutex mu_;

@@ -163,6 +163,10 @@ class FlakyStorage final : public plugin::Storage {
   }
   Result<plugin::RetentionReport> applyRetention() noexcept override { return inner_.applyRetention(); }
   plugin::StorageStats stats() noexcept override { return inner_.stats(); }
+  Result<uint64_t> usedBytes() noexcept override { return inner_.usedBytes(); }
+  Status dropLogLinesThrough(std::string_view id, uint64_t through) noexcept override {
+    return inner_.dropLogLinesThrough(id, through);
+  }
 
  private:
   plugin::Storage& inner_;

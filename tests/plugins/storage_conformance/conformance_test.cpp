@@ -611,6 +611,29 @@ TEST_P(StorageConformanceTest, StatsReportHealthyAndSize) {
   EXPECT_GE(after.bytesOnDisk, before.bytesOnDisk);
 }
 
+TEST_P(StorageConformanceTest, DroppingTheOldestLinesKeepsSystemLinesAndTheNumbering) {
+  // 1..4 stdout, 5 system, 6..9 stderr, 10 system.
+  append(makeBatch("q", 1, 4, kStart));
+  append(makeBatch("q", 5, 1, kStart, LogStream::kSystem));
+  append(makeBatch("q", 6, 4, kStart, LogStream::kStderr));
+  append(makeBatch("q", 10, 1, kStart, LogStream::kSystem));
+  auto before = store().usedBytes();
+  ASSERT_TRUE(before.isOk()) << before.status().toString();
+  EXPECT_GT(*before, 0u);
+
+  ASSERT_TRUE(store().dropLogLinesThrough("q", 7).isOk());
+  EXPECT_EQ(lineNos(readAll("q")), (std::vector<uint64_t>{5, 8, 9, 10}));
+  auto next = store().nextLineNo("q");
+  ASSERT_TRUE(next.isOk());
+  EXPECT_EQ(*next, 11u);
+  append(makeBatch("q", 11, 2, kStart));  // the numbering goes on
+  EXPECT_EQ(lineNos(readAll("q")), (std::vector<uint64_t>{5, 8, 9, 10, 11, 12}));
+
+  EXPECT_TRUE(store().dropLogLinesThrough("q", 0).isOk());       // nothing
+  EXPECT_TRUE(store().dropLogLinesThrough("unknown", 5).isOk());  // unknown id
+  EXPECT_EQ(store().dropLogLinesThrough("bad id!", 5).code(), Status::Code::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(Plugins, StorageConformanceTest, ::testing::Values("memory", "rocksdb"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -43,6 +43,7 @@ struct CollectorGauges {
   uint64_t engineConnects = 0;
   uint64_t engineDisconnects = 0;
   uint64_t logGaps = 0;  // [GAP] lines: lines the engine no longer held when a follow resumed
+  uint64_t quotaDroppedLines = 0;  // stdout/stderr lines dropped for --max-storage-bytes
   uint64_t retentionRuns = 0;
   uint64_t retentionDeletedLogLines = 0;
   uint64_t retentionDeletedSystemLines = 0;

@@ -10,6 +10,9 @@
 //   - readLogs() returns lines with lineNo > since in lineNo order, at most `limit.lines`, and no
 //     more once their text reaches `limit.bytes` (see LogReadLimit).
 //   - Metrics: append, read a closed time range in time order.
+//   - Quota: usedBytes() says how much the store holds by its own accounting (cheap: no folder
+//     walk); dropLogLinesThrough() deletes the oldest stdout/stderr lines of one deployment (never
+//     its system lines, never its next lineNo or cursors) and reclaims their space.
 //   - Retention: each data class has a TTL (RetentionPolicy). Reads never return data older than
 //     now - TTL (now from the context's clock), even before applyRetention() has reclaimed it.
 //     applyRetention() deletes it and reclaims the space.
@@ -145,6 +148,16 @@ class Storage : public Plugin {
   virtual Result<RetentionReport> applyRetention() noexcept = 0;
 
   virtual StorageStats stats() noexcept = 0;
+
+  // --- quota (--max-storage-bytes)
+  // The bytes the store holds by its own accounting, cheap enough to ask every few seconds
+  // (RocksDB: its table files and memtables from its properties, no folder walk).
+  virtual Result<uint64_t> usedBytes() noexcept = 0;
+  // Deletes the stdout/stderr lines of `deploymentId` with lineNo <= throughLineNo; system lines,
+  // the next lineNo and the cursors stay, so later appends continue the same numbering. Returns
+  // once the space is reclaimed (usedBytes() shows it). Unknown id or nothing to drop: success.
+  virtual Status dropLogLinesThrough(std::string_view deploymentId,
+                                     uint64_t throughLineNo) noexcept = 0;
 };
 
 }  // namespace zc::plugin
