@@ -31,6 +31,7 @@ class CollectorApiImpl final : public host::CollectorApi {
     std::string advertiseUrl;  // --advertise-url
     std::string sinkPlugin;    // --sink ("none" without one)
     const Forwarder* forwarder = nullptr;  // null without a sink
+    bool storageOpen = false;  // the storage subsystem opened the storage (readiness)
   };
   void setHealthSources(HealthSources sources) { health_ = std::move(sources); }
 

@@ -463,4 +463,28 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
   return c;
 }
 
+std::string executableDir(const std::string& fallback) {
+  std::error_code ec;
+  fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (ec || !exe.has_parent_path()) return fallback;
+  return exe.parent_path().string();
+}
+
+Status checkConfigFileKeys(const Poco::Util::AbstractConfiguration& file, const std::string& path) {
+  Poco::Util::AbstractConfiguration::Keys keys;
+  file.keys(keys);
+  for (const std::string& key : keys) {
+    if (key == kPluginOptPrefix) continue;  // its entries are checked with the plugins' keys
+    bool known = key != "config" &&
+                 std::any_of(optionSpecs().begin(), optionSpecs().end(),
+                             [&](const OptionSpec& s) { return key == s.name; });
+    if (!known) {
+      return Status::invalidArgument("--config: '" + path + "': unknown option '" + key +
+                                     "' (keys are the option names of --help; plugin options "
+                                     "are plugin-opt.KIND.NAME.KEY)");
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace zc::collector
