@@ -47,7 +47,7 @@ TEST(HealthProbeDaemonTest, ReadyAfterTheFirstDiscoveryAndUnhealthyWhileTheEngin
                                 dir.path() + "/data", "--docker-socket", socket, "--router",
                                 "none"}));
   std::string body;
-  ASSERT_TRUE(waitFor([&] { return httpGet(port, "/healthz", &body) != 0; }, 20s)) << d.err();
+  ASSERT_TRUE(waitFor([&] { return httpGet(port, "/healthz", &body) > 0; }, 20s)) << d.err();
 
   // Before the first discovery: not ready; healthy enough while the engine is away < 30 s.
   EXPECT_EQ(httpGet(port, "/readyz", &body), 503);
