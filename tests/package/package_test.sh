@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The Debian package end to end, on this machine (root; ctest label "package"):
-#   cpack -G DEB in the build folder -> the .deb's files, dependencies and conffile -> lintian
-#   reports no error -> dpkg -i (user, data folder, unit enabled but not started) ->
+# The install layout and the Debian package end to end, on this machine (root; ctest label
+# "package"):
+#   cmake --install into a temporary prefix -> the binary, reached through a symbolic link from
+#   elsewhere, finds the installed plugins -> cpack -G DEB in the build folder -> the .deb's
+#   files, dependencies and conffile -> lintian reports no error -> dpkg -i (user, data folder, unit enabled but not started) ->
 #   systemd-analyze verify accepts the installed unit -> check-config accepts the installed
 #   configuration -> the installed binary run the way the unit's ExecStart runs it (as the
 #   service user, with NOTIFY_SOCKET) serves /, /readyz, /metrics and reports READY=1 ->
@@ -60,6 +62,20 @@ dpkg_locked() {
   echo "$out" >&2
   return 1
 }
+
+step "cmake --install into a prefix, run through a symbolic link"
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null || fail "cmake --install"
+for f in bin/zynd-collector lib/zynd-collector/plugins/zc_storage_rocksdb.so \
+         share/zynd-collector/web/index.html etc/zynd-collector/collector.properties \
+         lib/systemd/system/zynd-collector.service; do
+  [[ -f "$tmp/prefix/$f" ]] || fail "cmake --install: no $f"
+done
+mkdir -p "$tmp/elsewhere"
+ln -s "$tmp/prefix/bin/zynd-collector" "$tmp/elsewhere/zynd-collector"
+(cd / && "$tmp/elsewhere/zynd-collector" plugins --runtime none) >"$tmp/plugins.txt" || \
+  fail "plugins through a link"
+grep -q "$tmp/prefix/lib/zynd-collector/plugins/zc_storage_rocksdb.so" "$tmp/plugins.txt" || \
+  { cat "$tmp/plugins.txt"; fail "the linked binary did not find the installed plugins"; }
 
 step "cpack -G DEB"
 (cd "$build" && cpack -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1) || { cat "$tmp/cpack.log"; fail "cpack"; }
