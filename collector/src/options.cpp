@@ -167,8 +167,8 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"caddy-admin", "URL", "http://127.0.0.1:2019",
        "Caddy's admin API (short for --plugin-opt router.caddy.admin_url=URL)."},
       {"tokens-file", "FILE", nullptr,
-       "Tokens file (see 'zynd-collector token'); with one, every request but GET /healthz needs "
-       "'Authorization: Bearer <token>'. Default: <data-dir>/tokens when that file exists, else "
+       "Tokens file (see 'zynd-collector token'); with one, every request but GET /healthz and "
+       "GET /readyz needs 'Authorization: Bearer <token>'. Default: <data-dir>/tokens when that file exists, else "
        "none. Re-read on SIGHUP and when it changes."},
       {"allowed-hosts", "LIST", nullptr,
        "Comma list of Host header values served (host:port); any other Host gets 421. Default: "
