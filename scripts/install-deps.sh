@@ -8,12 +8,16 @@
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libpoco-dev librocksdb-dev libspdlog-dev libfmt-dev
-            prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libpq-dev libre2-dev curl ca-certificates)
+            prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libpq-dev libre2-dev curl ca-certificates
+            libsystemd-dev dpkg-dev)
 # openssl: the TLS tests make their throwaway certificates with its CLI.
 # postgresql-15: the postgres sink's tests start their own server (initdb + postgres as the
 # unprivileged 'postgres' user the package creates); the packaged cluster is not used.
 test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps python3 openssl
            postgresql-15)
+# The package test (tests/package): lintian checks the .deb, systemd's systemd-analyze verify
+# checks the unit.
+test_pkgs+=(lintian systemd)
 
 want=("${build_pkgs[@]}")
 # Node.js builds the pages (web/): Debian's only when the machine has no node/npm of its own

@@ -143,6 +143,10 @@ host::CollectorHealth CollectorApiImpl::health() {
   h.runtimePlugin = health_.runtimePlugin;
   h.runtimeConfigured = health_.runtimeConfigured;
   h.runtimeConnected = health_.runtimeConfigured && manager_.runtimeConnected();
+  h.runtimeAwayTooLong =
+      health_.runtimeConfigured && manager_.runtimeDisconnectedFor() > host::kRuntimeDegradedAfter;
+  h.storageOpen = health_.storageOpen;
+  h.discoveryDone = manager_.rowsReconciled();
   h.activeFollows = manager_.activeFollows();
   h.deployments = manager_.list().size();
   const PipelineCounters& c = manager_.counters();

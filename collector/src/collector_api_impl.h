@@ -34,6 +34,7 @@ class CollectorApiImpl final : public host::CollectorApi {
     std::string sinkPlugin;    // --sink ("none" without one)
     const Forwarder* forwarder = nullptr;  // null without a sink
     std::string dataDir;  // --data-dir: /metrics reports its filesystem's free space
+    bool storageOpen = false;  // the storage subsystem opened the storage (readiness)
   };
   void setHealthSources(HealthSources sources) { health_ = std::move(sources); }
   // The --max-storage-bytes job whose counters /metrics reports (null: none). Any thread; the

@@ -15,8 +15,10 @@
 #include <iostream>
 
 #include "log_format.h"
+#include "service_notify.h"
 #include "subsystems.h"
 #include "token_command.h"
+#include "zc/exporters/tokens.h"
 
 namespace zc::collector {
 
@@ -73,13 +75,15 @@ void CollectorApp::handleSelectLabel(const std::string&, const std::string& valu
 void CollectorApp::printHelp() {
   Poco::Util::HelpFormatter help(options());
   help.setCommand("zynd-collector");
-  help.setUsage("[plugins] [OPTIONS]");
+  help.setUsage("[plugins | check-config | token ...] [OPTIONS]");
   help.setHeader(
       "Per-host agent: follows the logs, health and resource use of zynd-<id> deployments and "
       "serves them over REST, SSE and Prometheus. Flags win over ZC_* environment variables, "
       "which win over the --config file.");
   help.setFooter(
       "Commands: 'plugins' lists the plugins found and the refused ones, then exits. "
+      "'check-config [--config FILE] [OPTIONS]' checks the options and the plugin options as a "
+      "start would, then exits 0, or 78 with the one-line reason. "
       "'token add NAME --scope read|operate' creates a token and prints it once (only its SHA-256 "
       "is stored); 'token list' shows names and scopes; 'token revoke NAME' removes one. The "
       "token commands edit --tokens-file, by default the file 'tokens' in --data-dir. SIGHUP "
@@ -119,13 +123,17 @@ void CollectorApp::initialize(Poco::Util::Application& self) {
     for (int i = 1; i < static_cast<int>(argv().size()); ++i) {
       if (argv()[i] == "plugins") command_ = Command::kPlugins;
       if (argv()[i] == "token") command_ = Command::kToken;
+      if (argv()[i] == "check-config") command_ = Command::kCheckConfig;
       if (command_ != Command::kServe) break;
     }
   }
   if (command_ == Command::kHelp || command_ == Command::kVersion) return;
   addSubsystem(new ConfigSubsystem(services_));
   if (command_ != Command::kToken) {
-    addSubsystem(new PluginSubsystem(services_, command_ == Command::kServe));
+    // check-config creates and configures the selected plugins as a start would (their own
+    // checks of their options), without opening or connecting anything.
+    addSubsystem(new PluginSubsystem(
+        services_, command_ == Command::kServe || command_ == Command::kCheckConfig));
   }
   if (command_ == Command::kServe) {
     addSubsystem(new ListenSubsystem(services_));
@@ -177,6 +185,38 @@ int CollectorApp::listPlugins() {
   return EXIT_OK;
 }
 
+int CollectorApp::checkConfig(const std::vector<std::string>& args) {
+  if (args.size() != 1) {
+    std::fprintf(stderr, "zynd-collector: check-config takes no argument but --config FILE and "
+                         "options (see --help)\n");
+    return EXIT_CONFIG;
+  }
+  // What the listen subsystem refuses before binding: an exposed port without tokens, a bad
+  // tokens file.
+  Status st = checkListenExposure(services_.config);
+  if (st.isOk()) {
+    if (std::string tokens = tokensFileInUse(services_.config); !tokens.empty()) {
+      auto read = exporters::readTokensFile(tokens);
+      if (!read.isOk()) st = Status::invalidArgument("--tokens-file: " + read.status().message());
+    }
+  }
+  if (!st.isOk()) {
+    std::fprintf(stderr, "zynd-collector: %s\n", st.message().c_str());
+    return EXIT_CONFIG;
+  }
+  const std::string file = config().getString("config", "");
+  std::printf("zynd-collector: configuration OK%s\n",
+              file.empty() ? " (no --config file)" : (" (" + file + ")").c_str());
+  return EXIT_OK;
+}
+
+std::string CollectorApp::readyStatus() const {
+  const CollectorConfig& c = services_.config;
+  return "serving on " + c.listenHost + ":" +
+         std::to_string(services_.http ? services_.http->port() : c.listenPort) + ", data in " +
+         c.dataDir;
+}
+
 void CollectorApp::waitForStop() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -188,6 +228,7 @@ void CollectorApp::waitForStop() {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig != SIGHUP) return;
+    notifyReloading();
     if (services_.access && services_.access->tokensEnabled()) {
       (void)services_.access->reloadTokens();  // logs the outcome
     } else {
@@ -201,6 +242,7 @@ void CollectorApp::waitForStop() {
                       st.message());
       }
     }
+    notifyReady(readyStatus());
   }
 }
 
@@ -227,6 +269,7 @@ int CollectorApp::main(const std::vector<std::string>& args) {
     return runTokenCommand(rest, config().getString("token.scope", ""),
                            tokensFileForCommand(services_.config), std::cout, std::cerr);
   }
+  if (command_ == Command::kCheckConfig) return checkConfig(args);
   for (const std::string& a : args) {
     if (a != "plugins") {
       std::fprintf(stderr, "zynd-collector: unknown command '%s' (see --help)\n", a.c_str());
@@ -235,7 +278,9 @@ int CollectorApp::main(const std::vector<std::string>& args) {
   }
   if (command_ == Command::kPlugins) return listPlugins();
   spdlog::info("zynd-collector {} running; SIGTERM or SIGINT stops it", ZC_VERSION);
+  notifyReady(readyStatus());
   waitForStop();
+  notifyStopping();
   spdlog::info("stopping");
   return EXIT_OK;
 }

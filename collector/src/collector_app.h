@@ -5,7 +5,14 @@
 //                                     the refused ones with their reason
 //   zynd-collector token add NAME --scope read|operate | token list | token revoke NAME
 //                                     manage the tokens file (token_command.h)
+//   zynd-collector check-config [--config FILE] [options]
+//                                     check the configuration (options, plugin options, the
+//                                     selected plugins' own checks) as a start would, without
+//                                     binding, opening or connecting: prints one line and exits
+//                                     0, or EXIT_CONFIG (78) with the reason
 //   zynd-collector --help | --version
+// Under systemd (Type=notify) it reports READY=1 once it serves (storage open, the port
+// listening), RELOADING=1 around a SIGHUP, STOPPING=1 when it stops (service_notify.h).
 // While serving, SIGHUP re-reads the tokens file and the TLS certificate and key; SIGTERM,
 // SIGINT and SIGQUIT stop.
 //
@@ -36,6 +43,9 @@ class CollectorApp final : public Poco::Util::ServerApplication {
  private:
   void printHelp();
   int listPlugins();
+  int checkConfig(const std::vector<std::string>& args);
+  // The STATUS= line systemd shows once the daemon serves.
+  std::string readyStatus() const;
   // Waits for SIGTERM/SIGINT/SIGQUIT; each SIGHUP meanwhile re-reads the tokens file and the
   // TLS files (a bad new TLS pair keeps the old one, one error line).
   void waitForStop();
@@ -44,7 +54,7 @@ class CollectorApp final : public Poco::Util::ServerApplication {
   // --select-label KEY=VALUE (repeatable): appended to the comma list select-label.
   void handleSelectLabel(const std::string& name, const std::string& value);
 
-  enum class Command { kServe, kPlugins, kToken, kHelp, kVersion };
+  enum class Command { kServe, kPlugins, kToken, kCheckConfig, kHelp, kVersion };
   Command command_ = Command::kServe;
   Services services_;
   std::string startupError_;

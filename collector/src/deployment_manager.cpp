@@ -41,6 +41,12 @@ std::string shortId(const std::string& containerId) { return containerId.substr(
 // Connecting to the runtime and subscribing to its events.
 constexpr RetryBackoff kConnectRetry{500ms, 30s};
 
+int64_t steadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 DeploymentManager::DeploymentManager(plugin::Storage& storage, plugin::Runtime* runtime,
@@ -48,9 +54,16 @@ DeploymentManager::DeploymentManager(plugin::Storage& storage, plugin::Runtime* 
                                      LifecycleOptions options)
     : storage_(storage), runtime_(runtime), options_(options), registry_(storage, bus, clock),
       ingest_(counters_, clock),
-      teardown_(*this, runtime, router, bus, options.stopGrace), worker_("pipeline worker") {}
+      teardown_(*this, runtime, router, bus, options.stopGrace), worker_("pipeline worker") {
+  runtimeDownSince_ = steadyNowNs();  // not connected until the first connection's reconcile
+}
 
 DeploymentManager::~DeploymentManager() { stop(); }
+
+std::chrono::nanoseconds DeploymentManager::runtimeDisconnectedFor() const noexcept {
+  if (runtime_ == nullptr || runtimeConnected_.load()) return std::chrono::nanoseconds(0);
+  return std::chrono::nanoseconds(std::max<int64_t>(0, steadyNowNs() - runtimeDownSince_.load()));
+}
 
 Status DeploymentManager::start() {
   ZC_RETURN_IF_ERROR(registry_.load());
@@ -143,6 +156,7 @@ void DeploymentManager::handle(const plugin::RuntimeEvent& ev) {
     case T::kDisconnected:
       // /healthz says so until the next connection's reconcile is done: a caller waiting for
       // "connected" after an engine restart must not be answered by the previous connection.
+      if (runtimeConnected_.load()) runtimeDownSince_ = steadyNowNs();
       runtimeConnected_ = false;
       counters_.engineDisconnects.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("runtime event stream disconnected; the runtime reconnects");

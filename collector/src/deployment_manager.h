@@ -116,6 +116,10 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   // True from the end of the reconcile that follows a connection to the runtime until the runtime
   // reports the connection lost.
   bool runtimeConnected() const noexcept { return runtimeConnected_.load(); }
+  // How long the runtime has not been connected in the sense of runtimeConnected(): since the
+  // manager was made (never connected yet) or since the connection was lost. Zero while
+  // connected, and always without a runtime.
+  std::chrono::nanoseconds runtimeDisconnectedFor() const noexcept;
   // True when the rows describe the runtime's containers: no runtime, or a reconcile completed.
   // Before that a row may name a container removed while the collector was down, so the
   // monitors neither probe nor sample.
@@ -186,6 +190,8 @@ class DeploymentManager final : public plugin::EventConsumer, private TeardownRe
   std::unique_ptr<plugin::Subscription> events_;  // worker thread only until stop()
   std::atomic<bool> runtimeConnected_{false};
   std::atomic<bool> reconciled_{false};
+  // steady_clock time (ns since its epoch) since which runtimeConnected_ is false.
+  std::atomic<int64_t> runtimeDownSince_{0};
   std::atomic<size_t> activeFollows_{0};
 };
 

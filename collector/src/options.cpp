@@ -170,8 +170,8 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"caddy-admin", "URL", "http://127.0.0.1:2019",
        "Caddy's admin API (short for --plugin-opt router.caddy.admin_url=URL)."},
       {"tokens-file", "FILE", nullptr,
-       "Tokens file (see 'zynd-collector token'); with one, every request but GET /healthz needs "
-       "'Authorization: Bearer <token>'. Default: <data-dir>/tokens when that file exists, else "
+       "Tokens file (see 'zynd-collector token'); with one, every request but GET /healthz and "
+       "GET /readyz needs 'Authorization: Bearer <token>'. Default: <data-dir>/tokens when that file exists, else "
        "none. Re-read on SIGHUP and when it changes."},
       {"allowed-hosts", "LIST", nullptr,
        "Comma list of Host header values served (host:port); any other Host gets 421. Default: "
@@ -468,6 +468,30 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     return Status::invalidArgument("--log-level: '" + c.logLevel + "' is not debug, info, warn or error");
   }
   return c;
+}
+
+std::string executableDir(const std::string& fallback) {
+  std::error_code ec;
+  fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (ec || !exe.has_parent_path()) return fallback;
+  return exe.parent_path().string();
+}
+
+Status checkConfigFileKeys(const Poco::Util::AbstractConfiguration& file, const std::string& path) {
+  Poco::Util::AbstractConfiguration::Keys keys;
+  file.keys(keys);
+  for (const std::string& key : keys) {
+    if (key == kPluginOptPrefix) continue;  // its entries are checked with the plugins' keys
+    bool known = key != "config" &&
+                 std::any_of(optionSpecs().begin(), optionSpecs().end(),
+                             [&](const OptionSpec& s) { return key == s.name; });
+    if (!known) {
+      return Status::invalidArgument("--config: '" + path + "': unknown option '" + key +
+                                     "' (keys are the option names of --help; plugin options "
+                                     "are plugin-opt.KIND.NAME.KEY)");
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace zc::collector

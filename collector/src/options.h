@@ -130,4 +130,15 @@ std::vector<std::string> defaultPluginDirs(const std::string& exeDir);
 // (installed); empty when neither exists.
 std::string defaultWebDir(const std::string& exeDir);
 
+// The folder of the running executable with every symbolic link resolved (/proc/self/exe), so
+// that a binary reached through a link (e.g. /usr/local/bin -> /opt/...) finds its plugins and
+// pages next to its real location; `fallback` when the link cannot be read.
+std::string executableDir(const std::string& fallback);
+
+// Every key of a configuration file must be an option name (plugin options as
+// plugin-opt.KIND.NAME.KEY): a misspelt key is refused instead of being silently ignored.
+// `file` holds that file's keys alone. InvalidArgument "--config: '<path>': unknown option
+// '<key>' ..." for the first key that is not one; `config` itself is refused too.
+Status checkConfigFileKeys(const Poco::Util::AbstractConfiguration& file, const std::string& path);
+
 }  // namespace zc::collector

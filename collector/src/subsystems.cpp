@@ -5,7 +5,11 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/DNS.h>
 #include <Poco/Util/Application.h>
+#include <Poco/Util/IniFileConfiguration.h>
+#include <Poco/Util/JSONConfiguration.h>
 #include <Poco/Util/MapConfiguration.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+#include <Poco/Util/XMLConfiguration.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -116,6 +120,22 @@ void checkPluginOptions(const Services& s) {
   }
 }
 
+// A configuration file by its extension, as Poco::Util::Application::loadConfiguration() reads
+// it: .properties, .ini, .json or .xml. Throws "--config: '<file>': <reason>".
+Poco::AutoPtr<Poco::Util::AbstractConfiguration> readConfigFile(const std::string& file) {
+  const std::string ext = std::filesystem::path(file).extension().string();
+  try {
+    if (ext == ".properties") return new Poco::Util::PropertyFileConfiguration(file);
+    if (ext == ".ini") return new Poco::Util::IniFileConfiguration(file);
+    if (ext == ".json") return new Poco::Util::JSONConfiguration(file);
+    if (ext == ".xml") return new Poco::Util::XMLConfiguration(file);
+  } catch (const Poco::Exception& e) {
+    throw Poco::Exception("--config: '" + file + "': " + e.displayText());
+  }
+  throw Poco::Exception("--config: '" + file +
+                        "': not .properties, .ini, .json or .xml (the extension says which)");
+}
+
 }  // namespace
 
 void SpdlogPluginLogger::log(plugin::LogLevel level, std::string_view message) noexcept {
@@ -147,15 +167,15 @@ void ConfigSubsystem::initialize(Poco::Util::Application& app) {
     if (!std::filesystem::is_regular_file(file, ec)) {
       throw Poco::Exception("--config: '" + file + "' is not a readable file");
     }
-    try {
-      app.loadConfiguration(file, Poco::Util::Application::PRIO_DEFAULT);
-    } catch (const Poco::Exception& e) {
-      throw Poco::Exception("--config: '" + file + "': " + e.displayText());
+    Poco::AutoPtr<Poco::Util::AbstractConfiguration> fileConfig = readConfigFile(file);
+    if (Status st = checkConfigFileKeys(*fileConfig, file); !st.isOk()) {
+      throw Poco::Exception(st.message());
     }
+    cfg.add(fileConfig, Poco::Util::Application::PRIO_DEFAULT, false);
   }
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd) == nullptr) throw Poco::Exception("cannot read the working directory");
-  auto loaded = loadCollectorConfig(cfg, cfg.getString("application.dir", "."), cwd);
+  auto loaded = loadCollectorConfig(cfg, executableDir(cfg.getString("application.dir", ".")), cwd);
   if (!loaded.isOk()) throw Poco::Exception(loaded.status().message());
   s_.config = std::move(loaded).value();
   spdlog::set_level(spdlog::level::from_str(s_.config.logLevel));
@@ -349,7 +369,8 @@ void startAccess(Services& s, uint16_t port) {
 void HttpSubsystem::initialize(Poco::Util::Application&) {
   s_.api->setHealthSources({s_.config.storage, s_.config.runtime, s_.runtime != nullptr,
                             s_.sampler.get(), s_.config.hostId, s_.config.advertiseUrl,
-                            s_.config.sink, s_.forwarder.get(), s_.config.dataDir});
+                            s_.config.sink, s_.forwarder.get(), s_.config.dataDir,
+                            s_.storageOpen});
   exporters::ExporterOptions options;
   options.webDir = s_.config.webDir;
   options.maxPageBytes = s_.config.maxPageBytes;

@@ -239,7 +239,8 @@ bool AccessControl::admit(Poco::Net::HTTPServerRequest& req,
   // pages themselves are the same static files for everyone and hold no data (that comes from
   // the API): they must load without a credential to show the login form.
   if (path == kSessionPath || (isSafeMethod(method) && isPagePath(path))) return true;
-  if (!cred.id && !cred.bearer && isSafeMethod(method) && path == "/healthz") {
+  if (!cred.id && !cred.bearer && isSafeMethod(method) &&
+      (path == "/healthz" || path == "/readyz")) {
     who.fullAccess = false;
     return true;
   }

@@ -76,17 +76,51 @@ std::string healthStatusJson(const host::CollectorHealth& h) {
   return w.take();
 }
 
+int healthHttpStatus(const host::CollectorHealth& h) {
+  return h.storageOk && !h.runtimeAwayTooLong ? 200 : 503;
+}
+
+std::string readyJson(const host::CollectorHealth& h) {
+  JsonWriter w;
+  w.beginObject();
+  w.key("checks").beginObject();
+  w.key("discovery").boolean(h.discoveryDone);
+  w.key("storage").boolean(h.storageOpen);
+  w.endObject();
+  w.key("ready").boolean(readyHttpStatus(h) == 200);
+  w.endObject();
+  return w.take();
+}
+
+int readyHttpStatus(const host::CollectorHealth& h) {
+  return h.storageOpen && h.discoveryDone ? 200 : 503;
+}
+
 Handler healthHandler(host::CollectorApi& api) {
   return [&api](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp,
                 const PathParams&) {
     try {
+      const host::CollectorHealth health = api.health();
       if (!requesterOf(req).fullAccess) {
-        return sendJsonText(resp, 200, healthStatusJson(api.health()));
+        return sendJsonText(resp, healthHttpStatus(health), healthStatusJson(health));
       }
-      sendJsonText(resp, 200, healthJson(api.health(), api.version()));
+      sendJsonText(resp, healthHttpStatus(health), healthJson(health, api.version()));
     } catch (const std::exception& e) {
       spdlog::error("/healthz: {}", e.what());
       if (!resp.sent()) sendError(resp, 500, "internal", "health failed inside the collector");
+    }
+  };
+}
+
+Handler readyHandler(host::CollectorApi& api) {
+  return [&api](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
+                const PathParams&) {
+    try {
+      const host::CollectorHealth health = api.health();
+      sendJsonText(resp, readyHttpStatus(health), readyJson(health));
+    } catch (const std::exception& e) {
+      spdlog::error("/readyz: {}", e.what());
+      if (!resp.sent()) sendError(resp, 500, "internal", "readiness failed inside the collector");
     }
   };
 }

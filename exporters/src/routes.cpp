@@ -24,6 +24,7 @@ void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
   server.route("GET", "/api/ports", listPortsHandler(api));
   if (prometheus != nullptr) server.route("GET", "/metrics", metricsHandler(*prometheus));
   server.route("GET", "/healthz", healthHandler(api));
+  server.route("GET", "/readyz", readyHandler(api));
   server.route("GET", kSessionPath, sessionStateHandler(access));
   server.route("POST", kSessionPath, loginHandler(access));
   server.route("DELETE", kSessionPath, logoutHandler(access));

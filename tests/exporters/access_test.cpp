@@ -144,6 +144,15 @@ TEST_F(AccessTest, HealthzWithoutTokenAnswersOnlyItsStatus) {
   EXPECT_EQ(get("/healthz", "zct_wrong").status, 401);
 }
 
+// A readiness probe carries no token either.
+TEST_F(AccessTest, ReadyzAnswersWithoutAToken) {
+  start(true);
+  HttpReply r = get("/readyz");
+  EXPECT_TRUE(r.status == 200 || r.status == 503) << r.status;
+  EXPECT_NE(r.body.find("\"ready\""), std::string::npos) << r.body;
+  EXPECT_EQ(get("/readyz", "zct_wrong").status, 401);
+}
+
 TEST_F(AccessTest, DnsRebindingHostIs421AndStopsNothing) {
   start(false);
   const std::string port = std::to_string(stack_->port());

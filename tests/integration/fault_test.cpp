@@ -2,7 +2,7 @@
 //   - Collector kill -9 at random moments during a multi-container flood, 50 times.
 //   - Engine restart (stop and start dockerd) during a flood, 3 times.
 //   - Disk full: the data folder is a small tmpfs that fills during a flood. The collector
-//     reports degraded in /healthz, keeps serving, does not crash-loop, and after space is freed
+//     reports degraded in /healthz (503), keeps serving, does not crash-loop, and after space is freed
 //     catches up: every line stored once, lineNos contiguous. A DELETE while the disk is full
 //     stops the container at once but removes it only after its whole log is stored.
 #include <gtest/gtest.h>
@@ -61,12 +61,12 @@ TEST(FaultTest, DiskFullDegradesThenCatchesUpWithNoLoss) {
   // Degraded, but alive and answering.
   std::string body;
   ASSERT_TRUE(waitFor([&] {
-    return httpGet(collector.port(), "/healthz", &body) == 200 &&
+    return httpGet(collector.port(), "/healthz", &body) == 503 &&
            body.find("\"status\":\"degraded\"") != std::string::npos;
   }, 120s, 100ms)) << body << collector.process().err();
   EXPECT_NE(body.find("\"ok\":false"), std::string::npos) << body;
   std::this_thread::sleep_for(2s);
-  EXPECT_EQ(httpGet(collector.port(), "/healthz"), 200);
+  EXPECT_EQ(httpGet(collector.port(), "/healthz"), 503);  // still answering
   EXPECT_EQ(collector.process().wait(0ms), -1) << "the collector exited";
 
   // Space comes back: it catches up by itself.
@@ -112,7 +112,7 @@ TEST(FaultTest, DeleteWhileTheDiskIsFullRemovesTheContainerOnlyAfterItsLogIsStor
   runCommand("head -c 100000000 /dev/zero > " + rest + " 2>/dev/null");  // fails when full
   std::string body;
   ASSERT_TRUE(waitFor([&] {
-    return httpGet(collector.port(), "/healthz", &body) == 200 &&
+    return httpGet(collector.port(), "/healthz", &body) == 503 &&
            body.find("\"status\":\"degraded\"") != std::string::npos;
   }, 120s, 100ms)) << body << collector.process().err();
   std::string tail;

@@ -6,6 +6,7 @@
 // Thread-safety: every method may be called concurrently from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -81,6 +82,14 @@ struct CollectorHealth {
   std::string runtimePlugin;
   bool runtimeConfigured = false;  // false with --runtime none
   bool runtimeConnected = false;   // always false when no runtime is configured
+  // A configured runtime has not been connected for longer than kRuntimeDegradedAfter (since
+  // the start, or since its connection was lost): /healthz then answers 503. A shorter outage
+  // (an engine restart) shows only in "status" and runtime.connected.
+  bool runtimeAwayTooLong = false;
+  // Readiness (/readyz): storage is open, and the first discovery is done (the runtime's first
+  // listing reconciled with the stored rows; at once without a runtime).
+  bool storageOpen = false;
+  bool discoveryDone = false;
   uint64_t activeFollows = 0;
   uint64_t deployments = 0;    // known deployments
   uint64_t linesIngested = 0;  // pipeline counters
@@ -104,6 +113,8 @@ struct CollectorHealth {
   uint64_t linesForwarded = 0;  // lines the sink acknowledged since start (counter)
 };
 constexpr size_t kMaxClaimConflictsShown = 100;
+// How long a configured runtime may stay disconnected before /healthz answers 503.
+inline constexpr std::chrono::seconds kRuntimeDegradedAfter{30};
 
 // Who asked for a stop, for the deployment's `[STOP] stop requested by <token> from <address>`
 // line. An empty token name means anonymous (the collector runs without tokens).

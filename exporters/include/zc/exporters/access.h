@@ -11,7 +11,7 @@
 //   4. Tokens (only with a tokens file): `Authorization: Bearer <token>`, or else the session
 //      cookie `zc_session` made by login() (POST /api/session); none, unknown or ended is 401
 //      with WWW-Authenticate: Bearer (an ended session's cookie is also cleared); a read token
-//      on a mutating request is 403 insufficient_scope. GET /healthz without any credential
+//      on a mutating request is 403 insufficient_scope. GET /healthz (and /readyz) without any credential
 //      passes, limited to its status. /api/session itself (login, logout, "who am I") passes
 //      without a credential, its handlers answer (session_routes.cpp); so do GET /, /d/<id>
 //      and /assets/<file>, the pages' static files, which hold no data and must load to show
