@@ -13,6 +13,7 @@
 #include "test_support.h"
 
 namespace zc::pgsink {
+using namespace ::zc::pg;
 namespace {
 
 using testing::PostgresServer;
