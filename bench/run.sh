@@ -8,7 +8,7 @@
 #                                (.ci/run runs this through ctest, test "bench_smoke")
 #
 # Options: --out FILE (where the Markdown goes), --build-dir DIR (default build), --no-build
-# (use the binaries as they are), --only "ingest e2e query scrape fleet tls" (a subset, in that
+# (use the binaries as they are), --only "ingest e2e query scrape fleet tls central" (a subset, in that
 # order).
 #
 # Installs what it needs (scripts/install-deps.sh), builds, starts the Docker engine when none
@@ -22,7 +22,7 @@ smoke=0
 out=""
 build_dir=build
 do_build=1
-only="ingest e2e query scrape fleet tls"
+only="ingest e2e query scrape fleet tls central"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;

@@ -31,7 +31,7 @@ Poco::JSON::Object::Ptr parseObject(const std::string& body) {
 }
 
 // Every line of `id` as served by the REST API of the daemon on `port`, paged with nextSince:
-// "lineNo|stream|ts|text" each.
+// "lineNo|stream|ts to the microsecond|text" each.
 std::vector<std::string> servedLines(uint16_t port, const std::string& id) {
   std::vector<std::string> out;
   uint64_t since = 0;
@@ -47,8 +47,10 @@ std::vector<std::string> servedLines(uint16_t port, const std::string& id) {
     if (lines->size() == 0) return out;
     for (size_t i = 0; i < lines->size(); ++i) {
       auto l = lines->getObject(static_cast<unsigned>(i));
+      // Times to the microsecond: PostgreSQL's timestamptz keeps no more.
+      const std::string ts = l->getValue<std::string>("ts").substr(0, 26);
       out.push_back(l->getValue<std::string>("lineNo") + "|" + l->getValue<std::string>("stream") +
-                    "|" + l->getValue<std::string>("ts") + "|" + l->getValue<std::string>("text"));
+                    "|" + ts + "|" + l->getValue<std::string>("text"));
     }
     since = obj->getValue<uint64_t>("nextSince");
   }
@@ -196,8 +198,8 @@ TEST_F(FleetCentralTest, ThreeHostsOneCentralListEveryDeploymentWithItsHostAndTh
   for (auto& [h, col] : collectors) EXPECT_EQ(col->stop(), 0) << h;
 }
 
-// Reads SSE from the daemon on `port` for `id` until `want` log events came or `timeout` passed;
-// the ids of the `event: log` events in order.
+// Reads SSE from the daemon on `port` for `id` until at least `want` log events came or `timeout`
+// passed; the ids of the `event: log` events in order.
 std::vector<uint64_t> readSseIds(uint16_t port, const std::string& id, size_t want,
                                  std::chrono::milliseconds timeout, const std::string& lastEventId) {
   std::vector<uint64_t> ids;
@@ -250,12 +252,12 @@ TEST_F(FleetCentralTest, SseFromTheCentralInstanceIsLiveAndResumesFromLastEventI
   ASSERT_TRUE(waitFor([&] { return listed(port).count(id) == 1; }, 30s, 200ms));
   // From the start: the backfill and then live lines, each once and in order.
   auto ids = readSseIds(port, id, 120, 30s, "");
-  ASSERT_EQ(ids.size(), 120u) << c->err();
+  ASSERT_GE(ids.size(), 120u) << c->err();  // a read may bring a few more
   for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(ids[i], i + 1) << i;
   // Resuming after the 100th: 101, 102, ... and lines written after the stream opened arrive.
   const size_t storedBefore = servedLines(port, id).size();
   auto resumed = readSseIds(port, id, storedBefore + 20 - 100, 30s, "100");
-  ASSERT_EQ(resumed.size(), storedBefore + 20 - 100) << c->err();
+  ASSERT_GE(resumed.size(), storedBefore + 20 - 100) << c->err();  // past what was stored
   for (size_t i = 0; i < resumed.size(); ++i) ASSERT_EQ(resumed[i], 101 + i) << i;
   c->signal(SIGTERM);
   EXPECT_EQ(c->wait(20s), 0);
