@@ -442,13 +442,8 @@ Result<plugin::LogPage> PostgresStorage::readLogs(std::string_view deploymentId,
                                                   plugin::LogReadLimit limit) noexcept {
   try {
     ZC_RETURN_IF_ERROR(validateDeploymentId(deploymentId));
-    // One snapshot: the page's lines, oldestLineNo and nextLineNo agree with each other.
-    auto r = pool_->with([&](PgConnection& c) -> Result<plugin::LogPage> {
-      ZC_RETURN_IF_ERROR(c.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-      auto page = readLogsIn(c, std::string(deploymentId), since, limit);
-      Status end = c.run(page.isOk() ? "COMMIT" : "ROLLBACK");
-      if (page.isOk() && !end.isOk()) return end;
-      return page;
+    auto r = pool_->with([&](PgConnection& c) {
+      return readLogsIn(c, std::string(deploymentId), since, limit);
     });
     if (!r.isOk()) return track(r.status());
     return r;
@@ -462,31 +457,37 @@ Result<plugin::LogPage> PostgresStorage::readLogsIn(PgConnection& c, const std::
   const TimeNs now = clock_->now();
   const std::string systemFrom = std::to_string(liveFromMicros(now, ttls_.systemTtl()));
   const std::string logsFrom = std::to_string(liveFromMicros(now, ttls_.logsTtl()));
+  const size_t lines = (limit.lines == 0 || since >= static_cast<uint64_t>(kMaxBigint))
+                           ? 0
+                           : std::min<size_t>(limit.lines, 1'000'000);
+  const uint64_t after = std::min<uint64_t>(since, static_cast<uint64_t>(kMaxBigint));
+  // One statement, so one snapshot and one round trip: nextLineNo, oldestLineNo, and the page
+  // (one row with NULL line columns when the page is empty).
+  static const std::string kSql =
+      "SELECT greatest((SELECT next_line_no FROM log_positions WHERE deployment_id = $1), "
+      "(SELECT max(last_line_no) + 1 FROM forward_cursors WHERE deployment_id = $1), "
+      "(SELECT max(line_no) + 1 FROM deployment_logs WHERE deployment_id = $1), 1), "
+      "(SELECT min(line_no) FROM deployment_logs WHERE deployment_id = $1 AND " + liveLines(3, 4) +
+      "), p.line_no, p.stream, p.ts_us, p.text, p.truncated FROM (SELECT 1) one LEFT JOIN LATERAL "
+      "(SELECT line_no, stream, " + micros("ts") + " AS ts_us, text, truncated FROM "
+      "deployment_logs WHERE deployment_id = $1 AND line_no > $2 AND " + liveLines(3, 4) +
+      " ORDER BY line_no LIMIT $5) p ON true ORDER BY p.line_no";
+  ZC_ASSIGN_OR_RETURN(PgResult r, c.exec(kSql, {id, std::to_string(after), systemFrom, logsFrom,
+                                                std::to_string(lines)}));
   plugin::LogPage page;
-  ZC_ASSIGN_OR_RETURN(page.nextLineNo, nextLineNoIn(c, id));
-  ZC_ASSIGN_OR_RETURN(PgResult oldest,
-                      c.exec("SELECT min(line_no) FROM deployment_logs WHERE deployment_id = $1 "
-                             "AND " + liveLines(2, 3),
-                             {id, systemFrom, logsFrom}));
-  page.oldestLineNo = oldest.isNull(0, 0) ? page.nextLineNo
-                                          : static_cast<uint64_t>(oldest.integer(0, 0));
-  if (limit.lines == 0 || since >= static_cast<uint64_t>(kMaxBigint)) return page;
-  const size_t lines = std::min<size_t>(limit.lines, 1'000'000);
-  ZC_ASSIGN_OR_RETURN(
-      PgResult r,
-      c.exec("SELECT line_no, stream, " + micros("ts") + ", text, truncated FROM deployment_logs "
-             "WHERE deployment_id = $1 AND line_no > $2 AND " + liveLines(3, 4) +
-             " ORDER BY line_no LIMIT $5",
-             {id, std::to_string(since), systemFrom, logsFrom, std::to_string(lines)}));
+  if (r.rows() == 0) return page;
+  page.nextLineNo = static_cast<uint64_t>(r.integer(0, 0));
+  page.oldestLineNo = r.isNull(0, 1) ? page.nextLineNo : static_cast<uint64_t>(r.integer(0, 1));
   size_t textBytes = 0;
   for (int i = 0; i < r.rows() && textBytes < limit.bytes; ++i) {
+    if (r.isNull(i, 2)) break;
     LogLine l;
     l.deploymentId = id;
-    l.lineNo = static_cast<uint64_t>(r.integer(i, 0));
-    l.stream = parseLogStream(r.text(i, 1)).value_or(LogStream::kStdout);
-    l.ts = r.integer(i, 2) * 1000;
-    l.text = r.text(i, 3);
-    l.truncated = r.text(i, 4) == "t";
+    l.lineNo = static_cast<uint64_t>(r.integer(i, 2));
+    l.stream = parseLogStream(r.text(i, 3)).value_or(LogStream::kStdout);
+    l.ts = r.integer(i, 4) * 1000;
+    l.text = r.text(i, 5);
+    l.truncated = r.text(i, 6) == "t";
     textBytes += l.text.size();
     page.lines.push_back(std::move(l));
   }
