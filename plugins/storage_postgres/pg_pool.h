@@ -32,9 +32,13 @@ class PgPool {
   auto with(Fn&& fn) -> decltype(fn(std::declval<PgConnection&>())) {
     auto conn = acquire();
     if (!conn.isOk()) return conn.status();
-    auto out = fn(**conn);
-    release(std::move(conn).value());
-    return out;
+    // Given back however fn() ends (an exception included).
+    struct GiveBack {
+      PgPool& pool;
+      std::unique_ptr<PgConnection> conn;
+      ~GiveBack() { pool.release(std::move(conn)); }
+    } lent{*this, std::move(conn).value()};
+    return fn(*lent.conn);
   }
 
   // Drops every idle connection (close()).
