@@ -99,6 +99,18 @@ bool Forwarder::forwardDeployment(const Deployment& stored, Steady::time_point d
     if (!p.sentRow || !(*p.sentRow == row)) batch.row = row;
     auto page = storage_.readLogs(row.id, p.position.lastLineNo, opts_.batchLines);
     if (page.isOk()) batch.lines = std::move(page->lines);
+    if (!batch.lines.empty() && batch.lines.front().lineNo > p.position.lastLineNo + 1) {
+      // Local retention deleted lines the sink never got (it was away longer than the TTL): say
+      // so in their place, numbered as the last of them, so the destination shows the gap.
+      const LogLine& first = batch.lines.front();
+      const uint64_t missing = first.lineNo - p.position.lastLineNo - 1;
+      LogLine gap{row.id, first.lineNo - 1, LogStream::kSystem, first.ts,
+                  "[GAP] " + std::to_string(missing) + " lines expired before they were forwarded",
+                  false};
+      batch.lines.insert(batch.lines.begin(), std::move(gap));
+      spdlog::warn("forwarder: deployment {}: {} lines expired before they were forwarded",
+                   row.id, missing);
+    }
     auto samples = storage_.readMetrics(row.id, p.position.lastSampledAt + 1,
                                         clock_.now() + kSampleHorizonNs);
     if (samples.isOk()) {
@@ -184,12 +196,38 @@ void Forwarder::runPass() {
       if (task_ && task_->stopping()) break;
     }
   }
+  if (open_) takeStops();
   measureLag(*rows);
   // Work left after a pass that made progress (a budget cut it short): run again at once
   // instead of after the interval. A pass without progress waits, so a refused batch never spins.
   if (open_ && task_) {
     ForwardStats now = stats();
     if (now.lagLines > 0 && now.batchesForwarded != batchesBefore) task_->wake();
+  }
+}
+
+void Forwarder::takeStops() {
+  if (!onStop_ || Steady::now() < nextStopCheck_) return;
+  nextStopCheck_ = Steady::now() + std::chrono::milliseconds(900);
+  auto pending = sink_.pendingStops();
+  if (!pending.isOk()) {
+    noteFailure(pending.status(), "pending stops");
+    return;
+  }
+  for (const plugin::SinkStopRequest& r : *pending) {
+    Status st = onStop_(r.deploymentId);
+    if (st.code() == Status::Code::kNotFound) {
+      spdlog::warn("forwarder: stop of {} recorded centrally, but this host does not know it",
+                   r.deploymentId);
+    } else if (!st.isOk()) {
+      spdlog::warn("forwarder: central stop of {}: {}", r.deploymentId, st.toString());
+      continue;  // asked again next time
+    }
+    Status taken = sink_.stopTaken(r);
+    if (!taken.isOk()) {
+      noteFailure(taken, "stop taken");
+      return;
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,12 @@ class Forwarder {
   // One pass as the thread runs it (for tests that drive the forwarder without its thread).
   void runPass();
 
+  // Called on the forwarder's thread, at most about once a second, for each stop the sink says
+  // was recorded at the destination (a central DELETE); the request is acknowledged
+  // (Sink::stopTaken) only when it returns OK. Set before start().
+  using StopHandler = std::function<Status(const std::string& deploymentId)>;
+  void setStopHandler(StopHandler handler) { onStop_ = std::move(handler); }
+
  private:
   struct Progress {
     bool known = false;  // position read from the sink since the last (re)connection
@@ -82,6 +89,7 @@ class Forwarder {
   bool forwardDeployment(const Deployment& row, std::chrono::steady_clock::time_point deadline);
   void noteFailure(const Status& st, const char* what);
   void measureLag(const std::vector<Deployment>& rows);
+  void takeStops();
 
   plugin::Storage& storage_;
   plugin::Sink& sink_;
@@ -96,6 +104,8 @@ class Forwarder {
   std::string lastLogged_;   // the last open/connection failure logged
   std::string lastRefusal_;  // the last refused write logged
   std::map<std::string, Progress, std::less<>> progress_;
+  StopHandler onStop_;
+  std::chrono::steady_clock::time_point nextStopCheck_{};
 
   mutable std::mutex statsMu_;
   ForwardStats stats_;  // guarded by statsMu_

@@ -90,7 +90,10 @@ Status readPluginOptions(const Poco::Util::AbstractConfiguration& cfg,
   };
   ZC_RETURN_IF_ERROR(shortForm("docker-socket", "runtime.docker", "socket"));
   ZC_RETURN_IF_ERROR(shortForm("select-label", "runtime.docker", "select_labels"));
-  ZC_RETURN_IF_ERROR(shortForm("postgres-url", "sink.postgres", "url"));
+  // --postgres-url is the central storage's with --storage postgres, else the sink's.
+  const bool centralStorage = cfg.getString("storage", "") == "postgres";
+  ZC_RETURN_IF_ERROR(
+      shortForm("postgres-url", centralStorage ? "storage.postgres" : "sink.postgres", "url"));
   ZC_RETURN_IF_ERROR(shortForm("caddy-admin", "router.caddy", "admin_url"));
   ZC_RETURN_IF_ERROR(shortForm("sync-writes", "storage.rocksdb", "sync_writes"));
   return Status::ok();
@@ -104,7 +107,9 @@ const std::vector<OptionSpec>& optionSpecs() {
        "Configuration file (.properties, .ini, .json or .xml); keys are the option names."},
       {"listen", "HOST:PORT", "127.0.0.1:7070", "Address of the HTTP server (REST, SSE, /metrics)."},
       {"data-dir", "DIR", "./data", "Folder of the embedded storage (created if missing)."},
-      {"storage", "NAME", "rocksdb", "Storage plugin: rocksdb (durable) or memory (ephemeral)."},
+      {"storage", "NAME", "rocksdb",
+       "Storage plugin: rocksdb (durable), memory (ephemeral), or postgres (central mode, with "
+       "--runtime none)."},
       {"plugin-dir", "DIR", nullptr,
        "Folder of plugin libraries (default: next to the binary, the build tree, or the "
        "installed lib/zynd-collector/plugins)."},
@@ -131,8 +136,9 @@ const std::vector<OptionSpec>& optionSpecs() {
        "Sink plugin that receives a copy of every committed row, line and sample (e.g. "
        "postgres), or none."},
       {"postgres-url", "URL", nullptr,
-       "PostgreSQL connection (libpq conninfo or postgresql:// URI) of the postgres sink; short "
-       "for --plugin-opt sink.postgres.url=URL."},
+       "PostgreSQL connection (libpq conninfo or postgresql:// URI) of the postgres sink, or "
+       "of the postgres storage with --storage postgres (central mode); short for --plugin-opt "
+       "sink.postgres.url=URL (storage.postgres.url)."},
       {"docker-socket", "PATH", "/var/run/docker.sock",
        "The Docker engine's Unix socket (short for --plugin-opt runtime.docker.socket=PATH)."},
       {"max-line-bytes", "BYTES", "1048576",

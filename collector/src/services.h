@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "central_api.h"
 #include "collector_api_impl.h"
 #include "deployment_manager.h"
 #include "forwarder.h"
@@ -59,6 +60,11 @@ struct Services {
   std::unique_ptr<HealthProber> health;
   std::unique_ptr<MetricsSampler> sampler;
   std::unique_ptr<CollectorApiImpl> api;
+  // Central mode (--runtime none over a storage with a change feed) instead of manager and api.
+  std::unique_ptr<CentralApi> central;
+  std::unique_ptr<CentralFeed> centralFeed;
+  // What the exporters serve: *api, or *central in central mode.
+  host::CollectorApi* served = nullptr;
   std::unique_ptr<exporters::AccessControl> access;  // tokens, Host/Origin checks, audit
   std::unique_ptr<PeriodicTask> tokensPoll;          // re-reads a changed tokens file
   std::unique_ptr<exporters::HttpServer> http;

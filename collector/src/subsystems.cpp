@@ -240,6 +240,17 @@ void StorageSubsystem::uninitialize() {
 
 void PipelineSubsystem::initialize(Poco::Util::Application&) {
   const CollectorConfig& cfg = s_.config;
+  if (!s_.runtime && !s_.sink && hasChangeFeed(*s_.storage)) {
+    // Central mode: no engine, nothing of our own to follow; storage is filled by the hosts.
+    s_.central = std::make_unique<CentralApi>(
+        *s_.storage, s_.bus, s_.retention.get(),
+        CentralApi::Identity{cfg.hostId, cfg.advertiseUrl, cfg.storage});
+    s_.served = s_.central.get();
+    s_.centralFeed = std::make_unique<CentralFeed>(*s_.storage, s_.bus);
+    s_.centralFeed->start();
+    spdlog::info("central mode: serving every host's deployments from storage {}", cfg.storage);
+    return;
+  }
   LifecycleOptions lifecycle;
   lifecycle.keepCrashed = cfg.keepCrashed;
   lifecycle.crashGrace = std::chrono::milliseconds(cfg.crashGraceNs / 1'000'000);
@@ -250,6 +261,7 @@ void PipelineSubsystem::initialize(Poco::Util::Application&) {
   Status st = s_.manager->start();
   if (!st.isOk()) fail("pipeline", st);
   s_.api = std::make_unique<CollectorApiImpl>(*s_.manager, *s_.storage, s_.bus, s_.retention.get());
+  s_.served = s_.api.get();
   if (s_.runtime) {
     HealthOptions health;
     health.interval = std::chrono::milliseconds(cfg.healthIntervalNs / 1'000'000);
@@ -267,6 +279,10 @@ void PipelineSubsystem::initialize(Poco::Util::Application&) {
     // credentials) costs one log line, never the start; lines keep landing in local storage.
     plugin::SinkHostInfo host{cfg.hostId, cfg.advertiseUrl, ZC_VERSION};
     s_.forwarder = std::make_unique<Forwarder>(*s_.storage, *s_.sink, host, *s_.clock);
+    // A DELETE served by a central instance comes back as a stop recorded at the sink's end.
+    s_.forwarder->setStopHandler([this](const std::string& id) {
+      return s_.manager->requestStop(id, "the central instance").status();
+    });
     s_.forwarder->start();
   }
   if (cfg.maxStorageBytes > 0) {
@@ -293,6 +309,10 @@ void PipelineSubsystem::uninitialize() {
   if (s_.quota) s_.quota->stop();  // before the forwarder and the manager its passes use
   if (s_.api) s_.api->setQuota(nullptr);
   s_.quota.reset();
+  if (s_.centralFeed) s_.centralFeed->stop();
+  s_.centralFeed.reset();
+  s_.served = nullptr;
+  s_.central.reset();
   if (s_.forwarder) s_.forwarder->stop();
   s_.forwarder.reset();
   if (s_.sink) {
@@ -367,10 +387,12 @@ void startAccess(Services& s, uint16_t port) {
 }  // namespace
 
 void HttpSubsystem::initialize(Poco::Util::Application&) {
-  s_.api->setHealthSources({s_.config.storage, s_.config.runtime, s_.runtime != nullptr,
-                            s_.sampler.get(), s_.config.hostId, s_.config.advertiseUrl,
-                            s_.config.sink, s_.forwarder.get(), s_.config.dataDir,
-                            s_.storageOpen});
+  if (s_.api) {
+    s_.api->setHealthSources({s_.config.storage, s_.config.runtime, s_.runtime != nullptr,
+                              s_.sampler.get(), s_.config.hostId, s_.config.advertiseUrl,
+                              s_.config.sink, s_.forwarder.get(), s_.config.dataDir,
+                              s_.storageOpen});
+  }
   exporters::ExporterOptions options;
   options.webDir = s_.config.webDir;
   options.maxPageBytes = s_.config.maxPageBytes;
@@ -380,7 +402,7 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
   }
   startAccess(s_, s_.http->port());
   options.access = s_.access.get();
-  auto ex = exporters::registerExporters(*s_.http, *s_.api, options);
+  auto ex = exporters::registerExporters(*s_.http, *s_.served, options);
   if (!ex.isOk()) fail("exporters", ex.status());
   s_.exporters = std::move(ex).value();
   Status st = s_.http->start();

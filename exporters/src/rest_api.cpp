@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "api_json.h"
 #include "log_search.h"
@@ -53,13 +54,37 @@ Handler withId(std::string_view what, Fn fn) {
 
 }  // namespace
 
+// `?host=NAME` of the list (a fleet's central instance serves every host): NAME is a --host-id
+// (1-64 of letters, digits, '.', '_', '-'); empty when absent. InvalidArgument otherwise.
+static Result<std::string> hostFilterOf(std::string_view rawQuery) {
+  ZC_ASSIGN_OR_RETURN(std::vector<QueryParam> params, parseQueryString(rawQuery));
+  std::string host;
+  for (const QueryParam& p : params) {
+    if (p.name != "host") continue;
+    const bool valid =
+        !p.value.empty() && p.value.size() <= 64 &&
+        std::all_of(p.value.begin(), p.value.end(), [](unsigned char c) {
+          return std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
+        });
+    if (!valid) {
+      return Status::invalidArgument("host: 1-64 letters, digits, '.', '_' or '-' expected");
+    }
+    host = p.value;
+  }
+  return host;
+}
+
 Handler listDeploymentsHandler(host::CollectorApi& api) {
-  return [&api](HTTPServerRequest&, HTTPServerResponse& resp, const PathParams&) {
+  return [&api](HTTPServerRequest& req, HTTPServerResponse& resp, const PathParams&) {
     try {
+      auto host = hostFilterOf(rawQueryOf(req.getURI()));
+      if (!host.isOk()) return sendError(resp, 400, "invalid_parameter", host.status().message());
       std::vector<Deployment> all = api.listDeployments();
       JsonWriter w;
       w.beginObject().key("deployments").beginArray();
-      for (const auto& d : all) writeDeployment(w, d);
+      for (const auto& d : all) {
+        if (host->empty() || d.host == *host) writeDeployment(w, d);
+      }
       w.endArray().endObject();
       sendJsonText(resp, 200, w.text());
     } catch (const std::exception& e) {

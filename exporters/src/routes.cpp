@@ -1,5 +1,6 @@
 #include "routes.h"
 
+#include "fleet_targets_route.h"
 #include "health_route.h"
 #include "log_download.h"
 #include "metrics_route.h"
@@ -22,6 +23,7 @@ void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
   server.route("GET", "/api/deployments/{id}/logs/stream", logStreamHandler(api, hub));
   server.route("GET", "/api/deployments/{id}/logs/download", downloadLogsHandler(api));
   server.route("GET", "/api/ports", listPortsHandler(api));
+  server.route("GET", "/api/prometheus/targets", fleetTargetsHandler(api));
   if (prometheus != nullptr) server.route("GET", "/metrics", metricsHandler(*prometheus));
   server.route("GET", "/healthz", healthHandler(api));
   server.route("GET", "/readyz", readyHandler(api));

@@ -278,6 +278,10 @@ Status PostgresSink::writeImpl(const plugin::SinkBatch& batch) {
       "UPDATE forward_cursors SET last_line_no = $3, last_sampled_at_ns = $4, updated_at = now() "
       "WHERE host_id = $1 AND deployment_id = $2",
       {host_.hostId, id, std::to_string(newLine), std::to_string(newSample)}));
+  if (!lines.empty() || batch.row) {
+    // Delivered to the listeners (central instances) only if and when this commits.
+    ZC_RETURN_IF_ERROR(conn_->run("SELECT pg_notify($1, $2)", {std::string(kChangesChannel), id}));
+  }
   return conn_->run("COMMIT");
 }
 
@@ -289,7 +293,9 @@ Status PostgresSink::upsertRow(const Deployment& d) {
       "$7, $8, $9, $10, $11, $12, " + tsFromMicros(13) + ", " + tsFromMicros(14) + ", $15, " +
       tsFromMicros(16) + ", $17, now()) ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, "
       "name = EXCLUDED.name, slug = EXCLUDED.slug, entity_type = EXCLUDED.entity_type, "
-      "status = EXCLUDED.status, public_url = EXCLUDED.public_url, registry_url = "
+      "status = CASE WHEN deployments.stop_requested_at IS NOT NULL AND deployments.stop_handled_at "
+      "IS DISTINCT FROM deployments.stop_requested_at THEN 'stopped' ELSE EXCLUDED.status END, "
+      "public_url = EXCLUDED.public_url, registry_url = "
       "EXCLUDED.registry_url, entity_id = EXCLUDED.entity_id, public_key = EXCLUDED.public_key, "
       "host_port = EXCLUDED.host_port, container_id = EXCLUDED.container_id, created_at = "
       "EXCLUDED.created_at, started_at = EXCLUDED.started_at, last_exit_code = "
@@ -356,6 +362,42 @@ Status PostgresSink::insertSamples(const std::vector<MetricSample>& samples) {
     ZC_RETURN_IF_ERROR(conn_->run(sql, params));
   }
   return Status::ok();
+}
+
+Result<std::vector<plugin::SinkStopRequest>> PostgresSink::pendingStops() noexcept {
+  try {
+    if (!conn_) return Status::unavailable("postgres " + target_ + ": not connected");
+    // The host's heartbeat: a central instance lists the hosts seen lately as scrape targets.
+    Status beat = conn_->run("UPDATE hosts SET last_seen_at = now() WHERE host_id = $1",
+                             {host_.hostId});
+    if (!beat.isOk()) return track(beat);
+    auto r = conn_->exec(
+        "SELECT id, (extract(epoch FROM stop_requested_at) * 1000000)::bigint FROM deployments "
+        "WHERE host = $1 AND stop_requested_at IS NOT NULL AND stop_handled_at IS DISTINCT FROM "
+        "stop_requested_at ORDER BY stop_requested_at LIMIT 1000",
+        {host_.hostId});
+    if (!r.isOk()) return track(r.status());
+    std::vector<plugin::SinkStopRequest> out;
+    for (int i = 0; i < r->rows(); ++i) {
+      if (!isValidDeploymentId(r->text(i, 0))) continue;
+      out.push_back({r->text(i, 0), r->integer(i, 1) * 1000});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("postgres: pendingStops: ") + e.what());
+  }
+}
+
+Status PostgresSink::stopTaken(const plugin::SinkStopRequest& request) noexcept {
+  try {
+    ZC_RETURN_IF_ERROR(validateDeploymentId(request.deploymentId));
+    if (!conn_) return Status::unavailable("postgres " + target_ + ": not connected");
+    return track(conn_->run("UPDATE deployments SET stop_handled_at = stop_requested_at WHERE id = "
+                            "$1 AND host = $2 AND stop_requested_at = " + tsFromMicros(3),
+                            {request.deploymentId, host_.hostId, micros(request.requestedAt)}));
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("postgres: stopTaken: ") + e.what());
+  }
 }
 
 }  // namespace zc::pgsink

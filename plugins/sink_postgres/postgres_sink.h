@@ -17,6 +17,7 @@
 #include "zc/plugin/sink.h"
 
 namespace zc::pgsink {
+using namespace ::zc::pg;  // the shared connection, schema and text helpers
 
 class PostgresSink final : public plugin::Sink {
  public:
@@ -28,6 +29,10 @@ class PostgresSink final : public plugin::Sink {
   Result<plugin::SinkPosition> position(std::string_view deploymentId) noexcept override;
   Status write(const plugin::SinkBatch& batch) noexcept override;
   plugin::SinkStats stats() noexcept override;
+  // Rows of this host a central instance set to `stopped` (stop_requested_at newer than
+  // stop_handled_at).
+  Result<std::vector<plugin::SinkStopRequest>> pendingStops() noexcept override;
+  Status stopTaken(const plugin::SinkStopRequest& request) noexcept override;
 
  private:
   Status openImpl(const plugin::SinkHostInfo& host);

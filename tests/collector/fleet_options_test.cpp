@@ -50,6 +50,18 @@ TEST_F(FleetOptionsTest, GoodValuesAreKept) {
   EXPECT_EQ(c->pluginOptions["runtime.docker"]["select_labels"], "fleet.shard=a,zynd.kind=agent");
 }
 
+TEST_F(FleetOptionsTest, PostgresUrlIsTheCentralStoragesWithStoragePostgres) {
+  flags_->setString("runtime", "none");
+  flags_->setString("storage", "postgres");
+  flags_->setString("postgres-url", "postgresql://central@db/zynd");
+  auto c = load();
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->storage, "postgres");
+  EXPECT_EQ(c->runtime, "none");
+  EXPECT_EQ(c->pluginOptions["storage.postgres"]["url"], "postgresql://central@db/zynd");
+  EXPECT_EQ(c->pluginOptions.count("sink.postgres"), 0u);
+}
+
 TEST_F(FleetOptionsTest, BadValuesNameTheOption) {
   for (const char* bad : {"has space", "", "slash/y", "x\xC3\xA9"}) {
     flags_->setString("host-id", bad);

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "test_support.h"
 #include "zc/host/plugin_loader.h"
@@ -67,6 +68,19 @@ class FakeSink final : public plugin::Sink {
     return Status::ok();
   }
   plugin::SinkStats stats() noexcept override { return {connected_, ""}; }
+  Result<std::vector<plugin::SinkStopRequest>> pendingStops() noexcept override {
+    std::lock_guard lock(mu_);
+    if (!connected_) return Status::unavailable("fake: not connected");
+    return stops;
+  }
+  Status stopTaken(const plugin::SinkStopRequest& r) noexcept override {
+    std::lock_guard lock(mu_);
+    std::erase(stops, r);
+    ++stopsTaken;
+    return Status::ok();
+  }
+  std::vector<plugin::SinkStopRequest> stops;
+  int stopsTaken = 0;
 
   std::mutex mu_;
   bool unreachable = false;
@@ -192,6 +206,63 @@ TEST_F(ForwarderTest, LostConnectionsAndLostAnswersNeitherLoseNorRepeatALine) {
   expectContiguousOnce(sink_.lines["a"], 1500);
   EXPECT_GE(sink_.opens, 6);  // reopened after each failure
   EXPECT_EQ(f.stats().lagLines, 0u);
+}
+
+TEST_F(ForwarderTest, LinesExpiredBeforeForwardingAreOneGapLineInTheirPlace) {
+  addDeployment("a");
+  append("a", 1, 10);
+  Forwarder f(*storage_, sink_, {"host-1", "", "test"}, clock_, fast());
+  runPasses(f, 2);
+  ASSERT_EQ(sink_.lines["a"].size(), 10u);
+  // The sink goes away; lines 11..40 are stored, then 11..30 expire before it is back.
+  sink_.unreachable = true;
+  {
+    std::lock_guard lock(sink_.mu_);
+    sink_.connected_ = false;
+  }
+  append("a", 11, 20);
+  plugin::LogBatch later;
+  later.deploymentId = "a";
+  for (uint64_t n = 31; n <= 40; ++n) {
+    later.lines.push_back(LogLine{"a", n, LogStream::kStdout, kStart + 3600 * kNanosPerSecond,
+                                  "late " + std::to_string(n), false});
+  }
+  ASSERT_TRUE(storage_->appendLogs(later).isOk());
+  plugin::RetentionPolicy policy;
+  policy.logsTtl = 1800 * kNanosPerSecond;
+  storage_->setRetentionPolicy(policy);
+  clock_.set(kStart + 3700 * kNanosPerSecond);
+  ASSERT_TRUE(storage_->applyRetention().isOk());
+  sink_.unreachable = false;
+  runPasses(f, 3);
+  const auto& got = sink_.lines["a"];
+  ASSERT_EQ(got.size(), 10u + 1 + 10);
+  EXPECT_EQ(got[10].lineNo, 30u);  // numbered as the last expired line
+  EXPECT_EQ(got[10].stream, LogStream::kSystem);
+  EXPECT_EQ(got[10].text, "[GAP] 20 lines expired before they were forwarded");
+  EXPECT_EQ(got[11].lineNo, 31u);
+  EXPECT_EQ(got.back().lineNo, 40u);
+}
+
+TEST_F(ForwarderTest, StopsRecordedAtTheSinkAreHandedToTheHostAndAcknowledged) {
+  addDeployment("a");
+  Forwarder f(*storage_, sink_, {"host-1", "", "test"}, clock_, fast());
+  std::vector<std::string> stopped;
+  int refuse = 1;
+  f.setStopHandler([&](const std::string& id) {
+    if (refuse-- > 0) return Status::unavailable("busy");  // asked again later
+    stopped.push_back(id);
+    return Status::ok();
+  });
+  sink_.stops = {{"a", kStart}};
+  f.runPass();
+  EXPECT_TRUE(stopped.empty());
+  EXPECT_EQ(sink_.stopsTaken, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(950));  // asked about once a second
+  f.runPass();
+  ASSERT_EQ(stopped, std::vector<std::string>{"a"});
+  EXPECT_EQ(sink_.stopsTaken, 1);
+  EXPECT_TRUE(sink_.stops.empty());
 }
 
 }  // namespace

@@ -154,6 +154,12 @@ class CollectorApi {
   virtual CollectorHealth health() = 0;
   // "0.1.0"
   virtual std::string version() = 0;
+
+  // The fleet's host collectors that are alive (a central instance: seen within the last 30 s),
+  // for Prometheus service discovery. FailedPrecondition on a collector that is not central.
+  virtual Result<std::vector<plugin::HostRecord>> liveHosts() {
+    return Status::failedPrecondition("not a central instance (--runtime none --storage postgres)");
+  }
 };
 
 }  // namespace zc::host

@@ -65,6 +65,14 @@ struct SinkBatch {
   std::vector<MetricSample> samples;
 };
 
+// A stop recorded at the destination for one of this host's deployments (a DELETE served by a
+// central instance): the host runs its usual stop, then acknowledges with stopTaken().
+struct SinkStopRequest {
+  std::string deploymentId;
+  TimeNs requestedAt = 0;  // identifies the request: a later one is a new request
+  friend bool operator==(const SinkStopRequest&, const SinkStopRequest&) = default;
+};
+
 struct SinkStats {
   bool connected = false;
   std::string detail;  // why not connected (no secrets), or empty
@@ -86,6 +94,20 @@ class Sink : public Plugin {
   virtual Status write(const SinkBatch& batch) noexcept = 0;
 
   virtual SinkStats stats() noexcept = 0;
+
+  // Stops recorded at the destination for this host's deployments and not yet taken, oldest
+  // first. The host asks about every second while connected, so a sink may also record there
+  // that the host is alive. Unavailable when disconnected. Default: none (a sink nobody writes
+  // back to).
+  virtual Result<std::vector<SinkStopRequest>> pendingStops() noexcept {
+    return std::vector<SinkStopRequest>{};
+  }
+  // The host has started the stop of `request`: pendingStops() no longer returns it (a newer
+  // request of the same deployment is returned again).
+  virtual Status stopTaken(const SinkStopRequest& request) noexcept {
+    (void)request;
+    return Status::ok();
+  }
 };
 
 }  // namespace zc::plugin

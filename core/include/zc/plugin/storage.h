@@ -97,6 +97,13 @@ struct LogReadLimit {
   size_t bytes = std::numeric_limits<size_t>::max();
 };
 
+// One collector of a fleet, as a central storage knows it (from the hosts' sinks).
+struct HostRecord {
+  std::string hostId;        // its --host-id
+  std::string advertiseUrl;  // its --advertise-url, or empty
+  TimeNs lastSeenAt = 0;     // when its sink last said it is alive
+};
+
 struct StorageStats {
   uint64_t bytesOnDisk = 0;  // live files (memory plugin: an estimate of bytes held)
   bool healthy = true;       // false when the last write failed (e.g. disk full)
@@ -158,6 +165,26 @@ class Storage : public Plugin {
   // once the space is reclaimed (usedBytes() shows it). Unknown id or nothing to drop: success.
   virtual Status dropLogLinesThrough(std::string_view deploymentId,
                                      uint64_t throughLineNo) noexcept = 0;
+
+  // --- fleet (optional)
+  // The collectors that forward into this storage (central mode). Default: FailedPrecondition,
+  // the storage knows no fleet.
+  virtual Result<std::vector<HostRecord>> listHosts() noexcept {
+    return Status::failedPrecondition("this storage knows no fleet");
+  }
+
+  // --- change feed (optional)
+  // For a storage that other processes write (central mode: PostgreSQL filled by the hosts'
+  // sinks): waits up to `timeout` for deployments whose row or lines changed elsewhere and
+  // returns their ids, each at most once per call (empty after a timeout; a change may be
+  // reported although nothing a reader has not seen changed). Unavailable while the feed is
+  // lost (the next call reconnects; changes meanwhile are not reported: re-read everything).
+  // Called from one thread. Default: FailedPrecondition, the storage has no feed (only this
+  // process writes it, and the pipeline publishes what it writes itself).
+  virtual Result<std::vector<std::string>> waitForChanges(int64_t timeoutMs) noexcept {
+    (void)timeoutMs;
+    return Status::failedPrecondition("this storage has no change feed");
+  }
 };
 
 }  // namespace zc::plugin

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace zc::pgsink {
+namespace zc::pg {
 namespace {
 
 // Any fixed 64-bit key of our own: the advisory lock every migrating collector takes.
@@ -92,6 +92,30 @@ CREATE TABLE forward_cursors (
 );
 COMMENT ON TABLE forward_cursors IS 'How far each host has forwarded each deployment; written in the same transaction as the rows it covers.';
 )SQL"},
+    {2, "central mode: stop requests, storage positions and cursors, retention index", R"SQL(
+ALTER TABLE deployments ALTER COLUMN host DROP NOT NULL;
+ALTER TABLE deployments ADD COLUMN stop_requested_at timestamptz;
+ALTER TABLE deployments ADD COLUMN stop_requested_by text;
+ALTER TABLE deployments ADD COLUMN stop_handled_at timestamptz;
+COMMENT ON COLUMN deployments.stop_requested_at IS 'A central DELETE: the owning host stops the deployment while stop_handled_at is older.';
+COMMENT ON COLUMN deployments.stop_handled_at IS 'The stop_requested_at the owning host has acted on.';
+CREATE INDEX deployments_stop_pending ON deployments (host) WHERE stop_requested_at IS NOT NULL;
+CREATE INDEX deployment_logs_ts_all ON deployment_logs (ts);
+
+CREATE TABLE log_positions (
+  deployment_id text PRIMARY KEY,
+  next_line_no  bigint NOT NULL
+);
+COMMENT ON TABLE log_positions IS 'The next lineNo of deployments whose lines are appended through storage_postgres (not a sink).';
+
+CREATE TABLE log_cursors (
+  deployment_id text NOT NULL,
+  key           text NOT NULL,
+  value         bytea NOT NULL,
+  PRIMARY KEY (deployment_id, key)
+);
+COMMENT ON TABLE log_cursors IS 'Runtime resume cursors stored through storage_postgres, written with the lines they cover.';
+)SQL"},
 };
 
 }  // namespace
@@ -130,4 +154,4 @@ Result<int> migrate(PgConnection& conn) {
   return found;
 }
 
-}  // namespace zc::pgsink
+}  // namespace zc::pg

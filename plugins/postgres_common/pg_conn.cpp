@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace zc::pgsink {
+namespace zc::pg {
 namespace {
 
 std::string oneLine(const char* message) {
@@ -21,6 +21,23 @@ int64_t PgResult::integer(int row, int col) const {
   const char* v = PQgetvalue(r_.get(), row, col);
   int64_t out = 0;
   std::from_chars(v, v + std::strlen(v), out);
+  return out;
+}
+
+int64_t PgResult::affected() const {
+  const char* v = PQcmdTuples(r_.get());
+  int64_t out = 0;
+  std::from_chars(v, v + std::strlen(v), out);
+  return out;
+}
+
+std::string PgResult::bytes(int row, int col) const {
+  size_t n = 0;
+  unsigned char* raw = PQunescapeBytea(
+      reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col)), &n);
+  if (raw == nullptr) return {};
+  std::string out(reinterpret_cast<char*>(raw), n);
+  PQfreemem(raw);
   return out;
 }
 
@@ -71,8 +88,20 @@ Result<PgResult> PgConnection::check(PGresult* r) {
   return lost ? Status::unavailable(message) : Status::internal(message);
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> PgConnection::notifications() {
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    return Status::unavailable("postgres " + target_ + ": " + oneLine(PQerrorMessage(conn_)));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    out.emplace_back(n->relname, n->extra != nullptr ? n->extra : "");
+    PQfreemem(n);
+  }
+  return out;
+}
+
 Status PgConnection::run(const std::string& sql, const PgParams& params) {
   return exec(sql, params).status();
 }
 
-}  // namespace zc::pgsink
+}  // namespace zc::pg

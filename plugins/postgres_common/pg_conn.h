@@ -17,7 +17,7 @@
 
 #include "zc/status.h"
 
-namespace zc::pgsink {
+namespace zc::pg {
 
 using PgParams = std::vector<std::optional<std::string>>;  // nullopt = SQL NULL
 
@@ -29,6 +29,10 @@ class PgResult {
   bool isNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
   std::string text(int row, int col) const { return PQgetvalue(r_.get(), row, col); }
   int64_t integer(int row, int col) const;
+  // The rows an INSERT/UPDATE/DELETE touched.
+  int64_t affected() const;
+  // A bytea column in text (hex) format, decoded.
+  std::string bytes(int row, int col) const;
 
  private:
   std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
@@ -51,6 +55,11 @@ class PgConnection {
   // Several statements without parameters (PQexec), e.g. a migration.
   Status script(const std::string& sql);
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // The socket, for waiting on notifications (LISTEN).
+  int socket() const { return PQsocket(conn_); }
+  // Reads what the server sent and returns the notifications received (channel, payload), or
+  // Unavailable when the connection is lost.
+  Result<std::vector<std::pair<std::string, std::string>>> notifications();
 
  private:
   PgConnection(PGconn* conn, std::string target) : conn_(conn), target_(std::move(target)) {}
@@ -60,4 +69,4 @@ class PgConnection {
   std::string target_;
 };
 
-}  // namespace zc::pgsink
+}  // namespace zc::pg

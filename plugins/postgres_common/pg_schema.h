@@ -9,7 +9,11 @@
 
 #include "pg_conn.h"
 
-namespace zc::pgsink {
+namespace zc::pg {
+
+// The NOTIFY channel a sink signals in the transaction that stores a deployment's lines or row
+// (payload: the deployment id); central instances LISTEN on it to wake their live streams.
+constexpr const char* kChangesChannel = "zc_changes";
 
 // The newest schema version this build knows.
 int latestSchemaVersion() noexcept;
@@ -17,4 +21,4 @@ int latestSchemaVersion() noexcept;
 // Brings the schema to latestSchemaVersion(). Returns the version found before (0 = empty).
 Result<int> migrate(PgConnection& conn);
 
-}  // namespace zc::pgsink
+}  // namespace zc::pg

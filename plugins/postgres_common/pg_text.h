@@ -7,7 +7,7 @@
 
 #include "zc/model.h"
 
-namespace zc::pgsink {
+namespace zc::pg {
 
 // `text` as valid UTF-8 without NUL bytes (what a PostgreSQL text column in a UTF8 database
 // accepts): every invalid byte sequence and every NUL becomes U+FFFD; valid text is unchanged.
@@ -21,4 +21,4 @@ std::string redactConninfo(const std::string& conninfo);
 // Microseconds since the epoch (timestamptz precision), truncated toward minus infinity.
 int64_t toMicros(TimeNs t) noexcept;
 
-}  // namespace zc::pgsink
+}  // namespace zc::pg

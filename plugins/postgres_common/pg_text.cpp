@@ -2,7 +2,7 @@
 
 #include <libpq-fe.h>
 
-namespace zc::pgsink {
+namespace zc::pg {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
@@ -77,4 +77,4 @@ int64_t toMicros(TimeNs t) noexcept {
   return q;
 }
 
-}  // namespace zc::pgsink
+}  // namespace zc::pg

@@ -1,0 +1,333 @@
+// bench/central: a page of 500 lines through a fleet's central instance, next to the same query
+// sent straight to PostgreSQL over libpq (what psql sends), in one run.
+//
+//   bench_central [--lines N] [--queries K] [--smoke] [--report FILE]
+//
+// 1. A PostgreSQL 15 of its own (tests/support/postgres_server.h: initdb in a temporary folder,
+//    loopback, stopped by pid). The central instance (zynd-collector --runtime none --storage
+//    postgres) is started first: it creates the schema. Then N lines (default 10,000,000) of one
+//    deployment are inserted with generate_series (agent-like text, 60-90 bytes, one microsecond
+//    apart within the last hour), with the row, the host and the forward cursor a sink would
+//    have written; ANALYZE.
+// 2. Baseline: K pages (default 2,000) of `SELECT line_no, stream, ts, text, truncated FROM
+//    deployment_logs WHERE deployment_id = $1 AND line_no > $2 ORDER BY line_no LIMIT 500` at a
+//    random since, over one libpq connection, each timed to the last row received; p50, p99.
+// 3. Value: the same K pages as GET /api/deployments/<id>/logs?since=<n>&limit=500 from the
+//    central instance over one keep-alive connection, each timed to the last byte of the body
+//    (every answer checked: 200, 500 lines from since + 1); p50, p99. The central instance runs
+//    its full read: the row check, one REPEATABLE READ snapshot with nextLineNo, oldestLineNo and
+//    the page (retention filters included), and the JSON.
+// Goal (docs/fleet.md): p99 <= 10 ms through the central instance.
+// 4. SSE (--sse-clients C, default 100; needs the Docker engine): one host collector with the
+//    postgres sink (--select-label on this run's label) and C SSE clients on the central
+//    instance, C more on the host collector itself (the baseline: what the host serves without
+//    the trip through PostgreSQL); a container writes R = 100 lines/s for S = 10 s. Latency of a
+//    line = when a client parsed its event - its engine timestamp (`ts`); p50, p99 over every
+//    line and client. Goal: p99 < 250 ms through the central instance.
+// --smoke: 100,000 lines, 200 queries, 10 SSE clients for 3 s. Without PostgreSQL 15 installed the bench says so and
+// exits 0 (1 when ZC_REQUIRE_POSTGRES=1). Exit status 0 when every figure was measured.
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/StreamCopier.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_support.h"
+#include "collector_process.h"
+#include "postgres_server.h"
+#include "report.h"
+#include "test_support.h"
+#include "zc/clock.h"
+#include "zc/model.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using zc::bench::Better;
+using zc::bench::Report;
+using zc::Status;
+using zc::TimeNs;
+using zc::testing::PostgresServer;
+
+constexpr const char* kId = "bench-central";
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+bool fill(PostgresServer& pg, const std::string& db, long lines) {
+  const std::string n = std::to_string(lines);
+  const char* statements[] = {
+      "INSERT INTO hosts (host_id, advertise_url, version) VALUES ('bench-host', NULL, 'bench')",
+      "INSERT INTO deployments (id, host, name, status, created_at) VALUES ('bench-central', "
+      "'bench-host', 'bench', 'running', now())",
+      nullptr,
+      nullptr,
+      "ANALYZE deployment_logs",
+  };
+  std::string logs =
+      "INSERT INTO deployment_logs (deployment_id, line_no, stream, ts, text) SELECT "
+      "'bench-central', g, CASE WHEN g % 50 = 0 THEN 'stderr' ELSE 'stdout' END, now() - "
+      "interval '1 hour' + g * interval '1 microsecond', 'INFO agent request_id=' || "
+      "substr(md5(g::text), 1, 16) || ' path=/api/items/' || (g % 997) || ' status=200 "
+      "duration_ms=' || (g % 113) FROM generate_series(1, " + n + ") g";
+  std::string cursor = "INSERT INTO forward_cursors (host_id, deployment_id, last_line_no) VALUES "
+                       "('bench-host', 'bench-central', " + n + ")";
+  for (int i = 0; i < 5; ++i) {
+    std::string sql = statements[i] ? statements[i] : (i == 2 ? logs : cursor);
+    auto r = pg.query(sql, db);
+    if (!r.isOk()) {
+      std::fprintf(stderr, "bench_central: %s\n", r.status().toString().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// C SSE clients on `port` for deployment `id` (batch=0: one event per line); each latency in ms
+// (parse time - the line's ts), until `until`.
+std::vector<double> sseLatencies(uint16_t port, const std::string& id, int clients,
+                                 Clock::time_point until) {
+  struct Conn {
+    std::unique_ptr<Poco::Net::StreamSocket> s;
+    std::string buf;
+  };
+  std::vector<Conn> conns;
+  for (int i = 0; i < clients; ++i) {
+    Conn c;
+    c.s = std::make_unique<Poco::Net::StreamSocket>(Poco::Net::SocketAddress("127.0.0.1", port));
+    std::string req = "GET /api/deployments/" + id + "/logs/stream HTTP/1.1\r\nHost: 127.0.0.1:" +
+                      std::to_string(port) + "\r\nAccept: text/event-stream\r\n\r\n";
+    c.s->sendBytes(req.data(), static_cast<int>(req.size()));
+    conns.push_back(std::move(c));
+  }
+  std::vector<double> out;
+  std::vector<pollfd> fds(conns.size());
+  while (Clock::now() < until) {
+    for (size_t i = 0; i < conns.size(); ++i) fds[i] = {conns[i].s->impl()->sockfd(), POLLIN, 0};
+    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+    for (size_t i = 0; i < conns.size(); ++i) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      char chunk[65536];
+      ssize_t n = ::recv(fds[i].fd, chunk, sizeof chunk, 0);
+      if (n <= 0) continue;
+      const TimeNs now = zc::systemClock().now();
+      std::string& b = conns[i].buf;
+      b.append(chunk, static_cast<size_t>(n));
+      size_t eol;
+      while ((eol = b.find('\n')) != std::string::npos) {
+        std::string line = b.substr(0, eol);
+        b.erase(0, eol + 1);
+        if (line.rfind("data: {", 0) != 0) continue;
+        size_t at = line.find("\"ts\":\"");
+        if (at == std::string::npos) continue;
+        size_t end = line.find('"', at + 6);
+        auto ts = zc::parseRfc3339(line.substr(at + 6, end - at - 6));
+        if (ts.isOk()) out.push_back(static_cast<double>(now - *ts) / 1e6);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Report report(argc, argv);
+  long lines = report.smoke() ? 100'000 : 10'000'000;
+  int queries = report.smoke() ? 200 : 2000;
+  int sseClients = report.smoke() ? 10 : 100;
+  int sseSeconds = report.smoke() ? 3 : 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--lines") == 0) lines = std::atol(argv[i + 1]);
+    if (std::strcmp(argv[i], "--queries") == 0) queries = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--sse-clients") == 0) sseClients = std::atoi(argv[i + 1]);
+  }
+  if (!PostgresServer::installed()) {
+    std::printf("bench_central: PostgreSQL 15 is not installed; skipped\n");
+    return PostgresServer::required() ? 1 : 0;
+  }
+  PostgresServer pg;
+  if (Status st = pg.start(); !st.isOk()) {
+    std::fprintf(stderr, "bench_central: %s\n", st.toString().c_str());
+    return 1;
+  }
+  auto db = pg.createDatabase();
+  if (!db.isOk()) return 1;
+  zc::testing::TempDir dir;
+  const uint16_t port = zc::testing::freePort();
+  zc::testing::ChildProcess central(zc::testing::collectorArgv(
+      {"--runtime", "none", "--storage", "postgres", "--postgres-url",
+       pg.urlWithPassword(PostgresServer::kPassword, *db), "--listen",
+       "127.0.0.1:" + std::to_string(port), "--data-dir", dir.path(), "--router", "none",
+       "--log-level", "warn"}));
+  if (!zc::testing::waitHealthy(port, nullptr, 30s)) {
+    std::fprintf(stderr, "bench_central: the central instance did not start:\n%s\n",
+                 central.err().c_str());
+    return 1;
+  }
+  const auto t0 = Clock::now();
+  if (!fill(pg, *db, lines)) return 1;
+  std::printf("bench_central: %ld lines inserted in %.1f s\n", lines, ms(Clock::now() - t0) / 1000);
+
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<long> pick(0, std::max(0L, lines - 500));
+  std::vector<long> sinces(static_cast<size_t>(queries));
+  for (long& s : sinces) s = pick(rng);
+
+  // Baseline: the page query straight over libpq.
+  PGconn* conn = PQconnectdb(pg.urlWithPassword(PostgresServer::kPassword, *db).c_str());
+  if (PQstatus(conn) != CONNECTION_OK) return 1;
+  std::vector<double> direct;
+  bool ok = true;
+  auto directPage = [&](long since) {
+    std::string s = std::to_string(since);
+    const char* params[] = {kId, s.c_str()};
+    PGresult* r = PQexecParams(conn,
+                               "SELECT line_no, stream, ts, text, truncated FROM deployment_logs "
+                               "WHERE deployment_id = $1 AND line_no > $2 ORDER BY line_no LIMIT 500",
+                               2, nullptr, params, nullptr, nullptr, 0);
+    ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 500;
+    PQclear(r);
+  };
+  for (int i = 0; i < std::max(20, queries / 10); ++i) directPage(sinces[static_cast<size_t>(i)]);
+  for (long since : sinces) {
+    auto a = Clock::now();
+    directPage(since);
+    direct.push_back(ms(Clock::now() - a));
+  }
+  PQfinish(conn);
+
+  // Value: through the central instance's REST API, one keep-alive connection.
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setKeepAlive(true);
+  std::vector<double> viaCentral;
+  auto centralPage = [&](long since) {
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET,
+                               std::string("/api/deployments/") + kId + "/logs?limit=500&since=" +
+                                   std::to_string(since),
+                               Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setHost("127.0.0.1:" + std::to_string(port));
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(resp), body);
+    ok = ok && resp.getStatus() == 200 &&
+         body.find("\"lineNo\":" + std::to_string(since + 1) + ",") != std::string::npos &&
+         body.find("\"lineNo\":" + std::to_string(since + 500) + ",") != std::string::npos &&
+         body.find("\"lineNo\":" + std::to_string(since + 501) + ",") == std::string::npos;
+  };
+  for (int i = 0; i < std::max(20, queries / 10); ++i) centralPage(sinces[static_cast<size_t>(i)]);
+  for (long since : sinces) {
+    auto a = Clock::now();
+    centralPage(since);
+    viaCentral.push_back(ms(Clock::now() - a));
+  }
+
+  // SSE: container -> host -> PostgreSQL -> central -> client, next to container -> host -> client.
+  std::vector<double> sseCentral, sseHost;
+  if (sseClients > 0) {
+    const std::string tag = std::to_string(::getpid());
+    const uint16_t hostPort = zc::testing::freePort();
+    zc::testing::ChildProcess host(zc::testing::collectorArgv(
+        {"--data-dir", dir.path() + "/host", "--listen", "127.0.0.1:" + std::to_string(hostPort),
+         "--docker-socket", zc::testing::dockerSocketPath(), "--select-label",
+         "zc.bench.central=" + tag, "--host-id", "bench-host", "--sink", "postgres",
+         "--postgres-url", pg.urlWithPassword(PostgresServer::kPassword, *db), "--router", "none",
+         "--log-level", "warn"}));
+    const std::string dep = "bcsse" + tag;
+    const int total = 100 * (sseSeconds + 3);
+    // 100 lines/s (10 every 100 ms), after a 2 s pause for the clients to connect.
+    const std::string script = "sleep 4; i=0; while [ $i -lt " + std::to_string(total) +
+                               " ]; do j=0; while [ $j -lt 10 ]; do echo \"sse line $i\"; "
+                               "i=$((i+1)); j=$((j+1)); done; sleep 0.1; done; sleep 30";
+    zc::bench::docker("rm -f zynd-" + dep);
+    if (zc::bench::docker("run -d --name zynd-" + dep + " --label zc.bench.central=" + tag + " " +
+                          zc::testing::testImage() + " sh -c '" + script + "'") != 0) {
+      std::fprintf(stderr, "bench_central: docker run failed\n");
+      ok = false;
+    } else {
+      // Both the host and the central instance know the deployment before the clients open.
+      zc::testing::waitFor([&] {
+        std::string b1, b2;
+        return zc::testing::httpGet(hostPort, "/api/deployments/" + dep, &b1) == 200 &&
+               zc::testing::httpGet(port, "/api/deployments/" + dep, &b2) == 200;
+      }, 30s, 100ms);
+      const auto until = Clock::now() + std::chrono::seconds(sseSeconds + 4);
+      std::thread viaHost([&] { sseHost = sseLatencies(hostPort, dep, sseClients, until); });
+      sseCentral = sseLatencies(port, dep, sseClients, until);
+      viaHost.join();
+    }
+    zc::bench::docker("rm -f zynd-" + dep);
+    host.signal(SIGTERM);
+    host.wait(20s);
+    if (sseCentral.empty() || sseHost.empty()) {
+      std::fprintf(stderr, "bench_central: no SSE event received\n");
+      ok = false;
+    }
+  }
+  central.signal(SIGTERM);
+  central.wait(20s);
+  if (!ok) {
+    std::fprintf(stderr, "bench_central: a page was wrong\n");
+    return 1;
+  }
+  char scenario[128];
+  std::snprintf(scenario, sizeof scenario, "500-line page over %ld lines in PostgreSQL", lines);
+  const std::string baseline = "the same SELECT over libpq (as psql)";
+  for (double q : {0.5, 0.99}) {
+    zc::bench::Figure f;
+    f.section = "central";
+    f.scenario = scenario;
+    f.figure = q == 0.5 ? "p50" : "p99";
+    f.unit = "ms";
+    f.value = quantile(viaCentral, q);
+    f.baseline = baseline;
+    f.baselineValue = quantile(direct, q);
+    f.better = Better::kLower;
+    f.note = q == 0.5 ? "" : "goal: p99 <= 10 ms";
+    report.add(f);
+  }
+  if (!sseCentral.empty()) {
+    char sseScenario[128];
+    std::snprintf(sseScenario, sizeof sseScenario,
+                  "container -> SSE client, %d clients, 100 lines/s", sseClients);
+    for (double q : {0.5, 0.99}) {
+      zc::bench::Figure f;
+      f.section = "central";
+      f.scenario = sseScenario;
+      f.figure = q == 0.5 ? "latency p50" : "latency p99";
+      f.unit = "ms";
+      f.value = quantile(sseCentral, q);
+      f.baseline = "the host collector's own SSE (no PostgreSQL)";
+      f.baselineValue = quantile(sseHost, q);
+      f.better = Better::kLower;
+      f.note = q == 0.5 ? "" : "goal: p99 < 250 ms";
+      report.add(f);
+    }
+  }
+  return 0;
+}
