@@ -51,6 +51,24 @@ std::string toPgText(std::string_view text) {
   return out;
 }
 
+Status checkConnectionOptions(const std::string& url, const std::string& passwordFile) {
+  if (!url.empty()) {
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
+    std::string why = error != nullptr ? error : "";
+    if (error != nullptr) PQfreemem(error);
+    if (parsed == nullptr) {
+      while (!why.empty() && why.back() == '\n') why.pop_back();
+      return Status::invalidArgument("url: not a libpq connection string or URI (" + why + ")");
+    }
+    PQconninfoFree(parsed);
+  }
+  if (!passwordFile.empty() && passwordFile.front() != '/') {
+    return Status::invalidArgument("password_file: '" + passwordFile + "' is not an absolute path");
+  }
+  return Status::ok();
+}
+
 std::string redactConninfo(const std::string& conninfo) {
   if (conninfo.empty()) return "(libpq defaults)";
   char* error = nullptr;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "zc/model.h"
+#include "zc/status.h"
 
 namespace zc::pg {
 
@@ -17,6 +18,11 @@ std::string toPgText(std::string_view text);
 // /healthz: "host=db.example port=5432 dbname=zynd user=collector". Unparsable input gives
 // "(unparsable connection string)", never the input itself.
 std::string redactConninfo(const std::string& conninfo);
+
+// The `url` and `password_file` plugin options, checked: an empty url or a libpq conninfo/URI
+// that libpq parses (the error never repeats the value: it may hold a password), and an empty or
+// absolute password_file path. InvalidArgument naming the option otherwise.
+Status checkConnectionOptions(const std::string& url, const std::string& passwordFile);
 
 // Microseconds since the epoch (timestamptz precision), truncated toward minus infinity.
 int64_t toMicros(TimeNs t) noexcept;

@@ -8,6 +8,7 @@
 
 #include "pg_schema.h"
 #include "pg_sql.h"
+#include "pg_text.h"
 
 namespace zc::pgstorage {
 
@@ -40,22 +41,8 @@ Status PostgresStorage::configure(const plugin::PluginContext& context) noexcept
     logger_ = context.logger;
     clock_ = context.clock;
     url_ = v.string("url");
-    if (!url_.empty()) {
-      char* error = nullptr;
-      PQconninfoOption* parsed = PQconninfoParse(url_.c_str(), &error);
-      std::string why = error != nullptr ? error : "";
-      if (error != nullptr) PQfreemem(error);
-      if (parsed == nullptr) {
-        while (!why.empty() && why.back() == '\n') why.pop_back();
-        // The value is not repeated: it may hold a password.
-        return Status::invalidArgument("url: not a libpq connection string or URI (" + why + ")");
-      }
-      PQconninfoFree(parsed);
-    }
     passwordFile_ = v.string("password_file");
-    if (!passwordFile_.empty() && passwordFile_.front() != '/') {
-      return Status::invalidArgument("password_file: '" + passwordFile_ + "' is not an absolute path");
-    }
+    ZC_RETURN_IF_ERROR(pg::checkConnectionOptions(url_, passwordFile_));
     connectTimeoutS_ = std::max<int64_t>(2, v.durationNs("connect_timeout") / kNanosPerSecond);
     statementTimeoutMs_ = std::max<int64_t>(1, v.durationNs("statement_timeout") / 1'000'000);
     poolSize_ = static_cast<size_t>(v.integer("pool_size"));
