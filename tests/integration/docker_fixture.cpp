@@ -1,5 +1,6 @@
 #include "docker_fixture.h"
 
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -139,6 +140,16 @@ std::string checkContiguous(const std::vector<LogLine>& lines) {
     }
   }
   return "";
+}
+
+SmallTmpfs::SmallTmpfs(const std::string& path, int megabytes) : path_(path) {
+  std::filesystem::create_directories(path);
+  mounted_ = runCommand("mount -t tmpfs -o size=" + std::to_string(megabytes) + "m zc-test " +
+                        path + " 2>&1") == 0;
+}
+
+SmallTmpfs::~SmallTmpfs() {
+  if (mounted_) runCommand("umount -l " + path_ + " 2>&1");
 }
 
 }  // namespace zc::testing

@@ -72,4 +72,19 @@ void expectNumberedOnce(const std::vector<LogLine>& lines, LogStream stream,
 // lineNos are 1..n without gap; returns a failure message or "".
 std::string checkContiguous(const std::vector<LogLine>& lines);
 
+// A tmpfs of `megabytes` mounted at `path` for the life of the object (root only; mounted()
+// says whether it is), for the disk-full tests.
+class SmallTmpfs {
+ public:
+  SmallTmpfs(const std::string& path, int megabytes);
+  ~SmallTmpfs();
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+};
+
 }  // namespace zc::testing

@@ -19,24 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A tmpfs of `megabytes` mounted at `path` for the life of the object (root only).
-class SmallTmpfs {
- public:
-  SmallTmpfs(const std::string& path, int megabytes) : path_(path) {
-    std::filesystem::create_directories(path);
-    mounted_ = runCommand("mount -t tmpfs -o size=" + std::to_string(megabytes) + "m zc-probe " +
-                          path + " 2>&1") == 0;
-  }
-  ~SmallTmpfs() {
-    if (mounted_) runCommand("umount -l " + path_ + " 2>&1");
-  }
-  bool mounted() const { return mounted_; }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-};
-
 TEST(HealthProbeDaemonTest, ReadyAfterTheFirstDiscoveryAndUnhealthyWhileTheEngineIsAway) {
   ZC_REQUIRE_DOCKER_OR_SKIP();
   TempDir dir;
