@@ -4,6 +4,7 @@
 // Environment (set by tests/web/CMakeLists.txt): ZC_BUILD_DIR, ZC_BIN_DIR, ZC_PLUGIN_DIR,
 // ZC_WEB_DIST, ZC_E2E_ARTIFACTS, ZC_CHROMIUM, ZC_DOCKER, ZC_TEST_IMAGE.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -217,4 +218,18 @@ export function summaryTimeout(ms, { summary }) {
     summary();
     process.exit(1);
   }, ms).unref();
+}
+
+/**
+ * The common start of a browser script: { chromium, exe } (playwright-core and the built
+ * collector, its pages checked), or { early: exit code } when Chromium is missing.
+ */
+export async function prepareBrowserRun() {
+  if (!fs.existsSync(chromiumPath)) return { early: browserMissing() };
+  const { chromium } = await import('playwright-core');
+  fs.mkdirSync(artifacts, { recursive: true });
+  const exe = path.join(binDir, 'zynd-collector');
+  assert(fs.existsSync(exe), `${exe} is missing (build the zynd-collector target)`);
+  assert(fs.existsSync(path.join(dist, 'index.html')), `${dist}/index.html is missing (build zc_web)`);
+  return { chromium, exe };
 }

@@ -22,9 +22,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
-  artifacts, assert, binDir, browserMissing, chromiumPath, cleanUpOnSignals, cleanup, cleanups,
-  dist, docker, eq, freePort, image, killPid, launchBrowser, makeReporter, pluginDir, request, run,
-  runScript, summaryTimeout, waitFor,
+  artifacts, assert, cleanUpOnSignals, cleanups, docker, eq, freePort, image, killPid,
+  launchBrowser, makeReporter, prepareBrowserRun, pluginDir, request, run, runScript,
+  summaryTimeout, waitFor
 } from './harness.mjs';
 
 const env = process.env;
@@ -37,12 +37,9 @@ cleanUpOnSignals(log);
 
 async function main() {
   summaryTimeout(kWholeRunMs, reporter);
-  if (!fs.existsSync(chromiumPath)) return browserMissing();
-  const { chromium } = await import('playwright-core');
-  fs.mkdirSync(artifacts, { recursive: true });
-  const exe = path.join(binDir, 'zynd-collector');
-  assert(fs.existsSync(exe), `${exe} is missing (build the zynd-collector target)`);
-  assert(fs.existsSync(path.join(dist, 'index.html')), `${dist}/index.html is missing (build zc_web)`);
+  const ready = await prepareBrowserRun();
+  if (ready.early != null) return ready.early;
+  const { chromium, exe } = ready;
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-readers-'));
   cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));

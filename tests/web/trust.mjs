@@ -22,9 +22,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
-  artifacts, assert, binDir, browserMissing, chromiumPath, cleanUpOnSignals, cleanups, dist, docker,
-  eq, freePort, image, killPid, launchBrowser, makeReporter, pluginDir, request, run, runScript,
-  sleep, summaryTimeout, waitFor,
+  artifacts, assert, cleanUpOnSignals, cleanups, docker, eq, freePort, image, killPid,
+  launchBrowser, makeReporter, prepareBrowserRun, pluginDir, request, run, runScript, sleep,
+  summaryTimeout, waitFor
 } from './harness.mjs';
 
 const env = process.env;
@@ -71,12 +71,9 @@ while true; do n=$((n+1)); echo "trust: tick $n"; sleep 0.5 & wait $!; done
 
 async function main() {
   summaryTimeout(kWholeRunMs, reporter);
-  if (!fs.existsSync(chromiumPath)) return browserMissing();
-  const { chromium } = await import('playwright-core');
-  fs.mkdirSync(artifacts, { recursive: true });
-  const exe = path.join(binDir, 'zynd-collector');
-  assert(fs.existsSync(exe), `${exe} is missing (build the zynd-collector target)`);
-  assert(fs.existsSync(path.join(dist, 'index.html')), `${dist}/index.html is missing (build zc_web)`);
+  const ready = await prepareBrowserRun();
+  if (ready.early != null) return ready.early;
+  const { chromium, exe } = ready;
 
   // --- tokens, collector, container ------------------------------------------------------------
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-trust-'));
