@@ -8,7 +8,8 @@
 //     stays text;
 //   - dark mode follows the emulated colour scheme, and the toggle's choice is remembered;
 //   - "jump to time" lands on the line the API's fromTs names, with times shown in UTC;
-//   - a real crash: the banner with the exit code, and its button shows the [CRASH] line.
+//   - a real crash: the banner with the exit code, and its button shows the [CRASH] line;
+//   - the list page: filter, sort by a column (both ways), counts per status.
 //
 //   node tests/web/readers.mjs     (environment as for run.mjs; set by tests/web/CMakeLists.txt)
 //
@@ -82,6 +83,7 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
 
   const context = await launchBrowser(chromium, { profilePrefix: 'zc-readers-chromium-' });
   const consoleErrors = [];
+  const listCheck = {};
   const page = context.pages()[0] ?? (await context.newPage());
   // The bad pattern is refused with 400 on purpose; Chromium logs that as a failed load.
   const expected = /^Failed to load resource: the server responded with a status of 400/;
@@ -201,6 +203,25 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     await page.locator('#crashJump').click();
     await page.locator('.logline.target .tx', { hasText: '[CRASH] exit=3' }).waitFor();
     await page.screenshot({ path: path.join(artifacts, 'crash-banner.png') });
+    listCheck.crashId = crashId;
+  });
+
+  await check('the list page filters, sorts by a column both ways and counts per status', async () => {
+    assert(listCheck.crashId, 'the crash case ran');
+    await page.goto(`${base}/`);
+    await page.locator(`tr[data-id="${id}"]`).waitFor();
+    await page.locator('#counts', { hasText: '1 crashed' }).waitFor();
+    await page.locator('#listFilter').fill(listCheck.crashId);
+    await page.locator('#counts', { hasText: '1 shown' }).waitFor();
+    eq(await page.locator('#rows tr').count(), 1, 'rows shown for the crash id');
+    await page.locator('#listFilter').fill('readers');
+    await page.locator('button.sort[data-key="status"]').click();
+    const ids = () => page.locator('#rows tr').evaluateAll((trs) => trs.map((t) => t.dataset.id));
+    eq((await ids())[0], listCheck.crashId, 'crashed sorts before running');
+    await page.locator('button.sort[data-key="status"]').click();
+    eq((await ids())[0], id, 'and after it, reversed');
+    eq(await page.locator('th[aria-sort="descending"] button').textContent(), 'Status', 'aria-sort');
+    await page.screenshot({ path: path.join(artifacts, 'list-filtered.png') });
   });
 
   await check('Download gives the whole stored log, the API\'s lines byte for byte', async () => {

@@ -14,6 +14,7 @@ export interface Deployment {
   entityId: string | null;
   publicKey: string | null;
   hostPort: number | null;
+  host?: string | null; // the collector's --host-id (a fleet's central instance: the owning host)
   containerId: string | null;
   createdAt: string | null;
   startedAt: string | null;

@@ -1,4 +1,7 @@
-// List page (served at /): the deployments, polled every few seconds.
+// List page (served at /): the deployments, polled every few seconds. A filter (name, slug,
+// status, host; remembered in the URL's #fragment), sorting by any column (click a header; again
+// to reverse), counts per status, and a host column when any row has a host (a fleet's central
+// instance).
 import './style.css';
 import { api, type Deployment } from './api';
 import { ensureSession } from './session';
@@ -32,6 +35,10 @@ function row(d: Deployment): HTMLTableRowElement {
   setBadge(badge, d.status);
   status.append(badge);
 
+  const host = el('td', 'host', d.host || kDash);
+  host.dataset.label = 'Host';
+  host.hidden = !showHost;
+
   const port = el('td', 'port', d.hostPort != null ? String(d.hostPort) : kDash);
   port.dataset.label = 'Host port';
 
@@ -39,8 +46,69 @@ function row(d: Deployment): HTMLTableRowElement {
   started.dataset.label = 'Started';
   started.append(timeNode(d.startedAt));
 
-  tr.append(name, slug, status, port, started);
+  tr.append(name, slug, status, host, port, started);
   return tr;
+}
+
+type SortKey = 'name' | 'slug' | 'status' | 'host' | 'hostPort' | 'startedAt';
+let sortKey: SortKey | null = null; // null: the API's order (newest first)
+let sortDesc = false;
+let showHost = false;
+let all: Deployment[] = [];
+const filterBox = byId<HTMLInputElement>('listFilter');
+const counts = byId('counts');
+
+function sortValue(d: Deployment, key: SortKey): string | number {
+  if (key === 'name') return (d.name || d.id).toLowerCase();
+  if (key === 'hostPort') return d.hostPort ?? -1;
+  const v = d[key];
+  return v == null ? '' : String(v).toLowerCase();
+}
+
+function render(): void {
+  const q = filterBox.value.trim().toLowerCase();
+  const shown = all.filter((d) =>
+    !q || [d.name, d.id, d.slug, d.status, d.host].some((v) => (v ?? '').toLowerCase().includes(q)),
+  );
+  if (sortKey) {
+    const key = sortKey;
+    shown.sort((a, b) => {
+      const x = sortValue(a, key);
+      const y = sortValue(b, key);
+      const c = x < y ? -1 : x > y ? 1 : 0;
+      return sortDesc ? -c : c;
+    });
+  }
+  // A single host's collector: every row has that host; a fleet's central instance: several.
+  showHost = new Set(all.map((d) => d.host ?? '')).size > 1;
+  document.querySelector<HTMLElement>('th.host-col')!.hidden = !showHost;
+  rows.replaceChildren(...shown.map(row));
+  const by = new Map<string, number>();
+  for (const d of all) by.set(d.status, (by.get(d.status) ?? 0) + 1);
+  const parts = [...by.entries()].sort().map(([s, n]) => `${n} ${s}`);
+  counts.textContent =
+    `${all.length} deployment${all.length === 1 ? '' : 's'}` +
+    (parts.length ? ': ' + parts.join(', ') : '') +
+    (shown.length !== all.length ? ` · ${shown.length} shown` : '');
+  empty.hidden = all.length > 0;
+}
+
+filterBox.value = decodeURIComponent(location.hash.slice(1));
+filterBox.addEventListener('input', () => {
+  history.replaceState(null, '', filterBox.value ? '#' + encodeURIComponent(filterBox.value) : location.pathname);
+  render();
+});
+for (const btn of document.querySelectorAll<HTMLButtonElement>('button.sort')) {
+  btn.addEventListener('click', () => {
+    const key = btn.dataset.key as SortKey;
+    sortDesc = sortKey === key ? !sortDesc : false;
+    sortKey = key;
+    for (const b of document.querySelectorAll<HTMLElement>('button.sort')) {
+      b.closest('th')?.removeAttribute('aria-sort');
+    }
+    btn.closest('th')?.setAttribute('aria-sort', sortDesc ? 'descending' : 'ascending');
+    render();
+  });
 }
 
 let inFlight = false;
@@ -49,9 +117,8 @@ async function refresh(): Promise<void> {
   inFlight = true;
   try {
     const body = await api<{ deployments: Deployment[] }>('/api/deployments');
-    const list = Array.isArray(body?.deployments) ? body.deployments : [];
-    rows.replaceChildren(...list.map(row));
-    empty.hidden = list.length > 0;
+    all = Array.isArray(body?.deployments) ? body.deployments : [];
+    render();
     error.hidden = true;
     setConn('updated ' + new Date().toLocaleTimeString());
   } catch (e) {
