@@ -8,7 +8,7 @@
 #                                (.ci/run runs this through ctest, test "bench_smoke")
 #
 # Options: --out FILE (where the Markdown goes), --build-dir DIR (default build), --no-build
-# (use the binaries as they are), --only "ingest e2e query scrape fleet tls central" (a subset, in
+# (use the binaries as they are), --only "ingest e2e query scrape fleet tls central search" (a subset, in
 # that order), --soak-minutes N (length of the soak, default 60).
 #
 # The soak (bench_soak: RSS, threads and fds over an hour) is not in the default list of the
@@ -26,7 +26,7 @@ smoke=0
 out=""
 build_dir=build
 do_build=1
-only="ingest e2e query scrape fleet tls central"
+only="ingest e2e query scrape fleet tls central search"
 only_given=0
 soak_minutes=60
 while (($#)); do
