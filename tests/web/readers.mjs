@@ -244,6 +244,18 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     assert(file.split('\n').length > kLines, `${file.split('\n').length} lines`);
   });
 
+  await check('the charts\' range picker asks for that range', async () => {
+    await page.goto(`${base}/d/${id}`);
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/metrics?from=')),
+      page.locator('.range button[data-range="1"]').click(),
+    ]);
+    const from = Number(new URL(req.url()).searchParams.get('from'));
+    assert(Math.abs(Date.now() - 3600_000 - from) < 60_000, `from is an hour ago (${from})`);
+    eq(await page.locator('#rangeLabel').textContent(), '(last 1 h)', 'label');
+    eq(await page.locator('.range button[aria-pressed="true"]').textContent(), '1 h', 'pressed');
+  });
+
   await check('no console errors on the detail page', async () => {
     assert(consoleErrors.length === 0, consoleErrors.slice(0, 5).join(' | '));
   });

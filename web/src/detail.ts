@@ -210,10 +210,22 @@ async function refreshInfo(): Promise<void> {
 }
 
 const charts = new MetricCharts(byId('cpuChart'), byId('memChart'));
+// The charts' range: 1 h, 6 h, 24 h or 3 d (the default and what the collector keeps by default).
+let rangeHours = 72;
+for (const btn of document.querySelectorAll<HTMLButtonElement>('.range button')) {
+  btn.addEventListener('click', () => {
+    rangeHours = Number(btn.dataset.range);
+    for (const b of document.querySelectorAll('.range button')) b.removeAttribute('aria-pressed');
+    btn.setAttribute('aria-pressed', 'true');
+    byId('rangeLabel').textContent = `(last ${rangeHours < 72 ? rangeHours + ' h' : '3 days'})`;
+    void refreshMetrics();
+  });
+}
 async function refreshMetrics(): Promise<void> {
   if (!id) return;
   try {
-    const body = await api<{ samples: Sample[] }>(idPath(id) + '/metrics');
+    const from = Date.now() - rangeHours * 3600_000;
+    const body = await api<{ samples: Sample[] }>(idPath(id) + '/metrics?from=' + from);
     const samples = Array.isArray(body?.samples) ? body.samples : [];
     byId('metricsEmpty').hidden = samples.length > 0;
     charts.update(samples);
