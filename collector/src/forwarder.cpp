@@ -176,6 +176,14 @@ uint64_t Forwarder::acknowledgedLineNo(std::string_view id) const {
   return it == acked_.end() ? 0 : it->second;
 }
 
+void Forwarder::wake() noexcept {
+  try {
+    if (task_) task_->wake();
+  } catch (const std::exception&) {
+    /* the next interval forwards them anyway */
+  }
+}
+
 void Forwarder::runPass() {
   auto rows = storage_.listDeployments();
   if (!rows.isOk()) {

@@ -70,6 +70,9 @@ class Forwarder {
 
   // One pass as the thread runs it (for tests that drive the forwarder without its thread).
   void runPass();
+  // Runs the next pass now rather than after the interval (lines were just committed). Wakes
+  // that come during a pass make one more pass. Any thread; does nothing before start().
+  void wake() noexcept;
 
   // Called on the forwarder's thread, at most about once a second, for each stop the sink says
   // was recorded at the destination (a central DELETE); the request is acknowledged

@@ -284,6 +284,9 @@ void PipelineSubsystem::initialize(Poco::Util::Application&) {
       return s_.manager->requestStop(id, "the central instance").status();
     });
     s_.forwarder->start();
+    // Committed lines go to the sink at once rather than at the forwarder's next interval.
+    Forwarder* forwarder = s_.forwarder.get();
+    s_.bus.setLinesCallback([forwarder] { forwarder->wake(); });
   }
   if (cfg.maxStorageBytes > 0) {
     QuotaOptions quota;
@@ -313,6 +316,7 @@ void PipelineSubsystem::uninitialize() {
   s_.centralFeed.reset();
   s_.served = nullptr;
   s_.central.reset();
+  s_.bus.setLinesCallback(nullptr);  // before the forwarder it wakes goes
   if (s_.forwarder) s_.forwarder->stop();
   s_.forwarder.reset();
   if (s_.sink) {

@@ -43,6 +43,15 @@ void LiveBus::forEach(std::string_view deploymentId, Fn&& fn) noexcept {
 void LiveBus::publishLines(std::string_view deploymentId, const LineBatch& batch) noexcept {
   if (!batch || batch->empty()) return;
   forEach(deploymentId, [&](LiveSubscriber& s) { s.onLines(batch); });
+  std::shared_lock lock(mu_);
+  if (linesCallback_) linesCallback_();
+}
+
+void LiveBus::setLinesCallback(std::function<void()> callback) noexcept {
+  std::function<void()> previous;  // destroyed outside the lock
+  std::unique_lock lock(mu_);
+  previous.swap(linesCallback_);
+  linesCallback_ = std::move(callback);
 }
 
 void LiveBus::publishStatus(std::string_view deploymentId, DeploymentStatus status) noexcept {

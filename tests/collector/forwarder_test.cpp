@@ -175,6 +175,20 @@ TEST_F(ForwarderTest, EverythingCommittedReachesTheSinkInOrderWithTheHostOnTheRo
   EXPECT_EQ(sink_.writes, writes);
 }
 
+TEST_F(ForwarderTest, AWakeForwardsNewLinesAtOnceRatherThanAfterTheInterval) {
+  addDeployment("a");
+  ForwarderOptions o = fast();
+  o.interval = std::chrono::seconds(60);
+  Forwarder f(*storage_, sink_, {"host-1", "", "test"}, clock_, o);
+  f.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the first pass has run
+  append("a", 1, 10);
+  f.wake();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  f.stop();  // the sink is read once the thread is joined
+  expectContiguousOnce(sink_.lines["a"], 10);
+}
+
 TEST_F(ForwarderTest, AnUnreachableSinkOnlyGrowsTheLagAndIsCaughtUpLater) {
   addDeployment("a");
   append("a", 1, 40);

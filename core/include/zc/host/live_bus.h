@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -52,6 +53,13 @@ class LiveBus {
 
   size_t subscriberCount() const noexcept;
 
+  // One callback run after every publishLines() of any deployment, on the publisher's thread
+  // under the same shared lock as the subscribers (so it must not block nor call into the bus):
+  // the forwarder's wake, so that committed lines go to the sink at once instead of at its next
+  // interval. Replaces the previous callback; an empty one removes it, and returns once no call
+  // is running.
+  void setLinesCallback(std::function<void()> callback) noexcept;
+
  private:
   struct Entry {
     SubscriptionId id;
@@ -64,6 +72,7 @@ class LiveBus {
   std::unordered_map<std::string, std::vector<Entry>> byDeployment_;
   std::unordered_map<SubscriptionId, std::string> deploymentOf_;
   SubscriptionId nextId_ = 1;
+  std::function<void()> linesCallback_;  // guarded by mu_
 };
 
 }  // namespace zc::host
