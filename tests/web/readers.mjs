@@ -9,7 +9,9 @@
 //   - dark mode follows the emulated colour scheme, and the toggle's choice is remembered;
 //   - "jump to time" lands on the line the API's fromTs names, with times shown in UTC;
 //   - a real crash: the banner with the exit code, and its button shows the [CRASH] line;
-//   - the list page: filter, sort by a column (both ways), counts per status.
+//   - the list page: filter, sort by a column (both ways), counts per status;
+//   - axe-core (npm) finds no serious or critical accessibility violation on either page, light
+//     and dark.
 //
 //   node tests/web/readers.mjs     (environment as for run.mjs; set by tests/web/CMakeLists.txt)
 //
@@ -254,6 +256,28 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     assert(Math.abs(Date.now() - 3600_000 - from) < 60_000, `from is an hour ago (${from})`);
     eq(await page.locator('#rangeLabel').textContent(), '(last 1 h)', 'label');
     eq(await page.locator('.range button[aria-pressed="true"]').textContent(), '1 h', 'pressed');
+  });
+
+  await check('axe-core: no serious or critical violation on either page, light and dark', async () => {
+    // Evaluated through the DevTools protocol: the pages' CSP (no inline script) stays in force.
+    const axe = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname),
+      'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+    const found = [];
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [url, ready] of [[`/`, `tr[data-id="${id}"]`], [`/d/${listCheck.crashId ?? id}`, '#crash']]) {
+        await page.goto(`${base}${url}`);
+        await page.locator(ready).waitFor();
+        await page.locator('.logline, #rows tr').first().waitFor();
+        await page.evaluate(axe);
+        const v = await page.evaluate(async () => (await window.axe.run()).violations
+          .filter((x) => x.impact === 'serious' || x.impact === 'critical')
+          .map((x) => `${x.impact} ${x.id} (${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`));
+        for (const s of v) found.push(`${scheme} ${url}: ${s}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert(found.length === 0, found.join(' | '));
   });
 
   await check('no console errors on the detail page', async () => {
