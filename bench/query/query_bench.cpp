@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "collector_process.h"
+#include "http_client.h"
 #include "report.h"
 #include "test_support.h"
 #include "zc/clock.h"
@@ -677,43 +678,6 @@ Result<std::vector<double>> measureInProcess(StoragePlugin& plugin, const std::s
 }
 
 // A keep-alive HTTP/1.1 client of the daemon.
-class HttpClient {
- public:
-  explicit HttpClient(uint16_t port) : session_("127.0.0.1", port) {
-    session_.setKeepAlive(true);
-    session_.setTimeout(Poco::Timespan(30, 0));
-  }
-
-  // GET `path` with the whole body read into *body: the status, or -1 on failure. A connection the
-  // server has closed meanwhile fails the first attempt; the request is then sent once more on a
-  // new connection (counted in resent()).
-  int get(const std::string& path, std::string* body) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      try {
-        Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, path,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-        session_.sendRequest(req);
-        Poco::Net::HTTPResponse resp;
-        std::istream& in = session_.receiveResponse(resp);
-        body->clear();
-        Poco::StreamCopier::copyToString(in, *body);
-        return resp.getStatus();
-      } catch (const Poco::Exception& e) {
-        session_.reset();
-        lastError_ = e.displayText();
-        if (attempt == 0) ++resent_;
-      }
-    }
-    return -1;
-  }
-  int resent() const { return resent_; }
-  const std::string& lastError() const { return lastError_; }
-
- private:
-  Poco::Net::HTTPClientSession session_;
-  int resent_ = 0;
-  std::string lastError_;
-};
 
 struct HttpAnswer {
   int status = 0;
@@ -758,7 +722,7 @@ Result<DaemonRun> measureDaemon(const std::string& store, const Plan& plan) {
   run.startSeconds = seconds(Clock::now() - spawn);
   std::printf("  /healthz answered %.2f s after spawn\n", run.startSeconds);
 
-  HttpClient client(port);
+  zc::bench::HttpClient client(port);
   auto fetch = [&](const PageQuery& q) {
     HttpAnswer a;
     a.status = client.get(

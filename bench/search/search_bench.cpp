@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "collector_process.h"
+#include "http_client.h"
 #include "report.h"
 #include "test_support.h"
 #include "zc/clock.h"
@@ -83,33 +84,6 @@ Status fill(const std::string& dir, uint64_t lines, uint64_t every) {
   return (*storage)->close();
 }
 
-class Client {
- public:
-  explicit Client(uint16_t port) : session_("127.0.0.1", port) {
-    session_.setKeepAlive(true);
-    session_.setTimeout(Poco::Timespan(30, 0));
-  }
-  // The status (-1 on failure) and the body.
-  int get(const std::string& path, std::string* body) {
-    try {
-      Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, path,
-                                 Poco::Net::HTTPMessage::HTTP_1_1);
-      session_.sendRequest(req);
-      Poco::Net::HTTPResponse resp;
-      std::istream& in = session_.receiveResponse(resp);
-      body->clear();
-      Poco::StreamCopier::copyToString(in, *body);
-      return resp.getStatus();
-    } catch (const Poco::Exception& e) {
-      session_.reset();
-      *body = e.displayText();
-      return -1;
-    }
-  }
-
- private:
-  Poco::Net::HTTPClientSession session_;
-};
 
 size_t countLines(const std::string& body) {
   size_t n = 0;
@@ -153,7 +127,7 @@ int main(int argc, char** argv) {
     report.fail("search", scenario, "the daemon did not start: " + proc.err());
     return 1;
   }
-  Client client(port);
+  zc::bench::HttpClient client(port);
   std::mt19937_64 rng(42);
   // Far enough from the end that a page of matches is there to find.
   const uint64_t room = lines > every * (kMatchesPerPage + 1) ? lines - every * (kMatchesPerPage + 1) : 0;
@@ -170,6 +144,7 @@ int main(int argc, char** argv) {
       const bool searchTurn = (turn == 0) == (i % 2 == 0);  // alternate which goes first
       auto q0 = Clock::now();
       int status = client.get(searchTurn ? s : p, &body);
+      if (status < 0) body = client.lastError();
       double ms = std::chrono::duration<double, std::milli>(Clock::now() - q0).count();
       size_t n = countLines(body);
       if (status != 200 || n != (searchTurn ? kMatchesPerPage : 500)) {
