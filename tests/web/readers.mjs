@@ -51,7 +51,8 @@ async function main() {
   const logFile = path.join(artifacts, 'readers-collector.log');
   const out = fs.openSync(logFile, 'w');
   const collector = spawn(exe, ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
-    '--plugin-dir', pluginDir, '--router', 'none', '--stop-grace', '2s'], { stdio: ['ignore', out, out] });
+    '--plugin-dir', pluginDir, '--router', 'none', '--stop-grace', '2s', '--metrics-interval', '1s'],
+  { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   cleanups.push(() => killPid(collector));
   log(`collector pid ${collector.pid} on ${base} (log: ${logFile})`);
@@ -223,6 +224,9 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     await page.locator('button.sort[data-key="status"]').click();
     eq((await ids())[0], id, 'and after it, reversed');
     eq(await page.locator('th[aria-sort="descending"] button').textContent(), 'Status', 'aria-sort');
+    // The running deployment's CPU sparkline (samples every second here).
+    await page.locator(`tr[data-id="${id}"] svg.spark polyline`).waitFor({ timeout: 40_000 });
+    assert((await page.locator(`tr[data-id="${listCheck.crashId}"] svg.spark`).count()) === 0, 'no sparkline when not running');
     await page.screenshot({ path: path.join(artifacts, 'list-filtered.png') });
   });
 

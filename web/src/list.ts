@@ -3,7 +3,7 @@
 // to reverse), counts per status, and a host column when any row has a host (a fleet's central
 // instance).
 import './style.css';
-import { api, type Deployment } from './api';
+import { api, idPath, type Deployment, type Sample } from './api';
 import { ensureSession } from './session';
 import { installThemeToggle } from './theme';
 import { byId, el, kDash, setBadge, setConn, timeNode } from './ui';
@@ -34,6 +34,8 @@ function row(d: Deployment): HTMLTableRowElement {
   const badge = el('span', 'badge');
   setBadge(badge, d.status);
   status.append(badge);
+  const spark = sparks.get(d.id);
+  if (d.status === 'running' && spark && spark.length > 1) status.append(sparkline(spark));
 
   const host = el('td', 'host', d.host || kDash);
   host.dataset.label = 'Host';
@@ -111,6 +113,56 @@ for (const btn of document.querySelectorAll<HTMLButtonElement>('button.sort')) {
   });
 }
 
+// CPU % of the last hour per running deployment, refreshed every kSparkPollMs (not with every
+// list poll: one metrics read per running deployment).
+const kSparkPollMs = 30_000;
+const sparks = new Map<string, number[]>();
+let lastSparkPoll = 0;
+
+async function refreshSparks(list: Deployment[]): Promise<void> {
+  if (Date.now() - lastSparkPoll < kSparkPollMs && sparks.size > 0) return;
+  lastSparkPoll = Date.now();
+  const from = Date.now() - 3600_000;
+  await Promise.all(
+    list
+      .filter((d) => d.status === 'running')
+      .slice(0, 50)
+      .map(async (d) => {
+        try {
+          const body = await api<{ samples: Sample[] }>(idPath(d.id) + '/metrics?from=' + from);
+          const v = (body?.samples ?? []).map((s) => s.cpuPct).filter((x): x is number => typeof x === 'number');
+          sparks.set(d.id, v);
+        } catch {
+          /* no sparkline for this one */
+        }
+      }),
+  );
+}
+
+// A small SVG polyline of `values` (CPU %), scaled to its own maximum (at least 1 %).
+function sparkline(values: number[]): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const w = 80;
+  const h = 18;
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('width', String(w));
+  svg.setAttribute('height', String(h));
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  svg.setAttribute('role', 'img');
+  const max = Math.max(1, ...values);
+  const last = values[values.length - 1];
+  svg.setAttribute('aria-label', `CPU over the last hour, now ${last.toFixed(1)} %`);
+  const line = document.createElementNS(ns, 'polyline');
+  const step = w / (values.length - 1);
+  line.setAttribute(
+    'points',
+    values.map((v, i) => `${(i * step).toFixed(1)},${(h - 1 - (v / max) * (h - 2)).toFixed(1)}`).join(' '),
+  );
+  svg.append(line);
+  return svg;
+}
+
 let inFlight = false;
 async function refresh(): Promise<void> {
   if (inFlight) return;
@@ -118,6 +170,7 @@ async function refresh(): Promise<void> {
   try {
     const body = await api<{ deployments: Deployment[] }>('/api/deployments');
     all = Array.isArray(body?.deployments) ? body.deployments : [];
+    await refreshSparks(all);
     render();
     error.hidden = true;
     setConn('updated ' + new Date().toLocaleTimeString());
