@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+
 namespace zc::pg {
 namespace {
 
@@ -67,6 +69,27 @@ Status checkConnectionOptions(const std::string& url, const std::string& passwor
     return Status::invalidArgument("password_file: '" + passwordFile + "' is not an absolute path");
   }
   return Status::ok();
+}
+
+std::vector<plugin::OptionSpec> connectionOptionSpecs(const std::string& urlHelp) {
+  using plugin::OptionType;
+  return {
+      {"url", OptionType::kString, "", urlHelp},
+      {"password_file", OptionType::kString, "",
+       "file whose first line is the password (else the URL's, PGPASSWORD or ~/.pgpass)"},
+      {"connect_timeout", OptionType::kDuration, "5s", "connecting gives up after this"},
+      {"statement_timeout", OptionType::kDuration, "30s", "one statement gives up after this"},
+  };
+}
+
+Result<ConnectionOptions> readConnectionOptions(const plugin::OptionValues& v) {
+  ConnectionOptions o;
+  o.url = v.string("url");
+  o.passwordFile = v.string("password_file");
+  ZC_RETURN_IF_ERROR(checkConnectionOptions(o.url, o.passwordFile));
+  o.connectTimeoutS = std::max<int64_t>(2, v.durationNs("connect_timeout") / kNanosPerSecond);
+  o.statementTimeoutMs = std::max<int64_t>(1, v.durationNs("statement_timeout") / 1'000'000);
+  return o;
 }
 
 std::string redactConninfo(const std::string& conninfo) {

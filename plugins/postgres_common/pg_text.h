@@ -5,7 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "zc/model.h"
+#include "zc/plugin/options.h"
 #include "zc/status.h"
 
 namespace zc::pg {
@@ -23,6 +26,18 @@ std::string redactConninfo(const std::string& conninfo);
 // that libpq parses (the error never repeats the value: it may hold a password), and an empty or
 // absolute password_file path. InvalidArgument naming the option otherwise.
 Status checkConnectionOptions(const std::string& url, const std::string& passwordFile);
+
+// The connection options both postgres plugins take: url, password_file, connect_timeout,
+// statement_timeout (`urlHelp` describes url for that plugin's flag).
+std::vector<plugin::OptionSpec> connectionOptionSpecs(const std::string& urlHelp);
+struct ConnectionOptions {
+  std::string url;
+  std::string passwordFile;
+  int64_t connectTimeoutS = 5;     // at least 2 (libpq's own floor)
+  int64_t statementTimeoutMs = 30000;
+};
+// Reads and checks them (checkConnectionOptions) from parsed values.
+Result<ConnectionOptions> readConnectionOptions(const plugin::OptionValues& v);
 
 // Microseconds since the epoch (timestamptz precision), truncated toward minus infinity.
 int64_t toMicros(TimeNs t) noexcept;

@@ -81,17 +81,12 @@ std::string valuesList(size_t rows, size_t cols, Wrap wrap) {
 
 std::vector<plugin::OptionSpec> PostgresSink::optionSpecs() const noexcept {
   try {
-    return {
-        {"url", OptionType::kString, "",
-         "libpq connection string or postgresql:// URI (--postgres-url); empty: libpq's "
-         "defaults (PGHOST, PGDATABASE, ...)"},
-        {"password_file", OptionType::kString, "",
-         "file whose first line is the password (else the URL's, PGPASSWORD or ~/.pgpass)"},
-        {"connect_timeout", OptionType::kDuration, "5s", "connecting gives up after this"},
-        {"statement_timeout", OptionType::kDuration, "30s", "one statement gives up after this"},
-        {"rows_per_statement", OptionType::kInt, "1000",
-         "lines or samples per INSERT statement", 1, 10000},
-    };
+    std::vector<plugin::OptionSpec> specs = pg::connectionOptionSpecs(
+        "libpq connection string or postgresql:// URI (--postgres-url); empty: libpq's "
+        "defaults (PGHOST, PGDATABASE, ...)");
+    specs.push_back({"rows_per_statement", OptionType::kInt, "1000",
+                     "lines or samples per INSERT statement", 1, 10000});
+    return specs;
   } catch (...) {
     return {};
   }
@@ -102,11 +97,11 @@ Status PostgresSink::configure(const plugin::PluginContext& context) noexcept {
     ZC_ASSIGN_OR_RETURN(plugin::OptionValues v,
                         plugin::OptionValues::parse(optionSpecs(), context.options));
     logger_ = context.logger;
-    url_ = v.string("url");
-    passwordFile_ = v.string("password_file");
-    ZC_RETURN_IF_ERROR(pg::checkConnectionOptions(url_, passwordFile_));
-    connectTimeoutS_ = std::max<int64_t>(2, v.durationNs("connect_timeout") / kNanosPerSecond);
-    statementTimeoutMs_ = std::max<int64_t>(1, v.durationNs("statement_timeout") / 1'000'000);
+    ZC_ASSIGN_OR_RETURN(pg::ConnectionOptions c, pg::readConnectionOptions(v));
+    url_ = c.url;
+    passwordFile_ = c.passwordFile;
+    connectTimeoutS_ = c.connectTimeoutS;
+    statementTimeoutMs_ = c.statementTimeoutMs;
     rowsPerStatement_ = static_cast<size_t>(v.integer("rows_per_statement"));
     target_ = redactConninfo(url_);
     setDetail(false, "not connected yet");

@@ -17,18 +17,13 @@ using plugin::OptionType;
 
 std::vector<plugin::OptionSpec> PostgresStorage::optionSpecs() const noexcept {
   try {
-    return {
-        {"url", OptionType::kString, "",
-         "libpq connection string or postgresql:// URI (--postgres-url with --storage postgres); "
-         "empty: libpq's defaults (PGHOST, PGDATABASE, ...)"},
-        {"password_file", OptionType::kString, "",
-         "file whose first line is the password (else the URL's, PGPASSWORD or ~/.pgpass)"},
-        {"connect_timeout", OptionType::kDuration, "5s", "connecting gives up after this"},
-        {"statement_timeout", OptionType::kDuration, "30s", "one statement gives up after this"},
-        {"pool_size", OptionType::kInt, "8", "connections the API's threads share", 1, 64},
-        {"retention_batch", OptionType::kInt, "10000",
-         "rows one retention DELETE removes at most", 100, 1000000},
-    };
+    std::vector<plugin::OptionSpec> specs = pg::connectionOptionSpecs(
+        "libpq connection string or postgresql:// URI (--postgres-url with --storage postgres); "
+        "empty: libpq's defaults (PGHOST, PGDATABASE, ...)");
+    specs.push_back({"pool_size", OptionType::kInt, "8", "connections the API's threads share", 1, 64});
+    specs.push_back({"retention_batch", OptionType::kInt, "10000",
+                     "rows one retention DELETE removes at most", 100, 1000000});
+    return specs;
   } catch (...) {
     return {};
   }
@@ -40,11 +35,11 @@ Status PostgresStorage::configure(const plugin::PluginContext& context) noexcept
                         plugin::OptionValues::parse(optionSpecs(), context.options));
     logger_ = context.logger;
     clock_ = context.clock;
-    url_ = v.string("url");
-    passwordFile_ = v.string("password_file");
-    ZC_RETURN_IF_ERROR(pg::checkConnectionOptions(url_, passwordFile_));
-    connectTimeoutS_ = std::max<int64_t>(2, v.durationNs("connect_timeout") / kNanosPerSecond);
-    statementTimeoutMs_ = std::max<int64_t>(1, v.durationNs("statement_timeout") / 1'000'000);
+    ZC_ASSIGN_OR_RETURN(pg::ConnectionOptions c, pg::readConnectionOptions(v));
+    url_ = c.url;
+    passwordFile_ = c.passwordFile;
+    connectTimeoutS_ = c.connectTimeoutS;
+    statementTimeoutMs_ = c.statementTimeoutMs;
     poolSize_ = static_cast<size_t>(v.integer("pool_size"));
     retentionBatch_ = v.integer("retention_batch");
     target_ = pg::redactConninfo(url_);
