@@ -53,11 +53,28 @@ Status checkOnce(const std::vector<QueryParam>& params, std::string_view name) {
   return Status::ok();
 }
 
+// A flag parameter: 1/true or 0/false; `*out` unchanged when absent.
+Status boolParam(const std::vector<QueryParam>& params, std::string_view name, bool* out);
+
 const QueryParam* findParam(const std::vector<QueryParam>& params, std::string_view name) {
   for (const auto& p : params) {
     if (p.name == name) return &p;
   }
   return nullptr;
+}
+
+Status boolParam(const std::vector<QueryParam>& params, std::string_view name, bool* out) {
+  const QueryParam* p = findParam(params, name);
+  if (p == nullptr) return Status::ok();
+  if (p->value == "1" || p->value == "true") {
+    *out = true;
+  } else if (p->value == "0" || p->value == "false") {
+    *out = false;
+  } else {
+    return Status::invalidArgument("parameter '" + std::string(name) +
+                                   "' must be 1, true, 0 or false, got " + quoted(p->value));
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -158,15 +175,8 @@ Result<LogQuery> parseLogQuery(std::string_view rawQuery) {
     }
     q.text = p->value;
   }
-  if (const QueryParam* p = findParam(params, "regex")) {
-    if (p->value == "1" || p->value == "true") {
-      q.regex = true;
-    } else if (p->value != "0" && p->value != "false") {
-      return Status::invalidArgument("parameter 'regex' must be 1, true, 0 or false, got " +
-                                     quoted(p->value));
-    }
-    if (q.regex && !q.text) return Status::invalidArgument("parameter 'regex' needs 'q'");
-  }
+  ZC_RETURN_IF_ERROR(boolParam(params, "regex", &q.regex));
+  if (q.regex && !q.text) return Status::invalidArgument("parameter 'regex' needs 'q'");
   if (const QueryParam* p = findParam(params, "stream")) {
     std::string_view rest = p->value;
     for (;;) {
@@ -274,14 +284,7 @@ Result<StreamQuery> parseStreamQuery(std::string_view rawQuery) {
   StreamQuery q;
   ZC_ASSIGN_OR_RETURN(q.since, sinceParam(params));
   ZC_RETURN_IF_ERROR(checkOnce(params, "batch"));
-  if (const QueryParam* p = findParam(params, "batch")) {
-    if (p->value == "1" || p->value == "true") {
-      q.batch = true;
-    } else if (p->value != "0" && p->value != "false") {
-      return Status::invalidArgument("parameter 'batch' must be 1, true, 0 or false, got " +
-                                     quoted(p->value));
-    }
-  }
+  ZC_RETURN_IF_ERROR(boolParam(params, "batch", &q.batch));
   return q;
 }
 
