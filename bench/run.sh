@@ -13,7 +13,7 @@
 #
 # The soak (bench_soak: RSS, threads and fds over an hour) is not in the default list of the
 # full run, which it would make longer than an hour: run it with `bench/run.sh --only soak`.
-# The smoke run includes its 75-second smoke.
+# The smoke run includes its 40-second smoke.
 #
 # Installs what it needs (scripts/install-deps.sh), builds, starts the Docker engine when none
 # answers (and stops it again at the end), builds the test image. The full run refuses to start

@@ -41,7 +41,10 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:-}"
 start=$(date +%s)
 generator=()
 if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+# -O1 -g1: ASan's recommended optimisation and line tables only, enough for symbolized stacks with
+# file:line; half the compile time of -O2 -g.
 cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZC_SANITIZE=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DZC_BUILD_TESTS=ON -DZC_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build_dir" -j"$jobs"
 built=$(date +%s)
