@@ -53,7 +53,7 @@ void SseHub::stop() noexcept {
   if (p.thread.joinable()) p.thread.join();
   for (auto& [token, s] : p.streams) p.close(*s);
   p.streams.clear();
-  for (auto& c : p.cache) c = Impl::FormattedBatch{};
+  p.formatted.clear();
   std::vector<std::unique_ptr<SseStream>> pending;
   {
     std::lock_guard lock(p.mu);

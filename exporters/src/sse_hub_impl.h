@@ -4,13 +4,14 @@
 // high-water mark and flushed to the socket, at most a few rounds per stream before the others
 // get their turn), and every tick sends heartbeats, closes stalled streams and polls
 // teardownComplete() for stopped deployments. Live batches are formatted once per batch and
-// shared by every stream of a deployment (a small cache keyed by the batch).
+// shared by every stream of a deployment, for as long as any stream still holds the batch (so a
+// stream that lags behind the others does not format the lines again: with a fixed-size cache,
+// 1,000 streams spread over more batches than it held each formatted every line themselves).
 //
 // Thread-safety: schedule() and the fields under `mu` are shared with the publisher and request
 // threads; everything else belongs to the hub thread (or to stop() once it joined).
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -53,12 +54,15 @@ struct SseHub::Impl final : StreamScheduler {
 
   // Hub thread only.
   std::unordered_map<uint64_t, std::unique_ptr<SseStream>> streams;
+  // The SSE events of live batches, keyed by the batch's address. The entry does not keep its
+  // batch alive: an expired one is formatted again when its address is reused, and swept.
   struct FormattedBatch {
-    host::LineBatch batch;  // keeps the pointer from being reused while cached
+    std::weak_ptr<const std::vector<LogLine>> batch;
     std::vector<std::string> events;
   };
-  std::array<FormattedBatch, 32> cache;
-  size_t cacheNext = 0;
+  std::unordered_map<const void*, FormattedBatch> formatted;
+  size_t sweepFormattedAt = kMinSweep;
+  static constexpr size_t kMinSweep = 64;
   std::vector<uint64_t> again;  // streams with work left after their rounds
 
   // A stream has work (called by its subscriber, from any thread).
@@ -75,7 +79,10 @@ struct SseHub::Impl final : StreamScheduler {
   // Formats the live batch being sent; false when the stream was closed.
   bool fillCurrent(SseStream& s);
   bool flush(SseStream& s);
-  const std::string& cachedEvent(const host::LineBatch& batch, size_t i);
+  // The events of `batch`'s lines, formatted once for every stream.
+  const std::vector<std::string>& formattedEvents(const host::LineBatch& batch);
+  // Drops the formatted events of batches no stream holds any more.
+  void sweepFormatted();
   void setWantWrite(SseStream& s, bool want);
   void close(SseStream& s);
   void tick(Clock::time_point now);

@@ -38,17 +38,21 @@ void SseHub::Impl::schedule(uint64_t token) noexcept {
   wakeLocked();
 }
 
-const std::string& SseHub::Impl::cachedEvent(const host::LineBatch& batch, size_t i) {
-  for (auto& c : cache) {
-    if (c.batch == batch) return c.events[i];
+const std::vector<std::string>& SseHub::Impl::formattedEvents(const host::LineBatch& batch) {
+  if (formatted.size() >= sweepFormattedAt) sweepFormatted();
+  FormattedBatch& f = formatted[batch.get()];  // references survive rehashing
+  if (f.batch.expired()) {  // new, or an address reused after its batch was freed
+    f.batch = batch;
+    f.events.clear();
+    f.events.reserve(batch->size());
+    for (const LogLine& l : *batch) f.events.push_back(sseLogEvent(l));
   }
-  FormattedBatch& slot = cache[cacheNext];
-  cacheNext = (cacheNext + 1) % cache.size();
-  slot.batch = batch;
-  slot.events.clear();
-  slot.events.reserve(batch->size());
-  for (const LogLine& l : *batch) slot.events.push_back(sseLogEvent(l));
-  return slot.events[i];
+  return f.events;
+}
+
+void SseHub::Impl::sweepFormatted() {
+  std::erase_if(formatted, [](const auto& entry) { return entry.second.batch.expired(); });
+  sweepFormattedAt = std::max(kMinSweep, 2 * formatted.size());
 }
 
 void SseHub::Impl::setWantWrite(SseStream& s, bool want) {
@@ -104,6 +108,8 @@ void SseHub::Impl::admit(std::unique_ptr<SseStream> s) {
 
 bool SseHub::Impl::fillCurrent(SseStream& s) {
   const auto& lines = *s.current;
+  // Stays valid through the loop: s.current keeps the batch, so its entry is never swept.
+  const std::vector<std::string>& events = formattedEvents(s.current);
   while (s.currentPos < lines.size() && s.buffered() < opts.highWaterBytes) {
     const LogLine& l = lines[s.currentPos];
     if (l.lineNo <= s.lastSent) {
@@ -118,7 +124,7 @@ bool SseHub::Impl::fillCurrent(SseStream& s) {
       }
       continue;
     }
-    s.appendLogEvent(cachedEvent(s.current, s.currentPos), l.lineNo);
+    s.appendLogEvent(events[s.currentPos], l.lineNo);
     ++s.currentPos;
   }
   if (s.currentPos == lines.size()) s.current.reset();
@@ -218,6 +224,7 @@ void SseHub::Impl::pump(SseStream& s) {
 }
 
 void SseHub::Impl::tick(Clock::time_point now) {
+  sweepFormatted();  // also when no stream formats: nothing outlives its batch by more than a tick
   auto heartbeat = std::chrono::milliseconds(opts.heartbeatMs);
   auto stall = std::chrono::milliseconds(opts.stallTimeoutMs);
   auto teardownPoll = std::chrono::milliseconds(opts.teardownPollMs);
