@@ -20,20 +20,19 @@
 //
 // Prints "ok - <case>" / "not ok - <case>: <why>" and "N passed, N failed"; exits non-zero when
 // anything failed. Removes its container and stops its collectors (by pid) on every exit.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import {
-  assert, binDir, cleanUpOnSignals, cleanups, dist, docker, eq, freePort, image, killPid,
-  makeReporter, pluginDir, run, runScript, sleep, summaryTimeout, waitFor
+  assert, binDir, cleanUpOnSignals, cleanups, dist, docker, eq, image, makeReporter, run, runScript,
+  sleep, summaryTimeout, waitFor
 } from '../web/harness.mjs';
 import {
   covered, doc, documentedMethods, documentedOperations, expectComponent, expectContract, expectSchema
 } from './contract_check.mjs';
 import { openSse, raw, request } from './contract_http.mjs';
+import { startCollector } from './contract_procs.mjs';
 
 const kWholeRunMs = Number(process.env.ZC_CONTRACT_TIMEOUT_MS || 180_000);
 const reporter = makeReporter('contract');
@@ -46,24 +45,6 @@ n=0
 while true; do n=$((n+1)); echo "contract: out $n"; echo "contract: err $n" >&2; sleep 0.2 & wait $!; done
 `;
 
-async function startCollector(exe, name, args) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `zc-contract-${name}-`));
-  cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
-  const logFile = path.join(dataDir, '..', `zc-contract-${name}-${process.pid}.log`);
-  const out = fs.openSync(logFile, 'w');
-  const webArgs = fs.existsSync(path.join(dist, 'index.html')) ? ['--web-dir', dist] : [];
-  return { dataDir, port, logFile, out, webArgs, launch(extra = []) {
-    const child = spawn(exe, ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plugin-dir', pluginDir,
-      '--router', 'none', ...webArgs, ...args, ...extra], { stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    cleanups.push(() => killPid(child, name, log));
-    cleanups.push(() => fs.rmSync(logFile, { force: true }));
-    log(`${name}: pid ${child.pid} on 127.0.0.1:${port} (log: ${logFile})`);
-    return child;
-  } };
-}
-
 async function main() {
   summaryTimeout(kWholeRunMs, reporter);
   const exe = path.join(binDir, 'zynd-collector');
@@ -73,7 +54,7 @@ async function main() {
 
   // --- collector A: tokens on, follows this run's container --------------------------------
   const a = await startCollector(exe, 'tokens', ['--select-label', label, '--stop-grace', '2s',
-    '--metrics-interval', '2s', '--max-streams-per-client', '2']);
+    '--metrics-interval', '2s', '--max-streams-per-client', '2'], log);
   const tokens = {};
   for (const [name, scope] of [['ops', 'operate'], ['reader', 'read']]) {
     const r = await run(exe, ['token', 'add', name, '--scope', scope, '--data-dir', a.dataDir]);
@@ -90,7 +71,7 @@ async function main() {
   }, 30_000, 250);
 
   // --- collector B: no tokens, follows nothing of ours --------------------------------------
-  const b = await startCollector(exe, 'open', ['--select-label', `zynd.contract.none=${runId}`, '--storage', 'memory']);
+  const b = await startCollector(exe, 'open', ['--select-label', `zynd.contract.none=${runId}`, '--storage', 'memory'], log);
   const collectorB = b.launch();
   const baseB = `http://127.0.0.1:${b.port}`;
   await waitFor('collector B to answer', async () => {
@@ -191,8 +172,8 @@ async function main() {
   await check('ports, prometheus targets (404 not_central on a host), /metrics', async () => {
     const ports = expectContract('/api/ports', 'GET', await get('/api/ports'), 200);
     assert(ports.ports.some((x) => x.deploymentId === id), `${id} holds a port`);
-    const nt = await get('/api/prometheus/targets');
-    eq(JSON.parse(expectContract('/api/prometheus/targets', 'GET', nt, 404) && nt.body).error, 'not_central', 'code');
+    const nt = expectContract('/api/prometheus/targets', 'GET', await get('/api/prometheus/targets'), 404);
+    eq(nt.error, 'not_central', 'code');
     const m = await get('/metrics');
     expectContract('/metrics', 'GET', m, 200);
     assert(/version=0\.0\.4/.test(m.headers['content-type']), `Content-Type ${m.headers['content-type']}`);
