@@ -12,8 +12,8 @@
 // document does not list (the 405's Allow). That no route is served without being documented
 // is checked from the router's own table by the unit test OpenApiRoutes (tests/exporters).
 //
-// Central mode (--runtime none --storage postgres) serves the same routes; here
-// /api/prometheus/targets is checked in its host form (404 not_central).
+// Central mode (--runtime none --storage postgres) is central.mjs; here /api/prometheus/targets
+// is checked in its host form (404 not_central).
 //
 //   node tests/contract/contract.mjs     (ctest: contract.api; environment from CMake:
 //                                          ZC_BUILD_DIR, ZC_BIN_DIR, ZC_PLUGIN_DIR, ZC_WEB_DIST)
