@@ -7,8 +7,7 @@
 namespace zc::exporters {
 
 Handler openApiHandler() {
-  return [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp,
-            const PathParams&) {
+  return [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp, const PathParams&) {
     try {
       const std::string& json = openApiJson();
       if (json.empty()) {
@@ -19,7 +18,8 @@ Handler openApiHandler() {
       sendJsonText(resp, 200, json);
     } catch (const std::exception& e) {
       spdlog::error("/api/openapi.json: {}", e.what());
-      if (!resp.sent()) sendError(resp, 500, "internal", "the document failed inside the collector");
+      if (!resp.sent())
+        sendError(resp, 500, "internal", "the document failed inside the collector");
     }
   };
 }

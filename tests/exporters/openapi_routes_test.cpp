@@ -51,7 +51,8 @@ TEST(OpenApiRoutesTest, EveryServedRouteIsDocumentedAndEveryDocumentedOneServed)
   if (exporters::openApiJson().empty()) GTEST_SKIP() << "built without Node.js: no document";
   ExporterStack stack(everyRoute());
   std::set<std::string> served;
-  for (const auto& [method, pattern] : stack.server->routes()) served.insert(method + " " + pattern);
+  for (const auto& [method, pattern] : stack.server->routes())
+    served.insert(method + " " + pattern);
   ASSERT_FALSE(served.empty());
   const std::set<std::string> documented = documentedOperations(exporters::openApiJson());
   for (const std::string& op : served) {
