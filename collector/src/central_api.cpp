@@ -111,6 +111,11 @@ host::CollectorHealth CentralApi::health() {
   h.storageOk = st.healthy;
   h.storageDetail = st.detail;
   h.runtimePlugin = "none";
+  // Ready at once (/readyz): this object exists only while storage is open (made after the
+  // storage subsystem opened it, served until HTTP stops, before it closes), and without a
+  // runtime there is no discovery to wait for.
+  h.storageOpen = true;
+  h.discoveryDone = true;
   auto all = storage_.listDeployments();
   h.deployments = all.isOk() ? all->size() : 0;
   return h;

@@ -51,6 +51,13 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
   routes_.push_back(Route{method, pattern, splitPath(pattern), std::move(handler)});
 }
 
+std::vector<std::pair<std::string, std::string>> Router::table() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 void Router::dispatch(ServerRequest& req, ServerResponse& resp) const noexcept {
   const auto started = std::chrono::steady_clock::now();
   const std::string* route = &kUnmatched;

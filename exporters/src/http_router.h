@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "poco_adapters.h"
@@ -23,6 +24,8 @@ namespace zc::exporters {
 class Router {
  public:
   void add(const std::string& method, const std::string& pattern, Handler handler);
+  // The table: (method, pattern) of each route, in the order added.
+  std::vector<std::pair<std::string, std::string>> table() const;
   // Runs the request's route; fills `resp` unless the handler detached the connection. Never
   // throws.
   void dispatch(ServerRequest& req, ServerResponse& resp) const noexcept;

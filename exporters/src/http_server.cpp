@@ -45,6 +45,10 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
   router_->add(method, pattern, std::move(handler));
 }
 
+std::vector<std::pair<std::string, std::string>> HttpServer::routes() const {
+  return router_->table();
+}
+
 void HttpServer::setAccessControl(const AccessControl* access) noexcept {
   router_->setAccess(access);
 }

@@ -4,6 +4,7 @@
 #include "health_route.h"
 #include "log_download.h"
 #include "metrics_route.h"
+#include "openapi_route.h"
 #include "page_routes.h"
 #include "rest_api.h"
 #include "session_routes.h"
@@ -24,6 +25,7 @@ void registerRoutes(HttpServer& server, host::CollectorApi& api, SseHub& hub,
   server.route("GET", "/api/deployments/{id}/logs/download", downloadLogsHandler(api));
   server.route("GET", "/api/ports", listPortsHandler(api));
   server.route("GET", "/api/prometheus/targets", fleetTargetsHandler(api));
+  server.route("GET", "/api/openapi.json", openApiHandler());
   if (prometheus != nullptr) server.route("GET", "/metrics", metricsHandler(*prometheus));
   server.route("GET", "/healthz", healthHandler(api));
   server.route("GET", "/readyz", readyHandler(api));

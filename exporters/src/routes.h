@@ -1,6 +1,7 @@
 // registerRoutes(): every route the collector serves, in one table: the REST API, the SSE log
-// stream, /metrics, /healthz, the session API and the pages. Which handler answers which (method, path) is read
-// here and nowhere else.
+// stream, /metrics, /healthz, the session API, the API's own description (/api/openapi.json,
+// docs/openapi.yaml: a route added here must be added there, tests/contract checks it) and the
+// pages. Which handler answers which (method, path) is read here and nowhere else.
 //
 // Thread-safety: call from the thread that owns the server, before HttpServer::start().
 #pragma once

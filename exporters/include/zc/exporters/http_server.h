@@ -52,6 +52,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "zc/exporters/tls.h"
 #include "zc/exporters/transport.h"
@@ -107,6 +109,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   void route(const std::string& method, const std::string& pattern, Handler handler);
+  // The route table: (method, pattern) of every route, in the order registered (what the API
+  // contract test compares with docs/openapi.yaml). HEAD is served wherever GET is.
+  std::vector<std::pair<std::string, std::string>> routes() const;
   // The checks every request passes before routing (zc/exporters/access.h); none by default.
   // Call before start(). OWNERSHIP: `access` must outlive the server's running state.
   void setAccessControl(const AccessControl* access) noexcept;
