@@ -6,7 +6,7 @@
 #   files, dependencies and conffile -> lintian reports no error -> dpkg -i (user, data folder, unit enabled but not started) ->
 #   systemd-analyze verify accepts the installed unit -> check-config accepts the installed
 #   configuration -> the installed binary run the way the unit's ExecStart runs it (as the
-#   service user, with NOTIFY_SOCKET) serves /, /readyz, /metrics and reports READY=1 ->
+#   service user, with NOTIFY_SOCKET) serves /, /readyz, /metrics, /api/openapi.json and reports READY=1 ->
 #   dpkg -r keeps the data and the configuration -> dpkg --purge removes both.
 # Whatever it installed is purged on any exit (and the system user removed when it made it).
 # Exit 77 (skipped) without root or the tools, unless ZC_REQUIRE_PACKAGE=1.
@@ -164,9 +164,12 @@ for _ in $(seq 1 300); do  # 30 s
 done
 ((ready)) || { cat "$tmp/daemon.log"; fail "/readyz never 200 (last: $code $(cat "$tmp/readyz"))"; }
 grep -q '"ready":true' "$tmp/readyz" || fail "/readyz body: $(cat "$tmp/readyz")"
-curl -fsS --max-time 5 "$url/" | grep -qi "<html" || fail "/ is not the list page"
-curl -fsS --max-time 5 "$url/metrics" | grep -q "^zynd_collector_" || fail "/metrics"
-curl -fsS --max-time 5 "$url/healthz" | grep -q '"status":"ok"' || fail "/healthz"
+# Each body to a file first: `curl | grep -q` fails under pipefail when grep stops reading early.
+fetch() { curl -fsS --max-time 5 -o "$tmp/body" "$url$1" || fail "GET $1"; }
+fetch /; grep -qi "<html" "$tmp/body" || fail "/ is not the list page"
+fetch /metrics; grep -q "^zynd_collector_" "$tmp/body" || fail "/metrics"
+fetch /healthz; grep -q '"status":"ok"' "$tmp/body" || fail "/healthz"
+fetch /api/openapi.json; grep -q '"openapi":"3.1' "$tmp/body" || fail "/api/openapi.json"
 for _ in $(seq 1 50); do grep -q "READY=1" "$tmp/notify.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "READY=1" "$tmp/notify.log" || fail "no READY=1 on NOTIFY_SOCKET: $(cat "$tmp/notify.log")"
 kill -TERM "$daemon_pid"
