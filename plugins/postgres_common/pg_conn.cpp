@@ -1,5 +1,6 @@
 #include "pg_conn.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -75,9 +76,13 @@ Status PgConnection::script(const std::string& sql) { return check(PQexec(conn_,
 Result<PgResult> PgConnection::check(PGresult* r) {
   // PQresultStatus(nullptr) is PGRES_FATAL_ERROR (libpq could not send at all).
   ExecStatusType st = PQresultStatus(r);
-  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return PgResult(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    sqlState_.clear();
+    return PgResult(r);
+  }
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state != nullptr ? state : "";
+  sqlState_ = sqlstate;
   std::string why = oneLine(r != nullptr && PQresultErrorMessage(r)[0] != '\0'
                                 ? PQresultErrorMessage(r)
                                 : PQerrorMessage(conn_));
@@ -98,6 +103,28 @@ Result<std::vector<std::pair<std::string, std::string>>> PgConnection::notificat
     PQfreemem(n);
   }
   return out;
+}
+
+Status PgConnection::copyIn(const std::string& copySql, const std::string& data) {
+  PGresult* start = PQexec(conn_, copySql.c_str());
+  if (PQresultStatus(start) != PGRES_COPY_IN) return check(start).status();
+  PQclear(start);
+  // Blocking connection: PQputCopyData queues (and flushes) and only fails when the connection
+  // is lost. Chunks of 1 MiB keep libpq's buffer small.
+  constexpr size_t kChunk = 1 << 20;
+  bool sent = true;
+  for (size_t at = 0; sent && at < data.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, data.size() - at);
+    sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) == 1;
+  }
+  if (PQputCopyEnd(conn_, sent ? nullptr : "client could not send") != 1) sent = false;
+  // The COPY's own result, then the null that ends the command.
+  Status st = check(PQgetResult(conn_)).status();
+  while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  if (st.isOk() && !sent) {
+    return Status::unavailable("postgres " + target_ + ": " + oneLine(PQerrorMessage(conn_)));
+  }
+  return st;
 }
 
 Status PgConnection::run(const std::string& sql, const PgParams& params) {

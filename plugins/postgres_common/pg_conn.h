@@ -54,6 +54,13 @@ class PgConnection {
   Status run(const std::string& sql, const PgParams& params = {});
   // Several statements without parameters (PQexec), e.g. a migration.
   Status script(const std::string& sql);
+  // Runs `copySql` (a `COPY ... FROM STDIN`) and sends `data` (in the COPY's format, e.g.
+  // PgCopyWriter's) as its input; OK once the server has stored every row. On a failure the
+  // transaction it ran in is aborted, as after any failed statement.
+  Status copyIn(const std::string& copySql, const std::string& data);
+  // The SQLSTATE of the last failed statement ("" when the last one succeeded or libpq failed
+  // before the server answered), e.g. "23505" for a unique violation.
+  const std::string& lastSqlState() const { return sqlState_; }
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   // The socket, for waiting on notifications (LISTEN).
   int socket() const { return PQsocket(conn_); }
@@ -67,6 +74,7 @@ class PgConnection {
   Result<PgResult> check(PGresult* r);
   PGconn* conn_;
   std::string target_;
+  std::string sqlState_;
 };
 
 }  // namespace zc::pg
