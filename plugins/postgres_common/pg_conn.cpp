@@ -25,6 +25,32 @@ int64_t PgResult::integer(int row, int col) const {
   return out;
 }
 
+namespace {
+
+int64_t bigEndian(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return static_cast<int64_t>(v);
+}
+
+// PostgreSQL's timestamps count microseconds from 2000-01-01 00:00:00 UTC.
+constexpr int64_t kPgEpochMicros = 946'684'800'000'000;
+
+}  // namespace
+
+int64_t PgResult::int8(int row, int col) const {
+  if (PQgetlength(r_.get(), row, col) != 8) return 0;
+  return bigEndian(PQgetvalue(r_.get(), row, col), 8);
+}
+
+bool PgResult::boolean(int row, int col) const {
+  return PQgetlength(r_.get(), row, col) == 1 && PQgetvalue(r_.get(), row, col)[0] != 0;
+}
+
+int64_t PgResult::timestamptzMicros(int row, int col) const {
+  return int8(row, col) + kPgEpochMicros;
+}
+
 int64_t PgResult::affected() const {
   const char* v = PQcmdTuples(r_.get());
   int64_t out = 0;
@@ -69,6 +95,22 @@ Result<PgResult> PgConnection::exec(const std::string& sql, const PgParams& para
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   return check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                             values.data(), nullptr, nullptr, 0));
+}
+
+Result<PgResult> PgConnection::execPrepared(const std::string& sql, const PgParams& params,
+                                            Format result) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "zc_" + std::to_string(prepared_.size() + 1);
+    ZC_RETURN_IF_ERROR(check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr)).status());
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+                              values.data(), nullptr, nullptr,
+                              result == Format::kBinary ? 1 : 0));
 }
 
 Status PgConnection::script(const std::string& sql) { return check(PQexec(conn_, sql.c_str())).status(); }
