@@ -86,7 +86,7 @@ std::vector<plugin::OptionSpec> PostgresSink::optionSpecs() const noexcept {
         "libpq connection string or postgresql:// URI (--postgres-url); empty: libpq's "
         "defaults (PGHOST, PGDATABASE, ...)");
     specs.push_back({"rows_per_statement", OptionType::kInt, "1000",
-                     "lines or samples per INSERT statement", 1, 10000});
+                     "samples, and lines that cannot go by COPY, per INSERT statement", 1, 10000});
     return specs;
   } catch (...) {
     return {};
