@@ -163,6 +163,12 @@ TEST_F(FleetCentralTest, ThreeHostsOneCentralListEveryDeploymentWithItsHostAndTh
   std::string body;
   EXPECT_EQ(httpGet(port, "/api/deployments?host=not%20valid", &body), 400) << body;
   EXPECT_NE(body.find("\"error\":\"invalid_parameter\""), std::string::npos) << body;
+  // A page is one statement when it has lines; an unknown deployment is still 404, and a page
+  // past the last line of a known one is 200 with no lines.
+  EXPECT_EQ(httpGet(port, "/api/deployments/no-such-deployment/logs?limit=500", &body), 404) << body;
+  EXPECT_EQ(httpGet(port, "/api/deployments/" + hostOf.begin()->first + "/logs?since=100000",
+                    &body), 200) << body;
+  EXPECT_NE(body.find("\"lines\":[]"), std::string::npos) << body;
 
   // A central DELETE stops the container on its host, with its last lines captured.
   const std::string victim = std::next(hostOf.begin(), 2)->first;
