@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "pg_copy.h"
 #include "pg_schema.h"
 #include "pg_text.h"
 #include "postgres_server.h"
@@ -52,6 +53,24 @@ Status configureWith(PostgresSink& sink, std::map<std::string, std::string> opti
   ctx.logger = &logger;
   ctx.clock = &systemClock();
   return sink.configure(ctx);
+}
+
+TEST(PgCopyWriterTest, RowsAreInPostgresBinaryCopyFormat) {
+  PgCopyWriter w;
+  w.row(4);
+  w.text("ab");
+  w.int8(258);
+  w.boolean(true);
+  w.timestamptz(946'684'800 * kNanosPerSecond + 1'999);  // 2000-01-01 + 1.999 us: 1 us
+  const std::string out = w.finish();
+  const std::string want = std::string("PGCOPY\n\377\r\n\0", 11) + std::string(8, '\0') +  // header
+                           std::string("\0\4", 2) +                                           // 4 fields
+                           std::string("\0\0\0\2ab", 6) +                                    // text
+                           std::string("\0\0\0\10\0\0\0\0\0\0\1\2", 12) +                // int8
+                           std::string("\0\0\0\1\1", 5) +                                   // bool
+                           std::string("\0\0\0\10\0\0\0\0\0\0\0\1", 12) +                // ts
+                           std::string("\377\377", 2);                                      // trailer
+  EXPECT_EQ(out, want);
 }
 
 TEST(PostgresSinkOptionsTest, BadOptionsAreRefusedWithoutEchoingTheUrl) {
