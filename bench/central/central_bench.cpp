@@ -1,7 +1,8 @@
 // bench/central: a page of 500 lines through a fleet's central instance, next to the same query
 // sent straight to PostgreSQL over libpq (what psql sends), in one run.
 //
-//   bench_central [--lines N] [--queries K] [--smoke] [--report FILE]
+//   bench_central [--lines N] [--queries K] [--sse-clients C] [--flood-lines F] [--smoke]
+//                 [--report FILE]
 //
 // 1. A PostgreSQL 15 of its own (tests/support/postgres_server.h: initdb in a temporary folder,
 //    loopback, stopped by pid). The central instance (zynd-collector --runtime none --storage
@@ -24,7 +25,14 @@
 //    the trip through PostgreSQL); a container writes R = 100 lines/s for S = 10 s. Latency of a
 //    line = when a client parsed its event - its engine timestamp (`ts`); p50, p99 over every
 //    line and client. Goal: p99 < 250 ms through the central instance.
-// --smoke: 100,000 lines, 200 queries, 10 SSE clients for 3 s. Without PostgreSQL 15 installed the bench says so and
+// 5. Forwarding (--flood-lines F, default 200,000; 0 skips it; needs the Docker engine): one host
+//    collector with the postgres sink, and a container that writes F lines of about 100 bytes as
+//    fast as it can, then `flood end`. From the first line's engine timestamp, the time until
+//    the host has stored `flood end` (its local ingest rate, F / that time) and the time until
+//    PostgreSQL holds it (the forwarding rate), both polled every 10 ms in the same run; the
+//    ratio forwarding / ingest (1.0: the sink keeps up with the flood). Goal: >= 0.8. Then every
+//    line is checked to be in PostgreSQL once (count = distinct lineNos = the host's last lineNo).
+// --smoke: 100,000 lines, 200 queries, 10 SSE clients for 3 s, a 20,000-line flood. Without PostgreSQL 15 installed the bench says so and
 // exits 0 (1 when ZC_REQUIRE_POSTGRES=1). Exit status 0 when every figure was measured.
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -44,6 +52,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -153,6 +162,118 @@ std::vector<double> sseLatencies(uint16_t port, const std::string& id, int clien
   return out;
 }
 
+// One value from `sql` (one parameter, $1 = `param`) over `conn`; "" on an error or no row.
+std::string pgScalar(PGconn* conn, const std::string& sql, const std::string& param) {
+  const char* params[] = {param.c_str()};
+  PGresult* r = PQexecParams(conn, sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0);
+  std::string out;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+    out = PQgetvalue(r, 0, 0);
+  }
+  PQclear(r);
+  return out;
+}
+
+struct FloodResult {
+  bool ok = false;
+  double ingestSeconds = 0;   // first line's engine ts -> `flood end` stored on the host
+  double forwardSeconds = 0;  // first line's engine ts -> `flood end` in PostgreSQL
+};
+
+// Section 5: a container floods `lines` lines; the host's local ingest next to its forwarding.
+FloodResult floodForward(PostgresServer& pg, const std::string& db, const std::string& dataDir,
+                         long lines) {
+  FloodResult res;
+  const std::string tag = std::to_string(::getpid());
+  const std::string url = pg.urlWithPassword(PostgresServer::kPassword, db);
+  const uint16_t hostPort = zc::testing::freePort();
+  zc::testing::ChildProcess host(zc::testing::collectorArgv(
+      {"--data-dir", dataDir, "--listen", "127.0.0.1:" + std::to_string(hostPort),
+       "--docker-socket", zc::testing::dockerSocketPath(), "--select-label",
+       "zc.bench.flood=" + tag, "--host-id", "flood-host", "--sink", "postgres", "--postgres-url",
+       url, "--router", "none", "--log-level", "warn"}));
+  if (!zc::testing::waitHealthy(hostPort, nullptr, 30s)) {
+    std::fprintf(stderr, "bench_central: the host collector did not start:\n%s\n",
+                 host.err().c_str());
+    return res;
+  }
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    PQfinish(conn);
+    return res;
+  }
+  const std::string dep = "bcflood" + tag;
+  // About 100 bytes a line, like an agent's request log; a 3 s pause so the follow is up first.
+  const std::string script =
+      "sleep 3; awk 'BEGIN { for (i = 1; i <= " + std::to_string(lines) +
+      "; i++) printf \"INFO agent request_id=%08d path=/api/items/%d status=200 duration_ms=%d "
+      "user=u%d region=eu-west\\n\", i, i % 997, i % 113, i % 71; print \"flood end\" }'; "
+      "sleep 600";
+  std::string quoted;  // the script as one single-quoted word for the shell docker() runs
+  for (char ch : script) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  zc::bench::docker("rm -f zynd-" + dep);
+  if (zc::bench::docker("run -d --name zynd-" + dep + " --label zc.bench.flood=" + tag + " " +
+                        zc::testing::testImage() + " sh -c '" + quoted + "'") != 0) {
+    std::fprintf(stderr, "bench_central: docker run failed\n");
+    PQfinish(conn);
+    return res;
+  }
+  const std::string endProbe = "/api/deployments/" + dep + "/logs?q=flood%20end&since=" +
+                               std::to_string(lines - 1) + "&limit=1";
+  std::optional<Clock::time_point> localAt, pgAt;
+  const auto deadline = Clock::now() + 300s;
+  while ((!localAt || !pgAt) && Clock::now() < deadline) {
+    std::string body;
+    if (!localAt && zc::testing::httpGet(hostPort, endProbe, &body) == 200 &&
+        body.find("\"text\":\"flood end\"") != std::string::npos) {
+      localAt = Clock::now();
+    }
+    if (!pgAt && !pgScalar(conn,
+                           "SELECT line_no FROM deployment_logs WHERE deployment_id = $1 AND "
+                           "line_no > " + std::to_string(lines - 1) + " AND text = 'flood end'",
+                           dep).empty()) {
+      pgAt = Clock::now();
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  // The first line's engine timestamp, mapped onto the steady clock used above.
+  std::string first;
+  zc::testing::httpGet(hostPort, "/api/deployments/" + dep + "/logs?since=0&limit=1", &first);
+  const TimeNs wallNow = zc::systemClock().now();
+  const auto steadyNow = Clock::now();
+  size_t at = first.find("\"ts\":\"");
+  auto ts = at == std::string::npos
+                ? zc::Result<TimeNs>(Status::notFound("no first line"))
+                : zc::parseRfc3339(first.substr(at + 6, first.find('"', at + 6) - at - 6));
+  if (localAt && pgAt && ts.isOk()) {
+    const auto startedAt = steadyNow - std::chrono::nanoseconds(wallNow - *ts);
+    res.ingestSeconds = ms(*localAt - startedAt) / 1000;
+    res.forwardSeconds = ms(*pgAt - startedAt) / 1000;
+    // Exactly once: as many rows as distinct lineNos, the last being the host's.
+    const std::string counts = pgScalar(
+        conn,
+        "SELECT count(*) || '/' || count(DISTINCT line_no) || '/' || max(line_no) FROM "
+        "deployment_logs WHERE deployment_id = $1",
+        dep);
+    const std::string last = pgScalar(conn,
+                                      "SELECT line_no FROM deployment_logs WHERE deployment_id = "
+                                      "$1 AND text = 'flood end' AND line_no > " +
+                                          std::to_string(lines - 1),
+                                      dep);
+    res.ok = counts == last + "/" + last + "/" + last;
+    if (!res.ok) std::fprintf(stderr, "bench_central: flood rows %s, last %s\n", counts.c_str(),
+                              last.c_str());
+  } else {
+    std::fprintf(stderr, "bench_central: the flood did not complete (local %d, postgres %d)\n%s\n",
+                 localAt.has_value(), pgAt.has_value(), host.err().c_str());
+  }
+  PQfinish(conn);
+  zc::bench::docker("rm -f zynd-" + dep);
+  host.signal(SIGTERM);
+  host.wait(20s);
+  return res;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -161,10 +282,12 @@ int main(int argc, char** argv) {
   int queries = report.smoke() ? 200 : 2000;
   int sseClients = report.smoke() ? 10 : 100;
   int sseSeconds = report.smoke() ? 3 : 10;
+  long floodLines = report.smoke() ? 20'000 : 200'000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--lines") == 0) lines = std::atol(argv[i + 1]);
     if (std::strcmp(argv[i], "--queries") == 0) queries = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--sse-clients") == 0) sseClients = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--flood-lines") == 0) floodLines = std::atol(argv[i + 1]);
   }
   if (!PostgresServer::installed()) {
     std::printf("bench_central: PostgreSQL 15 is not installed; skipped\n");
@@ -192,6 +315,19 @@ int main(int argc, char** argv) {
   const auto t0 = Clock::now();
   if (!fill(pg, *db, lines)) return 1;
   std::printf("bench_central: %ld lines inserted in %.1f s\n", lines, ms(Clock::now() - t0) / 1000);
+  // What a line costs on disk: the table (with its TOAST) and its two indexes, per line.
+  if (auto sizes = pg.query("SELECT pg_table_size('deployment_logs'), "
+                            "pg_indexes_size('deployment_logs'), avg(octet_length(text)) FROM "
+                            "(SELECT text FROM deployment_logs LIMIT 10000) s",
+                            *db);
+      sizes.isOk() && !sizes->empty() && lines > 0) {
+    const double table = std::atof(sizes->at(0).at(0).c_str());
+    const double indexes = std::atof(sizes->at(0).at(1).c_str());
+    std::printf("bench_central: on disk per line: %.0f bytes (table %.0f + indexes %.0f; text "
+                "%.0f bytes on average)\n",
+                (table + indexes) / static_cast<double>(lines), table / static_cast<double>(lines),
+                indexes / static_cast<double>(lines), std::atof(sizes->at(0).at(2).c_str()));
+  }
 
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<long> pick(0, std::max(0L, lines - 500));
@@ -213,7 +349,8 @@ int main(int argc, char** argv) {
     ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 500;
     PQclear(r);
   };
-  for (int i = 0; i < std::max(20, queries / 10); ++i) directPage(sinces[static_cast<size_t>(i)]);
+  const size_t warmup = std::min(sinces.size(), static_cast<size_t>(std::max(20, queries / 10)));
+  for (size_t i = 0; i < warmup; ++i) directPage(sinces[i]);
   for (long since : sinces) {
     auto a = Clock::now();
     directPage(since);
@@ -240,7 +377,7 @@ int main(int argc, char** argv) {
          body.find("\"lineNo\":" + std::to_string(since + 500) + ",") != std::string::npos &&
          body.find("\"lineNo\":" + std::to_string(since + 501) + ",") == std::string::npos;
   };
-  for (int i = 0; i < std::max(20, queries / 10); ++i) centralPage(sinces[static_cast<size_t>(i)]);
+  for (size_t i = 0; i < warmup; ++i) centralPage(sinces[i]);
   for (long since : sinces) {
     auto a = Clock::now();
     centralPage(since);
@@ -289,6 +426,11 @@ int main(int argc, char** argv) {
       ok = false;
     }
   }
+  FloodResult flood;
+  if (floodLines > 0) {
+    flood = floodForward(pg, *db, dir.path() + "/flood", floodLines);
+    ok = ok && flood.ok;
+  }
   central.signal(SIGTERM);
   central.wait(20s);
   if (!ok) {
@@ -328,6 +470,21 @@ int main(int argc, char** argv) {
       f.note = q == 0.5 ? "" : "goal: p99 < 250 ms";
       report.add(f);
     }
+  }
+  if (floodLines > 0) {
+    char floodScenario[128];
+    std::snprintf(floodScenario, sizeof floodScenario, "a %ld-line flood into one host", floodLines);
+    zc::bench::Figure f;
+    f.section = "central";
+    f.scenario = floodScenario;
+    f.figure = "forwarding rate to PostgreSQL";
+    f.unit = "lines/s";
+    f.value = static_cast<double>(floodLines) / flood.forwardSeconds;
+    f.baseline = "the host's local ingest rate (RocksDB)";
+    f.baselineValue = static_cast<double>(floodLines) / flood.ingestSeconds;
+    f.better = Better::kHigher;
+    f.note = "goal: ratio >= 0.8";
+    report.add(f);
   }
   return 0;
 }

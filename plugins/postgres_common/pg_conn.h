@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,8 +28,18 @@ class PgResult {
   explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
   int rows() const { return PQntuples(r_.get()); }
   bool isNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
-  std::string text(int row, int col) const { return PQgetvalue(r_.get(), row, col); }
+  // The value's bytes (a text column in either format).
+  std::string text(int row, int col) const {
+    return std::string(PQgetvalue(r_.get(), row, col),
+                       static_cast<size_t>(PQgetlength(r_.get(), row, col)));
+  }
+  // A number in a text-format result.
   int64_t integer(int row, int col) const;
+  // Values of a binary-format result (execPrepared(..., kBinary)): a bigint, a boolean, and a
+  // timestamptz as microseconds since the Unix epoch (exact).
+  int64_t int8(int row, int col) const;
+  bool boolean(int row, int col) const;
+  int64_t timestamptzMicros(int row, int col) const;
   // The rows an INSERT/UPDATE/DELETE touched.
   int64_t affected() const;
   // A bytea column in text (hex) format, decoded.
@@ -50,10 +61,23 @@ class PgConnection {
   PgConnection& operator=(const PgConnection&) = delete;
 
   Result<PgResult> exec(const std::string& sql, const PgParams& params = {});
+  enum class Format { kText, kBinary };
+  // exec() as a prepared statement of this connection: `sql` is parsed once per connection (the
+  // first call prepares it, named after a counter) and then only executed, with a plan the
+  // server may keep. The result in text or binary format (PgResult::int8() etc. for binary).
+  Result<PgResult> execPrepared(const std::string& sql, const PgParams& params,
+                                Format result = Format::kText);
   // exec() for statements whose answer does not matter.
   Status run(const std::string& sql, const PgParams& params = {});
   // Several statements without parameters (PQexec), e.g. a migration.
   Status script(const std::string& sql);
+  // Runs `copySql` (a `COPY ... FROM STDIN`) and sends `data` (in the COPY's format, e.g.
+  // PgCopyWriter's) as its input; OK once the server has stored every row. On a failure the
+  // transaction it ran in is aborted, as after any failed statement.
+  Status copyIn(const std::string& copySql, const std::string& data);
+  // The SQLSTATE of the last failed statement ("" when the last one succeeded or libpq failed
+  // before the server answered), e.g. "23505" for a unique violation.
+  const std::string& lastSqlState() const { return sqlState_; }
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   // The socket, for waiting on notifications (LISTEN).
   int socket() const { return PQsocket(conn_); }
@@ -67,6 +91,8 @@ class PgConnection {
   Result<PgResult> check(PGresult* r);
   PGconn* conn_;
   std::string target_;
+  std::string sqlState_;
+  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
 
 }  // namespace zc::pg

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pg_copy.h"
 #include "pg_schema.h"
 #include "pg_text.h"
 
@@ -85,7 +86,7 @@ std::vector<plugin::OptionSpec> PostgresSink::optionSpecs() const noexcept {
         "libpq connection string or postgresql:// URI (--postgres-url); empty: libpq's "
         "defaults (PGHOST, PGDATABASE, ...)");
     specs.push_back({"rows_per_statement", OptionType::kInt, "1000",
-                     "lines or samples per INSERT statement", 1, 10000});
+                     "samples, and lines that cannot go by COPY, per INSERT statement", 1, 10000});
     return specs;
   } catch (...) {
     return {};
@@ -219,8 +220,17 @@ Status PostgresSink::write(const plugin::SinkBatch& batch) noexcept {
   try {
     ZC_RETURN_IF_ERROR(validateBatch(batch));
     if (!conn_) return Status::unavailable("postgres " + target_ + ": not connected");
-    Status st = writeImpl(batch);
-    if (!st.isOk() && conn_ && conn_->healthy()) (void)conn_->run("ROLLBACK");
+    Status st = writeImpl(batch, /*copyLines=*/true);
+    if (!st.isOk() && conn_ && conn_->healthy()) {
+      const bool duplicate = conn_->lastSqlState() == "23505";
+      (void)conn_->run("ROLLBACK");
+      // Lines past the cursor already there (another host forwarded the same deployment id, or
+      // rows written by hand): COPY cannot skip them, INSERT ... ON CONFLICT DO NOTHING can.
+      if (duplicate) {
+        st = writeImpl(batch, /*copyLines=*/false);
+        if (!st.isOk() && conn_ && conn_->healthy()) (void)conn_->run("ROLLBACK");
+      }
+    }
     return track(st);
   } catch (const std::exception& e) {
     if (conn_ && conn_->healthy()) (void)conn_->run("ROLLBACK");
@@ -228,17 +238,21 @@ Status PostgresSink::write(const plugin::SinkBatch& batch) noexcept {
   }
 }
 
-Status PostgresSink::writeImpl(const plugin::SinkBatch& batch) {
+Status PostgresSink::writeImpl(const plugin::SinkBatch& batch, bool copyLines) {
   const std::string& id = batch.deploymentId;
   ZC_RETURN_IF_ERROR(conn_->run("BEGIN"));
-  ZC_RETURN_IF_ERROR(conn_->run(
-      "INSERT INTO forward_cursors (host_id, deployment_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-      {host_.hostId, id}));
-  // The braces: what the cursor already covers (a resend after a lost COMMIT answer) is skipped.
-  ZC_ASSIGN_OR_RETURN(PgResult cur, conn_->exec(
+  // The cursor, locked: what it already covers (a resend after a lost COMMIT answer) is skipped,
+  // and a second writer of the same (host, deployment) waits here. Created at the first batch.
+  static const std::string kLockCursor =
       "SELECT last_line_no, last_sampled_at_ns FROM forward_cursors "
-      "WHERE host_id = $1 AND deployment_id = $2 FOR UPDATE",
-      {host_.hostId, id}));
+      "WHERE host_id = $1 AND deployment_id = $2 FOR UPDATE";
+  ZC_ASSIGN_OR_RETURN(PgResult cur, conn_->exec(kLockCursor, {host_.hostId, id}));
+  if (cur.rows() == 0) {
+    ZC_RETURN_IF_ERROR(conn_->run("INSERT INTO forward_cursors (host_id, deployment_id) VALUES "
+                                  "($1, $2) ON CONFLICT DO NOTHING",
+                                  {host_.hostId, id}));
+    ZC_ASSIGN_OR_RETURN(cur, conn_->exec(kLockCursor, {host_.hostId, id}));
+  }
   const uint64_t lastLine = static_cast<uint64_t>(cur.integer(0, 0));
   const TimeNs lastSample = cur.integer(0, 1);
   if (batch.row) ZC_RETURN_IF_ERROR(upsertRow(*batch.row));
@@ -251,18 +265,22 @@ Status PostgresSink::writeImpl(const plugin::SinkBatch& batch) {
   for (const MetricSample& s : batch.samples) {
     if (s.sampledAt > lastSample) samples.push_back(s);
   }
-  ZC_RETURN_IF_ERROR(insertLines(lines));
+  ZC_RETURN_IF_ERROR(copyLines ? copyInLines(lines) : insertLines(lines));
   ZC_RETURN_IF_ERROR(insertSamples(samples));
   const uint64_t newLine = lines.empty() ? lastLine : lines.back().lineNo;
   const TimeNs newSample = samples.empty() ? lastSample : samples.back().sampledAt;
-  ZC_RETURN_IF_ERROR(conn_->run(
+  // The new position and, when lines or the row changed, the NOTIFY, in one statement; the
+  // listeners (central instances) hear it only if and when this commits.
+  static const std::string kAdvance =
       "UPDATE forward_cursors SET last_line_no = $3, last_sampled_at_ns = $4, updated_at = now() "
-      "WHERE host_id = $1 AND deployment_id = $2",
-      {host_.hostId, id, std::to_string(newLine), std::to_string(newSample)}));
-  if (!lines.empty() || batch.row) {
-    // Delivered to the listeners (central instances) only if and when this commits.
-    ZC_RETURN_IF_ERROR(conn_->run("SELECT pg_notify($1, $2)", {std::string(kChangesChannel), id}));
-  }
+      "WHERE host_id = $1 AND deployment_id = $2";
+  static const std::string kAdvanceAndNotify =
+      "WITH advanced AS (" + kAdvance + " RETURNING deployment_id) "
+      "SELECT pg_notify($5, deployment_id) FROM advanced";
+  const bool notify = !lines.empty() || batch.row.has_value();
+  PgParams params{host_.hostId, id, std::to_string(newLine), std::to_string(newSample)};
+  if (notify) params.emplace_back(std::string(kChangesChannel));
+  ZC_RETURN_IF_ERROR(conn_->run(notify ? kAdvanceAndNotify : kAdvance, params));
   return conn_->run("COMMIT");
 }
 
@@ -293,6 +311,23 @@ Status PostgresSink::upsertRow(const Deployment& d) {
                            optionalText(d.containerId), optionalMicros(d.createdAt),
                            optionalMicros(d.startedAt), optInt(d.lastExitCode),
                            optionalMicros(d.lastCrashAt), optionalText(d.errorMessage)});
+}
+
+Status PostgresSink::copyInLines(const std::vector<LogLine>& lines) {
+  if (lines.empty()) return Status::ok();
+  PgCopyWriter rows;
+  for (const LogLine& l : lines) {
+    rows.row(6);
+    rows.text(l.deploymentId);
+    rows.int8(static_cast<int64_t>(l.lineNo));
+    rows.text(toString(l.stream));
+    rows.timestamptz(l.ts);
+    rows.text(toPgText(l.text));
+    rows.boolean(l.truncated);
+  }
+  return conn_->copyIn("COPY deployment_logs (deployment_id, line_no, stream, ts, text, truncated) "
+                       "FROM STDIN WITH (FORMAT binary)",
+                       rows.finish());
 }
 
 Status PostgresSink::insertLines(const std::vector<LogLine>& lines) {

@@ -2,10 +2,12 @@
 // lines and metric samples to PostgreSQL; the schema is in pg_schema.cpp, the options and the
 // failure behaviour in README.md.
 //
-// write() is one transaction: the deployment row (upsert), the lines and samples (multi-row
-// parameterized INSERT ... ON CONFLICT DO NOTHING) and the host's forward cursor for the
-// deployment, read FOR UPDATE first so that what the cursor already covers is skipped. A crash
-// or a lost connection before COMMIT leaves nothing; after it, everything and the cursor.
+// write() is one transaction: the host's forward cursor for the deployment, read FOR UPDATE first
+// so that what the cursor already covers is skipped; the deployment row (upsert); the lines (one
+// binary COPY; when some are already there past the cursor, the transaction is rolled back and
+// written again with multi-row INSERT ... ON CONFLICT DO NOTHING); the samples (INSERT ... ON
+// CONFLICT DO NOTHING); the cursor's new position with the NOTIFY. A crash or a lost connection
+// before COMMIT leaves nothing; after it, everything and the cursor.
 // Thread-safety: as plugin::Sink (one calling thread; stats() from any thread).
 #pragma once
 
@@ -36,7 +38,9 @@ class PostgresSink final : public plugin::Sink {
 
  private:
   Status openImpl(const plugin::SinkHostInfo& host);
-  Status writeImpl(const plugin::SinkBatch& batch);
+  // One try of write(): lines by COPY (`copyLines`) or by INSERT ... ON CONFLICT DO NOTHING.
+  Status writeImpl(const plugin::SinkBatch& batch, bool copyLines);
+  Status copyInLines(const std::vector<LogLine>& lines);
   Status insertLines(const std::vector<LogLine>& lines);
   Status insertSamples(const std::vector<MetricSample>& samples);
   Status upsertRow(const Deployment& row);

@@ -2,8 +2,9 @@
 // own containers, each forwarding to one PostgreSQL 15) and one central instance
 // (`--runtime none --storage postgres`) reading that database. The central list shows every
 // deployment with its host, the central lines equal each host's lines, a central DELETE stops
-// the container on the right host, SSE from the central instance is live, and a wrong password
-// stops the central start with one line and exit 78.
+// the container on the right host, SSE from the central instance is live and survives the central
+// instance killed -9 (clients resume with Last-Event-ID), and a wrong password stops the central
+// start with one line and exit 78.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -11,6 +12,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -161,6 +163,12 @@ TEST_F(FleetCentralTest, ThreeHostsOneCentralListEveryDeploymentWithItsHostAndTh
   std::string body;
   EXPECT_EQ(httpGet(port, "/api/deployments?host=not%20valid", &body), 400) << body;
   EXPECT_NE(body.find("\"error\":\"invalid_parameter\""), std::string::npos) << body;
+  // A page is one statement when it has lines; an unknown deployment is still 404, and a page
+  // past the last line of a known one is 200 with no lines.
+  EXPECT_EQ(httpGet(port, "/api/deployments/no-such-deployment/logs?limit=500", &body), 404) << body;
+  EXPECT_EQ(httpGet(port, "/api/deployments/" + hostOf.begin()->first + "/logs?since=100000",
+                    &body), 200) << body;
+  EXPECT_NE(body.find("\"lines\":[]"), std::string::npos) << body;
 
   // A central DELETE stops the container on its host, with its last lines captured.
   const std::string victim = std::next(hostOf.begin(), 2)->first;
@@ -259,6 +267,163 @@ TEST_F(FleetCentralTest, SseFromTheCentralInstanceIsLiveAndResumesFromLastEventI
   auto resumed = readSseIds(port, id, storedBefore + 20 - 100, 30s, "100");
   ASSERT_GE(resumed.size(), storedBefore + 20 - 100) << c->err();  // past what was stored
   for (size_t i = 0; i < resumed.size(); ++i) ASSERT_EQ(resumed[i], 101 + i) << i;
+  c->signal(SIGTERM);
+  EXPECT_EQ(c->wait(20s), 0);
+  EXPECT_EQ(h1->stop(), 0);
+}
+
+// An SSE client that survives the central instance going away: it reads `event: log` ids, and
+// whenever the connection fails or closes it reconnects (every 100 ms) with `Last-Event-ID` set
+// to the last id it got, until it got id `target` (once that is known) or `deadline` passed.
+class ResumingSseReader {
+ public:
+  ResumingSseReader(uint16_t port, std::string id) : port_(port), id_(std::move(id)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ResumingSseReader() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  void finishAt(uint64_t target) { target_ = target; }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  size_t count() const { return count_; }
+  int connections() const { return connections_; }
+  // Only after join().
+  const std::vector<uint64_t>& ids() const { return ids_; }
+
+ private:
+  bool done() const {
+    if (stop_ || std::chrono::steady_clock::now() > deadline_) return true;
+    const uint64_t t = target_;
+    return t > 0 && !ids_.empty() && ids_.back() >= t;
+  }
+
+  void run() {
+    while (!done()) {
+      try {
+        readOnce();
+      } catch (const Poco::Exception&) {
+        // Refused while the central instance is down, or reset when it was killed: retry.
+      }
+      if (!done()) std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  void readOnce() {
+    Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port_));
+    s.setReceiveTimeout(Poco::Timespan(0, 200'000));
+    std::string req = "GET /api/deployments/" + id_ + "/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Accept: text/event-stream\r\n";
+    if (!ids_.empty()) req += "Last-Event-ID: " + std::to_string(ids_.back()) + "\r\n";
+    req += "\r\n";
+    s.sendBytes(req.data(), static_cast<int>(req.size()));
+    ++connections_;
+    std::string buf;
+    bool isLog = false;
+    uint64_t pendingId = 0;
+    while (!done()) {
+      char chunk[4096];
+      int n = 0;
+      try {
+        n = s.receiveBytes(chunk, sizeof chunk);
+      } catch (const Poco::TimeoutException&) {
+        continue;
+      }
+      if (n <= 0) return;  // closed: reconnect
+      buf.append(chunk, static_cast<size_t>(n));
+      size_t eol;
+      while ((eol = buf.find('\n')) != std::string::npos) {
+        std::string line = buf.substr(0, eol);
+        buf.erase(0, eol + 1);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line == "event: log") isLog = true;
+        if (line.rfind("id: ", 0) == 0) pendingId = std::stoull(line.substr(4));
+        if (line.empty()) {
+          // Only whole events count: a half-read event is read again after the reconnect.
+          if (isLog) {
+            ids_.push_back(pendingId);
+            count_ = ids_.size();
+          }
+          isLog = false;
+        }
+      }
+    }
+  }
+
+  const uint16_t port_;
+  const std::string id_;
+  const std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + 120s;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> target_{0};
+  std::atomic<size_t> count_{0};
+  std::atomic<int> connections_{0};
+  std::vector<uint64_t> ids_;
+  std::thread thread_;
+};
+
+TEST_F(FleetCentralTest, TheCentralInstanceKilledNineWhileSseClientsReadLosesAndRepeatsNothing) {
+  // 2,000 lines in bursts of 10 every 50 ms (about 10 s), so that kills land mid-flood.
+  constexpr int kLines = 2000;
+  const std::string id = uniqueId("ctr-k9");
+  TestContainer flood(id, "i=0; while [ $i -lt " + std::to_string(kLines) + " ]; do "
+                          "echo \"tick $i\"; i=$((i+1)); "
+                          "if [ $((i % 10)) -eq 0 ]; then sleep 0.05; fi; done; sleep 120",
+                      labels("h1"));
+  ASSERT_TRUE(flood.ok());
+  auto h1 = host("h1");
+  ASSERT_TRUE(h1->waitConnected(30s)) << h1->process().err();
+  const uint16_t port = freePort();
+  auto c = central(port);
+  ASSERT_TRUE(waitHealthy(port, nullptr, 20s)) << c->err();
+  ASSERT_TRUE(waitFor([&] { return listed(port).count(id) == 1; }, 30s, 100ms)) << c->err();
+
+  std::vector<std::unique_ptr<ResumingSseReader>> readers;
+  for (int i = 0; i < 4; ++i) readers.push_back(std::make_unique<ResumingSseReader>(port, id));
+  // Two kills -9, each after every reader got more lines, each restart on the same port.
+  for (size_t atLeast : {300u, 900u}) {
+    ASSERT_TRUE(waitFor(
+        [&] {
+          for (auto& r : readers) {
+            if (r->count() < atLeast) return false;
+          }
+          return true;
+        },
+        60s, 20ms))
+        << c->err();
+    c->signal(SIGKILL);
+    EXPECT_EQ(c->wait(10s), -1);  // died by the signal
+    std::this_thread::sleep_for(500ms);  // lines go on landing in PostgreSQL meanwhile
+    c = central(port);
+    ASSERT_TRUE(waitHealthy(port, nullptr, 20s)) << c->err();
+  }
+
+  // Once the host has every line, the readers stop at its last lineNo.
+  std::vector<std::string> fromHost;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        fromHost = servedLines(h1->port(), id);
+        return !fromHost.empty() &&
+               fromHost.back().find("tick " + std::to_string(kLines - 1)) != std::string::npos;
+      },
+      60s, 200ms));
+  const uint64_t last = fromHost.size();
+  for (auto& r : readers) r->finishAt(last);
+  for (auto& r : readers) r->join();
+  for (size_t k = 0; k < readers.size(); ++k) {
+    const auto& ids = readers[k]->ids();
+    EXPECT_GE(readers[k]->connections(), 3) << "reader " << k << " did not reconnect twice";
+    ASSERT_EQ(ids.size(), last) << "reader " << k;
+    for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(ids[i], i + 1) << "reader " << k << " at " << i;
+  }
+  // PostgreSQL holds each line once, and the restarted central instance serves the host's lines.
+  auto counts = pg_.query("SELECT count(*), count(DISTINCT line_no), min(line_no), max(line_no) "
+                          "FROM deployment_logs WHERE deployment_id = '" + id + "'");
+  ASSERT_TRUE(counts.isOk()) << counts.status().toString();
+  const std::string n = std::to_string(last);
+  EXPECT_EQ(counts.value().at(0), (std::vector<std::string>{n, n, "1", n}));
+  EXPECT_EQ(servedLines(port, id), fromHost);
   c->signal(SIGTERM);
   EXPECT_EQ(c->wait(20s), 0);
   EXPECT_EQ(h1->stop(), 0);

@@ -9,7 +9,8 @@
 //   - dark mode follows the emulated colour scheme, and the toggle's choice is remembered;
 //   - "jump to time" lands on the line the API's fromTs names, with times shown in UTC;
 //   - a real crash: the banner with the exit code, and its button shows the [CRASH] line;
-//   - the list page: filter, sort by a column (both ways), counts per status;
+//   - the list page: filter, sort by a column (both ways), counts per status, no host column on a
+//     host collector (nor a Host row on the detail page);
 //   - axe-core (npm) finds no serious or critical accessibility violation on either page, light
 //     and dark.
 //
@@ -214,6 +215,9 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     await page.goto(`${base}/`);
     await page.locator(`tr[data-id="${id}"]`).waitFor();
     await page.locator('#counts', { hasText: '1 crashed' }).waitFor();
+    // One host collector: no host column (a fleet's central instance shows one, docs/fleet.md).
+    assert(await page.locator('th.host-col').isHidden(), 'no host column on a host collector');
+    assert(await page.locator(`tr[data-id="${id}"] td.host`).isHidden(), 'no host cell either');
     await page.locator('#listFilter').fill(listCheck.crashId);
     await page.locator('#counts', { hasText: '1 shown' }).waitFor();
     eq(await page.locator('#rows tr').count(), 1, 'rows shown for the crash id');
@@ -228,6 +232,14 @@ while true; do echo "readers: tick"; sleep 1 & wait $!; done`;
     await page.locator(`tr[data-id="${id}"] svg.spark polyline`).waitFor({ timeout: 40_000 });
     assert((await page.locator(`tr[data-id="${listCheck.crashId}"] svg.spark`).count()) === 0, 'no sparkline when not running');
     await page.screenshot({ path: path.join(artifacts, 'list-filtered.png') });
+  });
+
+  await check('a host collector\'s detail page leaves out the Host row (a central instance\'s)', async () => {
+    await page.goto(`${base}/d/${id}`);
+    // Filled (the row carries this collector's --host-id), and hidden once /healthz says host.
+    await page.locator('dd[data-field="host"] code').waitFor({ state: 'attached' });
+    await page.waitForFunction(() => (window.performance.getEntriesByName(`${location.origin}/healthz`).length > 0));
+    assert(await page.locator('#hostRow').isHidden(), 'no Host row on a host collector');
   });
 
   await check('Download gives the whole stored log, the API\'s lines byte for byte', async () => {

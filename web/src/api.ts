@@ -98,3 +98,15 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 }
 
 export const idPath = (id: string) => '/api/deployments/' + encodeURIComponent(id);
+
+// Whether these pages are served by a fleet's central instance (`--runtime none`, every host's
+// deployments; docs/fleet.md), from /healthz (open without a token; its body is read whatever
+// its status, 503 included). Asked once per page load; false when it cannot be told.
+let central: Promise<boolean> | null = null;
+export function isCentral(): Promise<boolean> {
+  central ??= fetch('/healthz', { headers: { Accept: 'application/json' } })
+    .then((res) => res.json())
+    .then((h: { runtime?: { plugin?: string } }) => h?.runtime?.plugin === 'none')
+    .catch(() => false);
+  return central;
+}

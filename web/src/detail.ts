@@ -1,7 +1,7 @@
 // Detail page (served at /d/<id>): header with live status and Stop, info grid, live logs,
 // metric plots. The id is the last path segment of location.pathname.
 import './style.css';
-import { api, ApiError, idPath, type Deployment, type Sample } from './api';
+import { api, ApiError, idPath, isCentral, type Deployment, type Sample } from './api';
 import { MetricCharts } from './charts';
 import { LogView } from './logview';
 import { SearchPanel } from './search';
@@ -168,6 +168,9 @@ function render(d: Deployment): void {
   setLink('registryUrl', d.registryUrl);
   setText('entityId', d.entityId);
   setKey(d.publicKey);
+  setText('host', d.host);
+  // The owning host, on a fleet's central instance (a host collector's rows all carry its own).
+  void isCentral().then((c) => (byId('hostRow').hidden = !(c && !!d.host)));
   setText('hostPort', d.hostPort);
   setContainer(d.containerId);
   setTime('createdAt', d.createdAt);

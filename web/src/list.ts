@@ -1,9 +1,9 @@
 // List page (served at /): the deployments, polled every few seconds. A filter (name, slug,
 // status, host; remembered in the URL's #fragment), sorting by any column (click a header; again
-// to reverse), counts per status, and a host column when any row has a host (a fleet's central
-// instance).
+// to reverse), counts per status, and a host column when the rows have several hosts or the page
+// is served by a fleet's central instance (then also when the filter leaves one host).
 import './style.css';
-import { api, idPath, type Deployment, type Sample } from './api';
+import { api, idPath, isCentral, type Deployment, type Sample } from './api';
 import { ensureSession } from './session';
 import { installThemeToggle } from './theme';
 import { byId, el, kDash, setBadge, setConn, timeNode } from './ui';
@@ -56,6 +56,7 @@ type SortKey = 'name' | 'slug' | 'status' | 'host' | 'hostPort' | 'startedAt';
 let sortKey: SortKey | null = null; // null: the API's order (newest first)
 let sortDesc = false;
 let showHost = false;
+let centralMode = false; // set once from isCentral() before the first render
 let all: Deployment[] = [];
 const filterBox = byId<HTMLInputElement>('listFilter');
 const counts = byId('counts');
@@ -81,8 +82,9 @@ function render(): void {
       return sortDesc ? -c : c;
     });
   }
-  // A single host's collector: every row has that host; a fleet's central instance: several.
-  showHost = new Set(all.map((d) => d.host ?? '')).size > 1;
+  // A single host's collector: every row has that host; a fleet's central instance: its rows'
+  // hosts, shown even when they are one host or the filter leaves one.
+  showHost = centralMode || new Set(all.map((d) => d.host ?? '')).size > 1;
   document.querySelector<HTMLElement>('th.host-col')!.hidden = !showHost;
   rows.replaceChildren(...shown.map(row));
   const by = new Map<string, number>();
@@ -168,6 +170,7 @@ async function refresh(): Promise<void> {
   if (inFlight) return;
   inFlight = true;
   try {
+    centralMode = await isCentral();
     const body = await api<{ deployments: Deployment[] }>('/api/deployments');
     all = Array.isArray(body?.deployments) ? body.deployments : [];
     await refreshSparks(all);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "pg_copy.h"
 #include "pg_schema.h"
 #include "pg_text.h"
 #include "postgres_server.h"
@@ -52,6 +53,24 @@ Status configureWith(PostgresSink& sink, std::map<std::string, std::string> opti
   ctx.logger = &logger;
   ctx.clock = &systemClock();
   return sink.configure(ctx);
+}
+
+TEST(PgCopyWriterTest, RowsAreInPostgresBinaryCopyFormat) {
+  PgCopyWriter w;
+  w.row(4);
+  w.text("ab");
+  w.int8(258);
+  w.boolean(true);
+  w.timestamptz(946'684'800 * kNanosPerSecond + 1'999);  // 2000-01-01 + 1.999 us: 1 us
+  const std::string out = w.finish();
+  const std::string want = std::string("PGCOPY\n\377\r\n\0", 11) + std::string(8, '\0') +  // header
+                           std::string("\0\4", 2) +                                           // 4 fields
+                           std::string("\0\0\0\2ab", 6) +                                    // text
+                           std::string("\0\0\0\10\0\0\0\0\0\0\1\2", 12) +                // int8
+                           std::string("\0\0\0\1\1", 5) +                                   // bool
+                           std::string("\0\0\0\10\0\0\0\0\0\0\0\1", 12) +                // ts
+                           std::string("\377\377", 2);                                      // trailer
+  EXPECT_EQ(out, want);
 }
 
 TEST(PostgresSinkOptionsTest, BadOptionsAreRefusedWithoutEchoingTheUrl) {
@@ -178,6 +197,53 @@ TEST_F(PostgresSinkServerTest, AServerThatGoesAwayIsUnavailableAndTheResendIsExa
   EXPECT_EQ(scalar("SELECT count(*) || ' ' || count(DISTINCT line_no) || ' ' || max(line_no) "
                            "FROM deployment_logs WHERE deployment_id = 'dep-away'").value(),
             "200 200 200");
+}
+
+TEST_F(PostgresSinkServerTest, LinesAlreadyTherePastTheCursorAreKeptAndTheRestStoredOnce) {
+  // The lines go by COPY, which cannot skip a duplicate: a batch that meets rows the cursor does
+  // not cover (another host forwarded the same deployment id) is written again with INSERT ...
+  // ON CONFLICT DO NOTHING, in one transaction, cursor included.
+  auto s = sink({{"url", url()}});
+  ASSERT_TRUE(s->open(host_).isOk());
+  plugin::SinkBatch first{"dep-dup", std::nullopt, {}, {}};
+  for (uint64_t n = 1; n <= 10; ++n) {
+    first.lines.push_back(LogLine{"dep-dup", n, LogStream::kStdout, kStart + static_cast<TimeNs>(n),
+                                  "a" + std::to_string(n), false});
+  }
+  ASSERT_TRUE(s->write(first).isOk());
+  // Lines 11..20 written by someone else (host-b's cursor, not host-a's).
+  ASSERT_TRUE(server()
+                  .query("INSERT INTO deployment_logs (deployment_id, line_no, stream, ts, text) "
+                         "SELECT 'dep-dup', g, 'stdout', now(), 'b' || g "
+                         "FROM generate_series(11, 20) g",
+                         db_)
+                  .isOk());
+  EXPECT_EQ(scalar("SELECT count(*) FROM deployment_logs WHERE deployment_id = 'dep-dup'").value(),
+            "20");
+  plugin::SinkBatch second{"dep-dup", std::nullopt, {}, {}};
+  for (uint64_t n = 11; n <= 30; ++n) {
+    second.lines.push_back(LogLine{"dep-dup", n, LogStream::kStderr, kStart + static_cast<TimeNs>(n),
+                                   "a" + std::to_string(n), false});
+  }
+  Status st = s->write(second);
+  ASSERT_TRUE(st.isOk()) << st.toString();
+  EXPECT_EQ(scalar("SELECT count(*) || ' ' || count(DISTINCT line_no) || ' ' || max(line_no) "
+                   "FROM deployment_logs WHERE deployment_id = 'dep-dup'").value(),
+            "30 30 30");
+  // What was there stays; the rest is the batch's; the cursor moved past both.
+  EXPECT_EQ(scalar("SELECT string_agg(text, ',' ORDER BY line_no) FROM deployment_logs WHERE "
+                   "deployment_id = 'dep-dup' AND line_no IN (10, 11, 20, 21, 30)").value(),
+            "a10,b11,b20,a21,a30");
+  auto p = s->position("dep-dup");
+  ASSERT_TRUE(p.isOk());
+  EXPECT_EQ(p->lastLineNo, 30u);
+  // The connection is still good for the next batch, which goes by COPY again.
+  plugin::SinkBatch third{"dep-dup", std::nullopt, {}, {}};
+  third.lines.push_back(LogLine{"dep-dup", 31, LogStream::kSystem, kStart + 31, "a31\tx", true});
+  ASSERT_TRUE(s->write(third).isOk());
+  EXPECT_EQ(scalar("SELECT stream || '|' || text || '|' || truncated || '|' FROM deployment_logs WHERE "
+                   "deployment_id = 'dep-dup' AND line_no = 31").value(),
+            "system|a31\tx|true|");
 }
 
 }  // namespace
