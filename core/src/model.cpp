@@ -1,6 +1,7 @@
 #include "zc/model.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -44,25 +45,53 @@ bool parseDigits(std::string_view s, size_t pos, size_t len, int& out) {
   return true;
 }
 
+// Writes `v` as exactly `width` decimal digits at `p` (v < 10^width).
+char* putDigits(char* p, uint64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+// Formats on every log line served (pages, SSE, downloads): the calendar arithmetic of
+// <chrono> and hand-written digits instead of gmtime_r + snprintf, which took a visible share
+// of the SSE hub's CPU.
 std::string formatWithFraction(TimeNs t, int digits) {
+  using namespace std::chrono;
   int64_t secs = t / kNanosPerSecond;
   int64_t nanos = t % kNanosPerSecond;
   if (nanos < 0) {
     nanos += kNanosPerSecond;
     secs -= 1;
   }
-  time_t tt = static_cast<time_t>(secs);
-  tm parts{};
-  gmtime_r(&tt, &parts);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", parts.tm_year + 1900,
-                        parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec);
-  if (digits == 9) {
-    std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(nanos));
+  const sys_seconds at{seconds{secs}};
+  const sys_days day = floor<days>(at);
+  const year_month_day ymd{day};
+  const int64_t sod = (at - day).count();  // seconds of the day, 0..86399
+  const int y = static_cast<int>(ymd.year());
+  char buf[40];
+  char* p = buf;
+  if (y < 0 || y > 9999) {  // outside RFC 3339's four digits: as the C library writes them
+    p += std::snprintf(buf, 16, "%04d", y);
   } else {
-    std::snprintf(buf + n, sizeof buf - n, ".%03lldZ", static_cast<long long>(nanos / 1000000));
+    p = putDigits(p, static_cast<uint64_t>(y), 4);
   }
-  return buf;
+  *p++ = '-';
+  p = putDigits(p, static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  p = putDigits(p, static_cast<unsigned>(ymd.day()), 2);
+  *p++ = 'T';
+  p = putDigits(p, static_cast<uint64_t>(sod / 3600), 2);
+  *p++ = ':';
+  p = putDigits(p, static_cast<uint64_t>(sod / 60 % 60), 2);
+  *p++ = ':';
+  p = putDigits(p, static_cast<uint64_t>(sod % 60), 2);
+  *p++ = '.';
+  p = digits == 9 ? putDigits(p, static_cast<uint64_t>(nanos), 9)
+                  : putDigits(p, static_cast<uint64_t>(nanos / 1000000), 3);
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 }  // namespace

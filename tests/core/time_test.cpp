@@ -2,8 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "zc/model.h"
 
@@ -28,6 +32,36 @@ TEST(Rfc3339FormatTest, MillisTruncates) {
   EXPECT_EQ(formatRfc3339Millis(kBase + 999'999'999), "2026-11-28T00:29:42.999Z");
   EXPECT_EQ(formatRfc3339Millis(kBase), "2026-11-28T00:29:42.000Z");
   EXPECT_EQ(formatRfc3339Millis(-1), "1969-12-31T23:59:59.999Z");
+}
+
+// The C library's calendar as the reference: every second of the range the type holds (both
+// ends, leap days, century years) formats the same, and parses back to the same instant.
+TEST(Rfc3339FormatTest, AgreesWithTheCLibraryCalendarAndRoundTrips) {
+  auto reference = [](TimeNs t) {
+    int64_t secs = t / kNanosPerSecond, nanos = t % kNanosPerSecond;
+    if (nanos < 0) nanos += kNanosPerSecond, secs -= 1;
+    time_t tt = static_cast<time_t>(secs);
+    tm parts{};
+    gmtime_r(&tt, &parts);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", parts.tm_year + 1900,
+                  parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+                  static_cast<long long>(nanos));
+    return std::string(buf);
+  };
+  std::vector<TimeNs> times = {std::numeric_limits<int64_t>::min(),
+                               std::numeric_limits<int64_t>::max(),
+                               951'782'400LL * kNanosPerSecond,      // 2000-02-29
+                               4'107'542'400LL * kNanosPerSecond,    // 2100-03-01
+                               -2'203'891'200LL * kNanosPerSecond};  // 1900-03-01
+  std::mt19937_64 rng(20261130);
+  for (int i = 0; i < 20000; ++i) times.push_back(static_cast<TimeNs>(rng()));
+  for (TimeNs t : times) {
+    ASSERT_EQ(formatRfc3339Nano(t), reference(t)) << t;
+    auto back = parseRfc3339(formatRfc3339Nano(t));
+    ASSERT_TRUE(back.isOk()) << formatRfc3339Nano(t);
+    EXPECT_EQ(back.value(), t);
+  }
 }
 
 TEST(Rfc3339ParseTest, AcceptsFractionsOfZeroToNineDigits) {
