@@ -141,7 +141,9 @@ void FollowLoop::kick() noexcept {
   [[maybe_unused]] ssize_t r = ::write(wakeFd_, &one, sizeof one);
 }
 
-void FollowLoop::forgetFd(int fd) noexcept { ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void FollowLoop::forgetFd(int fd) noexcept {
+  ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void FollowLoop::schedule(LoopTask& t) {
   if (t.done_) return;

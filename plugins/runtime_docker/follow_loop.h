@@ -74,7 +74,7 @@ class LoopTask {
   bool running_ = false;  // step() runs now
   bool again_ = false;    // woken while running: run once more
   bool done_ = false;
-  int armedFd_ = -1;      // registered with epoll (possibly disarmed by ONESHOT)
+  int armedFd_ = -1;  // registered with epoll (possibly disarmed by ONESHOT)
   std::thread::id runner_;
   // Guarded by the loop's mu_: this task's entry in its timers.
   bool hasTimer_ = false;
@@ -105,7 +105,7 @@ class FollowLoop {
   friend class LoopTask;
   void dispatch();
   void work();
-  void schedule(LoopTask& t);            // t.mu_ held
+  void schedule(LoopTask& t);  // t.mu_ held
   void afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w);
   void arm(LoopTask& t, int fd, uint32_t events);  // t.mu_ held
   void setTimer(LoopTask& t, std::optional<std::chrono::steady_clock::time_point> at);

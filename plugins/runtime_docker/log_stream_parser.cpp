@@ -7,7 +7,9 @@ namespace zc::docker {
 namespace {
 // The engine's bound on one frame: a piece of a long line plus its timestamp; 64 KiB of slack
 // over the line cap keeps any engine's larger pieces acceptable.
-size_t frameBound(const LogStreamParser::Limits& l) { return l.maxLineBytes + 64 * 1024; }
+size_t frameBound(const LogStreamParser::Limits& l) {
+  return l.maxLineBytes + 64 * 1024;
+}
 constexpr size_t kMaxErrorBody = 4096;
 }  // namespace
 
@@ -28,8 +30,7 @@ Status LogStreamParser::feed(const char* p, size_t n, const DueFn& due) {
     bad_ = reader_.feedHead(p, n, &used);
     if (!bad_.isOk()) return bad_;
     if (!reader_.headComplete()) return Status::ok();
-    tty_ = containerTty_ ||
-           reader_.header("Content-Type") == "application/vnd.docker.raw-stream";
+    tty_ = containerTty_ || reader_.header("Content-Type") == "application/vnd.docker.raw-stream";
   }
   if (used == n) return Status::ok();
   return body(p + used, n - used, due);
@@ -105,6 +106,8 @@ Status LogStreamParser::atEof(const DueFn& due) {
   return tail(due);
 }
 
-Status LogStreamParser::finish(const DueFn& due) { return tail(due); }
+Status LogStreamParser::finish(const DueFn& due) {
+  return tail(due);
+}
 
 }  // namespace zc::docker

@@ -149,10 +149,12 @@ LoopWait LoopFollower::open() {
   std::memcpy(addr.sun_path, socketPath.data(), socketPath.size());
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
-    log(LogLevel::kWarn, std::string("cannot open the log stream: socket(): ") + std::strerror(errno));
+    log(LogLevel::kWarn,
+        std::string("cannot open the log stream: socket(): ") + std::strerror(errno));
     return backoff();
   }
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) {
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+      errno != EINPROGRESS) {
     log(LogLevel::kWarn, "cannot open the log stream: cannot connect to " + socketPath + ": " +
                              std::strerror(errno));
     return backoff();
@@ -188,8 +190,8 @@ LoopWait LoopFollower::send() {
       }
       return waitFd(EPOLLOUT, headDeadline_);
     }
-    log(LogLevel::kWarn, std::string("cannot open the log stream: send to the engine: ") +
-                             std::strerror(errno));
+    log(LogLevel::kWarn,
+        std::string("cannot open the log stream: send to the engine: ") + std::strerror(errno));
     return backoff();
   }
   phase_ = Phase::kStream;
@@ -259,8 +261,9 @@ LoopWait LoopFollower::stream() {
       }
       if (r == 0) {
         if (!parser_->headComplete()) {
-          log(LogLevel::kWarn, "cannot open the log stream: engine closed the connection before "
-                               "responding");
+          log(LogLevel::kWarn,
+              "cannot open the log stream: engine closed the connection before "
+              "responding");
           return backoff();
         }
         if (parser_->status() != 200) return rejected();
@@ -283,7 +286,8 @@ LoopWait LoopFollower::stream() {
     auto now = Clock::now();
     if (!parser_->headComplete()) {
       if (now < headDeadline_) return waitFd(EPOLLIN, headDeadline_);
-      log(LogLevel::kWarn, "cannot open the log stream: timed out waiting for the engine's response");
+      log(LogLevel::kWarn,
+          "cannot open the log stream: timed out waiting for the engine's response");
       return backoff();
     }
     if (parser_->status() != 200) {
@@ -318,7 +322,8 @@ LoopWait LoopFollower::streamEnded(StreamEnd how, const std::string& why) {
   if (stopRequested()) return finish(Status::aborted("follow stopped"));
   // New lines moved the cursor; pieces of a pending line read again do not count.
   const LogCursor& after = assembler_.cursor();
-  bool productive = after.out.lastTs != before_.out.lastTs || after.out.count != before_.out.count ||
+  bool productive = after.out.lastTs != before_.out.lastTs ||
+                    after.out.count != before_.out.count ||
                     after.err.lastTs != before_.err.lastTs || after.err.count != before_.err.count;
   if (how == StreamEnd::kBroken) log(LogLevel::kWarn, "log stream broke: " + why + "; reopening");
   if (how == StreamEnd::kStalled) {

@@ -59,9 +59,7 @@ class Fleet {
     return ids;
   }
   void killAll() { docker("kill $(/usr/bin/docker ps -q --filter label=" + label_ + ")"); }
-  void removeAll() {
-    docker("rm -f $(/usr/bin/docker ps -aq --filter label=" + label_ + ")");
-  }
+  void removeAll() { docker("rm -f $(/usr/bin/docker ps -aq --filter label=" + label_ + ")"); }
 
  private:
   std::string label_;

@@ -3,11 +3,10 @@
 #include "follow_loop.h"
 
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <functional>
@@ -45,7 +44,9 @@ class PipeTask : public LoopTask {
     if (fd_ >= 0) ::close(fd_);
     ::close(peer_);
   }
-  void write(const std::string& s) { ASSERT_EQ(::send(peer_, s.data(), s.size(), 0), ssize_t(s.size())); }
+  void write(const std::string& s) {
+    ASSERT_EQ(::send(peer_, s.data(), s.size(), 0), ssize_t(s.size()));
+  }
   std::function<void(size_t)> onBytes;
   std::atomic<size_t> bytes{0};
   std::atomic<int> steps{0};
@@ -96,12 +97,14 @@ TEST(FollowLoopTest, ThreadsStayFixedWhateverTheNumberOfTasks) {
   }
   EXPECT_EQ(threadCount(), before + 4);
   for (auto& t : tasks) t->write("hello");
-  ASSERT_TRUE(zc::testing::waitFor([&] {
-    for (auto& t : tasks) {
-      if (t->bytes.load() != 5) return false;
-    }
-    return true;
-  }, 10s));
+  ASSERT_TRUE(zc::testing::waitFor(
+      [&] {
+        for (auto& t : tasks) {
+          if (t->bytes.load() != 5) return false;
+        }
+        return true;
+      },
+      10s));
   EXPECT_EQ(threadCount(), before + 4);
   for (auto& t : tasks) {
     t->requestStopAndWait();

@@ -55,7 +55,8 @@ Outcome run(const std::string& resp, const std::vector<size_t>& cuts, bool tty =
   LineAssembler assembler(LineAssembler::Options{1 << 20, 16 * 1024});
   assembler.reset(LogCursor{});
   std::vector<plugin::RawLine> pending;
-  LogStreamParser parser(assembler, pending, LogStreamParser::Limits{1 << 20, 16 * 1024, maxLines, 1 << 20}, tty);
+  LogStreamParser parser(assembler, pending,
+                         LogStreamParser::Limits{1 << 20, 16 * 1024, maxLines, 1 << 20}, tty);
   auto take = [&] {
     for (auto& l : pending) {
       o.lines.push_back(std::string(l.stream == LogStream::kStderr ? "e:" : "o:") + l.text);
@@ -127,7 +128,8 @@ TEST(LogStreamParserTest, TwoCutsAnywhere) {
   std::string resp = chunked(sampleBody(), {5, 11});
   Outcome whole = run(resp, {});
   for (size_t a = 0; a <= resp.size(); a += 3) {
-    for (size_t b = a; b <= resp.size(); b += 5) EXPECT_EQ(run(resp, {a, b}), whole) << a << "," << b;
+    for (size_t b = a; b <= resp.size(); b += 5)
+      EXPECT_EQ(run(resp, {a, b}), whole) << a << "," << b;
   }
 }
 
@@ -138,7 +140,8 @@ TEST(LogStreamParserTest, ChunkIsDueAtMaxLinesOnAMessageBoundary) {
   LineAssembler assembler(LineAssembler::Options{1 << 20, 16 * 1024});
   assembler.reset(LogCursor{});
   std::vector<plugin::RawLine> pending;
-  LogStreamParser parser(assembler, pending, LogStreamParser::Limits{1 << 20, 16 * 1024, 3, 1 << 20}, false);
+  LogStreamParser parser(assembler, pending,
+                         LogStreamParser::Limits{1 << 20, 16 * 1024, 3, 1 << 20}, false);
   std::vector<size_t> chunkSizes;
   auto due = [&] {
     chunkSizes.push_back(pending.size());
@@ -193,7 +196,8 @@ TEST(LogStreamParserTest, OtherStatusKeepsTheBodyForTheMessage) {
 
 TEST(LogStreamParserTest, TtyStreamByHeaderOrContainerAndItsLastMessageAtTheEnd) {
   std::string raw = ts(1) + "one\r\n" + ts(2) + "two\r\n" + ts(3) + "last without newline";
-  std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n" + raw;
+  std::string resp =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n" + raw;
   Outcome whole = run(resp, {});
   EXPECT_EQ(whole.error, "");
   EXPECT_EQ(whole.lines, (std::vector<std::string>{"o:one", "o:two", "o:last without newline"}));

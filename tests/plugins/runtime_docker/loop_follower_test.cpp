@@ -75,8 +75,9 @@ TEST(LoopFollowerTest, AResponseInPiecesWithPausesGivesEveryLineOnce) {
       c.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n"
-                       "Transfer-Encoding: chunked\r\n\r\n";
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
     for (char ch : head) {  // the head byte by byte
       c.write(std::string(1, ch));
       std::this_thread::sleep_for(1ms);
