@@ -54,7 +54,7 @@ if ((${#targets[@]} == 0)); then mapfile -t targets <"$build_dir/targets.txt"; f
 max_len_of() {
   case "$1" in
     fuzz_frame_decoder|fuzz_line_assembler|fuzz_raw_stream_splitter) echo 32768 ;;
-    fuzz_http_response) echo 16384 ;;
+    fuzz_http_response|fuzz_log_stream) echo 16384 ;;
     fuzz_http_request) echo 4096 ;;
     fuzz_query) echo 1024 ;;
     fuzz_log_cursor) echo 256 ;;

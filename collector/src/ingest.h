@@ -1,9 +1,10 @@
 // Ingest: how a followed container's log chunks become stored, numbered, published lines.
 //
-// A FollowConsumer receives one follow's chunks on the runtime's follow thread and commits each
+// A FollowConsumer receives one follow's chunks on a runtime follow thread (one of the few the
+// runtime shares among all follows; never two calls of one follow at once) and commits each
 // through the deployment's Sequencer (one atomic storage write of lines + cursor + next lineNo,
 // then the LiveBus). consume() blocks until the chunk is stored: that is the back-pressure (the
-// runtime stops reading the engine meanwhile). A write that fails is retried with the same chunk
+// runtime stops reading that container's log meanwhile; the call holds one of its threads). A write that fails is retried with the same chunk
 // after a backoff (RetryBackoff), so nothing is numbered twice or lost and nothing is published
 // before it is stored. A consume() waiting to retry gives up (returns false, the chunk is
 // re-read later from the stored cursor) when its follow is cancelled or the Ingest is stopped.
@@ -108,8 +109,9 @@ class Ingest {
  public:
   Ingest(PipelineCounters& counters, Clock& clock, RetryBackoff retry = kChunkRetry);
 
-  // A consumer for one follow of `containerId` committing through `seq`. `ended` runs on the
-  // runtime's thread when the follow ends; it must not block.
+  // A consumer for one follow of `containerId` committing through `seq`. `ended` runs on a
+  // runtime thread (or, for a follow stopped while idle, on the thread that stops it) when the
+  // follow ends; it must not block.
   std::unique_ptr<FollowConsumer> consumer(std::shared_ptr<Sequencer> seq,
                                            std::string containerId, FollowConsumer::EndedFn ended);
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "label_selector.h"
+#include "loop_follower.h"
 
 namespace zc::docker {
 
@@ -89,6 +90,8 @@ std::vector<plugin::OptionSpec> runtimeOptionSpecs() {
        1024, int64_t{1} << 24},
       {"restart_grace", OptionType::kDuration, "1s",
        "after a stream ends, wait this long before deciding the container stopped"},
+      {"follow_threads", OptionType::kInt, "4",
+       "workers of the loop shared by every log follow (0 = one thread per follow)", 0, 64},
       {"select_labels", OptionType::kString, "",
        "follow only containers carrying every KEY=VALUE of this comma list (--select-label)"},
   };
@@ -123,6 +126,7 @@ Result<RuntimeOptions> parseRuntimeOptions(const std::map<std::string, std::stri
     f.chunkLinger = millis(ns.value());
   }
   f.resumeMarginNs = millis(v.durationNs("resume_margin")).count() * int64_t{1'000'000};
+  r.followThreads = static_cast<size_t>(v.integer("follow_threads"));
   ZC_ASSIGN_OR_RETURN(r.events.selectLabels, parseSelectLabels(v.string("select_labels")));
   return r;
 }
@@ -241,13 +245,27 @@ Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::followLogs(
       return Status::invalidArgument("followLogs: bad container id");
     }
     ZC_ASSIGN_OR_RETURN(LogCursor c, LogCursor::decode(cursor));
-    auto f = std::make_unique<LogFollower>(engine_, logger_, container, c, consumer,
-                                           options_.follow);
-    f->start();
-    return std::unique_ptr<plugin::Subscription>(std::move(f));
+    if (options_.followThreads == 0) {
+      auto f = std::make_unique<LogFollower>(engine_, logger_, container, c, consumer,
+                                             options_.follow);
+      f->start();
+      return std::unique_ptr<plugin::Subscription>(std::move(f));
+    }
+    auto loop = followLoop();
+    auto f = std::make_shared<LoopFollower>(engine_, logger_, container, c, consumer,
+                                            options_.follow);
+    loop->add(f);
+    return std::unique_ptr<plugin::Subscription>(
+        std::make_unique<LoopFollowHandle>(std::move(loop), std::move(f)));
   } catch (const std::exception& e) {
     return Status::internal(std::string("followLogs: ") + e.what());
   }
+}
+
+std::shared_ptr<FollowLoop> DockerRuntime::followLoop() {
+  std::lock_guard<std::mutex> lock(loopMu_);
+  if (!loop_) loop_ = std::make_shared<FollowLoop>(options_.followThreads);
+  return loop_;
 }
 
 Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::subscribeEvents(

@@ -19,6 +19,7 @@
 #include "engine_client.h"
 #include "event_subscriber.h"
 #include "label_trust.h"
+#include "follow_loop.h"
 #include "log_follower.h"
 #include "zc/plugin/runtime.h"
 
@@ -28,6 +29,8 @@ struct RuntimeOptions {
   std::string socketPath = "/var/run/docker.sock";
   std::chrono::milliseconds requestTimeout{30000};
   FollowOptions follow;
+  // Workers of the shared follow loop; 0 = one thread per follow (LogFollower).
+  size_t followThreads = 4;
   EventOptions events;
 };
 
@@ -85,6 +88,11 @@ class DockerRuntime final : public plugin::Runtime {
     void drop(std::string_view containerId);
   };
   std::shared_ptr<PrevStats> prevStats_ = std::make_shared<PrevStats>();
+  // The loop every follow runs on, made by the first followLogs(); each follow's Subscription
+  // shares it, so it stops when the runtime and the last follow are gone.
+  std::shared_ptr<FollowLoop> followLoop();
+  std::mutex loopMu_;
+  std::shared_ptr<FollowLoop> loop_;  // guarded by loopMu_
 
  public:
   // Containers with a previous stats reading kept (tests).

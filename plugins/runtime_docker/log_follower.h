@@ -1,5 +1,6 @@
-// LogFollower: one container's log follow on its own thread (the Subscription that followLogs()
-// returns), implementing the exactly-once contract of zc/plugin/runtime.h.
+// LogFollower: one container's log follow on its own thread (`follow_threads=0`; the default is
+// LoopFollower on the shared FollowLoop, loop_follower.h), the Subscription that followLogs()
+// returns, implementing the exactly-once contract of zc/plugin/runtime.h.
 //
 // Loop: GET /containers/{id}/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=<cursor since>
 // -> HttpStream -> FrameDecoder (or RawStreamSplitter for TTY containers) -> LineAssembler, which

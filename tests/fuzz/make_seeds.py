@@ -97,6 +97,19 @@ def hand_made():
     put("http_response", "content_length", b"\x00\x01\x00\x00" + head + b"Content-Length: 5\r\n\r\nhelloEXTRA")
     put("http_response", "until_close", b"\x01\x00\x00\x00" + head + b"\r\nbody until close")
     put("http_response", "no_content", b"\x00\x00\x00\x00" + b"HTTP/1.1 204 No Content\r\n\r\n")
+    # log stream (the follow loop's parser): [slice seed x3][flags] + response
+    mux_head = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n"
+    body = frame(1, TS + b"hello\n") + frame(2, TS2 + b"oops\r\n") + frame(1, TS3 + b"two\nlines\n")
+    chunked = b"".join(b"%x\r\n" % len(body[i:i + 7]) + body[i:i + 7] + b"\r\n" for i in range(0, len(body), 7))
+    put("log_stream", "mux_chunked", b"\x01\x02\x03\x02" + mux_head + b"Transfer-Encoding: chunked\r\n\r\n"
+        + chunked + b"0\r\n\r\n")
+    put("log_stream", "mux_stop_first", b"\x04\x05\x06\x10" + mux_head + b"\r\n" + body)
+    put("log_stream", "tty_until_close", b"\x07\x08\x09\x01" + b"HTTP/1.1 200 OK\r\n\r\n"
+        + TS + b"one\r\n" + TS3 + b"last")
+    put("log_stream", "not_found", b"\x00\x00\x00\x00" + b"HTTP/1.1 404 Not Found\r\nContent-Length: 20\r\n\r\n"
+        + b'{"message":"gone"}  ')
+    put("log_stream", "engine_error_frame", b"\x00\x01\x00\x00" + mux_head + b"\r\n" + frame(1, TS + b"ok\n")
+        + frame(3, b"boom"))
     put("http_response", "near_head_limit", b"\x00\x05\x00\x01" + head + b"\r\nx")
     put("http_response", "bad_chunk", b"\x00\x00\x00\x00" + head + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
 

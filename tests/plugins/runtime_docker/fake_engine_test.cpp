@@ -41,6 +41,10 @@ ContainerInfo fakeContainer() {
 const std::string kLogs = "/v1.41/containers/fakeid/logs";
 const std::string kInspect = "/v1.41/containers/fakeid/json";
 
+// follow_threads of the runtimes the harness makes: the follow tests run with the follow loop
+// ("4", the default) and with one thread per follow ("0").
+std::string gFollowThreads = "4";
+
 struct Harness {
   explicit Harness(FakeEngine::Handler h, std::map<std::string, std::string> extra = {})
       : engine(dir.path(), std::move(h)) {
@@ -48,7 +52,8 @@ struct Harness {
     ctx.options = {{"socket", engine.socketPath()},
                    {"stall_timeout", "300ms"},
                    {"restart_grace", "50ms"},
-                   {"request_timeout", "3s"}};
+                   {"request_timeout", "3s"},
+                   {"follow_threads", gFollowThreads}};
     for (auto& [k, v] : extra) ctx.options[k] = v;
     ctx.logger = &log;
     ctx.clock = &systemClock();
@@ -68,7 +73,19 @@ std::vector<std::string> allTexts(const RecordingConsumer& c) {
   return v;
 }
 
-TEST(FakeEngineTest, StalledStreamIsReopenedFromTheCursor) {
+// The follow tests, once per follower: the follow loop and one thread per follow.
+class FakeEngineFollowTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { gFollowThreads = GetParam(); }
+  void TearDown() override { gFollowThreads = "4"; }
+};
+INSTANTIATE_TEST_SUITE_P(Followers, FakeEngineFollowTest, ::testing::Values("4", "0"),
+                         [](const auto& info) {
+                           return info.param == "0" ? std::string("ThreadPerFollow")
+                                                    : std::string("FollowLoop");
+                         });
+
+TEST_P(FakeEngineFollowTest, StalledStreamIsReopenedFromTheCursor) {
   std::atomic<bool> served{false};
   Harness h([&](const FakeRequest& r, FakeConnection& c) {
     if (r.target.rfind(kLogs, 0) == 0) {
@@ -126,33 +143,33 @@ void expectReopenAfter(const std::string& badTail, bool closeWithoutEnd) {
   EXPECT_EQ(h.engine.count(kLogs), 3);
 }
 
-TEST(FakeEngineTest, GarbageFrameReopens) {
+TEST_P(FakeEngineFollowTest, GarbageFrameReopens) {
   expectReopenAfter(FakeEngine::frame(9, "garbage"), false);
 }
 
-TEST(FakeEngineTest, NonZeroPaddingReopens) {
+TEST_P(FakeEngineFollowTest, NonZeroPaddingReopens) {
   std::string f = FakeEngine::frame(1, ts(2) + "two\n");
   f[1] = 'x';
   expectReopenAfter(f, false);
 }
 
-TEST(FakeEngineTest, ConnectionCutInsideAFrameReopens) {
+TEST_P(FakeEngineFollowTest, ConnectionCutInsideAFrameReopens) {
   expectReopenAfter(FakeEngine::frame(2, ts(2) + "two\n").substr(0, 14), true);
 }
 
-TEST(FakeEngineTest, StreamEndingInsideAFrameReopens) {
+TEST_P(FakeEngineFollowTest, StreamEndingInsideAFrameReopens) {
   expectReopenAfter(FakeEngine::frame(2, ts(2) + "two\n").substr(0, 5), false);
 }
 
-TEST(FakeEngineTest, EngineErrorFrameReopens) {
+TEST_P(FakeEngineFollowTest, EngineErrorFrameReopens) {
   expectReopenAfter(FakeEngine::frame(3, "error from daemon: file rotated"), false);
 }
 
-TEST(FakeEngineTest, GarbageTimestampReopens) {
+TEST_P(FakeEngineFollowTest, GarbageTimestampReopens) {
   expectReopenAfter(FakeEngine::frame(2, "not-a-time two\n"), false);
 }
 
-TEST(FakeEngineTest, PendingPartialLineIsReadAgainWhole) {
+TEST_P(FakeEngineFollowTest, PendingPartialLineIsReadAgainWhole) {
   const std::string piece(16384, 'a');
   Harness h([&](const FakeRequest& r, FakeConnection& c) {
     if (r.target.rfind(kLogs, 0) == 0) {
@@ -179,7 +196,7 @@ TEST(FakeEngineTest, PendingPartialLineIsReadAgainWhole) {
   EXPECT_EQ(consumer.lines()[1].ts, parseRfc3339("2026-01-01T00:00:03Z").value());
 }
 
-TEST(FakeEngineTest, GoneContainerEndsWithNotFound) {
+TEST_P(FakeEngineFollowTest, GoneContainerEndsWithNotFound) {
   Harness h([&](const FakeRequest&, FakeConnection& c) {
     c.respond(404, R"({"message":"No such container: fakeid"})");
   });
@@ -191,7 +208,7 @@ TEST(FakeEngineTest, GoneContainerEndsWithNotFound) {
   EXPECT_EQ(consumer.endedCalls(), 1);
 }
 
-TEST(FakeEngineTest, StopInterruptsABlockedReadPromptly) {
+TEST_P(FakeEngineFollowTest, StopInterruptsABlockedReadPromptly) {
   Harness h(
       [&](const FakeRequest& r, FakeConnection& c) {
         if (r.target.rfind(kLogs, 0) == 0) {
@@ -215,7 +232,7 @@ TEST(FakeEngineTest, StopInterruptsABlockedReadPromptly) {
   EXPECT_EQ(consumer.endedCalls(), 1);
 }
 
-TEST(FakeEngineTest, FailingEngineIsRetriedWithBackoffNotATightLoop) {
+TEST_P(FakeEngineFollowTest, FailingEngineIsRetriedWithBackoffNotATightLoop) {
   Harness h([&](const FakeRequest& r, FakeConnection& c) {
     if (r.target.rfind(kLogs, 0) == 0) {
       c.respond(500, R"({"message":"boom"})");
@@ -235,7 +252,7 @@ TEST(FakeEngineTest, FailingEngineIsRetriedWithBackoffNotATightLoop) {
   EXPECT_EQ(consumer.endStatus().code(), Status::Code::kAborted);
 }
 
-TEST(FakeEngineTest, ConsumerBackPressureAndEarlyEnd) {
+TEST_P(FakeEngineFollowTest, ConsumerBackPressureAndEarlyEnd) {
   Harness h([&](const FakeRequest& r, FakeConnection& c) {
     if (r.target.rfind(kLogs, 0) == 0) {
       c.startChunked(200);

@@ -2,7 +2,8 @@
 //
 // A runtime discovers deployments, follows their logs from a resume cursor, reports lifecycle
 // events, samples resource use, and stops/removes containers. It owns the threads it starts for
-// follows and event subscriptions; the handles it returns stop and join them.
+// follows and event subscriptions (a fixed pool shared by every follow, or one per follow); the
+// handles it returns stop them and wait for their last callback.
 //
 // The exactly-once contract between a runtime and the host's log pipeline:
 //   - followLogs() starts from `cursor` (empty = the beginning of the container's log) and hands
@@ -79,12 +80,17 @@ struct LogChunk {
   std::optional<LogGap> gap;
 };
 
-// Implemented by the host. Called on the runtime's follow thread.
+// Implemented by the host. One follow calls its consumer from one thread at a time, never
+// concurrently, but not always the same thread: a runtime may run many follows on a small shared
+// pool (the Docker runtime does), so the calls of different follows may come from one thread.
 class LogConsumer {
  public:
   virtual ~LogConsumer() = default;
-  // Takes a chunk. May block: that is the back-pressure (the runtime stops reading the socket
-  // meanwhile). Returns false when the host wants the follow to end.
+  // Takes a chunk. May block: that is the back-pressure. While it runs the runtime does not read
+  // THIS follow's stream (the engine keeps the log); other follows go on, but a blocked consume()
+  // holds one of the runtime's follow threads, so it should block only as long as the storage
+  // write it waits for (and return false promptly once the host cancels the follow). Returns
+  // false when the host wants the follow to end.
   virtual bool consume(LogChunk&& chunk) noexcept = 0;
   // Called once when the follow ends for good: the container stopped (OK), the container is gone
   // (NotFound), or the handle was stopped or consume() returned false (Aborted). Not called for
@@ -123,8 +129,10 @@ class EventConsumer {
   virtual void onEvent(const RuntimeEvent& event) noexcept = 0;
 };
 
-// A running follow or subscription. Destroying it stops it and joins its thread, so it must
-// never be destroyed from inside its own callbacks (calling stop() there is fine).
+// A running follow or subscription. Destroying it stops it and waits for its last callback
+// (joins its thread, or its last step on a shared pool), so it must never be destroyed from
+// inside its own callbacks (calling stop() there is fine: it then returns at once and the follow
+// ends after the callback returns).
 class Subscription {
  public:
   virtual ~Subscription() = default;

@@ -1,0 +1,280 @@
+#include "follow_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+
+namespace zc::docker {
+
+namespace {
+int msUntil(std::chrono::steady_clock::time_point t) {
+  auto d = std::chrono::ceil<std::chrono::milliseconds>(t - std::chrono::steady_clock::now());
+  if (d.count() <= 0) return 0;
+  return d.count() > 60'000 ? 60'000 : static_cast<int>(d.count());
+}
+constexpr uint64_t kWakeId = 0;  // epoll data of the dispatcher's own eventfd
+}  // namespace
+
+void LoopTask::closeFd(int& fd) noexcept {
+  if (fd < 0) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (armedFd_ == fd) armedFd_ = -1;
+  }
+  if (loop_) loop_->forgetFd(fd);
+  ::close(fd);
+  fd = -1;
+}
+
+void LoopTask::requestStopAndWait() noexcept {
+  stopRequested_.store(true, std::memory_order_release);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (done_ || loop_ == nullptr) return;
+  if (running_) {
+    if (runner_ == std::this_thread::get_id()) return;  // from inside its own step
+    again_ = true;
+    doneCv_.wait(lock, [&] { return done_; });
+    return;
+  }
+  // Not running: run the last step here rather than wait for a worker (a worker may be the
+  // caller, and the others may all be busy).
+  running_ = true;
+  runner_ = std::this_thread::get_id();
+  lock.unlock();
+  auto self = loop_->find(id_);
+  if (!self) {  // the loop is going away
+    lock.lock();
+    running_ = false;
+    return;
+  }
+  loop_->afterStep(self, step());
+  lock.lock();
+  doneCv_.wait(lock, [&] { return done_; });
+}
+
+FollowLoop::FollowLoop(size_t workers) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epfd_ < 0 || wakeFd_ < 0) {
+    if (epfd_ >= 0) ::close(epfd_);
+    if (wakeFd_ >= 0) ::close(wakeFd_);
+    throw std::runtime_error("follow loop: cannot create epoll/eventfd: " + std::to_string(errno));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeId;
+  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakeFd_, &ev);
+  dispatcher_ = std::thread([this] { dispatch(); });
+  if (workers == 0) workers = 1;
+  for (size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+}
+
+FollowLoop::~FollowLoop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  workCv_.notify_all();
+  kick();
+  auto joinOrDetach = [](std::thread& t) {
+    if (!t.joinable()) return;
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();
+    } else {
+      t.join();
+    }
+  };
+  joinOrDetach(dispatcher_);
+  for (auto& t : workers_) joinOrDetach(t);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.clear();
+    tasks_.clear();
+    timers_.clear();
+  }
+  ::close(epfd_);
+  ::close(wakeFd_);
+}
+
+bool FollowLoop::onLoopThread() const noexcept {
+  auto me = std::this_thread::get_id();
+  if (dispatcher_.get_id() == me) return true;
+  for (const auto& t : workers_) {
+    if (t.get_id() == me) return true;
+  }
+  return false;
+}
+
+size_t FollowLoop::tasks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tasks_.size();
+}
+
+std::shared_ptr<LoopTask> FollowLoop::find(uint64_t id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? nullptr : it->second;
+}
+
+void FollowLoop::add(const std::shared_ptr<LoopTask>& task) {
+  std::lock_guard<std::mutex> tl(task->mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    task->loop_ = this;
+    task->id_ = nextId_++;
+    tasks_[task->id_] = task;
+  }
+  schedule(*task);
+}
+
+void FollowLoop::wake(LoopTask* task) {
+  std::lock_guard<std::mutex> tl(task->mu_);
+  schedule(*task);
+}
+
+void FollowLoop::kick() noexcept {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t r = ::write(wakeFd_, &one, sizeof one);
+}
+
+void FollowLoop::forgetFd(int fd) noexcept {
+  ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void FollowLoop::schedule(LoopTask& t) {
+  if (t.done_) return;
+  if (t.running_) {
+    t.again_ = true;
+    return;
+  }
+  if (t.queued_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tasks_.find(t.id_);
+    if (it == tasks_.end() || stopping_) return;
+    t.queued_ = true;
+    queue_.push_back(it->second);
+  }
+  workCv_.notify_one();
+}
+
+void FollowLoop::arm(LoopTask& t, int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events | EPOLLONESHOT;
+  ev.data.u64 = t.id_;
+  if (t.armedFd_ == fd) {
+    if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0) return;
+    if (errno != ENOENT) return;
+  }
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+    ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
+  }
+  t.armedFd_ = fd;
+}
+
+void FollowLoop::afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w) {
+  std::unique_lock<std::mutex> tl(t->mu_);
+  t->running_ = false;
+  t->runner_ = {};
+  if (w.done) {
+    t->done_ = true;
+    if (t->armedFd_ >= 0) forgetFd(t->armedFd_);
+    t->armedFd_ = -1;
+    setTimer(*t, std::nullopt);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.erase(t->id_);
+    }
+    t->doneCv_.notify_all();
+    return;
+  }
+  if (w.fd >= 0) {
+    arm(*t, w.fd, w.events);
+  } else if (t->armedFd_ >= 0) {
+    arm(*t, t->armedFd_, 0);  // disarmed: only the deadline wakes it
+  }
+  setTimer(*t, w.yield ? std::nullopt : w.deadline);
+  if (w.yield || t->again_ || t->stopRequested()) {
+    t->again_ = false;
+    schedule(*t);
+  }
+}
+
+void FollowLoop::setTimer(LoopTask& t, std::optional<std::chrono::steady_clock::time_point> at) {
+  bool earliest = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (t.hasTimer_) timers_.erase(t.timer_);
+    t.hasTimer_ = false;
+    if (!at) return;
+    earliest = timers_.empty() || *at < timers_.begin()->first;
+    t.timer_ = timers_.emplace(*at, t.id_);
+    t.hasTimer_ = true;
+  }
+  if (earliest) kick();
+}
+
+void FollowLoop::dispatch() {
+  epoll_event events[128];
+  while (true) {
+    int timeout = -1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      if (!timers_.empty()) timeout = msUntil(timers_.begin()->first);
+    }
+    int n = ::epoll_wait(epfd_, events, 128, timeout);
+    if (n < 0 && errno != EINTR) return;
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kWakeId) {
+        uint64_t v;
+        [[maybe_unused]] ssize_t r = ::read(wakeFd_, &v, sizeof v);
+        continue;
+      }
+      if (auto t = find(events[i].data.u64)) wake(t.get());
+    }
+    std::vector<std::shared_ptr<LoopTask>> due;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      auto now = std::chrono::steady_clock::now();
+      while (!timers_.empty() && timers_.begin()->first <= now) {
+        auto it = tasks_.find(timers_.begin()->second);
+        if (it != tasks_.end()) {
+          it->second->hasTimer_ = false;
+          due.push_back(it->second);
+        }
+        timers_.erase(timers_.begin());
+      }
+    }
+    for (const auto& t : due) wake(t.get());
+  }
+}
+
+void FollowLoop::work() {
+  while (true) {
+    std::shared_ptr<LoopTask> t;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      workCv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      t = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    {
+      std::lock_guard<std::mutex> tl(t->mu_);
+      t->queued_ = false;
+      if (t->done_ || t->running_) continue;  // finished, or being stopped inline
+      t->running_ = true;
+      t->runner_ = std::this_thread::get_id();
+    }
+    LoopWait w = t->step();
+    afterStep(t, w);
+  }
+}
+
+}  // namespace zc::docker

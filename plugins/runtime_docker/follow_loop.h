@@ -1,0 +1,129 @@
+// FollowLoop: a fixed set of threads that drives any number of log follows.
+//
+// One dispatcher thread waits in epoll_wait() on the follows' non-blocking engine connections and
+// on their deadlines; a follow that is ready (its socket is readable or writable, its deadline
+// passed, or it was woken) is queued to a small pool of workers that run its step(). A task's
+// step() never runs on two threads at once, and while it runs its socket is out of the epoll
+// interest set (EPOLLONESHOT; re-armed only by the Wait the step returns). So a step may block
+// (a consumer holding a storage write, an inspect request): that stops reading that follow's own
+// socket only, and holds one worker; the others go on with every other follow.
+//
+// The thread count is 1 + workers, whatever the number of follows.
+//
+// OWNERSHIP: the loop keeps a reference to each task until the task's step() returns done.
+// Thread-safety: all public methods are thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace zc::docker {
+
+class FollowLoop;
+
+// What a task waits for after a step: readiness of `fd` (EPOLLIN/EPOLLOUT) and/or a deadline,
+// whichever comes first; `yield` queues the task again at once (behind the others); `done` ends
+// it (its fd must be closed by then, see LoopTask::closeFd()).
+struct LoopWait {
+  int fd = -1;
+  uint32_t events = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  bool yield = false;
+  bool done = false;
+};
+
+class LoopTask {
+ public:
+  virtual ~LoopTask() = default;
+
+  // Asks the task to end: sets stopRequested() and runs its step soon. When called on the thread
+  // that runs the task's step (from inside its callbacks) it returns at once; from any other
+  // thread it returns once the task is done (its last step returned), so no callback runs after.
+  void requestStopAndWait() noexcept;
+  bool stopRequested() const noexcept { return stopRequested_.load(std::memory_order_acquire); }
+
+ protected:
+  // Runs on a worker; never concurrently with itself; may be called without its fd being ready
+  // or its deadline passed (it must then just wait again).
+  virtual LoopWait step() noexcept = 0;
+  // Removes `fd` from the loop's interest set and closes it; sets fd to -1.
+  void closeFd(int& fd) noexcept;
+  FollowLoop* loop() const noexcept { return loop_; }
+
+ private:
+  friend class FollowLoop;
+  FollowLoop* loop_ = nullptr;
+  uint64_t id_ = 0;
+  std::atomic<bool> stopRequested_{false};
+  // Guarded by mu_:
+  std::mutex mu_;
+  std::condition_variable doneCv_;
+  bool queued_ = false;   // in the worker queue
+  bool running_ = false;  // step() runs now
+  bool again_ = false;    // woken while running: run once more
+  bool done_ = false;
+  int armedFd_ = -1;  // registered with epoll (possibly disarmed by ONESHOT)
+  std::thread::id runner_;
+  // Guarded by the loop's mu_: this task's entry in its timers.
+  bool hasTimer_ = false;
+  std::multimap<std::chrono::steady_clock::time_point, uint64_t>::iterator timer_;
+};
+
+class FollowLoop {
+ public:
+  // Starts the dispatcher and `workers` worker threads (at least 1).
+  explicit FollowLoop(size_t workers);
+  // Stops the threads. Tasks still registered are dropped without another step (the runtime
+  // stops every follow first: each Subscription holds the loop).
+  ~FollowLoop();
+  FollowLoop(const FollowLoop&) = delete;
+  FollowLoop& operator=(const FollowLoop&) = delete;
+
+  // Registers `task` and runs its first step soon.
+  void add(const std::shared_ptr<LoopTask>& task);
+  // Runs the task's step soon (no-op once done).
+  void wake(LoopTask* task);
+
+  size_t workers() const noexcept { return workers_.size(); }
+  size_t tasks() const;
+  // True on one of this loop's threads.
+  bool onLoopThread() const noexcept;
+
+ private:
+  friend class LoopTask;
+  void dispatch();
+  void work();
+  void schedule(LoopTask& t);  // t.mu_ held
+  void afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w);
+  void arm(LoopTask& t, int fd, uint32_t events);  // t.mu_ held
+  void setTimer(LoopTask& t, std::optional<std::chrono::steady_clock::time_point> at);
+  void forgetFd(int fd) noexcept;
+  void kick() noexcept;
+  std::shared_ptr<LoopTask> find(uint64_t id) const;
+
+  int epfd_ = -1;
+  int wakeFd_ = -1;
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable workCv_;
+  std::deque<std::shared_ptr<LoopTask>> queue_;
+  std::unordered_map<uint64_t, std::shared_ptr<LoopTask>> tasks_;
+  std::multimap<std::chrono::steady_clock::time_point, uint64_t> timers_;  // task ids
+  uint64_t nextId_ = 1;
+  bool stopping_ = false;
+  std::thread dispatcher_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace zc::docker

@@ -1,0 +1,194 @@
+// FollowLoop: a fixed set of threads whatever the number of tasks; a task's step never runs
+// twice at once; a step that blocks holds only its own task; deadlines and stops wake tasks.
+#include "follow_loop.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <thread>
+
+#include "test_support.h"
+
+namespace zc::docker {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+size_t threadCount() {
+  size_t n = 0;
+  DIR* d = ::opendir("/proc/self/task");
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+// A task that reads its end of a socketpair; `onBytes` runs in the step for each read.
+class PipeTask : public LoopTask {
+ public:
+  PipeTask() {
+    int sv[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    fd_ = sv[0];
+    peer_ = sv[1];
+  }
+  ~PipeTask() override {
+    if (fd_ >= 0) ::close(fd_);
+    ::close(peer_);
+  }
+  void write(const std::string& s) {
+    ASSERT_EQ(::send(peer_, s.data(), s.size(), 0), ssize_t(s.size()));
+  }
+  std::function<void(size_t)> onBytes;
+  std::atomic<size_t> bytes{0};
+  std::atomic<int> steps{0};
+  std::atomic<int> concurrent{0};
+  std::atomic<int> maxConcurrent{0};
+  std::atomic<bool> endedStopped{false};
+  std::optional<Clock::time_point> deadline;
+
+ protected:
+  LoopWait step() noexcept override {
+    int c = ++concurrent;
+    int m = maxConcurrent.load();
+    while (c > m && !maxConcurrent.compare_exchange_weak(m, c)) {
+    }
+    ++steps;
+    LoopWait w;
+    if (stopRequested()) {
+      closeFd(fd_);
+      endedStopped = true;
+      w.done = true;
+    } else {
+      char buf[4096];
+      ssize_t r;
+      while ((r = ::recv(fd_, buf, sizeof buf, 0)) > 0) {
+        bytes += static_cast<size_t>(r);
+        if (onBytes) onBytes(static_cast<size_t>(r));
+      }
+      w.fd = fd_;
+      w.events = EPOLLIN;
+      w.deadline = deadline;
+    }
+    --concurrent;
+    return w;
+  }
+
+ private:
+  int fd_ = -1;
+  int peer_ = -1;
+};
+
+TEST(FollowLoopTest, ThreadsStayFixedWhateverTheNumberOfTasks) {
+  size_t before = threadCount();
+  auto loop = std::make_shared<FollowLoop>(3);
+  std::vector<std::shared_ptr<PipeTask>> tasks;
+  for (int i = 0; i < 300; ++i) {
+    tasks.push_back(std::make_shared<PipeTask>());
+    loop->add(tasks.back());
+  }
+  EXPECT_EQ(threadCount(), before + 4);
+  for (auto& t : tasks) t->write("hello");
+  ASSERT_TRUE(zc::testing::waitFor(
+      [&] {
+        for (auto& t : tasks) {
+          if (t->bytes.load() != 5) return false;
+        }
+        return true;
+      },
+      10s));
+  EXPECT_EQ(threadCount(), before + 4);
+  for (auto& t : tasks) {
+    t->requestStopAndWait();
+    EXPECT_TRUE(t->endedStopped.load());
+    EXPECT_EQ(t->maxConcurrent.load(), 1);
+  }
+  EXPECT_EQ(loop->tasks(), 0u);
+  loop.reset();
+  EXPECT_EQ(threadCount(), before);
+}
+
+TEST(FollowLoopTest, ABlockedStepHoldsOnlyItsOwnTask) {
+  auto loop = std::make_shared<FollowLoop>(2);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto held = std::make_shared<PipeTask>();
+  held->onBytes = [&](size_t) { released.wait(); };  // a storage write that does not return
+  auto other = std::make_shared<PipeTask>();
+  loop->add(held);
+  loop->add(other);
+  held->write("x");
+  ASSERT_TRUE(zc::testing::waitFor([&] { return held->bytes.load() == 1; }, 5s));
+  held->write("more bytes that wait in the socket");
+  for (int i = 0; i < 20; ++i) {
+    other->write("y");
+    ASSERT_TRUE(zc::testing::waitFor([&] { return other->bytes.load() == size_t(i + 1); }, 5s));
+  }
+  EXPECT_EQ(held->bytes.load(), 1u);  // its own socket is not read meanwhile
+  // A stop from another thread waits for the held step.
+  auto stopper = std::async(std::launch::async, [&] { held->requestStopAndWait(); });
+  EXPECT_EQ(stopper.wait_for(200ms), std::future_status::timeout);
+  release.set_value();
+  EXPECT_EQ(stopper.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(held->endedStopped.load());
+  other->requestStopAndWait();
+}
+
+TEST(FollowLoopTest, DeadlineWakesATaskWithoutData) {
+  auto loop = std::make_shared<FollowLoop>(1);
+  auto t = std::make_shared<PipeTask>();
+  auto t0 = Clock::now();
+  t->deadline = t0 + 100ms;
+  loop->add(t);
+  ASSERT_TRUE(zc::testing::waitFor([&] { return t->steps.load() >= 2; }, 5s));
+  EXPECT_GE(Clock::now() - t0, 100ms);
+  t->deadline.reset();
+  t->requestStopAndWait();
+}
+
+TEST(FollowLoopTest, StopFromInsideTheStepReturnsAtOnceAndTheTaskEndsAfter) {
+  auto loop = std::make_shared<FollowLoop>(1);
+  auto t = std::make_shared<PipeTask>();
+  std::atomic<bool> returned{false};
+  t->onBytes = [&](size_t) {
+    t->requestStopAndWait();  // from the consumer's callback: must not deadlock
+    returned = true;
+  };
+  loop->add(t);
+  t->write("z");
+  ASSERT_TRUE(zc::testing::waitFor([&] { return t->endedStopped.load(); }, 5s));
+  EXPECT_TRUE(returned.load());
+  EXPECT_EQ(loop->tasks(), 0u);
+}
+
+TEST(FollowLoopTest, StopOfAnIdleTaskRunsItsLastStepOnTheCaller) {
+  // One worker, held by another task: the stop must not need a worker.
+  auto loop = std::make_shared<FollowLoop>(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto busy = std::make_shared<PipeTask>();
+  busy->onBytes = [&](size_t) { released.wait(); };
+  auto idle = std::make_shared<PipeTask>();
+  loop->add(busy);
+  loop->add(idle);
+  ASSERT_TRUE(zc::testing::waitFor([&] { return idle->steps.load() >= 1; }, 5s));
+  busy->write("b");
+  ASSERT_TRUE(zc::testing::waitFor([&] { return busy->bytes.load() == 1; }, 5s));
+  auto t0 = Clock::now();
+  idle->requestStopAndWait();
+  EXPECT_LT(Clock::now() - t0, 1s);
+  EXPECT_TRUE(idle->endedStopped.load());
+  release.set_value();
+  busy->requestStopAndWait();
+}
+
+}  // namespace
+}  // namespace zc::docker
