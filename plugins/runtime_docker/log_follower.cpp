@@ -111,6 +111,8 @@ LogFollower::StreamEnd LogFollower::pump(HttpStream& stream, bool tty, std::stri
   const auto stall = currentStall_;
   bool batching = false;  // lines_ holds lines since batchStart
   bool lingered = false;  // the previous read came after a linger
+  constexpr size_t kNoLinger = static_cast<size_t>(-1);
+  size_t lingerFrom = kNoLinger;  // lines_.size() when the batch's last linger began
   auto batchStart = std::chrono::steady_clock::now();
   while (true) {
     // Block (up to the stall timeout) only when nothing waits for delivery; otherwise just take
@@ -138,7 +140,12 @@ LogFollower::StreamEnd LogFollower::pump(HttpStream& stream, bool tty, std::stri
         // chunk, so a reader faster than the engine would hand over a line or two per chunk:
         // linger a moment (once per empty read, within chunkMaxDelay) to let a batch build up.
         auto now = std::chrono::steady_clock::now();
-        if (!lingered && opts_.chunkLinger.count() > 0 && now - batchStart < opts_.chunkMaxDelay) {
+        // Lingering stops when a linger brought fewer than chunkLingerMinLines.
+        const bool lingerPays = lingerFrom == kNoLinger || lines_.size() < lingerFrom ||
+                                lines_.size() - lingerFrom >= opts_.chunkLingerMinLines;
+        if (!lingered && lingerPays && opts_.chunkLinger.count() > 0 &&
+            now - batchStart < opts_.chunkMaxDelay) {
+          lingerFrom = lines_.size();
           if (stopSignal_.waitFor(std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::max(opts_.chunkLinger, std::chrono::microseconds(1000))))) {
             return StreamEnd::kStopped;
@@ -148,6 +155,7 @@ LogFollower::StreamEnd LogFollower::pump(HttpStream& stream, bool tty, std::stri
         }
         lingered = false;
         batching = false;
+        lingerFrom = kNoLinger;
         if (!deliver()) return StreamEnd::kConsumerDone;
         break;
       }
@@ -169,6 +177,7 @@ LogFollower::StreamEnd LogFollower::pump(HttpStream& stream, bool tty, std::stri
           batching = false;
         } else if (!batching) {
           batching = true;
+          lingerFrom = kNoLinger;
           batchStart = std::chrono::steady_clock::now();
         }
         break;

@@ -51,8 +51,12 @@ struct FollowOptions {
   // (the engine writes one message per HTTP chunk, so a reader faster than the engine would
   // otherwise deliver a line or two per chunk during a flood)...
   std::chrono::microseconds chunkLinger{2000};
-  // ...but never hold a line back longer than this.
+  // ...but never hold a line back longer than this...
   std::chrono::milliseconds chunkMaxDelay{50};
+  // ...and stop lingering when a linger brought fewer lines than this: at a steady moderate rate
+  // (2,000 lines/s: 4 lines a linger) lingering builds no batch worth the wait and only held each
+  // line up to chunkMaxDelay.
+  size_t chunkLingerMinLines = 64;
 };
 
 class LogFollower final : public plugin::Subscription {

@@ -138,6 +138,7 @@ LoopWait LoopFollower::open() {
   ++opens_;
   before_ = assembler_.cursor();
   batching_ = lingering_ = false;
+  lingerFrom_ = kNoLinger;
 
   const std::string& socketPath = engine_->socketPath();
   sockaddr_un addr{};
@@ -254,6 +255,7 @@ LoopWait LoopFollower::stream() {
         } else if (!batching_) {
           batching_ = true;
           batchStart_ = now;
+          lingerFrom_ = kNoLinger;
         }
         if (static_cast<size_t>(r) >= budget) return LoopWait{-1, 0, std::nullopt, true, false};
         budget -= static_cast<size_t>(r);
@@ -302,14 +304,20 @@ LoopWait LoopFollower::stream() {
     }
     // Lines wait. During a flood the engine sends one message per HTTP chunk, so a reader faster
     // than the engine would hand over a line or two per chunk: linger a moment (once per empty
-    // read, within chunkMaxDelay; the socket is not watched meanwhile) to let a batch build up.
-    if (!lingering_ && opts_.chunkLinger.count() > 0 && now - batchStart_ < opts_.chunkMaxDelay) {
+    // read, within chunkMaxDelay; the socket is not watched meanwhile) to let a batch build up,
+    // for as long as each linger brings at least chunkLingerMinLines.
+    const bool lingerPays = lingerFrom_ == kNoLinger || lines_.size() < lingerFrom_ ||
+                            lines_.size() - lingerFrom_ >= opts_.chunkLingerMinLines;
+    if (!lingering_ && lingerPays && opts_.chunkLinger.count() > 0 &&
+        now - batchStart_ < opts_.chunkMaxDelay) {
       lingering_ = true;
+      lingerFrom_ = lines_.size();
       auto linger = std::max<Clock::duration>(opts_.chunkLinger, 1ms);
       return LoopWait{-1, 0, now + linger, false, false};
     }
     lingering_ = false;
     batching_ = false;
+    lingerFrom_ = kNoLinger;
     if (!deliver()) return finish(Status::aborted("the consumer ended the follow"));
     // More may have come while the consumer worked: read again before waiting.
   }

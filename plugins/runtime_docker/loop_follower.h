@@ -86,6 +86,9 @@ class LoopFollower final : public LoopTask {
   Clock::time_point errorDeadline_{};
   bool batching_ = false;
   bool lingering_ = false;
+  // lines_.size() when the batch's last linger began; kNoLinger when none did.
+  static constexpr size_t kNoLinger = static_cast<size_t>(-1);
+  size_t lingerFrom_ = kNoLinger;
   bool consumerDone_ = false;
   bool drained_ = false;
   bool ended_ = false;
