@@ -61,7 +61,6 @@ uint64_t TailHub::add(const std::string& path, Run run) {
       wds_[wd] = {dir, 1};
     }
   }
-  scheduleLocked(h);
   return h;
 }
 

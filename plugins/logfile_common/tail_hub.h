@@ -47,7 +47,7 @@ class TailHub {
   // wake-up (inotify, the poll, wake()).
   using Run = std::function<void()>;
   // Registers a follow of the file at `path` (its directory is watched). Returns its handle.
-  // The first run is scheduled at once.
+  // Nothing runs until the first wake-up (call wake() to run it at once).
   uint64_t add(const std::string& path, Run run);
   // Unregisters; waits until a run of it in progress ends (unless called from that run). After
   // it returns the run is never called again.

@@ -18,6 +18,7 @@
 #include "docker_json.h"
 #include "engine_client.h"
 #include "event_subscriber.h"
+#include "file_follower.h"
 #include "label_trust.h"
 #include "log_follower.h"
 #include "zc/plugin/runtime.h"
@@ -29,6 +30,8 @@ struct RuntimeOptions {
   std::chrono::milliseconds requestTimeout{30000};
   FollowOptions follow;
   EventOptions events;
+  LogSource logSource = LogSource::kAuto;                 // file_source.h
+  logfile::TailHub::Options fileHub;                      // the file follows' threads
 };
 
 // The keys this plugin takes (README "Options").
@@ -73,6 +76,7 @@ class DockerRuntime final : public plugin::Runtime {
   std::shared_ptr<EngineClient> engine_;
   // The zynd.* labels of the images in use, shared with the event subscription (label_trust.h).
   std::shared_ptr<ImageLabelCache> images_;
+  std::unique_ptr<SharedTailHub> fileHubs_;  // set by configure()
   std::mutex refusedMu_;
   std::set<std::string, std::less<>> refusedWarned_;  // container ids already warned about
   // The previous stats reading of each container (for CPU %). Shared with the event

@@ -13,6 +13,7 @@ LineAssembler::LineAssembler(Options options) : options_(options) {
 
 void LineAssembler::reset(const LogCursor& cursor, bool filter) {
   cursor_ = cursor;
+  cursor_.file.reset();  // the file follower sets its own; an API follow must not carry it on
   for (LogStream st : {LogStream::kStdout, LogStream::kStderr}) {
     PerStream& s = streams_[index(st)];
     StreamPosition& pos = cursor_.at(st);

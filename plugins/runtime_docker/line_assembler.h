@@ -52,7 +52,8 @@ class LineAssembler {
 
   // Continues after `cursor`: forgets pending pieces and, with `filter`, arms the resume filter.
   // Without it every message is taken (a reader that resumes by file position, which already
-  // starts exactly after what was delivered), and the cursor still moves in step.
+  // starts exactly after what was delivered), and the cursor still moves in step. The cursor's
+  // file part is dropped (cursor() has none): only the file follower knows a file position.
   void reset(const LogCursor& cursor, bool filter = true);
 
   // One engine message (timestamp prefix included). Appends completed lines to `out`.
