@@ -296,6 +296,10 @@ std::unique_ptr<plugin::Subscription> startFileFollow(
     }
     return nullptr;
   }
+  if (logger != nullptr) {
+    logger->log(plugin::LogLevel::kInfo,
+                "docker logs " + container.name + ": reading the json-file " + path.value());
+  }
   auto f = std::make_unique<FileFollower>(engine, hubs.get(), logger, container, path.value(),
                                           cursor, consumer, options);
   f->start();

@@ -31,7 +31,8 @@ std::string_view toString(LogSource source) noexcept {
   return "auto";
 }
 
-Result<std::string> usableLogFile(const Poco::JSON::Object::Ptr& o) {
+Result<std::string> usableLogFile(const Poco::JSON::Object::Ptr& o,
+                                  const std::string& dockerRootDir) {
   try {
     if (!o) return Status::failedPrecondition("no inspect answer");
     std::string type;
@@ -43,8 +44,22 @@ Result<std::string> usableLogFile(const Poco::JSON::Object::Ptr& o) {
                                         "', not json-file");
     }
     std::string path = o->optValue<std::string>("LogPath", "");
-    if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos) {
-      return Status::failedPrecondition("the engine gives no log file path");
+    if (path.empty()) {
+      // Created, not started: the engine names the file at the first start.
+      std::string id = o->optValue<std::string>("Id", "");
+      bool safeId = !id.empty() && id.size() <= 128 &&
+                    id.find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (!safeId || dockerRootDir.empty() || dockerRootDir.front() != '/') {
+        return Status::failedPrecondition("the engine gives no log file path");
+      }
+      std::string dir = dockerRootDir + "/containers/" + id;
+      if (::access(dir.c_str(), R_OK | X_OK) != 0) {
+        return Status::failedPrecondition("cannot read " + dir + ": " + std::strerror(errno));
+      }
+      return dir + "/" + id + "-json.log";
+    }
+    if (path.front() != '/' || path.find('\0') != std::string::npos) {
+      return Status::failedPrecondition("the engine gives no usable log file path");
     }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -60,7 +75,12 @@ Result<std::string> usableLogFile(const Poco::JSON::Object::Ptr& o) {
 Result<std::string> fileLogPath(EngineClient& engine, std::string_view containerId) {
   ZC_ASSIGN_OR_RETURN(Poco::JSON::Object::Ptr o,
                       engine.getObject("/containers/" + std::string(containerId) + "/json"));
-  return usableLogFile(o);
+  std::string root;
+  if (o && o->optValue<std::string>("LogPath", "").empty()) {
+    auto info = engine.getObject("/info");
+    if (info.isOk() && info.value()) root = info.value()->optValue<std::string>("DockerRootDir", "");
+  }
+  return usableLogFile(o, root);
 }
 
 }  // namespace zc::docker

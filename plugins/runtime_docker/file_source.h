@@ -6,7 +6,10 @@
 //         stops for a file it cannot read, and the cursors of both ways are interchangeable;
 //   auto  (default) the json-file when it can be used, the API otherwise, without a warning.
 // The file can be used when the container's inspect says HostConfig.LogConfig.Type "json-file"
-// and its LogPath is an absolute path this process can open for reading.
+// and its LogPath is an absolute path this process can open for reading. A container created
+// but not started yet has no LogPath: its file will be <DockerRootDir>/containers/<id>/<id>-json.log
+// (the engine's layout; DockerRootDir from GET /info), usable when this process can read that
+// folder (the follow then waits for the file to appear).
 //
 // Thread-safety: pure functions (fileLogPath() makes one engine request).
 #pragma once
@@ -29,7 +32,9 @@ std::string_view toString(LogSource source) noexcept;
 
 // From an inspect answer: the json-file's path when the file can be used (see above), else
 // FailedPrecondition saying why (e.g. "log driver is journald, not json-file").
-Result<std::string> usableLogFile(const Poco::JSON::Object::Ptr& inspect);
+// `dockerRootDir` (may be empty: unknown) is used only when LogPath is empty.
+Result<std::string> usableLogFile(const Poco::JSON::Object::Ptr& inspect,
+                                  const std::string& dockerRootDir = "");
 
 // Inspects the container and applies usableLogFile(). NotFound when the container is gone;
 // Unavailable when the engine does not answer.

@@ -4,6 +4,8 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "docker_runtime.h"
@@ -64,6 +66,22 @@ TEST(FileSourceTest, UsableOnlyForAReadableJsonFile) {
   EXPECT_FALSE(usableLogFile(json(R"({"LogPath":"relative","HostConfig":{"LogConfig":{"Type":"json-file"}}})")).isOk());
   EXPECT_FALSE(usableLogFile(json(R"({"HostConfig":{}})")).isOk());
   EXPECT_FALSE(usableLogFile(nullptr).isOk());
+}
+
+TEST(FileSourceTest, ACreatedContainerGetsTheEnginesLayout) {
+  zc::testing::TempDir root;
+  const std::string id(64, 'a');
+  const std::string created = R"({"Id":")" + id +
+                              R"(","LogPath":"","HostConfig":{"LogConfig":{"Type":"json-file"}}})";
+  EXPECT_FALSE(usableLogFile(json(created), root.path()).isOk());  // no such folder
+  ASSERT_EQ(::mkdir((root.path() + "/containers").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((root.path() + "/containers/" + id).c_str(), 0700), 0);
+  auto p = usableLogFile(json(created), root.path());
+  ASSERT_TRUE(p.isOk()) << p.status().toString();
+  EXPECT_EQ(p.value(), root.path() + "/containers/" + id + "/" + id + "-json.log");
+  EXPECT_FALSE(usableLogFile(json(created), "").isOk());  // root unknown
+  EXPECT_FALSE(usableLogFile(json(R"({"Id":"../x","LogPath":"","HostConfig":{"LogConfig":{"Type":"json-file"}}})"),
+                             root.path()).isOk());
 }
 
 }  // namespace
