@@ -130,6 +130,8 @@ class FileTail::Source {
 namespace {
 
 // The identity head of a whole file (for matching a position against a candidate).
+constexpr size_t kMaxHeld = 32;
+
 Result<std::string> fileHead(const LogFileEntry& e) {
   if (!e.gz) {
     int fd = ::open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -217,6 +219,7 @@ std::string FileTail::takeWarning() {
 Status FileTail::open(const LogFileEntry& entry, uint64_t offset) {
   ZC_ASSIGN_OR_RETURN(std::unique_ptr<Source> s, Source::open(entry));
   if (offset > 0) ZC_RETURN_IF_ERROR(s->skip(offset));
+  held_.clear();
   ident_ = FileIdentity{s->dev(), s->ino(), 0, 0};
   src_ = std::move(s);
   srcLive_ = entry.index == 0;
@@ -224,6 +227,7 @@ Status FileTail::open(const LogFileEntry& entry, uint64_t offset) {
   buf_.clear();
   bufStart_ = 0;
   waitingForLive_ = false;
+  awaitingNext_ = false;
   return Status::ok();
 }
 
@@ -270,7 +274,60 @@ Status FileTail::seekOldest() {
   return Status::ok();
 }
 
+void FileTail::holdNewer() {
+  if (!src_ || held_.size() >= kMaxHeld) return;
+  const FileIdentity& newest = held_.empty() ? ident_ : held_.back().ident;
+  struct stat live {};
+  if (::stat(livePath_.c_str(), &live) == 0 && live.st_dev == newest.dev &&
+      live.st_ino == newest.ino) {
+    return;  // the newest file held is the live one: nothing newer
+  }
+  std::vector<LogFileEntry> files = listLogFiles(livePath_);
+  size_t at = files.size();
+  for (size_t i = 0; i < files.size() && at == files.size(); ++i) {
+    struct stat st {};
+    if (!files[i].gz && ::stat(files[i].path.c_str(), &st) == 0 && st.st_dev == newest.dev &&
+        st.st_ino == newest.ino) {
+      at = i;
+    }
+  }
+  if (at == files.size()) return;  // not found by inode: openNext() decides when it gets there
+  for (size_t i = at + 1; i < files.size() && held_.size() < kMaxHeld; ++i) {
+    auto src = Source::open(files[i]);
+    if (!src.isOk()) return;  // rotated on meanwhile: the next call looks again
+    Held h;
+    h.ident = FileIdentity{src.value()->dev(), src.value()->ino(), 0, 0};
+    if (!files[i].gz) {
+      std::string headBytes = src.value()->readHead();
+      std::string_view head = headOf(headBytes);
+      h.ident.headLen = static_cast<uint32_t>(head.size());
+      h.ident.headHash = head.empty() ? 0 : fnv1a64(head);
+    }
+    h.src = std::move(src).value();
+    held_.push_back(std::move(h));
+  }
+}
+
 Status FileTail::openNext() {
+  if (src_) {
+    done_.push_back(ident_);
+    if (done_.size() > 8) done_.pop_front();
+  }
+  if (!held_.empty()) {
+    // Opened when it was noticed, so that the engine deleting it meanwhile loses nothing.
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    src_ = std::move(h.src);
+    ident_ = h.ident;
+    ident_.headLen = 0;  // recomputed from its first line when read
+    offset_ = 0;
+    buf_.clear();
+    bufStart_ = 0;
+    struct stat live {};
+    srcLive_ = ::stat(livePath_.c_str(), &live) == 0 && live.st_dev == ident_.dev &&
+               live.st_ino == ident_.ino;
+    return Status::ok();
+  }
   std::vector<LogFileEntry> files = listLogFiles(livePath_);
   // Find the file just read among the current ones; the next newer one follows it.
   size_t next = 0;  // when it is gone, every remaining file is newer: the oldest is next
@@ -288,6 +345,17 @@ Status FileTail::openNext() {
       next = i + 1;
       break;
     }
+    // Not it; but a file already read to its end (same inode and first line) is never next.
+    if (!e.gz) {
+      struct stat st {};
+      for (const FileIdentity& d : done_) {
+        if (d.headLen > 0 && ::stat(e.path.c_str(), &st) == 0 && st.st_dev == d.dev &&
+            st.st_ino == d.ino) {
+          auto head = fileHead(e);
+          if (head.isOk() && headMatches(head.value(), d)) next = i + 1;
+        }
+      }
+    }
   }
   src_.reset();
   for (; next < files.size(); ++next) {
@@ -295,12 +363,11 @@ Status FileTail::openNext() {
     if (st.isOk()) return st;
     if (!st.isNotFound()) return st;
   }
-  // No newer file (yet): wait for the live one.
-  offset_ = 0;
-  ident_ = {};
+  // No newer file yet (the engine renamed the live file and has not created the next one):
+  // keep the identity of the file just read and look for the one after it again next time.
   buf_.clear();
   bufStart_ = 0;
-  waitingForLive_ = true;
+  awaitingNext_ = true;
   return Status::ok();
 }
 
@@ -320,6 +387,12 @@ Result<FileTail::ReadOutcome> FileTail::read(const OnLine& onLine, size_t maxByt
     ZC_RETURN_IF_ERROR(open(LogFileEntry{livePath_, 0, false}, 0));
   }
   while (true) {
+    if (awaitingNext_) {
+      awaitingNext_ = false;
+      ZC_RETURN_IF_ERROR(openNext());
+      if (awaitingNext_) return ReadOutcome::kIdle;
+      continue;
+    }
     if (waitingForLive_ || !src_) {
       std::vector<LogFileEntry> files = listLogFiles(livePath_);
       if (files.empty()) return ReadOutcome::kIdle;
@@ -362,6 +435,7 @@ Result<FileTail::ReadOutcome> FileTail::read(const OnLine& onLine, size_t maxByt
       buf_.erase(0, bufStart_);
       bufStart_ = 0;
     }
+    holdNewer();
     size_t have = buf_.size();
     buf_.resize(have + kReadSize);
     auto r = src_->read(buf_.data() + have, kReadSize);

@@ -15,7 +15,9 @@
 //   - rename rotation: at the end of the live file, when `<path>` is another inode (or gone),
 //     the old file is read to its end through the descriptor still open, then the next newer
 //     file (found by the old one's identity in a new listing; when the old file is gone, every
-//     remaining file is newer and the oldest of them is next);
+//     remaining file is newer and the oldest of them is next). Each refill of the read buffer
+//     also opens every newer file that appeared (up to 32 held), so a follow that is behind
+//     keeps them even when the engine deletes them (max-file) before it gets there;
 //   - truncation: the live file shorter than the offset, or its first line changed (checked
 //     when read() is asked to verify, before it reads), restarts at offset 0 of the file now
 //     there (counted, with a warning).
@@ -24,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -109,18 +112,27 @@ class FileTail {
   class Source;
   Status open(const LogFileEntry& entry, uint64_t offset);
   Status openNext();
-  Status ensureIdentity();
   bool liveReplaced() const;
+  // Opens (and keeps open) every file newer than the newest one held, so that the engine
+  // deleting them (max-file) while this follow is behind cannot lose them.
+  void holdNewer();
+  struct Held {
+    std::unique_ptr<Source> src;
+    FileIdentity ident;
+  };
 
   std::string livePath_;
   size_t maxLineBytes_;
   std::unique_ptr<Source> src_;
+  std::deque<Held> held_;     // newer files, oldest first, opened before they are read
+  std::deque<FileIdentity> done_;  // the last files read to their end (never read again)
   bool srcLive_ = false;      // src_ is the live path's file (as far as we know)
   FileIdentity ident_;        // of src_
   uint64_t offset_ = 0;       // consumed (handed out) bytes of src_
   std::string buf_;           // bytes read from src_ after offset_
   size_t bufStart_ = 0;       // first unconsumed byte of buf_
-  bool waitingForLive_ = false;
+  bool waitingForLive_ = false;  // no file at all yet: start at the oldest that appears
+  bool awaitingNext_ = false;    // src_ read to its end; the file after it (ident_) not there yet
   uint64_t rotations_ = 0;
   uint64_t truncations_ = 0;
   std::string warning_;

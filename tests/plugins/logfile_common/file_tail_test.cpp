@@ -97,6 +97,61 @@ TEST(FileTailTest, RenameRotationIsFollowedWithoutLoss) {
   EXPECT_EQ(readAll(t).lines, expected(12, 13));
 }
 
+TEST(FileTailTest, RenamedBeforeTheNextFileExistsWaitsForIt) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p + ".1", lines(0, 2));  // an older file
+  append(p, lines(2, 4));
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  EXPECT_EQ(readAll(t).lines, expected(0, 4));
+  // The engine renamed the live file away and has not created the next one yet.
+  ASSERT_EQ(::rename((p + ".1").c_str(), (p + ".2").c_str()), 0);
+  append(p, lines(4, 5));
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  EXPECT_EQ(readAll(t).lines, expected(4, 5));
+  EXPECT_TRUE(readAll(t).lines.empty());  // still no next file: nothing read again
+  append(p, lines(5, 7));
+  EXPECT_EQ(readAll(t).lines, expected(5, 7));
+}
+
+TEST(FileTailTest, NewerFilesAreHeldOpenWhileBehindSoTheirDeletionLosesNothing) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 60000));  // ~700 KB: several refills of the read buffer
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  std::vector<std::string> got;
+  auto readSome = [&](size_t n) {
+    size_t want = got.size() + n;
+    while (got.size() < want) {
+      auto o = t.read(
+          [&](std::string_view l, const FilePosition&, const FilePosition&) {
+            got.emplace_back(l);
+            return got.size() < want;
+          },
+          1 << 20);
+      ASSERT_TRUE(o.isOk());
+    }
+  };
+  readSome(1000);
+  // Rotated while the follow is behind: A -> .1, B live.
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  append(p, lines(60000, 60010));
+  readSome(30000);  // crosses a refill: B is noticed and held
+  // Two more rotations with max-file deleting the oldest: A (still being read), then B, before
+  // the follow gets to B.
+  ASSERT_EQ(::unlink((p + ".1").c_str()), 0);
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  ASSERT_EQ(::unlink((p + ".1").c_str()), 0);
+  append(p, lines(60010, 60020));
+  Read rest = readAll(t);
+  got.insert(got.end(), rest.lines.begin(), rest.lines.end());
+  auto want = expected(0, 60020);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << i;
+}
+
 TEST(FileTailTest, CompressedRotatedFilesAreReadInOrder) {
   TempDir dir;
   std::string p = dir.path() + "/c-json.log";
