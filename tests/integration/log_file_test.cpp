@@ -52,7 +52,7 @@ class LogFileTest : public ::testing::Test {
 
 TEST_F(LogFileTest, BothStreamsAndLongLinesFromTheFile) {
   Collector collector(dataDir(), args("file"));
-  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  ASSERT_TRUE(collector.waitConnected(60s)) << collector.process().err();
   std::string id = uniqueId("lfboth");
   TestContainer c(id,
                   "i=0; while [ $i -lt 5000 ]; do echo \"out $i\"; echo \"err $i\" >&2; "
@@ -92,7 +92,7 @@ TEST_F(LogFileTest, KillNineMidFloodLosesAndRepeatsNothing) {
   std::mt19937 rng(std::random_device{}());
   for (int round = 0; round < 5; ++round) {
     Collector collector(dataDir(), args("file"));
-    ASSERT_TRUE(collector.waitConnected(20s)) << "round " << round << ": " << collector.process().err();
+    ASSERT_TRUE(collector.waitConnected(60s)) << "round " << round << ": " << collector.process().err();
     std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 600));
     collector.process().signal(SIGKILL);
     collector.process().wait(5s);
@@ -111,7 +111,7 @@ TEST_F(LogFileTest, KillNineMidFloodLosesAndRepeatsNothing) {
 TEST_F(LogFileTest, RotationUnderAFloodLosesNothing) {
   constexpr int kLines = 200000;
   Collector collector(dataDir(), args("file"));
-  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  ASSERT_TRUE(collector.waitConnected(60s)) << collector.process().err();
   std::string id = uniqueId("lfrot");
   // About 20 MB of json-file through 1 MB files, three kept: it rotates about 20 times.
   TestContainer c(id, "i=0; while [ $i -lt " + std::to_string(kLines) +
@@ -160,7 +160,7 @@ TEST_F(LogFileTest, LinesRotatedWhileTheCollectorWasDownAreReadFromTheRotatedFil
   ASSERT_TRUE(c.ok());
   {
     Collector first(dataDir(), args("file"));
-    ASSERT_TRUE(first.waitConnected(20s)) << first.process().err();
+    ASSERT_TRUE(first.waitConnected(60s)) << first.process().err();
     std::string body;
     ASSERT_TRUE(waitFor([&] {
       return httpGet(first.port(), "/api/deployments/" + id + "/logs?since=999&limit=1", &body) ==
@@ -203,7 +203,7 @@ TEST_F(LogFileTest, SwitchingBetweenApiAndFileAcrossRestartsMidFlood) {
   const char* sources[] = {"file", "api", "file", "api", "file", "api"};
   for (int round = 0; round < 6; ++round) {
     Collector collector(dataDir(), args(sources[round]));
-    ASSERT_TRUE(collector.waitConnected(20s)) << "round " << round << ": " << collector.process().err();
+    ASSERT_TRUE(collector.waitConnected(60s)) << "round " << round << ": " << collector.process().err();
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
     if (round % 2 == 0) {
       collector.process().signal(SIGKILL);
@@ -228,7 +228,7 @@ TEST_F(LogFileTest, SwitchingBetweenApiAndFileAcrossRestartsMidFlood) {
 TEST_F(LogFileTest, FileModeWithAnUnreadableFileFallsBackToTheApi) {
   // Another log driver: log_source=file follows through the API, with a warning.
   Collector collector(dataDir(), args("file"));
-  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  ASSERT_TRUE(collector.waitConnected(60s)) << collector.process().err();
   std::string id = uniqueId("lflocal");
   TestContainer c(id, "i=0; while [ $i -lt 1000 ]; do echo \"line $i\"; i=$((i+1)); done",
                   labelArg() + " --log-driver local");
