@@ -283,16 +283,24 @@ void FileTail::holdNewer() {
     return;  // the newest file held is the live one: nothing newer
   }
   std::vector<LogFileEntry> files = listLogFiles(livePath_);
-  size_t at = files.size();
-  for (size_t i = 0; i < files.size() && at == files.size(); ++i) {
+  // Where the newest file held is now: a plain file by its inode, a compressed one by its first
+  // line. Not there at all: the engine deleted it (the oldest go first), so every file listed
+  // is newer.
+  size_t from = 0;
+  bool found = false;
+  for (size_t i = 0; i < files.size() && !found; ++i) {
     struct stat st {};
-    if (!files[i].gz && ::stat(files[i].path.c_str(), &st) == 0 && st.st_dev == newest.dev &&
-        st.st_ino == newest.ino) {
-      at = i;
+    found = ::stat(files[i].path.c_str(), &st) == 0 && st.st_dev == newest.dev &&
+            st.st_ino == newest.ino;
+    if (!found && files[i].gz && newest.headLen > 0) {
+      auto head = fileHead(files[i]);
+      found = head.isOk() && headMatches(head.value(), newest);
     }
+    if (found) from = i + 1;
   }
-  if (at == files.size()) return;  // not found by inode: openNext() decides when it gets there
-  for (size_t i = at + 1; i < files.size() && held_.size() < kMaxHeld; ++i) {
+  // Without its first line a file compressed since cannot be told from an older one: wait.
+  if (!found && newest.headLen == 0) return;
+  for (size_t i = from; i < files.size() && held_.size() < kMaxHeld; ++i) {
     auto src = Source::open(files[i]);
     if (!src.isOk()) return;  // rotated on meanwhile: the next call looks again
     Held h;

@@ -152,6 +152,44 @@ TEST(FileTailTest, NewerFilesAreHeldOpenWhileBehindSoTheirDeletionLosesNothing) 
   for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << i;
 }
 
+TEST(FileTailTest, NewerFilesAreStillHeldAfterTheNewestHeldOneWasDeleted) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 60000));  // A
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  std::vector<std::string> got;
+  auto readSome = [&](size_t n) {
+    size_t want = got.size() + n;
+    while (got.size() < want) {
+      auto o = t.read(
+          [&](std::string_view l, const FilePosition&, const FilePosition&) {
+            got.emplace_back(l);
+            return got.size() < want;
+          },
+          1 << 20);
+      ASSERT_TRUE(o.isOk());
+    }
+  };
+  readSome(1000);
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // A -> .1, B live
+  append(p, lines(60000, 60010));
+  readSome(25000);  // a refill: B held
+  // A and B deleted (max-file), C rotated to .1, D live: C and D are newer than B.
+  ASSERT_EQ(::unlink((p + ".1").c_str()), 0);
+  ASSERT_EQ(::unlink(p.c_str()), 0);
+  append(p, lines(60010, 60020));  // C
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  append(p, lines(60020, 60030));  // D
+  readSome(25000);  // a refill: C and D held
+  ASSERT_EQ(::unlink((p + ".1").c_str()), 0);  // C deleted too
+  Read rest = readAll(t);
+  got.insert(got.end(), rest.lines.begin(), rest.lines.end());
+  auto want = expected(0, 60030);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << i;
+}
+
 TEST(FileTailTest, CompressedRotatedFilesAreReadInOrder) {
   TempDir dir;
   std::string p = dir.path() + "/c-json.log";
