@@ -300,6 +300,9 @@ void FileTail::holdNewer() {
   }
   // Without its first line a file compressed since cannot be told from an older one: wait.
   if (!found && newest.headLen == 0) return;
+  // Deleted before anything after it was held: what was between it and the oldest file listed
+  // may be gone (or nothing, when its successor is still the oldest; there is no telling).
+  bool gapBefore = !found;
   for (size_t i = from; i < files.size() && held_.size() < kMaxHeld; ++i) {
     auto src = Source::open(files[i]);
     if (!src.isOk()) return;  // rotated on meanwhile: the next call looks again
@@ -312,6 +315,8 @@ void FileTail::holdNewer() {
       h.ident.headHash = head.empty() ? 0 : fnv1a64(head);
     }
     h.src = std::move(src).value();
+    h.gapBefore = gapBefore;
+    gapBefore = false;
     held_.push_back(std::move(h));
   }
 }
@@ -325,6 +330,7 @@ Status FileTail::openNext() {
     // Opened when it was noticed, so that the engine deleting it meanwhile loses nothing.
     Held h = std::move(held_.front());
     held_.pop_front();
+    if (h.gapBefore) discontinuity_ = true;
     src_ = std::move(h.src);
     ident_ = h.ident;
     ident_.headLen = 0;  // recomputed from its first line when read
@@ -365,6 +371,9 @@ Status FileTail::openNext() {
       }
     }
   }
+  // The file just read is gone and nothing after it was held: files between it and the
+  // oldest remaining one may have been deleted unread.
+  if (next == 0 && src_ && !files.empty()) discontinuity_ = true;
   src_.reset();
   for (; next < files.size(); ++next) {
     Status st = open(files[next], 0);

@@ -107,6 +107,15 @@ class FileTail {
   uint64_t truncations() const noexcept { return truncations_; }
   // A message for each thing worth a warning since the last call (truncation), else empty.
   std::string takeWarning();
+  // Whether, since the last call, the tail went on from a file that was gone to the oldest
+  // remaining one without having held the files in between: lines may have been lost (the
+  // engine deleted files this follow had not reached; possibly none, when the gone file's
+  // successor is still the oldest one). Reported with the lines that follow it.
+  bool takeDiscontinuity() noexcept {
+    bool d = discontinuity_;
+    discontinuity_ = false;
+    return d;
+  }
 
  private:
   class Source;
@@ -119,6 +128,7 @@ class FileTail {
   struct Held {
     std::unique_ptr<Source> src;
     FileIdentity ident;
+    bool gapBefore = false;  // the file before it was deleted before this one was held
   };
 
   std::string livePath_;
@@ -135,6 +145,7 @@ class FileTail {
   bool awaitingNext_ = false;    // src_ read to its end; the file after it (ident_) not there yet
   uint64_t rotations_ = 0;
   uint64_t truncations_ = 0;
+  bool discontinuity_ = false;
   std::string warning_;
 };
 

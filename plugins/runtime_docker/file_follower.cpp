@@ -109,6 +109,12 @@ bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& st
     return true;
   }
   const size_t s = index(rec.stream);
+  if (tail_.takeDiscontinuity() && !fileGap_) {
+    // Files deleted by the engine before this follow reached them: one gap, count unknown.
+    const StreamPosition& p = assembler_.cursor().at(rec.stream);
+    fileGap_ = plugin::LogGap{rec.stream, p.lastTs, rec.ts, std::nullopt};
+    log(LogLevel::kWarn, "log files were rotated away before they were read; reporting a gap");
+  }
   ++seen_[s];
   ++seq_;
   if (skip_[s] > 0) {  // delivered before the resume
@@ -168,6 +174,8 @@ bool FileFollower::deliver() {
   chunk.lines = std::move(lines_);
   chunk.cursor = cursorNow().encode();
   chunk.gap = assembler_.takeGap();
+  if (fileGap_ && !chunk.gap) chunk.gap = fileGap_;
+  fileGap_.reset();
   lines_ = {};
   lines_.reserve(64);
   assembler_.takeEmittedBytes();

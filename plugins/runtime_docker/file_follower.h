@@ -29,6 +29,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,6 +112,7 @@ class FileFollower final : public plugin::Subscription {
   uint64_t readSinceStopSeen_ = 0;
   std::chrono::steady_clock::time_point nextVerify_{};
   std::chrono::steady_clock::time_point nextCorruptWarn_{};
+  std::optional<plugin::LogGap> fileGap_;  // files deleted unread, for the next chunk
 
   std::atomic<uint64_t> handle_{0};
   std::atomic<bool> stopRequested_{false};

@@ -190,6 +190,35 @@ TEST(FileTailTest, NewerFilesAreStillHeldAfterTheNewestHeldOneWasDeleted) {
   for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << i;
 }
 
+TEST(FileTailTest, FilesDeletedBeforeTheyWereHeldAreADiscontinuity) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 10));  // A, all in the read buffer at once
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  std::vector<std::string> got;
+  auto o = t.read(
+      [&](std::string_view l, const FilePosition&, const FilePosition&) {
+        got.emplace_back(l);
+        return got.size() < 2;
+      },
+      1 << 20);
+  ASSERT_TRUE(o.isOk());
+  // While the follow is away: A rotated and deleted, B written, rotated and deleted, C live.
+  ASSERT_EQ(::unlink(p.c_str()), 0);
+  append(p, lines(10, 20));
+  ASSERT_EQ(::unlink(p.c_str()), 0);
+  append(p, lines(20, 25));
+  EXPECT_FALSE(t.takeDiscontinuity());
+  Read rest = readAll(t);
+  got.insert(got.end(), rest.lines.begin(), rest.lines.end());
+  std::vector<std::string> want = expected(0, 10);
+  for (auto& l : expected(20, 25)) want.push_back(l);
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(t.takeDiscontinuity());
+  EXPECT_FALSE(t.takeDiscontinuity());
+}
+
 TEST(FileTailTest, CompressedRotatedFilesAreReadInOrder) {
   TempDir dir;
   std::string p = dir.path() + "/c-json.log";
