@@ -155,6 +155,23 @@ bool headMatches(std::string_view bytes, const FileIdentity& id) {
   return bytes.size() >= id.headLen && fnv1a64(bytes.substr(0, id.headLen)) == id.headHash;
 }
 
+// Whether `e` is the file `id` names: the same inode and (when known) the same first line, so
+// that an inode the file system reused for a new file is not taken for a deleted one; or, for a
+// compressed file, the same first line.
+bool sameFile(const LogFileEntry& e, const FileIdentity& id) {
+  struct stat st {};
+  if (::stat(e.path.c_str(), &st) == 0 && st.st_dev == id.dev && st.st_ino == id.ino) {
+    if (id.headLen == 0) return true;
+    auto head = fileHead(e);
+    return head.isOk() && headMatches(head.value(), id);
+  }
+  if (e.gz && id.headLen > 0) {
+    auto head = fileHead(e);
+    return head.isOk() && headMatches(head.value(), id);
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<LogFileEntry> listLogFiles(const std::string& livePath) {
@@ -289,13 +306,7 @@ void FileTail::holdNewer() {
   size_t from = 0;
   bool found = false;
   for (size_t i = 0; i < files.size() && !found; ++i) {
-    struct stat st {};
-    found = ::stat(files[i].path.c_str(), &st) == 0 && st.st_dev == newest.dev &&
-            st.st_ino == newest.ino;
-    if (!found && files[i].gz && newest.headLen > 0) {
-      auto head = fileHead(files[i]);
-      found = head.isOk() && headMatches(head.value(), newest);
-    }
+    found = sameFile(files[i], newest);
     if (found) from = i + 1;
   }
   // Without its first line a file compressed since cannot be told from an older one: wait.
@@ -347,15 +358,7 @@ Status FileTail::openNext() {
   size_t next = 0;  // when it is gone, every remaining file is newer: the oldest is next
   for (size_t i = 0; i < files.size(); ++i) {
     const LogFileEntry& e = files[i];
-    bool same = false;
-    if (!e.gz) {
-      struct stat st {};
-      same = ::stat(e.path.c_str(), &st) == 0 && st.st_dev == ident_.dev && st.st_ino == ident_.ino;
-    } else if (ident_.headLen > 0) {
-      auto head = fileHead(e);
-      same = head.isOk() && headMatches(head.value(), ident_);
-    }
-    if (same) {
+    if (sameFile(e, ident_)) {
       next = i + 1;
       break;
     }
