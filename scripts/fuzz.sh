@@ -57,7 +57,8 @@ max_len_of() {
     fuzz_http_response|fuzz_log_stream) echo 16384 ;;
     fuzz_http_request) echo 4096 ;;
     fuzz_query) echo 1024 ;;
-    fuzz_log_cursor) echo 256 ;;
+    fuzz_json_file_decoder) echo 4096 ;;
+    fuzz_log_cursor) echo 512 ;;
     *) echo 128 ;;
   esac
 }

@@ -15,7 +15,13 @@
 // Reports the medians in lines/s and their ratio (bench/common/report.h); the note carries the
 // figure from the moment the collector was connected (discovery done), its peak RSS and thread
 // count, every run's figures and the load average before and after. Both sides pay for starting
-// a process, so a ratio above 1 would mean the ceiling is wrong.
+// a process. These two scenarios read through the Engine API (log_source=api).
+//
+// The json-file scenario (1 container with N lines): the collector with log_source=file next to
+// the same raw API read and to `cat` of the container's json-file to /dev/null, R alternating
+// runs of the three; rows: collector vs raw API read, collector vs cat.
+// Every container carries a label of this run and the collectors select it (--select-label), so
+// other containers on the engine are not read.
 #include <signal.h>
 
 #include <algorithm>
@@ -97,15 +103,26 @@ struct CollectorRun {
   long threads = 0;
 };
 
+// `cat` of the files to /dev/null; seconds until it exited, or -1.
+double catRead(const std::vector<std::string>& paths) {
+  std::string cmd = "cat";
+  for (const auto& p : paths) cmd += " '" + p + "'";
+  auto t0 = Clock::now();
+  zc::testing::ChildProcess cat({"/bin/sh", "-c", cmd + " > /dev/null"});
+  bool ok = cat.wait(std::chrono::milliseconds(300'000)) == 0;
+  return ok ? seconds(Clock::now() - t0) : -1;
+}
+
 // A fresh collector until it has committed `total` lines.
-CollectorRun collectorRead(uint64_t total) {
+CollectorRun collectorRead(uint64_t total, const std::string& source, const std::string& label) {
   CollectorRun r;
   zc::testing::TempDir dir;
   uint16_t port = zc::testing::freePort();
   auto spawn = Clock::now();
   zc::testing::ChildProcess proc(zc::testing::collectorArgv(
       {"--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:" + std::to_string(port),
-       "--router", "none", "--keep-crashed", "true", "--log-level", "warn"}));
+       "--router", "none", "--keep-crashed", "true", "--log-level", "warn", "--select-label",
+       label, "--plugin-opt", "runtime.docker.log_source=" + source}));
   Clock::time_point connected{};
   Clock::time_point done{};
   auto deadline = spawn + 300s;
@@ -143,20 +160,24 @@ struct Result {
   long threads = 0;
   std::string runs;         // every run's figures, for the note
   std::string failure;      // why not ok
+  double catLps = 0;        // the json-file scenario: cat of the file
 };
 
-Result runScenario(uint64_t totalLines, int containers, int runs) {
+// `source`: the collector's log_source; "file" also times cat of the json-files.
+Result runScenario(uint64_t totalLines, int containers, int runs, const std::string& source) {
   Result r;
   uint64_t perContainer = totalLines / containers;
   uint64_t total = perContainer * containers;
   std::string tag = zc::bench::uniqueTag();
-  std::vector<std::string> names, ids;
+  const std::string label = "zc.bench-ingest=" + tag;
+  std::vector<std::string> names, ids, paths;
   // 99 characters + '\n' = 100 bytes per line.
   std::string payload(99, 'x');
   for (int i = 0; i < containers; ++i) {
     std::string name = "zynd-bench" + tag + "-" + std::to_string(i);
     std::string id;
-    if (docker("run -d --name " + name + " --label zynd.test=1 " + zc::testing::testImage() +
+    if (docker("run -d --name " + name + " --label zynd.test=1 --label " + label + " " +
+                   zc::testing::testImage() +
                    " sh -c 'yes " + payload + " | head -n " + std::to_string(perContainer) + "'",
                &id) != 0) {
       std::fprintf(stderr, "bench_ingest: docker run failed\n");
@@ -166,29 +187,43 @@ Result runScenario(uint64_t totalLines, int containers, int runs) {
     ids.push_back(id.substr(0, id.find('\n')));
   }
   for (const auto& n : names) docker("wait " + n);
+  for (const auto& n : names) {
+    std::string path;
+    docker("inspect -f '{{.LogPath}}' " + n, &path);
+    paths.push_back(path.substr(0, path.find('\n')));
+  }
 
-  std::vector<double> raw, fromSpawn, fromConnected;
+  std::vector<double> raw, fromSpawn, fromConnected, cat;
   r.ok = true;
   for (int run = 0; run < runs && r.ok; ++run) {
     double rawSeconds = rawRead(ids);
-    CollectorRun c = collectorRead(total);
-    if (rawSeconds <= 0 || !c.ok) {
-      r.failure = rawSeconds <= 0 ? "the raw read (curl) failed"
-                                  : "the collector did not store every line in time";
+    double catSeconds = source == "file" ? catRead(paths) : 1;
+    CollectorRun c = collectorRead(total, source, label);
+    if (rawSeconds <= 0 || catSeconds <= 0 || !c.ok) {
+      r.failure = rawSeconds <= 0   ? "the raw read (curl) failed"
+                  : catSeconds <= 0 ? "cat of the json-file failed"
+                                    : "the collector did not store every line in time";
       r.ok = false;
       break;
     }
     raw.push_back(total / rawSeconds);
+    if (source == "file") cat.push_back(total / catSeconds);
     fromSpawn.push_back(total / c.fromSpawn);
     fromConnected.push_back(total / c.fromConnected);
     r.rssMb = std::max(r.rssMb, c.rssMb);
     r.threads = std::max(r.threads, c.threads);
-    char one[96];
-    std::snprintf(one, sizeof one, "%s%.0f/%.0f", r.runs.empty() ? "" : ", ", raw.back(),
-                  fromSpawn.back());
+    char one[128];
+    if (source == "file") {
+      std::snprintf(one, sizeof one, "%s%.0f/%.0f/%.0f", r.runs.empty() ? "" : ", ", raw.back(),
+                    cat.back(), fromSpawn.back());
+    } else {
+      std::snprintf(one, sizeof one, "%s%.0f/%.0f", r.runs.empty() ? "" : ", ", raw.back(),
+                    fromSpawn.back());
+    }
     r.runs += one;
   }
   r.rawLps = median(raw);
+  r.catLps = median(cat);
   r.collectorLps = median(fromSpawn);
   r.connectedLps = median(fromConnected);
   for (const auto& n : names) docker("rm -f " + n);
@@ -226,7 +261,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(lines), many);
   for (int k : {1, many}) {
     std::string loadBefore = loadAverage();
-    Result r = runScenario(lines, k, runs);
+    Result r = runScenario(lines, k, runs, "api");
     char name[96];
     std::snprintf(name, sizeof name, "%s lines, %d container%s, from spawn",
                   zc::bench::withCommas(lines).c_str(), k, k == 1 ? "" : "s");
@@ -241,6 +276,27 @@ int main(int argc, char** argv) {
                        " threads; load " + loadBefore + " -> " + loadAverage();
     report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps,
                 "raw API read (curl to /dev/null)", r.rawLps, zc::bench::Better::kHigher, note});
+  }
+  {
+    std::string loadBefore = loadAverage();
+    Result r = runScenario(lines, 1, runs, "file");
+    std::string name = "json-file, " + zc::bench::withCommas(lines) + " lines, 1 container, from spawn";
+    if (!r.ok) {
+      report.fail("ingest", name, r.failure.empty() ? "the container did not start" : r.failure);
+    } else {
+      std::string note = "log_source=file; median of " + std::to_string(runs) +
+                         " alternating runs (raw/cat/collector: " + r.runs + "); from connected " +
+                         std::to_string(static_cast<long>(r.connectedLps)) +
+                         " lines/s; peak RSS " + std::to_string(r.rssMb) + " MiB (goal <= 32), " +
+                         std::to_string(r.threads) + " threads; load " + loadBefore + " -> " +
+                         loadAverage();
+      report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps,
+                  "raw API read of the same log (curl to /dev/null)", r.rawLps,
+                  zc::bench::Better::kHigher, note + "; goal ratio >= 1.6"});
+      report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps,
+                  "cat of the same json-file to /dev/null", r.catLps, zc::bench::Better::kHigher,
+                  note});
+    }
   }
   return report.failures() == 0 ? 0 : 1;
 }

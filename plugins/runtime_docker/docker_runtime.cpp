@@ -94,6 +94,12 @@ std::vector<plugin::OptionSpec> runtimeOptionSpecs() {
        "workers of the loop shared by every log follow (0 = one thread per follow)", 0, 64},
       {"select_labels", OptionType::kString, "",
        "follow only containers carrying every KEY=VALUE of this comma list (--select-label)"},
+      {"log_source", OptionType::kString, "api",
+       "auto (the json-file when readable, else the Engine API), api, or file"},
+      {"file_workers", OptionType::kInt, "4",
+       "threads that read the json-files of every followed container", 1, 64},
+      {"file_poll_interval", OptionType::kDuration, "1s",
+       "json-files are also looked at this often (besides inotify)"},
   };
 }
 
@@ -128,6 +134,9 @@ Result<RuntimeOptions> parseRuntimeOptions(const std::map<std::string, std::stri
   f.resumeMarginNs = millis(v.durationNs("resume_margin")).count() * int64_t{1'000'000};
   r.followThreads = static_cast<size_t>(v.integer("follow_threads"));
   ZC_ASSIGN_OR_RETURN(r.events.selectLabels, parseSelectLabels(v.string("select_labels")));
+  ZC_ASSIGN_OR_RETURN(r.logSource, parseLogSource(v.string("log_source")));
+  r.fileHub.workers = static_cast<size_t>(v.integer("file_workers"));
+  r.fileHub.pollInterval = millis(v.durationNs("file_poll_interval"));
   return r;
 }
 
@@ -146,6 +155,7 @@ Status DockerRuntime::configure(const plugin::PluginContext& context) noexcept {
     ZC_ASSIGN_OR_RETURN(options_, parseRuntimeOptions(context.options));
     engine_ = std::make_shared<EngineClient>(options_.socketPath, options_.requestTimeout);
     images_ = std::make_shared<ImageLabelCache>(engine_, logger_);
+    fileHubs_ = std::make_unique<SharedTailHub>(options_.fileHub);
     return Status::ok();
   } catch (const std::exception& e) {
     return Status::internal(std::string("docker runtime: configure: ") + e.what());
@@ -245,6 +255,10 @@ Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::followLogs(
       return Status::invalidArgument("followLogs: bad container id");
     }
     ZC_ASSIGN_OR_RETURN(LogCursor c, LogCursor::decode(cursor));
+    if (auto file = startFileFollow(options_.logSource, engine_, *fileHubs_, logger_, container, c,
+                                    consumer, options_.follow)) {
+      return file;
+    }
     if (options_.followThreads == 0) {
       auto f = std::make_unique<LogFollower>(engine_, logger_, container, c, consumer,
                                              options_.follow);

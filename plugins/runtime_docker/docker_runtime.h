@@ -18,6 +18,7 @@
 #include "docker_json.h"
 #include "engine_client.h"
 #include "event_subscriber.h"
+#include "file_follower.h"
 #include "label_trust.h"
 #include "follow_loop.h"
 #include "log_follower.h"
@@ -32,6 +33,8 @@ struct RuntimeOptions {
   // Workers of the shared follow loop; 0 = one thread per follow (LogFollower).
   size_t followThreads = 4;
   EventOptions events;
+  LogSource logSource = LogSource::kAuto;                 // file_source.h
+  logfile::TailHub::Options fileHub;                      // the file follows' threads
 };
 
 // The keys this plugin takes (README "Options").
@@ -76,6 +79,7 @@ class DockerRuntime final : public plugin::Runtime {
   std::shared_ptr<EngineClient> engine_;
   // The zynd.* labels of the images in use, shared with the event subscription (label_trust.h).
   std::shared_ptr<ImageLabelCache> images_;
+  std::unique_ptr<SharedTailHub> fileHubs_;  // set by configure()
   std::mutex refusedMu_;
   std::set<std::string, std::less<>> refusedWarned_;  // container ids already warned about
   // The previous stats reading of each container (for CPU %). Shared with the event

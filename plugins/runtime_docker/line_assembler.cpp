@@ -11,8 +11,9 @@ LineAssembler::LineAssembler(Options options) : options_(options) {
   if (options_.partialPieceBytes == 0) options_.partialPieceBytes = 16 * 1024;
 }
 
-void LineAssembler::reset(const LogCursor& cursor) {
+void LineAssembler::reset(const LogCursor& cursor, bool filter) {
   cursor_ = cursor;
+  cursor_.file.reset();  // the file follower sets its own; an API follow must not carry it on
   for (LogStream st : {LogStream::kStdout, LogStream::kStderr}) {
     PerStream& s = streams_[index(st)];
     StreamPosition& pos = cursor_.at(st);
@@ -21,7 +22,7 @@ void LineAssembler::reset(const LogCursor& cursor) {
     s.truncated = false;
     s.firstTs = s.lastPieceTs = 0;
     s.piecesAtLastTs = 0;
-    s.filtering = pos.lastTs != 0;
+    s.filtering = filter && pos.lastTs != 0;
     s.dropBefore = pos.lastTs;
     s.dropEqual = pos.count;
     pos.pendingTs = 0;
@@ -114,12 +115,18 @@ Status LineAssembler::message(LogStream stream, const char* p, size_t n, std::ve
   if (!tsParser_.parsePrefix(p, n, &ts, &prefix)) {
     return Status::corruption("log stream: message without a valid timestamp prefix");
   }
+  messageAt(stream, ts, p + prefix, n - prefix, out);
+  return Status::ok();
+}
+
+void LineAssembler::messageAt(LogStream stream, TimeNs ts, const char* c, size_t len,
+                              std::vector<RawLine>& out) {
   PerStream& s = streams_[index(stream)];
   if (s.filtering) {
-    if (ts < s.dropBefore) return Status::ok();
+    if (ts < s.dropBefore) return;
     if (ts == s.dropBefore && s.dropEqual > 0) {
       --s.dropEqual;
-      return Status::ok();
+      return;
     }
     s.filtering = false;
     if (ts > s.dropBefore && s.dropEqual > 0 && !gap_) {
@@ -127,14 +134,12 @@ Status LineAssembler::message(LogStream stream, const char* p, size_t n, std::ve
     }
   }
   ++accepted_;
-  const char* c = p + prefix;
-  const size_t len = n - prefix;
 
   // The common case: one whole line.
   if (!s.pending && len > 0 && c[len - 1] == '\n' && std::memchr(c, '\n', len - 1) == nullptr) {
     emitWhole(stream, ts, c, len - 1, true, out);
     applyMessage(stream, ts);
-    return Status::ok();
+    return;
   }
 
   size_t pos = 0;
@@ -162,7 +167,7 @@ Status LineAssembler::message(LogStream stream, const char* p, size_t n, std::ve
       }
       append(s, c + pos, len - pos);
       addPiece(s, ts);
-      return Status::ok();
+      return;
     }
     if (s.pending) {
       append(s, c + pos, len - pos);
@@ -175,10 +180,9 @@ Status LineAssembler::message(LogStream stream, const char* p, size_t n, std::ve
   if (len == 0 && s.pending) {
     // An empty piece after a partial line: it cannot end it; count it with the line.
     addPiece(s, ts);
-    return Status::ok();
+    return;
   }
   applyMessage(stream, ts);
-  return Status::ok();
 }
 
 void LineAssembler::finish(std::vector<RawLine>& out) {

@@ -50,12 +50,18 @@ class LineAssembler {
   };
   explicit LineAssembler(Options options);
 
-  // Continues after `cursor`: forgets pending pieces and arms the resume filter.
-  void reset(const LogCursor& cursor);
+  // Continues after `cursor`: forgets pending pieces and, with `filter`, arms the resume filter.
+  // Without it every message is taken (a reader that resumes by file position, which already
+  // starts exactly after what was delivered), and the cursor still moves in step. The cursor's
+  // file part is dropped (cursor() has none): only the file follower knows a file position.
+  void reset(const LogCursor& cursor, bool filter = true);
 
   // One engine message (timestamp prefix included). Appends completed lines to `out`.
   // Corruption when the timestamp prefix is missing or malformed (nothing is consumed).
   Status message(LogStream stream, const char* p, size_t n, std::vector<plugin::RawLine>& out);
+  // The same for a message whose timestamp is already parsed: `p[0..n)` is its content only.
+  void messageAt(LogStream stream, TimeNs ts, const char* p, size_t n,
+                 std::vector<plugin::RawLine>& out);
 
   // The log ended for good (the container stopped): pending partial lines are complete.
   void finish(std::vector<plugin::RawLine>& out);

@@ -10,11 +10,19 @@
 // cross-stream skew; then, per stream, drop every message with ts < lastTs and the first `count`
 // messages with ts == lastTs (see ResumeFilter in line_assembler.h).
 //
+// A follow that reads the engine's json-file directly (log_source=file, file_follower.h) adds
+// where it is in the file (FileCursor), and keeps the timestamps above in step, so a deployment
+// can switch between the file and the API across restarts: the API ignores the file part, the
+// file reader falls back to the timestamps when the cursor has no file part or its file is gone.
+//
 // Encoding: "v1-<outTs>-<outCount>-<outPending>-<errTs>-<errCount>-<errPending>", decimal, 0 =
-// absent. The empty string is the beginning of the log. Thread-safety: plain value.
+// absent; with a file part "v2-<the same six>-<dev>-<ino>-<headLen>-<headHash>-<offset>-
+// <skipOut>-<skipErr>". v1 cursors stay valid. The empty string is the beginning of the log.
+// Thread-safety: plain value.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,17 +39,36 @@ struct StreamPosition {
   friend bool operator==(const StreamPosition&, const StreamPosition&) = default;
 };
 
+// A position in the container's json-file (see plugins/logfile_common/file_tail.h): the file
+// (device, inode, and its first line's length and FNV-1a 64 hash) and a byte offset in it; a
+// resume reads from there and drops, per stream, the first `skip` records (already delivered
+// while a line of the other stream, which starts at the offset, was still pending).
+struct FileCursor {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint32_t headLen = 0;  // at most 4096
+  uint64_t headHash = 0;
+  uint64_t offset = 0;
+  uint32_t skipOut = 0;
+  uint32_t skipErr = 0;
+
+  friend bool operator==(const FileCursor&, const FileCursor&) = default;
+};
+
 struct LogCursor {
   StreamPosition out;  // stdout (and TTY output)
   StreamPosition err;  // stderr
+  std::optional<FileCursor> file;  // set by the file follower only
 
   StreamPosition& at(LogStream s) noexcept { return s == LogStream::kStderr ? err : out; }
   const StreamPosition& at(LogStream s) const noexcept {
     return s == LogStream::kStderr ? err : out;
   }
-  bool empty() const noexcept { return out == StreamPosition{} && err == StreamPosition{}; }
+  bool empty() const noexcept {
+    return out == StreamPosition{} && err == StreamPosition{} && !file;
+  }
 
-  // "" for an empty cursor, else the v1 form above.
+  // "" for an empty cursor, else the v1 form above (v2 with a file part).
   std::string encode() const;
   // Inverse of encode(). InvalidArgument for anything malformed (never crashes).
   static Result<LogCursor> decode(std::string_view text);

@@ -30,6 +30,37 @@ TEST(LogCursorTest, EncodeDecodeRoundTrip) {
   EXPECT_EQ(d.value(), c);
 }
 
+TEST(LogCursorTest, FilePartRoundTripsAndV1StillParses) {
+  LogCursor c;
+  c.out = {kBase + 5, 3, kBase + 9};
+  c.file = FileCursor{2049, 123456789, 180, 0xfedcba9876543210ull, 1 << 20, 2, 0};
+  std::string s = c.encode();
+  EXPECT_EQ(s.rfind("v2-", 0), 0u) << s;
+  auto d = LogCursor::decode(s);
+  ASSERT_TRUE(d.isOk()) << d.status().toString();
+  EXPECT_EQ(d.value(), c);
+  // A file part alone (nothing delivered yet, the position known) is not empty.
+  LogCursor onlyFile;
+  onlyFile.file = FileCursor{};
+  EXPECT_FALSE(onlyFile.empty());
+  EXPECT_EQ(LogCursor::decode(onlyFile.encode()).value(), onlyFile);
+  // A cursor written before the file part existed.
+  auto v1 = LogCursor::decode("v1-1764290225000000005-3-0-0-0-0");
+  ASSERT_TRUE(v1.isOk());
+  EXPECT_FALSE(v1->file.has_value());
+  EXPECT_EQ(v1->out.count, 3u);
+  // The line assembler (the API follow) never carries a file part on.
+  LineAssembler a(LineAssembler::Options{});
+  a.reset(c);
+  EXPECT_FALSE(a.cursor().file.has_value());
+  for (std::string_view bad : {"v2-1-1-0-0-0-0-1-1-1-1-1-1", "v2-1-1-0-0-0-0-1-1-4097-1-1-1-1",
+                               "v2-1-1-0-0-0-0-1-1-1-1-1-1-4294967296",
+                               "v2-1-1-0-0-0-0-1-1-1-1-9223372036854775808-1-1",
+                               "v2-1-1-0-0-0-0-1-1-1-1-1-1-1-1", "v3-1-1-0-0-0-0"}) {
+    EXPECT_FALSE(LogCursor::decode(bad).isOk()) << bad;
+  }
+}
+
 TEST(LogCursorTest, MalformedCursorsAreInvalidArgument) {
   for (std::string_view bad : std::vector<std::string_view>{"x", "v1", "v1-", "v2-1-1-0-0-0-0", "v1-1-1-0-0-0", "v1-1-1-0-0-0-0-0", "v1-a-1-0-0-0-0",
         "v1--1-1-0-0-0-0", "v1-1-1-0-0-0-", "v1-1-0-0-0-0-0", "v1-0-1-0-0-0-0",

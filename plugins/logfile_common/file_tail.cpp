@@ -1,0 +1,503 @@
+#include "file_tail.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+
+namespace zc::logfile {
+namespace {
+
+constexpr size_t kReadSize = 256 * 1024;
+
+std::string errnoText(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+// The first line (with its '\n') of `bytes`, capped at kHeadBytes; empty when there is no '\n'
+// within the first kHeadBytes and fewer bytes than that.
+std::string_view headOf(std::string_view bytes) {
+  size_t nl = bytes.substr(0, kHeadBytes).find('\n');
+  if (nl != std::string_view::npos) return bytes.substr(0, nl + 1);
+  if (bytes.size() >= kHeadBytes) return bytes.substr(0, kHeadBytes);
+  return {};
+}
+
+}  // namespace
+
+uint64_t fnv1a64(std::string_view bytes) noexcept {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// A plain file (a descriptor) or a gzip one (zlib), read sequentially.
+class FileTail::Source {
+ public:
+  static Result<std::unique_ptr<Source>> open(const LogFileEntry& e) {
+    auto s = std::unique_ptr<Source>(new Source());
+    s->path_ = e.path;
+    s->fd_ = ::open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (s->fd_ < 0) {
+      if (errno == ENOENT) return Status::notFound(errnoText("open", e.path));
+      return Status::unavailable(errnoText("open", e.path));
+    }
+    struct stat st {};
+    if (::fstat(s->fd_, &st) != 0) return Status::unavailable(errnoText("stat", e.path));
+    s->dev_ = st.st_dev;
+    s->ino_ = st.st_ino;
+    if (e.gz) {
+      int dup = ::dup(s->fd_);
+      if (dup < 0) return Status::unavailable(errnoText("dup", e.path));
+      s->gz_ = gzdopen(dup, "rb");
+      if (s->gz_ == nullptr) {
+        ::close(dup);
+        return Status::unavailable("gzopen " + e.path + ": failed");
+      }
+      gzbuffer(s->gz_, 128 * 1024);
+    }
+    return s;
+  }
+  ~Source() {
+    if (gz_ != nullptr) gzclose(gz_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Bytes read (0 = end for now), or an error.
+  Result<size_t> read(char* p, size_t n) {
+    if (gz_ != nullptr) {
+      int r = gzread(gz_, p, static_cast<unsigned>(std::min<size_t>(n, 1 << 30)));
+      if (r < 0) {
+        int code = 0;
+        const char* msg = gzerror(gz_, &code);
+        return Status::corruption("gunzip " + path_ + ": " + (msg ? msg : "error"));
+      }
+      return static_cast<size_t>(r);
+    }
+    while (true) {
+      ssize_t r = ::read(fd_, p, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return Status::unavailable(errnoText("read", path_));
+    }
+  }
+  // Skips `n` bytes of content.
+  Status skip(uint64_t n) {
+    if (gz_ == nullptr) {
+      if (::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
+        return Status::unavailable(errnoText("seek", path_));
+      }
+      return Status::ok();
+    }
+    std::string scratch(64 * 1024, '\0');
+    while (n > 0) {
+      ZC_ASSIGN_OR_RETURN(size_t r, read(scratch.data(), std::min<uint64_t>(n, scratch.size())));
+      if (r == 0) return Status::notFound("position past the end of " + path_);
+      n -= r;
+    }
+    return Status::ok();
+  }
+  // The size of a plain file (not meaningful for gzip).
+  uint64_t size() const {
+    struct stat st {};
+    return ::fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  // Up to kHeadBytes from the start of a plain file.
+  std::string readHead() const {
+    std::string head(kHeadBytes, '\0');
+    ssize_t r = ::pread(fd_, head.data(), head.size(), 0);
+    head.resize(r > 0 ? static_cast<size_t>(r) : 0);
+    return head;
+  }
+  bool gz() const { return gz_ != nullptr; }
+  uint64_t dev() const { return dev_; }
+  uint64_t ino() const { return ino_; }
+
+ private:
+  Source() = default;
+  std::string path_;
+  int fd_ = -1;
+  gzFile gz_ = nullptr;
+  uint64_t dev_ = 0, ino_ = 0;
+};
+
+namespace {
+
+// The identity head of a whole file (for matching a position against a candidate).
+constexpr size_t kMaxHeld = 32;
+
+Result<std::string> fileHead(const LogFileEntry& e) {
+  if (!e.gz) {
+    int fd = ::open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::unavailable(errnoText("open", e.path));
+    std::string head(kHeadBytes, '\0');
+    ssize_t r = ::pread(fd, head.data(), head.size(), 0);
+    ::close(fd);
+    head.resize(r > 0 ? static_cast<size_t>(r) : 0);
+    return head;
+  }
+  gzFile gz = gzopen(e.path.c_str(), "rb");
+  if (gz == nullptr) return Status::unavailable("gzopen " + e.path + ": failed");
+  std::string head(kHeadBytes, '\0');
+  int r = gzread(gz, head.data(), static_cast<unsigned>(head.size()));
+  gzclose(gz);
+  head.resize(r > 0 ? static_cast<size_t>(r) : 0);
+  return head;
+}
+
+bool headMatches(std::string_view bytes, const FileIdentity& id) {
+  return bytes.size() >= id.headLen && fnv1a64(bytes.substr(0, id.headLen)) == id.headHash;
+}
+
+// Whether `e` is the file `id` names: the same inode and (when known) the same first line, so
+// that an inode the file system reused for a new file is not taken for a deleted one; or, for a
+// compressed file, the same first line.
+bool sameFile(const LogFileEntry& e, const FileIdentity& id) {
+  struct stat st {};
+  if (::stat(e.path.c_str(), &st) == 0 && st.st_dev == id.dev && st.st_ino == id.ino) {
+    if (id.headLen == 0) return true;
+    auto head = fileHead(e);
+    return head.isOk() && headMatches(head.value(), id);
+  }
+  if (e.gz && id.headLen > 0) {
+    auto head = fileHead(e);
+    return head.isOk() && headMatches(head.value(), id);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<LogFileEntry> listLogFiles(const std::string& livePath) {
+  std::vector<LogFileEntry> out;
+  size_t slash = livePath.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : livePath.substr(0, slash);
+  std::string base = slash == std::string::npos ? livePath : livePath.substr(slash + 1);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  std::vector<std::pair<int, bool>> rotated;  // index, gz
+  bool live = false;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name == base) {
+      live = true;
+      continue;
+    }
+    if (name.size() <= base.size() + 1 || name.substr(0, base.size()) != base ||
+        name[base.size()] != '.') {
+      continue;
+    }
+    std::string_view rest = name.substr(base.size() + 1);
+    bool gz = rest.size() > 3 && rest.substr(rest.size() - 3) == ".gz";
+    if (gz) rest.remove_suffix(3);
+    if (rest.empty() || rest.size() > 4 || rest[0] == '0') continue;
+    int n = 0;
+    bool ok = true;
+    for (char c : rest) {
+      if (c < '0' || c > '9') ok = false;
+      n = n * 10 + (c - '0');
+    }
+    if (ok) rotated.emplace_back(n, gz);
+  }
+  ::closedir(d);
+  // Highest index first; a plain .N before (and instead of) its .N.gz.
+  std::sort(rotated.begin(), rotated.end(), [](auto a, auto b) {
+    return a.first != b.first ? a.first > b.first : (!a.second && b.second);
+  });
+  int last = -1;
+  for (auto [n, gz] : rotated) {
+    if (n == last) continue;
+    last = n;
+    out.push_back({livePath + "." + std::to_string(n) + (gz ? ".gz" : ""), n, gz});
+  }
+  if (live) out.push_back({livePath, 0, false});
+  return out;
+}
+
+FileTail::FileTail(std::string livePath, size_t maxLineBytes)
+    : livePath_(std::move(livePath)), maxLineBytes_(std::max<size_t>(maxLineBytes, 1024)) {}
+
+FileTail::~FileTail() = default;
+
+FilePosition FileTail::position() const { return {ident_, offset_}; }
+
+std::string FileTail::takeWarning() {
+  std::string w = std::move(warning_);
+  warning_.clear();
+  return w;
+}
+
+Status FileTail::open(const LogFileEntry& entry, uint64_t offset) {
+  ZC_ASSIGN_OR_RETURN(std::unique_ptr<Source> s, Source::open(entry));
+  if (offset > 0) ZC_RETURN_IF_ERROR(s->skip(offset));
+  held_.clear();
+  ident_ = FileIdentity{s->dev(), s->ino(), 0, 0};
+  src_ = std::move(s);
+  srcLive_ = entry.index == 0;
+  offset_ = offset;
+  buf_.clear();
+  bufStart_ = 0;
+  waitingForLive_ = false;
+  awaitingNext_ = false;
+  return Status::ok();
+}
+
+Result<bool> FileTail::seek(const FilePosition& pos) {
+  std::vector<LogFileEntry> files = listLogFiles(livePath_);
+  // Newest first: a follow that keeps up is nearly always in the live file.
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    const LogFileEntry& e = *it;
+    if (!e.gz) {
+      struct stat st {};
+      if (::stat(e.path.c_str(), &st) != 0) continue;
+      if (st.st_dev != pos.file.dev || st.st_ino != pos.file.ino) continue;
+      if (static_cast<uint64_t>(st.st_size) < pos.offset) continue;  // truncated since
+    } else if (pos.file.headLen == 0) {
+      continue;  // nothing to recognise a compressed file by
+    }
+    if (pos.file.headLen > 0) {
+      auto head = fileHead(e);
+      if (!head.isOk() || !headMatches(head.value(), pos.file)) continue;
+    }
+    Status st = open(e, pos.offset);
+    if (st.isNotFound()) continue;  // gone meanwhile, or shorter than the offset
+    ZC_RETURN_IF_ERROR(st);
+    ident_.headLen = pos.file.headLen;
+    ident_.headHash = pos.file.headHash;
+    return true;
+  }
+  return false;
+}
+
+Status FileTail::seekOldest() {
+  std::vector<LogFileEntry> files = listLogFiles(livePath_);
+  src_.reset();
+  buf_.clear();
+  bufStart_ = 0;
+  offset_ = 0;
+  ident_ = {};
+  for (const LogFileEntry& e : files) {
+    Status st = open(e, 0);
+    if (st.isOk()) return st;
+    if (!st.isNotFound()) return st;
+  }
+  waitingForLive_ = true;
+  return Status::ok();
+}
+
+void FileTail::holdNewer() {
+  if (!src_ || held_.size() >= kMaxHeld) return;
+  const FileIdentity& newest = held_.empty() ? ident_ : held_.back().ident;
+  struct stat live {};
+  if (::stat(livePath_.c_str(), &live) == 0 && live.st_dev == newest.dev &&
+      live.st_ino == newest.ino) {
+    return;  // the newest file held is the live one: nothing newer
+  }
+  std::vector<LogFileEntry> files = listLogFiles(livePath_);
+  // Where the newest file held is now: a plain file by its inode, a compressed one by its first
+  // line. Not there at all: the engine deleted it (the oldest go first), so every file listed
+  // is newer.
+  size_t from = 0;
+  bool found = false;
+  for (size_t i = 0; i < files.size() && !found; ++i) {
+    found = sameFile(files[i], newest);
+    if (found) from = i + 1;
+  }
+  // Without its first line a file compressed since cannot be told from an older one: wait.
+  if (!found && newest.headLen == 0) return;
+  // Deleted before anything after it was held: what was between it and the oldest file listed
+  // may be gone (or nothing, when its successor is still the oldest; there is no telling).
+  bool gapBefore = !found;
+  for (size_t i = from; i < files.size() && held_.size() < kMaxHeld; ++i) {
+    auto src = Source::open(files[i]);
+    if (!src.isOk()) return;  // rotated on meanwhile: the next call looks again
+    Held h;
+    h.ident = FileIdentity{src.value()->dev(), src.value()->ino(), 0, 0};
+    if (!files[i].gz) {
+      std::string headBytes = src.value()->readHead();
+      std::string_view head = headOf(headBytes);
+      h.ident.headLen = static_cast<uint32_t>(head.size());
+      h.ident.headHash = head.empty() ? 0 : fnv1a64(head);
+    }
+    h.src = std::move(src).value();
+    h.gapBefore = gapBefore;
+    gapBefore = false;
+    held_.push_back(std::move(h));
+  }
+}
+
+Status FileTail::openNext() {
+  if (src_) {
+    done_.push_back(ident_);
+    if (done_.size() > 8) done_.pop_front();
+  }
+  if (!held_.empty()) {
+    // Opened when it was noticed, so that the engine deleting it meanwhile loses nothing.
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    if (h.gapBefore) discontinuity_ = true;
+    src_ = std::move(h.src);
+    ident_ = h.ident;
+    ident_.headLen = 0;  // recomputed from its first line when read
+    offset_ = 0;
+    buf_.clear();
+    bufStart_ = 0;
+    struct stat live {};
+    srcLive_ = ::stat(livePath_.c_str(), &live) == 0 && live.st_dev == ident_.dev &&
+               live.st_ino == ident_.ino;
+    return Status::ok();
+  }
+  std::vector<LogFileEntry> files = listLogFiles(livePath_);
+  // Find the file just read among the current ones; the next newer one follows it.
+  size_t next = 0;  // when it is gone, every remaining file is newer: the oldest is next
+  for (size_t i = 0; i < files.size(); ++i) {
+    const LogFileEntry& e = files[i];
+    if (sameFile(e, ident_)) {
+      next = i + 1;
+      break;
+    }
+    // Not it; but a file already read to its end (same inode and first line) is never next.
+    if (!e.gz) {
+      struct stat st {};
+      for (const FileIdentity& d : done_) {
+        if (d.headLen > 0 && ::stat(e.path.c_str(), &st) == 0 && st.st_dev == d.dev &&
+            st.st_ino == d.ino) {
+          auto head = fileHead(e);
+          if (head.isOk() && headMatches(head.value(), d)) next = i + 1;
+        }
+      }
+    }
+  }
+  // The file just read is gone and nothing after it was held: files between it and the
+  // oldest remaining one may have been deleted unread.
+  if (next == 0 && src_ && !files.empty()) discontinuity_ = true;
+  src_.reset();
+  for (; next < files.size(); ++next) {
+    Status st = open(files[next], 0);
+    if (st.isOk()) return st;
+    if (!st.isNotFound()) return st;
+  }
+  // No newer file yet (the engine renamed the live file and has not created the next one):
+  // keep the identity of the file just read and look for the one after it again next time.
+  buf_.clear();
+  bufStart_ = 0;
+  awaitingNext_ = true;
+  return Status::ok();
+}
+
+bool FileTail::liveReplaced() const {
+  struct stat st {};
+  if (::stat(livePath_.c_str(), &st) != 0) return true;
+  return st.st_dev != ident_.dev || st.st_ino != ident_.ino;
+}
+
+Result<FileTail::ReadOutcome> FileTail::read(const OnLine& onLine, size_t maxBytes, bool verify) {
+  size_t handed = 0;
+  bool drainedAfterRotation = false;
+  if (verify && src_ && srcLive_ && ident_.headLen > 0 && !headMatches(src_->readHead(), ident_)) {
+    // Rewritten in place since the last read: what follows the old offset is not a continuation.
+    ++truncations_;
+    warning_ = "log file " + livePath_ + " was rewritten (its first line changed); reading it again from its start";
+    ZC_RETURN_IF_ERROR(open(LogFileEntry{livePath_, 0, false}, 0));
+  }
+  while (true) {
+    if (awaitingNext_) {
+      awaitingNext_ = false;
+      ZC_RETURN_IF_ERROR(openNext());
+      if (awaitingNext_) return ReadOutcome::kIdle;
+      continue;
+    }
+    if (waitingForLive_ || !src_) {
+      std::vector<LogFileEntry> files = listLogFiles(livePath_);
+      if (files.empty()) return ReadOutcome::kIdle;
+      // The set came back (or first appeared): start at its oldest file.
+      ZC_RETURN_IF_ERROR(seekOldest());
+      if (waitingForLive_) return ReadOutcome::kIdle;
+    }
+    // Hand out the complete lines buffered.
+    while (bufStart_ < buf_.size()) {
+      const char* base = buf_.data() + bufStart_;
+      size_t avail = buf_.size() - bufStart_;
+      const void* nl = std::memchr(base, '\n', std::min(avail, maxLineBytes_));
+      size_t len;
+      size_t consumed;
+      if (nl != nullptr) {
+        len = static_cast<size_t>(static_cast<const char*>(nl) - base);
+        consumed = len + 1;
+      } else if (avail >= maxLineBytes_) {
+        len = consumed = maxLineBytes_;  // no '\n' in sight: hand the bytes out in pieces
+      } else {
+        break;
+      }
+      if (offset_ == 0 && ident_.headLen == 0) {
+        std::string_view head = headOf(std::string_view(base, avail));
+        if (!head.empty()) {
+          ident_.headLen = static_cast<uint32_t>(head.size());
+          ident_.headHash = fnv1a64(head);
+        }
+      }
+      FilePosition start{ident_, offset_};
+      FilePosition after{ident_, offset_ + consumed};
+      offset_ += consumed;
+      bufStart_ += consumed;
+      handed += consumed;
+      bool more = onLine(std::string_view(base, len), start, after);
+      if (!more || handed >= maxBytes) return ReadOutcome::kMore;
+    }
+    // Read more.
+    if (bufStart_ > 0) {
+      buf_.erase(0, bufStart_);
+      bufStart_ = 0;
+    }
+    holdNewer();
+    size_t have = buf_.size();
+    buf_.resize(have + kReadSize);
+    auto r = src_->read(buf_.data() + have, kReadSize);
+    if (!r.isOk()) {
+      buf_.resize(have);
+      return r.status();
+    }
+    buf_.resize(have + r.value());
+    if (r.value() > 0) continue;
+
+    // The end of this file for now.
+    if (!srcLive_) {
+      if (!buf_.empty()) {
+        // A rotated file is complete: its last bytes without '\n' are its last line.
+        std::string last = std::move(buf_);
+        buf_.clear();
+        FilePosition start{ident_, offset_};
+        offset_ += last.size();
+        handed += last.size();
+        onLine(last, start, FilePosition{ident_, offset_});
+      }
+      ZC_RETURN_IF_ERROR(openNext());
+      if (handed >= maxBytes) return ReadOutcome::kMore;
+      continue;
+    }
+    if (liveReplaced() && !drainedAfterRotation) {
+      // Rotated (renamed away): what was written before the rename is read through the
+      // descriptor, then the next file.
+      ++rotations_;
+      srcLive_ = false;
+      drainedAfterRotation = true;
+      continue;
+    }
+    if (src_->size() < offset_ + buf_.size()) {
+      ++truncations_;
+      warning_ = "log file " + livePath_ + " was truncated at offset " + std::to_string(offset_) +
+                 "; reading it again from its start";
+      ZC_RETURN_IF_ERROR(open(LogFileEntry{livePath_, 0, false}, 0));
+      continue;
+    }
+    return ReadOutcome::kIdle;
+  }
+}
+
+}  // namespace zc::logfile

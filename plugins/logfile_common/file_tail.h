@@ -1,0 +1,152 @@
+// FileTail: follows one container log file by position, across its rotations.
+//
+// A log is a set of files: the live one (`<path>`, e.g. `<id>-json.log`) and the ones rotated
+// by rename, `<path>.1` (the newest) ... `<path>.N`, each possibly compressed to `<path>.N.gz`
+// (Docker's json-file with compress=true; a plain `.N` wins while both exist, the `.gz` is
+// being written). Lines never span files.
+//
+// A position is a file identity plus a byte offset of its uncompressed content. The identity is
+// the device + inode (what a rename keeps) and a hash of the file's first line (up to 4 KiB;
+// every line carries a nanosecond timestamp, so it tells files apart): a compressed file has a
+// new inode and is recognised by its first line alone; a file truncated and written again keeps
+// its inode but not its first line. seek() finds the file a position points at among the
+// current files; read() then hands out what remains of it and of every newer file, in order,
+// line by line, and keeps following the live file:
+//   - rename rotation: at the end of the live file, when `<path>` is another inode (or gone),
+//     the old file is read to its end through the descriptor still open, then the next newer
+//     file (found by the old one's identity in a new listing; when the old file is gone, every
+//     remaining file is newer and the oldest of them is next). Each refill of the read buffer
+//     also opens every newer file that appeared (up to 32 held), so a follow that is behind
+//     keeps them even when the engine deletes them (max-file) before it gets there;
+//   - truncation: the live file shorter than the offset, or its first line changed (checked
+//     when read() is asked to verify, before it reads), restarts at offset 0 of the file now
+//     there (counted, with a warning).
+//
+// Thread-safety: none; one per follow (called from one thread at a time).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zc/status.h"
+
+namespace zc::logfile {
+
+struct FileIdentity {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint32_t headLen = 0;   // bytes hashed: the first line with its '\n' (0: not yet written)
+  uint64_t headHash = 0;  // FNV-1a 64 of those bytes
+
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+struct FilePosition {
+  FileIdentity file;
+  uint64_t offset = 0;  // in the file's uncompressed content
+
+  friend bool operator==(const FilePosition&, const FilePosition&) = default;
+};
+
+// The most bytes hashed for a file's identity.
+inline constexpr uint32_t kHeadBytes = 4096;
+
+// FNV-1a 64.
+uint64_t fnv1a64(std::string_view bytes) noexcept;
+
+// One file of a log set.
+struct LogFileEntry {
+  std::string path;
+  int index = 0;    // 0 = live, N = rotated `.N` / `.N.gz`
+  bool gz = false;
+};
+
+// The files of the log at `livePath`, oldest first (highest index first, the live one last).
+// A plain `.N` hides a `.N.gz`. Only `.N` with N in 1..9999 count.
+std::vector<LogFileEntry> listLogFiles(const std::string& livePath);
+
+class FileTail {
+ public:
+  // `maxLineBytes`: a line longer than this (no '\n' within it) is cut there and handed out in
+  // pieces of that size (the decoder then refuses them as malformed; they are counted).
+  explicit FileTail(std::string livePath, size_t maxLineBytes = 8 << 20);
+  ~FileTail();
+  FileTail(const FileTail&) = delete;
+  FileTail& operator=(const FileTail&) = delete;
+
+  // Positions the tail at `pos`. true: found (the next line handed out is the one at pos.offset
+  // of that file); false: no current file is that one (nothing changed). IO errors: Unavailable.
+  Result<bool> seek(const FilePosition& pos);
+  // Positions the tail at the start of the oldest file of the set (or of the live file once it
+  // appears). Never fails for a missing log: read() then waits for the live file.
+  Status seekOldest();
+
+  enum class ReadOutcome {
+    kMore,  // stopped at maxBytes or by onLine: more may be there
+    kIdle,  // at the end of the live file, nothing more for now
+  };
+  // One line (without '\n'), where it starts, and where the next one starts (same file).
+  using OnLine = std::function<bool(std::string_view line, const FilePosition& start,
+                                    const FilePosition& next)>;
+  // Hands out complete lines until about `maxBytes` were read, onLine returns false, or the end
+  // of the live file. `verify`: also check that the live file was not truncated and rewritten
+  // (reads its first line again; do it on a timer, not on every wake-up).
+  Result<ReadOutcome> read(const OnLine& onLine, size_t maxBytes, bool verify = false);
+
+  // The position after the last line handed out (or the position seeked to).
+  FilePosition position() const;
+  // The live path.
+  const std::string& path() const noexcept { return livePath_; }
+  // Events seen so far (diagnostics, tests).
+  uint64_t rotations() const noexcept { return rotations_; }
+  uint64_t truncations() const noexcept { return truncations_; }
+  // A message for each thing worth a warning since the last call (truncation), else empty.
+  std::string takeWarning();
+  // Whether, since the last call, the tail went on from a file that was gone to the oldest
+  // remaining one without having held the files in between: lines may have been lost (the
+  // engine deleted files this follow had not reached; possibly none, when the gone file's
+  // successor is still the oldest one). Reported with the lines that follow it.
+  bool takeDiscontinuity() noexcept {
+    bool d = discontinuity_;
+    discontinuity_ = false;
+    return d;
+  }
+
+ private:
+  class Source;
+  Status open(const LogFileEntry& entry, uint64_t offset);
+  Status openNext();
+  bool liveReplaced() const;
+  // Opens (and keeps open) every file newer than the newest one held, so that the engine
+  // deleting them (max-file) while this follow is behind cannot lose them.
+  void holdNewer();
+  struct Held {
+    std::unique_ptr<Source> src;
+    FileIdentity ident;
+    bool gapBefore = false;  // the file before it was deleted before this one was held
+  };
+
+  std::string livePath_;
+  size_t maxLineBytes_;
+  std::unique_ptr<Source> src_;
+  std::deque<Held> held_;     // newer files, oldest first, opened before they are read
+  std::deque<FileIdentity> done_;  // the last files read to their end (never read again)
+  bool srcLive_ = false;      // src_ is the live path's file (as far as we know)
+  FileIdentity ident_;        // of src_
+  uint64_t offset_ = 0;       // consumed (handed out) bytes of src_
+  std::string buf_;           // bytes read from src_ after offset_
+  size_t bufStart_ = 0;       // first unconsumed byte of buf_
+  bool waitingForLive_ = false;  // no file at all yet: start at the oldest that appears
+  bool awaitingNext_ = false;    // src_ read to its end; the file after it (ident_) not there yet
+  uint64_t rotations_ = 0;
+  uint64_t truncations_ = 0;
+  bool discontinuity_ = false;
+  std::string warning_;
+};
+
+}  // namespace zc::logfile
