@@ -172,6 +172,13 @@ bool sameFile(const LogFileEntry& e, const FileIdentity& id) {
   return false;
 }
 
+// Whether the name `e` is (still) the file with this inode.
+bool namesFile(const LogFileEntry& e, uint64_t dev, uint64_t ino) {
+  struct stat st {};
+  return ::stat(e.path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == dev &&
+         static_cast<uint64_t>(st.st_ino) == ino;
+}
+
 }  // namespace
 
 std::vector<LogFileEntry> listLogFiles(const std::string& livePath) {
@@ -249,28 +256,40 @@ Status FileTail::open(const LogFileEntry& entry, uint64_t offset) {
 }
 
 Result<bool> FileTail::seek(const FilePosition& pos) {
-  std::vector<LogFileEntry> files = listLogFiles(livePath_);
-  // Newest first: a follow that keeps up is nearly always in the live file.
-  for (auto it = files.rbegin(); it != files.rend(); ++it) {
-    const LogFileEntry& e = *it;
-    if (!e.gz) {
-      struct stat st {};
-      if (::stat(e.path.c_str(), &st) != 0) continue;
-      if (st.st_dev != pos.file.dev || st.st_ino != pos.file.ino) continue;
-      if (static_cast<uint64_t>(st.st_size) < pos.offset) continue;  // truncated since
-    } else if (pos.file.headLen == 0) {
-      continue;  // nothing to recognise a compressed file by
+  // A rotation between listing and opening moves names: the file opened is checked to be the
+  // position's, and the files are listed again when it is not (a few times; rotations are far
+  // apart next to this).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::vector<LogFileEntry> files = listLogFiles(livePath_);
+    bool moved = false;
+    // Newest first: a follow that keeps up is nearly always in the live file.
+    for (auto it = files.rbegin(); it != files.rend() && !moved; ++it) {
+      const LogFileEntry& e = *it;
+      if (!e.gz) {
+        struct stat st {};
+        if (::stat(e.path.c_str(), &st) != 0) continue;
+        if (st.st_dev != pos.file.dev || st.st_ino != pos.file.ino) continue;
+        if (static_cast<uint64_t>(st.st_size) < pos.offset) continue;  // truncated since
+      } else if (pos.file.headLen == 0) {
+        continue;  // nothing to recognise a compressed file by
+      }
+      if (pos.file.headLen > 0) {
+        auto head = fileHead(e);
+        if (!head.isOk() || !headMatches(head.value(), pos.file)) continue;
+      }
+      Status st = open(e, pos.offset);
+      if (st.isNotFound()) continue;  // gone meanwhile, or shorter than the offset
+      ZC_RETURN_IF_ERROR(st);
+      if (!e.gz && (ident_.dev != pos.file.dev || ident_.ino != pos.file.ino)) {
+        src_.reset();  // renamed between the stat and the open
+        moved = true;
+        continue;
+      }
+      ident_.headLen = pos.file.headLen;
+      ident_.headHash = pos.file.headHash;
+      return true;
     }
-    if (pos.file.headLen > 0) {
-      auto head = fileHead(e);
-      if (!head.isOk() || !headMatches(head.value(), pos.file)) continue;
-    }
-    Status st = open(e, pos.offset);
-    if (st.isNotFound()) continue;  // gone meanwhile, or shorter than the offset
-    ZC_RETURN_IF_ERROR(st);
-    ident_.headLen = pos.file.headLen;
-    ident_.headHash = pos.file.headHash;
-    return true;
+    if (!moved) return false;
   }
   return false;
 }
@@ -314,7 +333,8 @@ void FileTail::holdNewer() {
   // Deleted before anything after it was held: what was between it and the oldest file listed
   // may be gone (or nothing, when its successor is still the oldest; there is no telling).
   bool gapBefore = !found;
-  for (size_t i = from; i < files.size() && held_.size() < kMaxHeld; ++i) {
+  std::vector<Held> opened;
+  for (size_t i = from; i < files.size() && held_.size() + opened.size() < kMaxHeld; ++i) {
     auto src = Source::open(files[i]);
     if (!src.isOk()) return;  // rotated on meanwhile: the next call looks again
     Held h;
@@ -328,11 +348,21 @@ void FileTail::holdNewer() {
     h.src = std::move(src).value();
     h.gapBefore = gapBefore;
     gapBefore = false;
-    held_.push_back(std::move(h));
+    opened.push_back(std::move(h));
   }
+  // The names were listed, then opened one by one: a rotation in between shifts every name, and
+  // ".1" opened after it is the file after the one listed there, which would be skipped. Keep
+  // what was opened only when every name still names the same file now (and the newest held
+  // one is still just before them); otherwise the next call looks again.
+  if (found && !files[from - 1].gz && !namesFile(files[from - 1], newest.dev, newest.ino)) return;
+  for (size_t k = 0; k < opened.size(); ++k) {
+    const LogFileEntry& e = files[from + k];
+    if (!e.gz && !namesFile(e, opened[k].ident.dev, opened[k].ident.ino)) return;
+  }
+  for (Held& h : opened) held_.push_back(std::move(h));
 }
 
-Status FileTail::openNext() {
+Status FileTail::openNext(int attempt) {
   if (src_) {
     done_.push_back(ident_);
     if (done_.size() > 8) done_.pop_front();
@@ -376,12 +406,28 @@ Status FileTail::openNext() {
   }
   // The file just read is gone and nothing after it was held: files between it and the
   // oldest remaining one may have been deleted unread.
-  if (next == 0 && src_ && !files.empty()) discontinuity_ = true;
+  if (next == 0 && (src_ || attempt > 0) && !files.empty()) discontinuity_ = true;
+  const FileIdentity justRead = ident_;
+  const size_t foundAt = next;  // 0: the file just read was not found
   src_.reset();
   for (; next < files.size(); ++next) {
     Status st = open(files[next], 0);
-    if (st.isOk()) return st;
-    if (!st.isNotFound()) return st;
+    if (st.isNotFound()) continue;
+    if (!st.isOk()) return st;
+    // Listed, then opened: a rotation in between shifts every name (see holdNewer()). The name
+    // opened must still be this file and the one before it the file just read; else look again.
+    bool moved = !files[next].gz && !namesFile(files[next], ident_.dev, ident_.ino);
+    if (foundAt > 0 && next == foundAt && !files[next - 1].gz) {
+      moved = moved || !namesFile(files[next - 1], justRead.dev, justRead.ino);
+    }
+    if (!moved) return st;
+    src_.reset();
+    ident_ = justRead;
+    buf_.clear();
+    bufStart_ = 0;
+    if (attempt < 4) return openNext(attempt + 1);
+    awaitingNext_ = true;
+    return Status::ok();
   }
   // No newer file yet (the engine renamed the live file and has not created the next one):
   // keep the identity of the file just read and look for the one after it again next time.

@@ -120,7 +120,9 @@ class FileTail {
  private:
   class Source;
   Status open(const LogFileEntry& entry, uint64_t offset);
-  Status openNext();
+  // `attempt`: how many times the names moved under it already (it lists them again, a few
+  // times, then waits for the next read).
+  Status openNext(int attempt = 0);
   bool liveReplaced() const;
   // Opens (and keeps open) every file newer than the newest one held, so that the engine
   // deleting them (max-file) while this follow is behind cannot lose them.
