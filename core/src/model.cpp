@@ -3,7 +3,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 namespace zc {
 namespace {
@@ -192,17 +191,15 @@ Result<TimeNs> parseRfc3339(std::string_view s) {
     return bad();
   }
   if (pos != s.size()) return bad();
-  tm parts{};
-  parts.tm_year = year - 1900;
-  parts.tm_mon = mon - 1;
-  parts.tm_mday = day;
-  parts.tm_hour = hour;
-  parts.tm_min = min;
-  parts.tm_sec = sec == 60 ? 59 : sec;  // 23:59:60 is read as the next day's 00:00:00
-  time_t secs = timegm(&parts);
-  if (parts.tm_mday != day) return bad();  // e.g. Feb 30 normalised into March
-  if (sec == 60) secs += 1;
-  int64_t whole = static_cast<int64_t>(secs) - offsetSecs;
+  // <chrono>'s calendar, not timegm(): this runs for every line a json-file or CRI log holds.
+  const std::chrono::year_month_day date{std::chrono::year{year},
+                                         std::chrono::month{static_cast<unsigned>(mon)},
+                                         std::chrono::day{static_cast<unsigned>(day)}};
+  if (!date.ok()) return bad();  // e.g. Feb 30
+  // 23:59:60 is read as the next day's 00:00:00.
+  int64_t secs = int64_t{std::chrono::sys_days{date}.time_since_epoch().count()} * 86400 +
+                 hour * 3600 + min * 60 + sec;
+  int64_t whole = secs - offsetSecs;
   if (whole < 0 && nanos > 0) {  // keeps the intermediate product in range near the minimum
     whole += 1;
     nanos -= kNanosPerSecond;

@@ -1,14 +1,14 @@
 #include "cri_decoder.h"
 
-#include "rfc3339.h"
+#include "zc/model.h"
 
 namespace zc::logfile {
 
 Status CriDecoder::decode(std::string_view line, LogRecord* out) {
   size_t sp1 = line.find(' ');
   if (sp1 == std::string_view::npos) return Status::corruption("cri line: no time");
-  auto ts = parseRfc3339Nano(line.substr(0, sp1));
-  if (!ts) return Status::corruption("cri line: bad time");
+  auto ts = parseRfc3339(line.substr(0, sp1));
+  if (!ts.isOk()) return Status::corruption("cri line: bad time");
   size_t sp2 = line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos) return Status::corruption("cri line: no stream");
   std::string_view stream = line.substr(sp1 + 1, sp2 - sp1 - 1);
@@ -33,7 +33,7 @@ Status CriDecoder::decode(std::string_view line, LogRecord* out) {
   } else {
     return Status::corruption("cri line: unknown tag");
   }
-  out->ts = *ts;
+  out->ts = ts.value();
   if (partial) {
     out->content = text;
   } else {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "rfc3339.h"
+#include "zc/model.h"
 
 namespace zc::logfile {
 namespace {
@@ -203,9 +203,9 @@ Status JsonFileDecoder::decode(std::string_view s, LogRecord* out) {
         }
         haveStream = true;
       } else {
-        auto t = parseRfc3339Nano(body);
-        if (!t) return Status::corruption("json-file line: bad time");
-        out->ts = *t;
+        auto t = parseRfc3339(body);
+        if (!t.isOk()) return Status::corruption("json-file line: bad time");
+        out->ts = t.value();
         haveTime = true;
       }
     } else {
