@@ -349,14 +349,6 @@ int main(int argc, char** argv) {
     ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 500;
     PQclear(r);
   };
-  const size_t warmup = std::min(sinces.size(), static_cast<size_t>(std::max(20, queries / 10)));
-  for (size_t i = 0; i < warmup; ++i) directPage(sinces[i]);
-  for (long since : sinces) {
-    auto a = Clock::now();
-    directPage(since);
-    direct.push_back(ms(Clock::now() - a));
-  }
-  PQfinish(conn);
 
   // Value: through the central instance's REST API, one keep-alive connection.
   Poco::Net::HTTPClientSession session("127.0.0.1", port);
@@ -377,12 +369,28 @@ int main(int argc, char** argv) {
          body.find("\"lineNo\":" + std::to_string(since + 500) + ",") != std::string::npos &&
          body.find("\"lineNo\":" + std::to_string(since + 501) + ",") == std::string::npos;
   };
-  for (size_t i = 0; i < warmup; ++i) centralPage(sinces[i]);
-  for (long since : sinces) {
+  // Side by side: each page is asked both ways, in alternating order, so a load that comes and
+  // goes on the machine weighs on both series alike.
+  auto timed = [](auto&& page, long since, std::vector<double>* into) {
     auto a = Clock::now();
-    centralPage(since);
-    viaCentral.push_back(ms(Clock::now() - a));
+    page(since);
+    into->push_back(ms(Clock::now() - a));
+  };
+  const size_t warmup = std::min(sinces.size(), static_cast<size_t>(std::max(20, queries / 10)));
+  for (size_t i = 0; i < warmup; ++i) {
+    directPage(sinces[i]);
+    centralPage(sinces[i]);
   }
+  for (size_t i = 0; i < sinces.size(); ++i) {
+    if (i % 2 == 0) {
+      timed(directPage, sinces[i], &direct);
+      timed(centralPage, sinces[i], &viaCentral);
+    } else {
+      timed(centralPage, sinces[i], &viaCentral);
+      timed(directPage, sinces[i], &direct);
+    }
+  }
+  PQfinish(conn);
 
   // SSE: container -> host -> PostgreSQL -> central -> client, next to container -> host -> client.
   std::vector<double> sseCentral, sseHost;
