@@ -5,6 +5,8 @@
 #
 #   scripts/sanitize.sh                 # ctest -L unit
 #   scripts/sanitize.sh -L 'unit|docker'  # other ctest arguments replace the default label
+#   scripts/sanitize.sh --build-only     # build (and discover the tests), run nothing
+#   scripts/sanitize.sh --no-build -L unit  # run what an earlier --build-only built
 #
 # Any sanitizer report fails the test that triggered it (halt_on_error, abort_on_error off so the
 # process exits with ctest-visible status 1). Exits with ctest's status and prints its summary.
@@ -12,6 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${ZC_ASAN_BUILD_DIR:-build-asan}
 jobs=${ZC_JOBS:-2}  # the machine's cores are shared with other builds
+step=all
+case "${1:-}" in
+  --build-only) step=build; shift ;;
+  --no-build) step=test; shift ;;
+esac
 ctest_args=("$@")
 if ((${#ctest_args[@]} == 0)); then ctest_args=(-L unit); fi
 
@@ -43,11 +50,17 @@ generator=()
 if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
 # -O1 -g1: ASan's recommended optimisation and line tables only, enough for symbolized stacks with
 # file:line; half the compile time of -O2 -g.
-cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZC_SANITIZE=ON \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-  -DZC_BUILD_TESTS=ON -DZC_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build_dir" -j"$jobs"
+if [[ $step != test ]]; then
+  cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZC_SANITIZE=ON \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    -DZC_BUILD_TESTS=ON -DZC_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$build_dir" -j"$jobs"
+fi
 built=$(date +%s)
+if [[ $step == build ]]; then
+  echo "sanitize.sh: build $((built - start)) s (tests not run)"
+  exit 0
+fi
 
 set +e
 (cd "$build_dir" && ctest --output-on-failure --timeout 900 "${ctest_args[@]}") 2>&1 |
