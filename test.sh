@@ -8,13 +8,19 @@ cd "$(dirname "$0")"
 scripts/install-deps.sh --test
 scripts/build.sh
 
-# Stop the engine at the end only if this run started it (one that already answered is left alone).
+# Stop the engine (and Podman's service) at the end only if this run started it (one that
+# already answered is left alone).
 engine_was_up=0
 if curl -fsS --max-time 3 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1; then
   engine_was_up=1
 fi
+podman_was_up=0
+if curl -fsS --max-time 3 --unix-socket /run/podman/podman.sock http://podman/_ping >/dev/null 2>&1; then
+  podman_was_up=1
+fi
 cleanup() {
   if ((!engine_was_up)); then scripts/stop-dockerd.sh || true; fi
+  if ((!podman_was_up)); then scripts/stop-podman.sh || true; fi
 }
 trap cleanup EXIT
 if ! scripts/start-dockerd.sh; then
@@ -22,13 +28,18 @@ if ! scripts/start-dockerd.sh; then
   exit 1
 fi
 scripts/build-test-image.sh
+if ! scripts/start-podman.sh; then
+  echo "test.sh: could not start Podman's API service" >&2
+  exit 1
+fi
+scripts/build-podman-test-image.sh
 
 # The parsers' fuzz targets (libFuzzer, clang 14, ASan+UBSan): the committed corpus plus a fixed,
 # seeded number of runs each, so the step is deterministic. Longer runs: tests/fuzz/README.md.
 scripts/fuzz.sh --runs 100000
 
 export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1 ZC_REQUIRE_PROMETHEUS=1 ZC_REQUIRE_BROWSER=1
-export ZC_REQUIRE_POSTGRES=1 ZC_REQUIRE_PACKAGE=1
+export ZC_REQUIRE_POSTGRES=1 ZC_REQUIRE_PACKAGE=1 ZC_REQUIRE_PODMAN=1
 (cd build && ctest --output-on-failure --timeout 600 "$@")
 
 # The same suites (but the browser's, the package's and the 200-container scale test, which
