@@ -9,6 +9,7 @@
 #include "event_subscriber.h"
 #include "label_selector.h"
 #include "log_cursor.h"
+#include "replaced_log_guard.h"
 
 namespace zc::podman {
 
@@ -50,6 +51,25 @@ class EventRelay final : public plugin::EventConsumer {
   plugin::EventConsumer* next_;
 };
 
+// A file follow and the guard it reports through (the follow stops first).
+class GuardedFollow final : public plugin::Subscription {
+ public:
+  explicit GuardedFollow(std::unique_ptr<ReplacedLogGuard> guard) : guard_(std::move(guard)) {}
+  ~GuardedFollow() override { stop(); }
+  void start(std::unique_ptr<docker::FileFollower> follow) {
+    follow_ = std::move(follow);
+    follow_->start();
+  }
+  ReplacedLogGuard* guard() const { return guard_.get(); }
+  void stop() noexcept override {
+    if (follow_) follow_->stop();
+  }
+
+ private:
+  std::unique_ptr<ReplacedLogGuard> guard_;  // first: outlives the follow
+  std::unique_ptr<docker::FileFollower> follow_;
+};
+
 class RelayedSubscription final : public plugin::Subscription {
  public:
   RelayedSubscription(std::unique_ptr<EventRelay> relay,
@@ -72,6 +92,7 @@ PodmanDetails parseDetails(const Poco::JSON::Object::Ptr& inspect) {
   d.logPath = strAt(logConfig, "Path");
   if (d.logPath.empty()) d.logPath = strAt(inspect, "LogPath");
   d.cgroupPath = strAt(objAt(inspect, "State"), "CgroupPath");
+  d.startedAt = docker::parseEngineTime(strAt(objAt(inspect, "State"), "StartedAt"));
   return d;
 }
 
@@ -197,11 +218,20 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::followLogs(
     if (d.logPath.empty() || d.logPath.front() != '/') {
       return Status::failedPrecondition("podman logs " + container.name + ": no log path");
     }
+    // From the beginning of the log, a file Podman replaced before it was opened lost lines
+    // that no cursor can miss: the guard reports them (replaced_log_guard.h).
+    plugin::LogConsumer* to = consumer;
+    std::unique_ptr<ReplacedLogGuard> guard;
+    if (c.empty()) {
+      guard = std::make_unique<ReplacedLogGuard>(d.logPath, d.startedAt, consumer);
+      to = guard.get();
+    }
     auto f = std::make_unique<docker::FileFollower>(engine_, fileHubs_->get(), logger_, container,
-                                                    d.logPath, c, consumer, options_.follow,
+                                                    d.logPath, c, to, options_.follow,
                                                     docker::LogFileFormat::kCri);
-    f->start();
-    return std::unique_ptr<plugin::Subscription>(std::move(f));
+    auto handle = std::make_unique<GuardedFollow>(std::move(guard));
+    handle->start(std::move(f));
+    return std::unique_ptr<plugin::Subscription>(std::move(handle));
   } catch (const std::exception& e) {
     return Status::internal(std::string("followLogs: ") + e.what());
   }

@@ -32,6 +32,7 @@ struct PodmanDetails {
   std::string logDriver;   // HostConfig.LogConfig.Type ("k8s-file", "journald", ...)
   std::string logPath;     // HostConfig.LogConfig.Path (falls back to LogPath)
   std::string cgroupPath;  // State.CgroupPath
+  std::optional<TimeNs> startedAt;  // State.StartedAt (the current or last run)
 };
 
 // From a libpod inspect answer.
