@@ -1,0 +1,267 @@
+// The whole daemon with --runtime podman against a real Podman service: both streams and
+// 100,000-byte lines stored once in order, kill -9 of the collector mid-flood (repeatedly),
+// Podman's max-size replacement under load (every line once, or one [GAP] for a tail it lost),
+// a crash with its exit code, a stop with grace, metrics, and a Docker collector beside a
+// Podman one on the same host without either seeing the other's containers.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <random>
+#include <string>
+#include <thread>
+
+#include "docker_fixture.h"
+#include "test_support.h"
+
+namespace zc::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+int podman(const std::string& args, std::string* out = nullptr) {
+  return runCommand("podman " + args + " 2>&1", out);
+}
+
+// A deployment container zynd-<id> run by Podman (--network none), removed with rm -f -t 0.
+class PodmanContainer {
+ public:
+  PodmanContainer(const std::string& id, const std::string& script, const std::string& extra = "")
+      : name_("zynd-" + id) {
+    std::string out;
+    ok_ = podman("run -d --network none --name " + name_ + " " + extra + " " + testImage() +
+                     " sh -c '" + script + "'",
+                 &out) == 0;
+    if (!ok_) ADD_FAILURE() << "podman run: " << out;
+  }
+  ~PodmanContainer() { podman("rm -f -t 0 " + name_ + " >/dev/null"); }
+  bool ok() const { return ok_; }
+  const std::string& name() const { return name_; }
+  bool waitExited(std::chrono::seconds limit) const {
+    return waitFor(
+        [&] {
+          std::string out;
+          podman("inspect -f '{{.State.Running}}' " + name_, &out);
+          return out.rfind("false", 0) == 0;
+        },
+        limit, 100ms);
+  }
+
+ private:
+  std::string name_;
+  bool ok_ = false;
+};
+
+class PodmanIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!podmanAvailable()) {
+      if (podmanRequired()) FAIL() << "Podman required but not reachable";
+      GTEST_SKIP() << "no Podman service at " << podmanSocketPath()
+                   << " (scripts/start-podman.sh)";
+    }
+  }
+  std::vector<std::string> podmanArgs(std::vector<std::string> extra = {}) const {
+    std::vector<std::string> a = {"--runtime", "podman", "--plugin-opt",
+                                  "runtime.podman.socket=" + podmanSocketPath()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  const std::string& dataDir() const { return dir_.path(); }
+
+  TempDir dir_;
+};
+
+TEST_F(PodmanIntegrationTest, BothStreamsAndLongLinesAreStoredOnceInOrder) {
+  Collector collector(dataDir(), podmanArgs());
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::string id = uniqueId("pboth");
+  PodmanContainer c(id,
+                    "i=0; while [ $i -lt 5000 ]; do echo \"out $i\"; echo \"err $i\" >&2; "
+                    "i=$((i+1)); done; x=$(head -c 100000 /dev/zero | tr \"\\\\0\" z); "
+                    "echo \"$x\"; echo \"$x\" >&2");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.waitExited(60s));
+  ASSERT_TRUE(collector.waitDrained(60s)) << collector.process().err();
+  ASSERT_EQ(collector.stop(), 0);
+  auto all = readStoredLines(dataDir(), id);
+  EXPECT_EQ(checkContiguous(all), "");
+  auto lines = containerLines(all);
+  ASSERT_EQ(lines.size(), 10002u);
+  std::vector<LogLine> numbered(lines.begin(), lines.end());
+  std::vector<LogLine> longOnes;
+  std::erase_if(numbered, [&](const LogLine& l) {
+    if (l.text.size() != 100000) return false;
+    longOnes.push_back(l);
+    return true;
+  });
+  expectNumberedOnce(numbered, LogStream::kStdout, "out ", 5000);
+  expectNumberedOnce(numbered, LogStream::kStderr, "err ", 5000);
+  ASSERT_EQ(longOnes.size(), 2u);
+  EXPECT_EQ(longOnes[0].text, std::string(100000, 'z'));
+  EXPECT_EQ(longOnes[1].text, std::string(100000, 'z'));
+}
+
+TEST_F(PodmanIntegrationTest, KillNineOfTheCollectorMidFloodLosesAndRepeatsNothing) {
+  constexpr int kLines = 60000;
+  std::string id = uniqueId("pkill");
+  PodmanContainer c(id, "i=0; while [ $i -lt " + std::to_string(kLines) +
+                            " ]; do echo \"line $i\"; i=$((i+1)); "
+                            "if [ $((i % 12000)) -eq 0 ]; then sleep 1; fi; done");
+  ASSERT_TRUE(c.ok());
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 5; ++round) {
+    Collector collector(dataDir(), podmanArgs());
+    ASSERT_TRUE(collector.waitConnected(20s)) << "round " << round << ": "
+                                              << collector.process().err();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 600));
+    collector.process().signal(SIGKILL);
+    collector.process().wait(5s);
+  }
+  ASSERT_TRUE(c.waitExited(120s));
+  Collector last(dataDir(), podmanArgs());
+  ASSERT_TRUE(last.waitDrained(120s)) << last.process().err();
+  ASSERT_EQ(last.stop(), 0);
+  auto all = readStoredLines(dataDir(), id);
+  EXPECT_EQ(checkContiguous(all), "");
+  auto lines = containerLines(all);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kLines));
+  expectNumberedOnce(lines, LogStream::kStdout, "line ", kLines);
+}
+
+// Lines "line <n>" stored in order, none twice; every hole in the numbers has a [GAP] line
+// stored before the line after it.
+void expectOnceOrGap(const std::vector<LogLine>& all, int count, size_t* missing) {
+  int next = 0;
+  bool gapSeen = false;
+  *missing = 0;
+  for (const auto& l : all) {
+    if (l.stream == LogStream::kSystem) {
+      gapSeen |= l.text.rfind("[GAP]", 0) == 0;
+      continue;
+    }
+    int n = std::stoi(l.text.substr(5));
+    ASSERT_GE(n, next) << "line " << n << " repeated or out of order";
+    if (n > next) {
+      EXPECT_TRUE(gapSeen) << "lines " << next << ".." << n - 1 << " lost without a [GAP]";
+      *missing += static_cast<size_t>(n - next);
+    }
+    gapSeen = false;
+    next = n + 1;
+  }
+  EXPECT_EQ(next, count);
+}
+
+TEST_F(PodmanIntegrationTest, MaxSizeReplacementUnderLoadKeepsEveryLineOnceOrSaysGap) {
+  constexpr int kLines = 40000;
+  std::string id = uniqueId("prot");
+  std::mt19937 rng(std::random_device{}());
+  {
+    Collector collector(dataDir(), podmanArgs());
+    ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+    // 40,000 lines of ~11 bytes through a 64 KiB file: replaced about 10 times.
+    PodmanContainer c(id,
+                      "i=0; while [ $i -lt " + std::to_string(kLines) +
+                          " ]; do echo \"line $i\"; i=$((i+1)); "
+                          "if [ $((i % 10000)) -eq 0 ]; then sleep 1; fi; done; sleep 1",
+                      "--log-opt max-size=64k");
+    ASSERT_TRUE(c.ok());
+    // Down once in the middle of it: what the replaced file held unread is lost, said by [GAP].
+    std::this_thread::sleep_for(std::chrono::milliseconds(800 + rng() % 400));
+    collector.process().signal(SIGKILL);
+    collector.process().wait(5s);
+    std::this_thread::sleep_for(1500ms);
+    Collector again(dataDir(), podmanArgs());
+    ASSERT_TRUE(c.waitExited(60s));
+    ASSERT_TRUE(again.waitDrained(60s)) << again.process().err();
+    ASSERT_EQ(again.stop(), 0);
+  }
+  auto all = readStoredLines(dataDir(), id);
+  EXPECT_EQ(checkContiguous(all), "");
+  size_t missing = 0;
+  expectOnceOrGap(all, kLines, &missing);
+  EXPECT_LT(missing, static_cast<size_t>(kLines));
+  RecordProperty("lines_lost_to_replacement", static_cast<int>(missing));
+}
+
+TEST_F(PodmanIntegrationTest, CrashWithExitCodeAndMetricsAndStopWithGrace) {
+  Collector collector(dataDir(), podmanArgs({"--metrics-interval", "1s", "--crash-grace", "1h",
+                                             "--stop-grace", "5s"}));
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::string crashId = uniqueId("pcrash");
+  std::string stopId = uniqueId("pstop");
+  PodmanContainer crash(crashId, "echo about to fail; sleep 1; exit 3");
+  PodmanContainer stop(stopId, "trap \"echo bye; exit 0\" TERM; echo up; "
+                               "while :; do sleep 0.1; done");
+  ASSERT_TRUE(crash.ok());
+  ASSERT_TRUE(stop.ok());
+  // The crash: status crashed, one [CRASH] exit=3.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::string body;
+        return httpGet(collector.port(), "/api/deployments/" + crashId, &body) == 200 &&
+               body.find("\"crashed\"") != std::string::npos;
+      },
+      30s, 200ms))
+      << collector.process().err();
+  std::string logs;
+  ASSERT_EQ(httpGet(collector.port(), "/api/deployments/" + crashId + "/logs?limit=100", &logs),
+            200);
+  EXPECT_NE(logs.find("[CRASH] exit=3"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("about to fail"), std::string::npos) << logs;
+  // Metrics of the running one.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::string body;
+        return httpGet(collector.port(), "/api/deployments/" + stopId + "/metrics", &body) == 200 &&
+               body.find("memUsedMb") != std::string::npos;
+      },
+      20s, 250ms))
+      << collector.process().err();
+  // Stop with grace: the agent says goodbye, the container is removed.
+  std::string body;
+  int code = httpCall(collector.port(), "DELETE", "/api/deployments/" + stopId, &body);
+  ASSERT_TRUE(code == 200 || code == 202) << code << " " << body;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::string out;
+        return podman("container exists " + stop.name()) != 0;
+      },
+      30s, 200ms))
+      << collector.process().err();
+  ASSERT_EQ(httpGet(collector.port(), "/api/deployments/" + stopId + "/logs?limit=100", &logs),
+            200);
+  EXPECT_NE(logs.find("bye"), std::string::npos) << logs;
+  EXPECT_EQ(collector.stop(), 0);
+}
+
+TEST_F(PodmanIntegrationTest, ADockerCollectorAndAPodmanCollectorSideBySide) {
+  if (!dockerAvailable()) GTEST_SKIP() << "no Docker engine for the side-by-side test";
+  TempDir dockerDir;
+  Collector pc(dataDir(), podmanArgs());
+  Collector dc(dockerDir.path());
+  ASSERT_TRUE(pc.waitConnected(20s)) << pc.process().err();
+  ASSERT_TRUE(dc.waitConnected(20s)) << dc.process().err();
+  std::string pid = uniqueId("pside");
+  std::string did = uniqueId("dside");
+  PodmanContainer p(pid, "i=0; while [ $i -lt 2000 ]; do echo \"p $i\"; i=$((i+1)); done");
+  TestContainer d(did, "i=0; while [ $i -lt 2000 ]; do echo \"d $i\"; i=$((i+1)); done");
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(p.waitExited(60s));
+  ASSERT_TRUE(d.waitExited(60s));
+  ASSERT_TRUE(pc.waitDrained(60s)) << pc.process().err();
+  ASSERT_TRUE(dc.waitDrained(60s)) << dc.process().err();
+  EXPECT_EQ(httpGet(pc.port(), "/api/deployments/" + did), 404);
+  EXPECT_EQ(httpGet(dc.port(), "/api/deployments/" + pid), 404);
+  ASSERT_EQ(pc.stop(), 0);
+  ASSERT_EQ(dc.stop(), 0);
+  auto pl = containerLines(readStoredLines(dataDir(), pid));
+  auto dl = containerLines(readStoredLines(dockerDir.path(), did));
+  ASSERT_EQ(pl.size(), 2000u);
+  ASSERT_EQ(dl.size(), 2000u);
+  expectNumberedOnce(pl, LogStream::kStdout, "p ", 2000);
+  expectNumberedOnce(dl, LogStream::kStdout, "d ", 2000);
+}
+
+}  // namespace
+}  // namespace zc::testing
