@@ -245,7 +245,8 @@ void PodmanRuntime::noteOomKills(const std::string& containerId, const std::stri
   std::lock_guard<std::mutex> lock(kept_->mu);
   Kept& k = kept_->byContainer[containerId];
   k.cgroupPath = cgroupPath;
-  k.oomKills = std::max(k.oomKills, *kills);
+  // The latest reading, not the most: a restarted container's new cgroup counts from 0 again.
+  k.oomKills = *kills;
 }
 
 Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::subscribeEvents(

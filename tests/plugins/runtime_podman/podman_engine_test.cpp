@@ -229,6 +229,26 @@ TEST_F(PodmanEngineTest, StopsWithGraceThenRemoves) {
   EXPECT_TRUE(rt_->removeContainer(c.id(), true).isOk());  // unknown: success
 }
 
+// Podman's State.OOMKilled stays false; the cgroup's oom_kill counter, read at a sample, tells.
+TEST_F(PodmanEngineTest, AnOomKillSeenInTheCgroupIsReportedByInspect) {
+  PodmanContainer c("--memory 16m --memory-swap 16m",
+                    "head -c 200000000 /dev/zero | tail; echo survived; sleep 60");
+  ASSERT_FALSE(c.id().empty());
+  ASSERT_TRUE(zc::testing::waitFor(
+      [&] {
+        std::string out;
+        podman("logs " + c.name(), &out);
+        return out.find("survived") != std::string::npos;
+      },
+      20s, 200ms));
+  ASSERT_TRUE(rt_->sampleResources(c.id()).isOk());  // reads the counter while the cgroup exists
+  ASSERT_EQ(podman("kill " + c.name() + " >/dev/null"), 0);
+  ASSERT_TRUE(c.waitExited(20s));
+  auto info = rt_->inspect(c.id());
+  ASSERT_TRUE(info.isOk()) << info.status().toString();
+  EXPECT_TRUE(info.value().oomKilled);
+}
+
 TEST(PodmanStartupTest, ASocketThatDoesNotAnswerFailsConfigureInOneLine) {
   zc::testing::TempDir dir;
   auto r = createRuntime({{"socket", dir.path() + "/none.sock"}});
