@@ -89,8 +89,10 @@ Status readPluginOptions(const Poco::Util::AbstractConfiguration& cfg,
     return Status::ok();
   };
   ZC_RETURN_IF_ERROR(shortForm("docker-socket", "runtime.docker", "socket"));
-  // --select-label belongs to the runtime in use (docker and podman both take select_labels).
-  const std::string runtimePlugin = "runtime." + cfg.getString("runtime", "docker");
+  // --select-label belongs to the runtime in use (docker and podman both take select_labels);
+  // with --runtime none it is still checked as Docker's, as it always was.
+  const std::string runtimeName = cfg.getString("runtime", "docker");
+  const std::string runtimePlugin = "runtime." + (runtimeName == "none" ? "docker" : runtimeName);
   ZC_RETURN_IF_ERROR(shortForm("select-label", runtimePlugin.c_str(), "select_labels"));
   // --postgres-url is the central storage's with --storage postgres, else the sink's.
   const bool centralStorage = cfg.getString("storage", "") == "postgres";
