@@ -1,8 +1,9 @@
 // The whole daemon with --runtime podman against a real Podman service: both streams and
 // 100,000-byte lines stored once in order, kill -9 of the collector mid-flood (repeatedly),
 // Podman's max-size replacement under load (every line once, or one [GAP] for a tail it lost),
-// a crash with its exit code, a stop with grace, metrics, and a Docker collector beside a
-// Podman one on the same host without either seeing the other's containers.
+// a crash with its exit code, a crash loop (each death once), health probes on the published
+// port, a stop with grace, metrics, and a Docker collector beside a Podman one on the same host
+// without either seeing the other's containers.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -249,6 +250,105 @@ TEST_F(PodmanIntegrationTest, CrashWithExitCodeAndMetricsAndStopWithGrace) {
   ASSERT_EQ(httpGet(collector.port(), "/api/deployments/" + stopId + "/logs?limit=100", &logs),
             200);
   EXPECT_NE(logs.find("bye"), std::string::npos) << logs;
+  EXPECT_EQ(collector.stop(), 0);
+}
+
+size_t countOf(const std::string& body, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = body.find(part); at != std::string::npos; at = body.find(part, at + 1)) ++n;
+  return n;
+}
+
+// Podman restarts at once with no back-off, sends `restart` before the `die` it ends, and every
+// run appends to one log file: each death once, with its own exit code, after its run's lines.
+TEST_F(PodmanIntegrationTest, ACrashLoopRecordsEachDeathOnceWithItsOwnExitCode) {
+  Collector collector(dataDir(), podmanArgs({"--keep-crashed", "true"}));
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::string id = uniqueId("ploop");
+  PodmanContainer c(id, "n=$(cat /n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /n; "
+                        "echo \"run $n\"; sleep 0.5; exit $n", "--restart on-failure:3");
+  ASSERT_TRUE(c.ok());
+  std::string logs;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return httpGet(collector.port(), "/api/deployments/" + id + "/logs?limit=100", &logs) ==
+                   200 &&
+               countOf(logs, "[CRASH]") >= 4;
+      },
+      60s, 250ms))
+      << logs << collector.process().err();
+  ASSERT_TRUE(c.waitExited(30s));
+  std::this_thread::sleep_for(2s);  // no late duplicate
+  ASSERT_TRUE(collector.waitDrained(30s));
+  ASSERT_EQ(collector.stop(), 0);
+  auto all = readStoredLines(dataDir(), id);
+  EXPECT_EQ(checkContiguous(all), "");
+  // Each death once, in order; each [CRASH] after its own run's line (the next run may already
+  // have written: Podman restarts at once into the same file, as the host's rule allows).
+  std::vector<std::string> crashes;
+  std::vector<size_t> crashAt, runAt(5, all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i].text.rfind("[CRASH]", 0) == 0) {
+      crashes.push_back(all[i].text);
+      crashAt.push_back(i);
+    }
+    for (int r = 1; r <= 4; ++r) {
+      if (all[i].text == "run " + std::to_string(r)) runAt[r] = i;
+    }
+  }
+  ASSERT_EQ(crashes, (std::vector<std::string>{"[CRASH] exit=1 oom=false", "[CRASH] exit=2 oom=false",
+                                               "[CRASH] exit=3 oom=false", "[CRASH] exit=4 oom=false"}));
+  for (int r = 1; r <= 4; ++r) {
+    ASSERT_LT(runAt[r], all.size()) << "run " << r << " not stored";
+    EXPECT_GT(crashAt[r - 1], runAt[r]) << "[CRASH] of run " << r << " before its line";
+  }
+}
+
+// The health probe on the published port (the deployer's 5000/tcp on a loopback host port):
+// three failures are [UNHEALTHY], the next success [RECOVERED].
+TEST_F(PodmanIntegrationTest, HealthProbesOnThePublishedPortGoUnhealthyAndRecover) {
+  Collector collector(dataDir(), podmanArgs({"--health-interval", "1s"}));
+  ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
+  std::string id = uniqueId("phealth");
+  uint16_t port = freePort();
+  std::string serve = "mkdir -p /www; echo ok > /www/health; httpd -p 5000 -h /www";
+  // Bridge networking for the published port (netavark), not --network none.
+  std::string out;
+  ASSERT_EQ(podman("run -d --name zynd-" + id + " -p 127.0.0.1:" + std::to_string(port) +
+                       ":5000 " + testImage() + " sh -c '" + serve + "; sleep 1000'",
+                   &out),
+            0)
+      << out;
+  struct Remove {
+    std::string name;
+    ~Remove() { podman("rm -f -t 0 " + name + " >/dev/null"); }
+  } remove{"zynd-" + id};
+  std::string body;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return httpGet(collector.port(), "/api/deployments/" + id, &body) == 200 &&
+               body.find(std::to_string(port)) != std::string::npos;
+      },
+      20s, 250ms))
+      << body;
+  ASSERT_EQ(podman("exec zynd-" + id + " killall httpd", &out), 0) << out;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return httpGet(collector.port(), "/api/deployments/" + id + "/logs?limit=100", &body) ==
+                   200 &&
+               body.find("[UNHEALTHY]") != std::string::npos;
+      },
+      30s, 250ms))
+      << body;
+  ASSERT_EQ(podman("exec zynd-" + id + " httpd -p 5000 -h /www", &out), 0) << out;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return httpGet(collector.port(), "/api/deployments/" + id + "/logs?limit=100", &body) ==
+                   200 &&
+               body.find("[RECOVERED]") != std::string::npos;
+      },
+      30s, 250ms))
+      << body;
   EXPECT_EQ(collector.stop(), 0);
 }
 
