@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs and starts everything the tests need (Docker engine, test image, Caddy, Prometheus,
-# Chromium; PostgreSQL 15 is installed here and started by its tests themselves), builds, and
+# Installs and starts everything the tests need (Docker engine and Podman's API service, their
+# test images, Caddy, Prometheus, Chromium; PostgreSQL 15 is installed here and started by its tests themselves), builds, and
 # runs the whole suite with ctest. Leaves the machine as it found it: whatever this script
 # started is stopped again, by pid.
 set -euo pipefail
@@ -8,10 +8,15 @@ cd "$(dirname "$0")"
 scripts/install-deps.sh --test
 scripts/build.sh
 
-# Stop the engine at the end only if this run started it (one that already answered is left alone).
+# Stop the engine (and Podman's service) at the end only if this run started it (one that
+# already answered is left alone).
 engine_was_up=0
 if curl -fsS --max-time 3 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1; then
   engine_was_up=1
+fi
+podman_was_up=0
+if curl -fsS --max-time 3 --unix-socket /run/podman/podman.sock http://podman/_ping >/dev/null 2>&1; then
+  podman_was_up=1
 fi
 # The sanitizer build (below) runs in its own process group while the regular suite runs.
 asan_build_pid=
@@ -20,6 +25,7 @@ cleanup() {
     kill -- "-$asan_build_pid" 2>/dev/null || true
   fi
   if ((!engine_was_up)); then scripts/stop-dockerd.sh || true; fi
+  if ((!podman_was_up)); then scripts/stop-podman.sh || true; fi
 }
 trap cleanup EXIT
 if ! scripts/start-dockerd.sh; then
@@ -27,6 +33,11 @@ if ! scripts/start-dockerd.sh; then
   exit 1
 fi
 scripts/build-test-image.sh
+if ! scripts/start-podman.sh; then
+  echo "test.sh: could not start Podman's API service" >&2
+  exit 1
+fi
+scripts/build-podman-test-image.sh
 
 # The second pass's build (AddressSanitizer + UndefinedBehaviorSanitizer, build-asan/) is compiled
 # now, in the background at the lowest CPU and I/O priority, so that it takes only the cycles the
@@ -46,7 +57,7 @@ fi
 scripts/fuzz.sh --runs 100000
 
 export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1 ZC_REQUIRE_PROMETHEUS=1 ZC_REQUIRE_BROWSER=1
-export ZC_REQUIRE_POSTGRES=1 ZC_REQUIRE_PACKAGE=1
+export ZC_REQUIRE_POSTGRES=1 ZC_REQUIRE_PACKAGE=1 ZC_REQUIRE_PODMAN=1
 (cd build && ctest --output-on-failure --timeout 600 "$@")
 
 # The same suites (but the browser's, the package's, the API contract's, which checks documents,

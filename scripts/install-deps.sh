@@ -2,7 +2,7 @@
 # Installs, from Debian's archive, what zynd-collector needs. Idempotent: installs only what is
 # missing, and runs 'apt-get update' only when something is.
 #   scripts/install-deps.sh          build + run dependencies
-#   scripts/install-deps.sh --test   also what the test suites drive for real (Docker engine,
+#   scripts/install-deps.sh --test   also what the test suites drive for real (Docker engine, Podman,
 #                                    busybox for the test image, Caddy, Prometheus, Chromium, Node,
 #                                    PostgreSQL 15)
 set -euo pipefail
@@ -13,8 +13,9 @@ build_pkgs=(cmake ninja-build g++ pkg-config libpoco-dev librocksdb-dev libspdlo
 # openssl: the TLS tests make their throwaway certificates with its CLI.
 # postgresql-15: the postgres sink's tests start their own server (initdb + postgres as the
 # unprivileged 'postgres' user the package creates); the packaged cluster is not used.
+# podman: the runtime_podman suites (scripts/start-podman.sh starts its API service).
 test_pkgs=(docker.io busybox-static caddy prometheus chromium iproute2 procps python3 openssl
-           postgresql-15)
+           postgresql-15 podman)
 # The package test (tests/package): lintian checks the .deb, systemd's systemd-analyze verify
 # checks the unit.
 test_pkgs+=(lintian systemd)

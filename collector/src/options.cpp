@@ -89,7 +89,11 @@ Status readPluginOptions(const Poco::Util::AbstractConfiguration& cfg,
     return Status::ok();
   };
   ZC_RETURN_IF_ERROR(shortForm("docker-socket", "runtime.docker", "socket"));
-  ZC_RETURN_IF_ERROR(shortForm("select-label", "runtime.docker", "select_labels"));
+  // --select-label belongs to the runtime in use (docker and podman both take select_labels);
+  // with --runtime none it is still checked as Docker's, as it always was.
+  const std::string runtimeName = cfg.getString("runtime", "docker");
+  const std::string runtimePlugin = "runtime." + (runtimeName == "none" ? "docker" : runtimeName);
+  ZC_RETURN_IF_ERROR(shortForm("select-label", runtimePlugin.c_str(), "select_labels"));
   // --postgres-url is the central storage's with --storage postgres, else the sink's.
   const bool centralStorage = cfg.getString("storage", "") == "postgres";
   ZC_RETURN_IF_ERROR(
@@ -118,7 +122,8 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"retention-metrics", "DURATION", "3d", "How long metric samples are kept (0 = forever)."},
       {"retention-interval", "DURATION", "1h",
        "How often expired data is deleted (the first run is at start-up)."},
-      {"runtime", "NAME", "docker", "Runtime plugin to follow deployments with, or none."},
+      {"runtime", "NAME", "docker",
+       "Runtime plugin to follow deployments with (docker, podman), or none."},
       {"plugin-opt", "KIND.NAME.KEY=VALUE", nullptr,
        "An option of one plugin, e.g. storage.rocksdb.block_cache_mb=64; repeatable. "
        "'zynd-collector plugins' lists every plugin's keys. In a configuration file: "
@@ -131,7 +136,7 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"select-label", "KEY=VALUE", nullptr,
        "Follow only containers carrying this label (the engine filters); repeatable, all must "
        "match. Lets several collectors share one engine. In the environment or a file: a comma "
-       "list. Short for --plugin-opt runtime.docker.select_labels=K=V,..."},
+       "list. Short for --plugin-opt runtime.<--runtime>.select_labels=K=V,..."},
       {"sink", "NAME", "none",
        "Sink plugin that receives a copy of every committed row, line and sample (e.g. "
        "postgres), or none."},

@@ -263,7 +263,9 @@ std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line, bool* labe
         {"create", RuntimeEventType::kCreate}, {"start", RuntimeEventType::kStart},
         {"restart", RuntimeEventType::kRestart}, {"die", RuntimeEventType::kDie},
         {"oom", RuntimeEventType::kOom},       {"stop", RuntimeEventType::kStop},
-        {"destroy", RuntimeEventType::kDestroy}};
+        {"destroy", RuntimeEventType::kDestroy},
+        // Podman's names for the same events (its API elsewhere emits "die" too).
+        {"died", RuntimeEventType::kDie},      {"remove", RuntimeEventType::kDestroy}};
     std::optional<RuntimeEventType> t;
     for (const auto& [name, et] : kActions) {
       if (action == name) t = et;
@@ -287,7 +289,9 @@ std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line, bool* labe
       ev.ts = *ts * kNanosPerSecond;
     }
     if (ev.type == RuntimeEventType::kDie) {
-      if (auto it = attrs.find("exitCode"); it != attrs.end()) {
+      auto it = attrs.find("exitCode");
+      if (it == attrs.end()) it = attrs.find("containerExitCode");  // Podman's libpod events
+      if (it != attrs.end()) {
         int code = 0;
         auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), code);
         if (ec == std::errc() && p == it->second.data() + it->second.size()) ev.exitCode = code;

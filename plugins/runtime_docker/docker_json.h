@@ -80,7 +80,8 @@ double cpuPercent(const StatsReading& prev, const StatsReading& cur);
 // containers, other types and actions, unparsable lines). An event's attributes hold the
 // container's labels merged with its image's, so an id that the name zynd-<id> does not give
 // (it came from the zynd.deployment label) is unverified: `*labelClaim` is set then, and the
-// caller checks it against the container's inspect before using it.
+// caller checks it against the container's inspect before using it. Podman's `died` and `remove`
+// count as die and destroy.
 std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line, bool* labelClaim = nullptr);
 
 }  // namespace zc::docker

@@ -53,6 +53,10 @@ int parseApiMinor(std::string_view v) {
 EngineClient::EngineClient(std::string socketPath, std::chrono::milliseconds timeout)
     : socketPath_(std::move(socketPath)), timeout_(timeout) {}
 
+EngineClient::EngineClient(std::string socketPath, std::chrono::milliseconds timeout,
+                           std::string fixedPrefix)
+    : socketPath_(std::move(socketPath)), timeout_(timeout), fixedPrefix_(std::move(fixedPrefix)) {}
+
 Result<HttpResult> EngineClient::rawRequest(const std::string& method, const std::string& uri,
                                             std::chrono::milliseconds timeout,
                                             std::string* apiVersion) {
@@ -122,6 +126,7 @@ Result<std::string> EngineClient::apiPrefix() {
     ZC_RETURN_IF_ERROR(negotiate());
     minor = apiMinor();
   }
+  if (!fixedPrefix_.empty()) return fixedPrefix_;
   return "/v1." + std::to_string(minor);
 }
 

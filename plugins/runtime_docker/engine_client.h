@@ -34,6 +34,10 @@ struct HttpResult {
 class EngineClient {
  public:
   EngineClient(std::string socketPath, std::chrono::milliseconds timeout);
+  // An engine that speaks its own API under a fixed path (Podman's "/v4.0.0/libpod"):
+  // negotiate() still asks GET /_ping (and still requires a usable Api-Version), but apiPrefix()
+  // is then `fixedPrefix` instead of "/v1.NN".
+  EngineClient(std::string socketPath, std::chrono::milliseconds timeout, std::string fixedPrefix);
 
   const std::string& socketPath() const noexcept { return socketPath_; }
   std::chrono::milliseconds timeout() const noexcept { return timeout_; }
@@ -62,6 +66,7 @@ class EngineClient {
 
   const std::string socketPath_;
   const std::chrono::milliseconds timeout_;
+  const std::string fixedPrefix_;  // empty: "/v1.NN"
   mutable std::mutex mu_;
   int minor_ = 0;
 };

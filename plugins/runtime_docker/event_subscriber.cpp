@@ -11,10 +11,11 @@ namespace zc::docker {
 using plugin::LogLevel;
 using plugin::RuntimeEventType;
 
-std::string eventFiltersQuery(const std::vector<std::string>& selectLabels) {
-  return filtersQuery(filtersJson(
-      R"("type":["container"],"event":["create","start","restart","die","oom","stop","destroy"])",
-      selectLabels));
+std::string eventFiltersQuery(const std::vector<std::string>& selectLabels,
+                              std::string_view filterBase) {
+  constexpr std::string_view kDocker =
+      R"("type":["container"],"event":["create","start","restart","die","oom","stop","destroy"])";
+  return filtersQuery(filtersJson(filterBase.empty() ? kDocker : filterBase, selectLabels));
 }
 
 EventSubscriber::EventSubscriber(std::shared_ptr<EngineClient> engine, plugin::Logger* logger,
@@ -103,7 +104,7 @@ void EventSubscriber::run() {
       why = prefix.status().toString();
     } else {
       auto opened = HttpStream::open(engine_->socketPath(),
-                                     prefix.value() + "/events?" + eventFiltersQuery(opts_.selectLabels),
+                                     prefix.value() + "/events?" + eventFiltersQuery(opts_.selectLabels, opts_.filterBase),
                                      engine_->timeout(), &stopSignal_);
       if (!opened.isOk()) {
         if (opened.status().code() == Status::Code::kAborted) return;
@@ -125,7 +126,7 @@ void EventSubscriber::run() {
       backoff = opts_.backoffInitial;
     }
     if (logger_) {
-      logger_->log(LogLevel::kWarn, "docker events: " + why + "; reconnecting in " +
+      logger_->log(LogLevel::kWarn, opts_.engineName + " events: " + why + "; reconnecting in " +
                                         std::to_string(backoff.count()) + " ms");
     }
     if (stopSignal_.waitFor(backoff)) return;

@@ -33,6 +33,11 @@ struct EventOptions {
   std::chrono::milliseconds healthyAfter{10000};  // a connection this old resets the backoff
   size_t maxEventBytes = 1 << 20;
   std::vector<std::string> selectLabels;  // KEY=VALUE every container's events must carry
+  // The members of the `filters` object besides the labels (eventFiltersQuery()); empty = the
+  // Docker engine's container events. Another engine may name its events differently (Podman
+  // filters on `died` and `remove`; parseEvent() knows both names).
+  std::string filterBase;
+  std::string engineName = "docker";  // how its warnings name the engine
 };
 
 // Checks an event whose deployment id came from a label alone (docker_json.h parseEvent):
@@ -68,6 +73,8 @@ class EventSubscriber final : public plugin::Subscription {
 
 // The URL-encoded filters parameter used for /events (container events carrying every label of
 // `selectLabels`).
-std::string eventFiltersQuery(const std::vector<std::string>& selectLabels = {});
+// `filterBase` as EventOptions::filterBase (empty = Docker's).
+std::string eventFiltersQuery(const std::vector<std::string>& selectLabels = {},
+                              std::string_view filterBase = {});
 
 }  // namespace zc::docker

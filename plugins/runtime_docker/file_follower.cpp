@@ -22,7 +22,7 @@ FileFollower::FileFollower(std::shared_ptr<EngineClient> engine,
                            std::shared_ptr<logfile::TailHub> hub, plugin::Logger* logger,
                            plugin::ContainerInfo container, std::string logPath,
                            const LogCursor& cursor, plugin::LogConsumer* consumer,
-                           FollowOptions options)
+                           FollowOptions options, LogFileFormat format)
     : engine_(std::move(engine)),
       hub_(std::move(hub)),
       logger_(logger),
@@ -32,6 +32,7 @@ FileFollower::FileFollower(std::shared_ptr<EngineClient> engine,
       startCursor_(cursor),
       // A json-file line holds one piece of at most 16 KiB, escaped (up to 6 bytes a byte).
       tail_(std::move(logPath), std::max<size_t>(8 << 20, options.partialPieceBytes * 8)),
+      format_(format),
       assembler_(LineAssembler::Options{options.maxLineBytes, options.partialPieceBytes}) {
   lines_.reserve(64);
 }
@@ -96,7 +97,8 @@ bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& st
                           const logfile::FilePosition& next) {
   lastEnd_ = next;
   logfile::LogRecord rec;
-  Status st = decoder_.decode(line, &rec);
+  Status st = format_ == LogFileFormat::kCri ? criDecoder_.decode(line, &rec)
+                                             : decoder_.decode(line, &rec);
   if (!st.isOk()) {
     ++corrupt_;
     auto now = std::chrono::steady_clock::now();

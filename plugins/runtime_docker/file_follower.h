@@ -37,6 +37,7 @@
 #include "engine_client.h"
 #include "file_source.h"
 #include "file_tail.h"
+#include "cri_decoder.h"
 #include "json_file_decoder.h"
 #include "line_assembler.h"
 #include "log_cursor.h"
@@ -46,13 +47,19 @@
 
 namespace zc::docker {
 
+// The record format of the followed file: Docker's json-file, or CRI / k8s-file (Podman's
+// conmon). A CRI `P` record is a partial piece whatever its length: give such a follow
+// FollowOptions::partialPieceBytes = 1 so that the line assembler joins every one of them.
+enum class LogFileFormat { kJsonFile, kCri };
+
 class FileFollower final : public plugin::Subscription {
  public:
   // OWNERSHIP: `consumer` and `logger` must outlive this object; `engine` may be null (tests:
   // then the container counts as running until stopped, and `stopped()` ends it).
   FileFollower(std::shared_ptr<EngineClient> engine, std::shared_ptr<logfile::TailHub> hub,
                plugin::Logger* logger, plugin::ContainerInfo container, std::string logPath,
-               const LogCursor& cursor, plugin::LogConsumer* consumer, FollowOptions options);
+               const LogCursor& cursor, plugin::LogConsumer* consumer, FollowOptions options,
+               LogFileFormat format = LogFileFormat::kJsonFile);
   ~FileFollower() override;
 
   // Registers with the hub and runs once at once.
@@ -95,7 +102,9 @@ class FileFollower final : public plugin::Subscription {
 
   // Touched by runs only (one at a time).
   logfile::FileTail tail_;
+  const LogFileFormat format_;
   logfile::JsonFileDecoder decoder_;
+  logfile::CriDecoder criDecoder_;
   LineAssembler assembler_;
   std::vector<plugin::RawLine> lines_;
   bool started_ = false;

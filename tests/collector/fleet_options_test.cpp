@@ -50,6 +50,15 @@ TEST_F(FleetOptionsTest, GoodValuesAreKept) {
   EXPECT_EQ(c->pluginOptions["runtime.docker"]["select_labels"], "fleet.shard=a,zynd.kind=agent");
 }
 
+TEST_F(FleetOptionsTest, SelectLabelGoesToTheRuntimeInUse) {
+  flags_->setString("runtime", "podman");
+  flags_->setString("select-label", "fleet.shard=b");
+  auto c = load();
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->pluginOptions["runtime.podman"]["select_labels"], "fleet.shard=b");
+  EXPECT_EQ(c->pluginOptions.count("runtime.docker"), 0u);
+}
+
 TEST_F(FleetOptionsTest, PostgresUrlIsTheCentralStoragesWithStoragePostgres) {
   flags_->setString("runtime", "none");
   flags_->setString("storage", "postgres");

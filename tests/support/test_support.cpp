@@ -35,12 +35,25 @@ bool dockerRequired() {
   return s && std::string(s) == "1";
 }
 
-bool dockerAvailable() {
+bool dockerAvailable() { return socketAnswersPing(dockerSocketPath()); }
+
+std::string podmanSocketPath() {
+  const char* s = std::getenv("ZC_TEST_PODMAN_SOCKET");
+  return s && *s ? s : "/run/podman/podman.sock";
+}
+
+bool podmanRequired() {
+  const char* s = std::getenv("ZC_REQUIRE_PODMAN");
+  return s && std::string(s) == "1";
+}
+
+bool podmanAvailable() { return socketAnswersPing(podmanSocketPath()); }
+
+bool socketAnswersPing(const std::string& path) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  std::string path = dockerSocketPath();
   if (path.size() >= sizeof(addr.sun_path)) {
     ::close(fd);
     return false;

@@ -47,6 +47,23 @@ bool dockerAvailable();
   } while (0)
 bool dockerRequired();
 
+// The same for Podman's API service (scripts/start-podman.sh): $ZC_TEST_PODMAN_SOCKET or
+// /run/podman/podman.sock; tests skip without it unless ZC_REQUIRE_PODMAN=1.
+std::string podmanSocketPath();
+bool podmanAvailable();
+bool podmanRequired();
+#define ZC_REQUIRE_PODMAN_OR_SKIP()                                                   \
+  do {                                                                                \
+    if (!::zc::testing::podmanAvailable()) {                                          \
+      if (::zc::testing::podmanRequired()) FAIL() << "Podman required but not reachable"; \
+      GTEST_SKIP() << "no Podman service at " << ::zc::testing::podmanSocketPath()    \
+                   << " (scripts/start-podman.sh)";                                   \
+    }                                                                                 \
+  } while (0)
+
+// Whether the Unix socket at `path` answers GET /_ping with 200.
+bool socketAnswersPing(const std::string& path);
+
 // The image tests run containers from (built FROM scratch with static busybox by
 // scripts/build-test-image.sh): $ZC_TEST_IMAGE or "zynd-test-busybox:latest".
 std::string testImage();
