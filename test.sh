@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts everything the tests need (Docker engine and Podman's API service, their
-# test images, Caddy, Prometheus, Chromium; PostgreSQL 15 is installed here and started by its tests themselves), builds, and
-# runs the whole suite with ctest. Leaves the machine as it found it: whatever this script
-# started is stopped again, by pid.
+# test images, Caddy, Prometheus, Chromium; PostgreSQL 15 is installed here and started by its
+# tests themselves), builds, and runs the whole suite with ctest. Leaves the machine as it found
+# it: whatever this script started is stopped again, by pid.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh --test
