@@ -53,7 +53,7 @@ using zc::bench::Report;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kDockerParallelism = 4;  // concurrent `docker run` / `docker rm`
-constexpr size_t kStatsParallelism = 64;  // the collector's default --metrics-parallelism
+constexpr size_t kStatsParallelism = 64;  // the former default, kept: figures compare over time
 constexpr int kBurstContainers = 10;
 constexpr auto kMetricsInterval = 10s;
 

@@ -48,8 +48,11 @@ class HealthProber {
 struct SamplerOptions {
   std::chrono::milliseconds interval{std::chrono::seconds(30)};
   // The engine answers a one-shot stats request after its next 1 s collection tick, so requests
-  // in flight together share a tick: a pass takes about ceil(targets / parallelism) seconds.
-  size_t parallelism = 64;
+  // in flight together share a tick: a pass takes about ceil(targets / parallelism) seconds (and
+  // one tick more per container seen for the first time: the runtime takes a second reading to
+  // measure its CPU). Each request in flight holds one pool thread; 4 keeps the daemon within 40
+  // threads at 200 followed containers.
+  size_t parallelism = 4;
 };
 
 class MetricsSampler {

@@ -238,12 +238,8 @@ Result<StatsReading> parseStats(const Object::Ptr& o) {
   }
 }
 
-double cpuPercent(const StatsReading& prev, const StatsReading& cur) {
-  if (cur.cpuTotal <= prev.cpuTotal || cur.systemCpu <= prev.systemCpu) return 0.0;
-  double cpuDelta = static_cast<double>(cur.cpuTotal - prev.cpuTotal);
-  double sysDelta = static_cast<double>(cur.systemCpu - prev.systemCpu);
-  uint32_t cpus = cur.onlineCpus ? cur.onlineCpus : 1;
-  return cpuDelta / sysDelta * cpus * 100.0;
+CpuReading cpuReading(const StatsReading& r) noexcept {
+  return CpuReading{r.read, r.cpuTotal, r.systemCpu, r.onlineCpus};
 }
 
 std::optional<plugin::RuntimeEvent> parseEvent(std::string_view line, bool* labelClaim) {

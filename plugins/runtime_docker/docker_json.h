@@ -18,6 +18,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include "zc/cpu_rate.h"
 #include "zc/plugin/runtime.h"
 
 namespace zc::docker {
@@ -62,7 +63,7 @@ std::map<std::string, std::string> inspectLabels(const Poco::JSON::Object::Ptr& 
 // The engine's time strings; nullopt for the zero time ("0001-01-01T00:00:00Z") or garbage.
 std::optional<TimeNs> parseEngineTime(const std::string& s);
 
-// One-shot stats reading.
+// One-shot stats reading (`precpu` is empty: the CPU rate needs the previous reading).
 struct StatsReading {
   TimeNs read = 0;
   uint64_t cpuTotal = 0;   // cpu_stats.cpu_usage.total_usage (ns)
@@ -72,9 +73,8 @@ struct StatsReading {
   double memLimitBytes = 0;  // memory_stats.limit
 };
 Result<StatsReading> parseStats(const Poco::JSON::Object::Ptr& obj);
-// CPU % as `docker stats` computes it from two readings (100 = one core); 0 unless both the
-// container and the system deltas are positive.
-double cpuPercent(const StatsReading& prev, const StatsReading& cur);
+// Its CPU counters, for zc::CpuRateTracker (CPU % against the previous reading).
+CpuReading cpuReading(const StatsReading& r) noexcept;
 
 // One line of GET /events -> a RuntimeEvent of a deployment container, or nullopt (other
 // containers, other types and actions, unparsable lines). An event's attributes hold the

@@ -288,7 +288,7 @@ Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::subscribeEvents(
     if (consumer == nullptr) return Status::invalidArgument("subscribeEvents: null consumer");
     // The forgetter holds the readings, not the runtime: the subscription may outlive it.
     auto forgetter = std::make_unique<StatsForgetter>(
-        [stats = prevStats_](const std::string& id) { stats->drop(id); }, consumer);
+        [rates = cpuRates_](const std::string& id) { rates->forget(id); }, consumer);
     // An id that only a label gives is checked against the container's trusted inspect.
     auto check = [engine = engine_, images = images_](plugin::RuntimeEvent& ev) {
       return vetLabelClaim(*engine, *images, ev);
@@ -303,45 +303,47 @@ Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::subscribeEvents(
   }
 }
 
-Result<plugin::ResourceSample> DockerRuntime::sampleResources(std::string_view containerId) noexcept {
+Result<StatsReading> DockerRuntime::readStats(const std::string& containerId) {
+  auto obj = engine_->getObject("/containers/" + containerId + "/stats?stream=false&one-shot=true");
+  if (!obj.isOk()) {
+    if (obj.status().isNotFound()) cpuRates_->forget(containerId);  // gone
+    return obj.status();
+  }
+  return parseStats(obj.value());
+}
+
+Result<plugin::ResourceSample> DockerRuntime::sampleResources(
+    std::string_view containerId) noexcept {
   try {
     if (!isSafeContainerRef(containerId)) return Status::invalidArgument("bad container id");
     std::string id(containerId);
-    auto obj = engine_->getObject("/containers/" + id + "/stats?stream=false&one-shot=true");
-    if (!obj.isOk()) {
-      if (obj.status().isNotFound()) prevStats_->drop(id);  // gone
-      return obj.status();
+    ZC_ASSIGN_OR_RETURN(StatsReading cur, readStats(id));
+    std::optional<double> pct = cpuRates_->update(id, cpuReading(cur));
+    if (!pct && cur.systemCpu != 0) {
+      // No baseline: the container's first reading, or its first since a restart. A second
+      // one-shot request, which the engine answers at its next stats tick (about 1 s later),
+      // gives a measured figure instead of a 0 that would read as an idle container.
+      auto again = readStats(id);
+      if (again.status().isNotFound()) return again.status();
+      if (again.isOk()) {
+        cur = again.value();
+        pct = cpuRates_->update(id, cpuReading(cur));
+      }
     }
-    ZC_ASSIGN_OR_RETURN(StatsReading cur, parseStats(obj.value()));
     plugin::ResourceSample s;
     s.sampledAt = cur.read > 0 ? cur.read : clock_->now();
     s.memUsedBytes = cur.memUsedBytes;
     s.memLimitBytes = cur.memLimitBytes;
     s.cpuSecondsTotal = static_cast<double>(cur.cpuTotal) / 1e9;  // total_usage is in ns
-    std::lock_guard<std::mutex> lock(prevStats_->mu);
-    auto& prev = prevStats_->byContainer;
-    auto it = prev.find(id);
-    if (it != prev.end()) {
-      s.cpuPct = cpuPercent(it->second, cur);
-      it->second = cur;
-    } else {
-      prev.emplace(id, cur);
-    }
+    s.cpuPct = pct.value_or(0.0);  // still none (the same tick twice): 0, as runtime.h says
     return s;
   } catch (const std::exception& e) {
     return Status::internal(std::string("sampleResources: ") + e.what());
   }
 }
 
-void DockerRuntime::PrevStats::drop(std::string_view containerId) {
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = byContainer.find(containerId);
-  if (it != byContainer.end()) byContainer.erase(it);
-}
-
 size_t DockerRuntime::statsKept() const {
-  std::lock_guard<std::mutex> lock(prevStats_->mu);
-  return prevStats_->byContainer.size();
+  return cpuRates_->size();
 }
 
 Status DockerRuntime::stopContainer(std::string_view containerId, std::chrono::seconds grace) noexcept {
@@ -370,7 +372,7 @@ Status DockerRuntime::removeContainer(std::string_view containerId, bool force) 
     ZC_ASSIGN_OR_RETURN(HttpResult r,
                         engine_->request("DELETE", "/containers/" + std::string(containerId) +
                                                        (force ? "?force=1" : "?force=0")));
-    if (r.status == 204 || r.status == 404) prevStats_->drop(containerId);
+    if (r.status == 204 || r.status == 404) cpuRates_->forget(containerId);
     if (r.status == 204 || r.status == 404) return Status::ok();
     std::string msg = "remove " + std::string(containerId) + ": " + std::to_string(r.status) + " " +
                       EngineClient::errorMessage(r);

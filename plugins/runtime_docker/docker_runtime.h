@@ -82,16 +82,13 @@ class DockerRuntime final : public plugin::Runtime {
   std::unique_ptr<SharedTailHub> fileHubs_;  // set by configure()
   std::mutex refusedMu_;
   std::set<std::string, std::less<>> refusedWarned_;  // container ids already warned about
-  // The previous stats reading of each container (for CPU %). Shared with the event
-  // subscription, which drops a container's reading when its destroy event arrives; removal by
-  // removeContainer() and a stats request answered 404 drop it too, so it holds the containers
-  // that exist.
-  struct PrevStats {
-    std::mutex mu;
-    std::map<std::string, StatsReading, std::less<>> byContainer;  // guarded by mu
-    void drop(std::string_view containerId);
-  };
-  std::shared_ptr<PrevStats> prevStats_ = std::make_shared<PrevStats>();
+  // The previous CPU reading of each container (one-shot stats carry none). Shared with the event
+  // subscription, which forgets a container when its destroy event arrives; removal by
+  // removeContainer() and a stats request answered 404 forget it too, so it holds the
+  // containers that exist.
+  std::shared_ptr<CpuRateTracker> cpuRates_ = std::make_shared<CpuRateTracker>();
+  // One stats request: the parsed reading; NotFound (and the container forgotten) when gone.
+  Result<StatsReading> readStats(const std::string& containerId);
   // The loop every follow runs on, made by the first followLogs(); each follow's Subscription
   // shares it, so it stops when the runtime and the last follow are gone.
   std::shared_ptr<FollowLoop> followLoop();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "docker_json.h"
+#include "stream_end_decision.h"
 
 namespace zc::docker {
 
@@ -239,62 +240,51 @@ void LogFollower::run() {
     if (how == StreamEnd::kConsumerDone || !deliver()) {
       return end(Status::aborted("the consumer ended the follow"));
     }
-    // New lines moved the cursor; pieces of a pending line read again do not count.
-    const LogCursor& after = assembler_.cursor();
-    bool productive = after.out.lastTs != before.out.lastTs || after.out.count != before.out.count ||
-                      after.err.lastTs != before.err.lastTs || after.err.count != before.err.count;
+    const bool productive = cursorMoved(before, assembler_.cursor());
     if (how == StreamEnd::kBroken) log(LogLevel::kWarn, "log stream broke: " + why + "; reopening");
     if (how == StreamEnd::kStalled) {
       log(LogLevel::kDebug, "log stream stalled (" + why + "); reopening from the cursor");
     }
-
-    // Does the container still run?
-    auto info = engine_->getObject("/containers/" + container_.containerId + "/json");
-    if (!info.isOk() && info.status().isNotFound()) {
-      assembler_.finish(lines_);
-      deliver();
-      return end(Status::notFound("container " + container_.containerId + " is gone"));
-    }
-    if (!info.isOk()) {
-      log(LogLevel::kWarn, "cannot inspect the container: " + info.status().toString());
-      if (!sleepBackoff()) return end(Status::aborted("follow stopped"));
-      continue;
-    }
-    bool running = inspectRunning(info.value());
-    if (running) drained = false;
-    if (!running && how == StreamEnd::kClean) {
-      // The stream of a container that stopped ends at once, possibly before the engine has
-      // written the container's last messages (seen with TTY containers that exit right away).
-      // So: wait restartGrace (a `docker restart` passes through "not running" for a moment),
-      // then read once more from the cursor; finish only after such a read brought nothing new.
-      if (drained && !productive) {
-        assembler_.finish(lines_);
-        if (!deliver()) return end(Status::aborted("the consumer ended the follow"));
-        return end(Status::ok());
-      }
-      if (stopSignal_.waitFor(opts_.restartGrace)) return end(Status::aborted("follow stopped"));
-      auto again = engine_->getObject("/containers/" + container_.containerId + "/json");
-      if (!again.isOk() && again.status().isNotFound()) {
+    const StreamEndKind kind = how == StreamEnd::kBroken    ? StreamEndKind::kBroken
+                               : how == StreamEnd::kStalled ? StreamEndKind::kStalled
+                                                            : StreamEndKind::kClean;
+    Status failure;
+    const InspectedState state = inspectContainer(*engine_, container_.containerId, &failure);
+    const StreamEndDecision d = decideAfterStreamEnd(
+        kind, productive, state, drained, currentStall_, opts_.stallTimeout, opts_.stallTimeoutMax);
+    drained = d.drained;
+    currentStall_ = d.stall;
+    if (d.resetBackoff) backoff = opts_.backoffInitial;
+    switch (d.next) {
+      case AfterStreamEnd::kGone:
         assembler_.finish(lines_);
         deliver();
         return end(Status::notFound("container " + container_.containerId + " is gone"));
+      case AfterStreamEnd::kRetry:
+        log(LogLevel::kWarn, "cannot inspect the container: " + failure.toString());
+        if (!sleepBackoff()) return end(Status::aborted("follow stopped"));
+        continue;
+      case AfterStreamEnd::kDone:
+        assembler_.finish(lines_);
+        if (!deliver()) return end(Status::aborted("the consumer ended the follow"));
+        return end(Status::ok());
+      case AfterStreamEnd::kGrace: {
+        if (stopSignal_.waitFor(opts_.restartGrace)) return end(Status::aborted("follow stopped"));
+        const InspectedState again = inspectContainer(*engine_, container_.containerId);
+        if (again == InspectedState::kGone) {
+          assembler_.finish(lines_);
+          deliver();
+          return end(Status::notFound("container " + container_.containerId + " is gone"));
+        }
+        drained = drainedAfterGrace(again);
+        backoff = opts_.backoffInitial;
+        continue;
       }
-      drained = true;
-      if (again.isOk() && inspectRunning(again.value())) drained = false;
-      backoff = opts_.backoffInitial;
-      continue;
-    }
-    // An idle container stalls every time: each reopen that brings nothing new doubles the
-    // stall timeout (a reopen makes the engine scan the log from `since`), up to the maximum.
-    if (how == StreamEnd::kStalled && !productive) {
-      currentStall_ = std::min(currentStall_ * 2, std::max(opts_.stallTimeoutMax, opts_.stallTimeout));
-    } else if (productive) {
-      currentStall_ = opts_.stallTimeout;
-    }
-    if (productive) {
-      backoff = opts_.backoffInitial;
-    } else if (how != StreamEnd::kStalled) {
-      if (!sleepBackoff()) return end(Status::aborted("follow stopped"));
+      case AfterStreamEnd::kBackoff:
+        if (!sleepBackoff()) return end(Status::aborted("follow stopped"));
+        continue;
+      case AfterStreamEnd::kReopen:
+        continue;
     }
   }
 }

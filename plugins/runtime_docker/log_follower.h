@@ -14,7 +14,8 @@
 // timeout; reopens that bring nothing new back off (first retry within 1 s, capped at 30 s), and
 // so does the stall timeout (up to stallTimeoutMax). When the stream ends and the container does
 // not run any more (checked again after restartGrace), pending partial lines are completed, the
-// last chunk delivered and ended(OK) called; a container that is gone ends with NotFound.
+// last chunk delivered and ended(OK) called; a container that is gone ends with NotFound. That
+// decision after a stream's end is LoopFollower's too (stream_end_decision.h).
 //
 // Thread-safety: stop() may be called from any thread (also from the consumer's callbacks).
 #pragma once

@@ -234,7 +234,7 @@ LoopWait LoopFollower::stream() {
             log(LogLevel::kWarn, "cannot open the log stream: " + st.toString());
             return backoff();
           }
-          return streamEnded(StreamEnd::kBroken, st.toString());
+          return streamEnded(StreamEndKind::kBroken, st.toString());
         }
         if (!hadHead && parser_->headComplete()) {
           if (parser_->status() == 404) {
@@ -247,8 +247,8 @@ LoopWait LoopFollower::stream() {
         } else if (parser_->bodyComplete()) {
           st = parser_->finish(due);
           if (auto s = stopped()) return *s;
-          if (!st.isOk()) return streamEnded(StreamEnd::kBroken, st.toString());
-          return streamEnded(StreamEnd::kClean, "");
+          if (!st.isOk()) return streamEnded(StreamEndKind::kBroken, st.toString());
+          return streamEnded(StreamEndKind::kClean, "");
         }
         if (lines_.empty()) {
           batching_ = false;
@@ -271,8 +271,8 @@ LoopWait LoopFollower::stream() {
         if (parser_->status() != 200) return rejected();
         Status st = parser_->atEof(due);
         if (auto s = stopped()) return *s;
-        if (!st.isOk()) return streamEnded(StreamEnd::kBroken, st.toString());
-        return streamEnded(StreamEnd::kClean, "");
+        if (!st.isOk()) return streamEnded(StreamEndKind::kBroken, st.toString());
+        return streamEnded(StreamEndKind::kClean, "");
       }
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -281,7 +281,7 @@ LoopWait LoopFollower::stream() {
         log(LogLevel::kWarn, "cannot open the log stream: " + why);
         return backoff();
       }
-      return streamEnded(StreamEnd::kBroken, why);
+      return streamEnded(StreamEndKind::kBroken, why);
     }
 
     // The socket is drained.
@@ -299,7 +299,7 @@ LoopWait LoopFollower::stream() {
     if (lines_.empty()) {
       auto stallAt = lastData_ + currentStall_;
       if (now < stallAt) return waitFd(EPOLLIN, stallAt);
-      return streamEnded(StreamEnd::kStalled,
+      return streamEnded(StreamEndKind::kStalled,
                          "no data for " + std::to_string(currentStall_.count()) + " ms");
     }
     // Lines wait. During a flood the engine sends one message per HTTP chunk, so a reader faster
@@ -323,74 +323,58 @@ LoopWait LoopFollower::stream() {
   }
 }
 
-LoopWait LoopFollower::streamEnded(StreamEnd how, const std::string& why) {
+LoopWait LoopFollower::streamEnded(StreamEndKind how, const std::string& why) {
   closeFd(fd_);  // close the connection before anything else
   parser_.reset();
   if (!deliver()) return finish(Status::aborted("the consumer ended the follow"));
   if (stopRequested()) return finish(Status::aborted("follow stopped"));
-  // New lines moved the cursor; pieces of a pending line read again do not count.
-  const LogCursor& after = assembler_.cursor();
-  bool productive = after.out.lastTs != before_.out.lastTs ||
-                    after.out.count != before_.out.count ||
-                    after.err.lastTs != before_.err.lastTs || after.err.count != before_.err.count;
-  if (how == StreamEnd::kBroken) log(LogLevel::kWarn, "log stream broke: " + why + "; reopening");
-  if (how == StreamEnd::kStalled) {
+  const bool productive = cursorMoved(before_, assembler_.cursor());
+  if (how == StreamEndKind::kBroken) {
+    log(LogLevel::kWarn, "log stream broke: " + why + "; reopening");
+  }
+  if (how == StreamEndKind::kStalled) {
     log(LogLevel::kDebug, "log stream stalled (" + why + "); reopening from the cursor");
   }
-
-  // Does the container still run?
-  auto info = engine_->getObject("/containers/" + container_.containerId + "/json");
-  if (!info.isOk() && info.status().isNotFound()) {
-    assembler_.finish(lines_);
-    deliver();
-    return finish(Status::notFound("container " + container_.containerId + " is gone"));
-  }
-  if (!info.isOk()) {
-    log(LogLevel::kWarn, "cannot inspect the container: " + info.status().toString());
-    return backoff();
-  }
-  bool running = inspectRunning(info.value());
-  if (running) drained_ = false;
-  if (!running && how == StreamEnd::kClean) {
-    // The stream of a container that stopped ends at once, possibly before the engine has
-    // written the container's last messages. So: wait restartGrace (a `docker restart` passes
-    // through "not running" for a moment), then read once more from the cursor; finish only
-    // after such a read brought nothing new.
-    if (drained_ && !productive) {
+  Status failure;
+  const InspectedState state = inspectContainer(*engine_, container_.containerId, &failure);
+  const StreamEndDecision d = decideAfterStreamEnd(how, productive, state, drained_, currentStall_,
+                                                   opts_.stallTimeout, opts_.stallTimeoutMax);
+  drained_ = d.drained;
+  currentStall_ = d.stall;
+  if (d.resetBackoff) backoff_ = opts_.backoffInitial;
+  switch (d.next) {
+    case AfterStreamEnd::kGone:
+      assembler_.finish(lines_);
+      deliver();
+      return finish(Status::notFound("container " + container_.containerId + " is gone"));
+    case AfterStreamEnd::kRetry:
+      log(LogLevel::kWarn, "cannot inspect the container: " + failure.toString());
+      return backoff();
+    case AfterStreamEnd::kDone:
       assembler_.finish(lines_);
       if (!deliver()) return finish(Status::aborted("the consumer ended the follow"));
       return finish(Status::ok());
-    }
-    phase_ = Phase::kGrace;
-    wakeAt_ = Clock::now() + opts_.restartGrace;
-    return LoopWait{-1, 0, wakeAt_, false, false};
-  }
-  // An idle container stalls every time: each reopen that brings nothing new doubles the
-  // stall timeout (a reopen makes the engine scan the log from `since`), up to the maximum.
-  if (how == StreamEnd::kStalled && !productive) {
-    currentStall_ =
-        std::min(currentStall_ * 2, std::max(opts_.stallTimeoutMax, opts_.stallTimeout));
-  } else if (productive) {
-    currentStall_ = opts_.stallTimeout;
-  }
-  if (productive) {
-    backoff_ = opts_.backoffInitial;
-  } else if (how != StreamEnd::kStalled) {
-    return backoff();
+    case AfterStreamEnd::kGrace:
+      phase_ = Phase::kGrace;
+      wakeAt_ = Clock::now() + opts_.restartGrace;
+      return LoopWait{-1, 0, wakeAt_, false, false};
+    case AfterStreamEnd::kBackoff:
+      return backoff();
+    case AfterStreamEnd::kReopen:
+      break;
   }
   phase_ = Phase::kOpen;
   return LoopWait{-1, 0, std::nullopt, true, false};  // reopen, after the other follows' turn
 }
 
 LoopWait LoopFollower::afterGrace() {
-  auto again = engine_->getObject("/containers/" + container_.containerId + "/json");
-  if (!again.isOk() && again.status().isNotFound()) {
+  const InspectedState again = inspectContainer(*engine_, container_.containerId);
+  if (again == InspectedState::kGone) {
     assembler_.finish(lines_);
     deliver();
     return finish(Status::notFound("container " + container_.containerId + " is gone"));
   }
-  drained_ = true;
-  if (again.isOk() && inspectRunning(again.value())) drained_ = false;
+  drained_ = drainedAfterGrace(again);
   backoff_ = opts_.backoffInitial;
   phase_ = Phase::kOpen;
   return open();

@@ -3,8 +3,8 @@
 // contract and the same rules as LogFollower (see log_follower.h): the stream is reopened from the
 // last delivered cursor when it breaks or stalls, empty reopens back off (250 ms doubling to
 // 30 s), an idle container's stall timeout doubles up to stallTimeoutMax, the end of a stopped
-// container is decided after restartGrace and a read that brings nothing new, gaps are reported
-// once, chunks are handed over at chunkMaxLines / chunkMaxBytes or when the received bytes are
+// container is decided after restartGrace and a read that brings nothing new (the decision after
+// a stream's end is the one both share: stream_end_decision.h), gaps are reported once, chunks are handed over at chunkMaxLines / chunkMaxBytes or when the received bytes are
 // used up (after chunkLinger, within chunkMaxDelay).
 //
 // How it runs: the connection to the engine is a non-blocking Unix socket; each step reads what
@@ -29,6 +29,7 @@
 #include "log_cursor.h"
 #include "log_follower.h"
 #include "log_stream_parser.h"
+#include "stream_end_decision.h"
 #include "zc/plugin/runtime.h"
 
 namespace zc::docker {
@@ -48,13 +49,12 @@ class LoopFollower final : public LoopTask {
 
  private:
   enum class Phase : uint8_t { kOpen, kSend, kStream, kGrace, kBackoff, kDone };
-  enum class StreamEnd : uint8_t { kClean, kBroken, kStalled };
   using Clock = std::chrono::steady_clock;
 
   LoopWait open();
   LoopWait send();
   LoopWait stream();
-  LoopWait streamEnded(StreamEnd how, const std::string& why);
+  LoopWait streamEnded(StreamEndKind how, const std::string& why);
   LoopWait afterGrace();
   LoopWait backoff();
   LoopWait finish(Status why);

@@ -346,11 +346,16 @@ TEST_F(DockerEngineTest, NameWithADotIsNoDeploymentAndIsWarnedAboutOnce) {
 TEST_F(DockerEngineTest, SampleResourcesLikeDockerStats) {
   TestContainer c("-m 1536m", "while true; do :; done");
   ASSERT_TRUE(c.ok());
-  auto first = runtime_->sampleResources(c.id());
-  ASSERT_TRUE(first.isOk()) << first.status().toString();
-  EXPECT_EQ(first->cpuPct, 0.0);
-  std::this_thread::sleep_for(1s);
+  // The first sample is measured too: a second one-shot request at the engine's next tick.
   auto t0 = std::chrono::steady_clock::now();
+  auto first = runtime_->sampleResources(c.id());
+  auto firstTook = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_GT(first->cpuPct, 20.0);
+  EXPECT_LT(first->cpuPct, 210.0);
+  EXPECT_LT(firstTook, 3s);
+  std::this_thread::sleep_for(1s);
+  t0 = std::chrono::steady_clock::now();
   auto second = runtime_->sampleResources(c.id());
   auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_TRUE(second.isOk());

@@ -142,7 +142,7 @@ class Subscription {
 
 struct ResourceSample {
   TimeNs sampledAt = 0;
-  double cpuPct = 0;  // 100 = one full core; 0 for the first sample of a container
+  double cpuPct = 0;  // 100 = one full core; 0 when the runtime has no figure (no earlier reading)
   double cpuSecondsTotal = 0;  // CPU time the container's current run has used; 0 = unknown
   double memUsedBytes = 0;
   double memLimitBytes = 0;
