@@ -25,6 +25,7 @@
 // Thread-safety: none; one per follow (called from one thread at a time).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -107,6 +108,9 @@ class FileTail {
   uint64_t truncations() const noexcept { return truncations_; }
   // A message for each thing worth a warning since the last call (truncation), else empty.
   std::string takeWarning();
+  // Tests: `hook` runs right after each listing of the files (before any of them is opened),
+  // so that a test can move names in that window.
+  void setAfterListingForTest(std::function<void()> hook) { afterListing_ = std::move(hook); }
   // Whether, since the last call, the tail went on from a file that was gone to the oldest
   // remaining one without having held the files in between: lines may have been lost (the
   // engine deleted files this follow had not reached; possibly none, when the gone file's
@@ -148,7 +152,9 @@ class FileTail {
   uint64_t rotations_ = 0;
   uint64_t truncations_ = 0;
   bool discontinuity_ = false;
+  std::chrono::steady_clock::time_point holeSince_{};  // a hole in the numbering seen since
   std::string warning_;
+  std::function<void()> afterListing_;
 };
 
 }  // namespace zc::logfile
