@@ -94,6 +94,12 @@ void FileFollower::resume() {
 
 bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& start,
                           const logfile::FilePosition& next) {
+  if (tail_.takeDiscontinuity()) {
+    // A chunk's gap is stored before all of its lines: the lines read before the hole go out
+    // first, in a chunk of their own (its cursor: the position before this line).
+    if (!lines_.empty() && !deliver()) return false;
+    gapPending_ = true;
+  }
   lastEnd_ = next;
   logfile::LogRecord rec;
   Status st = decoder_.decode(line, &rec);
@@ -109,11 +115,14 @@ bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& st
     return true;
   }
   const size_t s = index(rec.stream);
-  if (tail_.takeDiscontinuity() && !fileGap_) {
-    // Files deleted by the engine before this follow reached them: one gap, count unknown.
-    const StreamPosition& p = assembler_.cursor().at(rec.stream);
-    fileGap_ = plugin::LogGap{rec.stream, p.lastTs, rec.ts, std::nullopt};
-    log(LogLevel::kWarn, "log files were rotated away before they were read; reporting a gap");
+  if (gapPending_) {
+    gapPending_ = false;
+    if (!fileGap_) {
+      // Files deleted by the engine before this follow reached them: one gap, count unknown.
+      const StreamPosition& p = assembler_.cursor().at(rec.stream);
+      fileGap_ = plugin::LogGap{rec.stream, p.lastTs, rec.ts, std::nullopt};
+      log(LogLevel::kWarn, "log files were rotated away before they were read; reporting a gap");
+    }
   }
   ++seen_[s];
   ++seq_;

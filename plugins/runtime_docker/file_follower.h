@@ -113,6 +113,7 @@ class FileFollower final : public plugin::Subscription {
   std::chrono::steady_clock::time_point nextVerify_{};
   std::chrono::steady_clock::time_point nextCorruptWarn_{};
   std::optional<plugin::LogGap> fileGap_;  // files deleted unread, for the next chunk
+  bool gapPending_ = false;  // a discontinuity seen; the gap is made from the next good record
 
   std::atomic<uint64_t> handle_{0};
   std::atomic<bool> stopRequested_{false};
