@@ -17,7 +17,11 @@
 //     file (found by the old one's identity in a new listing; when the old file is gone, every
 //     remaining file is newer and the oldest of them is next). Each refill of the read buffer
 //     also opens every newer file that appeared (up to 32 held), so a follow that is behind
-//     keeps them even when the engine deletes them (max-file) before it gets there;
+//     keeps them even when the engine deletes them (max-file) before it gets there. Only a
+//     listing numbered without a hole from the file finished (or held) to the next one decides
+//     which file follows (a listing taken between two renames of one rotation does not; see
+//     README.md, "Rotation"); whenever the successor cannot be proven that way, the tail goes
+//     on with a discontinuity (takeDiscontinuity());
 //   - truncation: the live file shorter than the offset, or its first line changed (checked
 //     when read() is asked to verify, before it reads), restarts at offset 0 of the file now
 //     there (counted, with a warning).

@@ -111,11 +111,8 @@ TEST_F(LogFileTest, KillNineMidFloodLosesAndRepeatsNothing) {
 // What the file path must guarantee under a flood through small rotated files: every line it
 // stores once, in order, and a `[GAP]` line wherever lines are missing, never silence (a follow
 // that reads nothing while more than max-file rotations happen finds its next files deleted by
-// the engine: that is a gap, not a bug). DISABLED: in about 1 run of 8 on the shared 2-core test
-// machine whole rotated files are still skipped WITHOUT a [GAP] line (plugins/logfile_common/
-// README.md, "Known limits"), which is why log_source defaults to api. Run it by hand with
-// --gtest_also_run_disabled_tests while working on the file path.
-TEST_F(LogFileTest, DISABLED_RotationUnderAFloodStoresEveryLineOnceAndMarksAnyHoleWithAGap) {
+// the engine: that is a gap, not a bug; plugins/logfile_common/README.md, "Rotation").
+TEST_F(LogFileTest, RotationUnderAFloodStoresEveryLineOnceAndMarksAnyHoleWithAGap) {
   constexpr int kLines = 200000;
   Collector collector(dataDir(), args("file"));
   ASSERT_TRUE(collector.waitConnected(60s)) << collector.process().err();
