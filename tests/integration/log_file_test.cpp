@@ -1,5 +1,5 @@
-// The json-file path (--plugin-opt runtime.docker.log_source=file) through the whole daemon and
-// the real Docker engine: both streams and 100,000-byte lines, kill -9 of the collector
+// The json-file path (--plugin-opt runtime.docker.log_source=file, and auto, the default) through
+// the whole daemon and the real Docker engine: the default reads the file, both streams and 100,000-byte lines, kill -9 of the collector
 // mid-flood, rotation under a flood (max-size=1m, max-file=3), lines rotated (and compressed)
 // while the collector was down read from the rotated files, and log_source switched between
 // api and file across restarts mid-flood. Every line stored exactly once, lineNos contiguous.
@@ -238,6 +238,25 @@ TEST_F(LogFileTest, SwitchingBetweenApiAndFileAcrossRestartsMidFlood) {
   ASSERT_EQ(lines.size(), 2u * kLines);
   expectNumberedOnce(lines, LogStream::kStdout, "line ", kLines);
   expectNumberedOnce(lines, LogStream::kStderr, "err ", kLines);
+}
+
+TEST_F(LogFileTest, TheDefaultReadsTheJsonFile) {
+  // No log_source given: auto, the json-file of a json-file container the collector can read.
+  Collector collector(dataDir(), {"--select-label", "zc.logfile-test=" + label_});
+  ASSERT_TRUE(collector.waitConnected(60s)) << collector.process().err();
+  std::string id = uniqueId("lfauto");
+  TestContainer c(id, "i=0; while [ $i -lt 1000 ]; do echo \"line $i\"; i=$((i+1)); done",
+                  labelArg());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.waitExited(60s));
+  ASSERT_TRUE(collector.waitDrained(60s)) << collector.process().err();
+  ASSERT_EQ(collector.stop(), 0);
+  EXPECT_NE(collector.process().err().find("reading the json-file"), std::string::npos)
+      << collector.process().err();
+  EXPECT_EQ(storedCursor(id, c.name()).rfind("v2-", 0), 0u);
+  auto lines = containerLines(readStoredLines(dataDir(), id));
+  ASSERT_EQ(lines.size(), 1000u);
+  expectNumberedOnce(lines, LogStream::kStdout, "line ", 1000);
 }
 
 TEST_F(LogFileTest, FileModeWithAnUnreadableFileFallsBackToTheApi) {

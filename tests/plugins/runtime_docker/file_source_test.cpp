@@ -30,7 +30,7 @@ TEST(FileSourceTest, ParsesTheOption) {
 TEST(FileSourceTest, RuntimeOptionsTakeLogSourceAndRefuseABadOne) {
   auto def = parseRuntimeOptions({});
   ASSERT_TRUE(def.isOk());
-  EXPECT_EQ(def->logSource, LogSource::kApi);  // the file path is opt-in for now
+  EXPECT_EQ(def->logSource, LogSource::kAuto);
   EXPECT_EQ(def->fileHub.workers, 4u);
   auto file = parseRuntimeOptions({{"log_source", "file"}, {"file_workers", "2"},
                                    {"file_poll_interval", "250ms"}});
