@@ -59,8 +59,13 @@ TEST(FileSourceTest, UsableOnlyForAReadableJsonFile) {
       json(R"({"LogPath":"","HostConfig":{"LogConfig":{"Type":"journald"}}})"));
   ASSERT_FALSE(journald.isOk());
   EXPECT_NE(journald.status().message().find("journald"), std::string::npos);
+  // Not created yet (a container starting) in a folder it can read: usable, waited for.
+  auto starting = usableLogFile(json(R"({"LogPath":")" + dir.path() +
+                                     R"(/none.log","HostConfig":{"LogConfig":{"Type":"json-file"}}})"));
+  ASSERT_TRUE(starting.isOk()) << starting.status().toString();
+  EXPECT_EQ(starting.value(), dir.path() + "/none.log");
   auto missing = usableLogFile(json(R"({"LogPath":")" + dir.path() +
-                                    R"(/none.log","HostConfig":{"LogConfig":{"Type":"json-file"}}})"));
+                                    R"(/no-dir/none.log","HostConfig":{"LogConfig":{"Type":"json-file"}}})"));
   ASSERT_FALSE(missing.isOk());
   EXPECT_NE(missing.status().message().find("cannot read"), std::string::npos);
   EXPECT_FALSE(usableLogFile(json(R"({"LogPath":"relative","HostConfig":{"LogConfig":{"Type":"json-file"}}})")).isOk());
