@@ -1,8 +1,8 @@
 // The json-file path (--plugin-opt runtime.docker.log_source=file, and auto, the default) through
-// the whole daemon and the real Docker engine: the default reads the file, both streams and 100,000-byte lines, kill -9 of the collector
-// mid-flood, rotation under a flood (max-size=1m, max-file=3), lines rotated (and compressed)
-// while the collector was down read from the rotated files, and log_source switched between
-// api and file across restarts mid-flood. Every line stored exactly once, lineNos contiguous.
+// the whole daemon and the real Docker engine: the default reads the file, both streams and
+// 100,000-byte lines, kill -9 of the collector mid-flood, rotation under a flood (max-size=1m,
+// max-file=3), lines rotated (and compressed) while the collector was down read from the rotated
+// files, and log_source switched between api and file across restarts mid-flood. Every line stored exactly once, lineNos contiguous.
 // Each test's containers carry a label of their own and its collectors select it
 // (--select-label), so other containers on the engine are never followed.
 #include <gtest/gtest.h>
