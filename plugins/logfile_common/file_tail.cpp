@@ -451,6 +451,8 @@ Status FileTail::openNext(int attempt) {
       auto now = std::chrono::steady_clock::now();
       if (holeSince_ == std::chrono::steady_clock::time_point{}) holeSince_ = now;
       moved = now - holeSince_ < kHoleWait;
+    } else {
+      holeSince_ = {};  // only a hole seen at every look since counts as one that stays
     }
     Status st = moved ? Status::ok() : open(files[next], 0);
     if (!moved && st.isNotFound()) moved = true;  // renamed or deleted since the listing

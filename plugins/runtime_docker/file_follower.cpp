@@ -296,6 +296,13 @@ std::shared_ptr<logfile::TailHub> SharedTailHub::get() {
   return hub;
 }
 
+bool SharedTailHub::firstWithoutInotify(const logfile::TailHub& hub) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (hub.inotifyActive() || warnedHub_ == &hub) return false;
+  warnedHub_ = &hub;
+  return true;
+}
+
 std::unique_ptr<plugin::Subscription> startFileFollow(
     LogSource source, const std::shared_ptr<EngineClient>& engine, SharedTailHub& hubs,
     plugin::Logger* logger, const plugin::ContainerInfo& container, const LogCursor& cursor,
@@ -317,8 +324,16 @@ std::unique_ptr<plugin::Subscription> startFileFollow(
     logger->log(plugin::LogLevel::kInfo,
                 "docker logs " + container.name + ": reading the json-file " + path.value());
   }
-  auto f = std::make_unique<FileFollower>(engine, hubs.get(), logger, container, path.value(),
-                                          cursor, consumer, options);
+  auto hub = hubs.get();
+  if (logger != nullptr && hubs.firstWithoutInotify(*hub)) {
+    logger->log(plugin::LogLevel::kWarn,
+                "json-file follows run without inotify (no inotify instance left: "
+                "fs.inotify.max_user_instances): each file is looked at only every "
+                "file_poll_interval, and a flood through small rotated files can lose files "
+                "between two looks (each hole is reported as a gap)");
+  }
+  auto f = std::make_unique<FileFollower>(engine, hub, logger, container, path.value(), cursor,
+                                          consumer, options);
   f->start();
   return f;
 }

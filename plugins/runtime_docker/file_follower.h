@@ -130,11 +130,15 @@ class SharedTailHub {
  public:
   explicit SharedTailHub(logfile::TailHub::Options options) : options_(options) {}
   std::shared_ptr<logfile::TailHub> get();
+  // true once per hub that runs without inotify (the caller warns: every file is then only
+  // looked at each poll interval, and a flood can rotate files away between two looks).
+  bool firstWithoutInotify(const logfile::TailHub& hub);
 
  private:
   logfile::TailHub::Options options_;
   std::mutex mu_;
   std::weak_ptr<logfile::TailHub> hub_;
+  const logfile::TailHub* warnedHub_ = nullptr;
 };
 
 // followLogs() by file: with `source` auto or file and a usable json-file (file_source.h),
