@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
@@ -14,6 +15,9 @@ namespace zc::logfile {
 namespace {
 
 constexpr size_t kReadSize = 256 * 1024;
+// How long a hole in the numbering of the rotated files may stay before it is passed (and
+// reported as a discontinuity): the engine's own holes last microseconds.
+constexpr auto kHoleWait = std::chrono::seconds(2);
 
 std::string errnoText(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
@@ -172,6 +176,19 @@ bool sameFile(const LogFileEntry& e, const FileIdentity& id) {
   return false;
 }
 
+// Whether files[from..to] are numbered without a hole: each one's index one above the next
+// one's (the live file is 0). The engine renames the rotated files one at a time, the oldest
+// first (`.N-1` -> `.N`, ..., `<path>` -> `.1`), then creates the live file: a listing taken
+// between two of those renames has a hole (`.2` and the live file, no `.1`), and the files on
+// both sides of it are not each other's successors once the rotation completes (the live name
+// then names a newer file). In a listing without a hole, the next file listed is the successor.
+bool numberedWithoutHole(const std::vector<LogFileEntry>& files, size_t from, size_t to) {
+  for (size_t i = from; i < to && i + 1 < files.size(); ++i) {
+    if (files[i].index != files[i + 1].index + 1) return false;
+  }
+  return true;
+}
+
 // Whether the name `e` is (still) the file with this inode.
 bool namesFile(const LogFileEntry& e, uint64_t dev, uint64_t ino) {
   struct stat st {};
@@ -319,6 +336,7 @@ void FileTail::holdNewer() {
     return;  // the newest file held is the live one: nothing newer
   }
   std::vector<LogFileEntry> files = listLogFiles(livePath_);
+  if (afterListing_) afterListing_();
   // Where the newest file held is now: a plain file by its inode, a compressed one by its first
   // line. Not there at all: the engine deleted it (the oldest go first), so every file listed
   // is newer.
@@ -330,6 +348,10 @@ void FileTail::holdNewer() {
   }
   // Without its first line a file compressed since cannot be told from an older one: wait.
   if (!found && newest.headLen == 0) return;
+  // A listing taken in the middle of a rotation: the next call looks again.
+  if (!files.empty() && !numberedWithoutHole(files, found ? from - 1 : 0, files.size() - 1)) {
+    return;
+  }
   // Deleted before anything after it was held: what was between it and the oldest file listed
   // may be gone (or nothing, when its successor is still the oldest; there is no telling).
   bool gapBefore = !found;
@@ -384,12 +406,15 @@ Status FileTail::openNext(int attempt) {
     return Status::ok();
   }
   std::vector<LogFileEntry> files = listLogFiles(livePath_);
+  if (afterListing_) afterListing_();
   // Find the file just read among the current ones; the next newer one follows it.
   size_t next = 0;  // when it is gone, every remaining file is newer: the oldest is next
+  FileIdentity anchor = ident_;  // the file found just before `next`
   for (size_t i = 0; i < files.size(); ++i) {
     const LogFileEntry& e = files[i];
     if (sameFile(e, ident_)) {
       next = i + 1;
+      anchor = ident_;
       break;
     }
     // Not it; but a file already read to its end (same inode and first line) is never next.
@@ -399,30 +424,55 @@ Status FileTail::openNext(int attempt) {
         if (d.headLen > 0 && ::stat(e.path.c_str(), &st) == 0 && st.st_dev == d.dev &&
             st.st_ino == d.ino) {
           auto head = fileHead(e);
-          if (head.isOk() && headMatches(head.value(), d)) next = i + 1;
+          if (head.isOk() && headMatches(head.value(), d)) {
+            next = i + 1;
+            anchor = d;
+          }
         }
       }
     }
   }
   // The file just read is gone and nothing after it was held: files between it and the
-  // oldest remaining one may have been deleted unread.
-  if (next == 0 && (src_ || attempt > 0) && !files.empty()) discontinuity_ = true;
+  // oldest remaining one may have been deleted unread. This holds as well when it was read to
+  // its end earlier and this call comes after a wait for its successor (awaitingNext_: src_
+  // already closed): the engine may have rotated past it more than max-file times meanwhile.
+  const bool readOne = ident_.ino != 0 || ident_.headLen > 0;
+  const bool lost = next == 0 && readOne && !files.empty();
   const FileIdentity justRead = ident_;
   const size_t foundAt = next;  // 0: the file just read was not found
   src_.reset();
-  for (; next < files.size(); ++next) {
-    Status st = open(files[next], 0);
-    if (st.isNotFound()) continue;
-    if (!st.isOk()) return st;
-    // Listed, then opened: a rotation in between shifts every name (see holdNewer()). The name
-    // opened must still be this file and the one before it the file just read; else look again.
-    bool moved = !files[next].gz && !namesFile(files[next], ident_.dev, ident_.ino);
-    if (foundAt > 0 && next == foundAt && !files[next - 1].gz) {
-      moved = moved || !namesFile(files[next - 1], justRead.dev, justRead.ino);
+  if (next < files.size()) {
+    // Only a listing without a hole from the file just read to the next one proves that the
+    // next one listed is its successor (see numberedWithoutHole()); a hole that stays (not the
+    // engine's: a file removed by hand) is passed after kHoleWait, as a discontinuity.
+    bool moved = false;
+    bool hole = !numberedWithoutHole(files, foundAt > 0 ? foundAt - 1 : 0, next);
+    if (hole) {
+      auto now = std::chrono::steady_clock::now();
+      if (holeSince_ == std::chrono::steady_clock::time_point{}) holeSince_ = now;
+      moved = now - holeSince_ < kHoleWait;
+    } else {
+      holeSince_ = {};  // only a hole seen at every look since counts as one that stays
     }
-    if (!moved) return st;
+    Status st = moved ? Status::ok() : open(files[next], 0);
+    if (!moved && st.isNotFound()) moved = true;  // renamed or deleted since the listing
+    if (!moved && !st.isOk()) return st;
+    if (!moved) {
+      // Listed, then opened: a rotation in between shifts every name (see holdNewer()). The
+      // name opened must still be this file and the one before it the file found before it.
+      moved = !files[next].gz && !namesFile(files[next], ident_.dev, ident_.ino);
+      if (foundAt > 0 && !files[foundAt - 1].gz) {
+        moved = moved || !namesFile(files[foundAt - 1], anchor.dev, anchor.ino);
+      }
+    }
+    if (!moved) {
+      if (lost || hole) discontinuity_ = true;
+      holeSince_ = {};
+      return st;
+    }
     src_.reset();
     ident_ = justRead;
+    srcLive_ = false;
     buf_.clear();
     bufStart_ = 0;
     if (attempt < 4) return openNext(attempt + 1);

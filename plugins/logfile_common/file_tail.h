@@ -17,7 +17,11 @@
 //     file (found by the old one's identity in a new listing; when the old file is gone, every
 //     remaining file is newer and the oldest of them is next). Each refill of the read buffer
 //     also opens every newer file that appeared (up to 32 held), so a follow that is behind
-//     keeps them even when the engine deletes them (max-file) before it gets there;
+//     keeps them even when the engine deletes them (max-file) before it gets there. Only a
+//     listing numbered without a hole from the file finished (or held) to the next one decides
+//     which file follows (a listing taken between two renames of one rotation does not; see
+//     README.md, "Rotation"); whenever the successor cannot be proven that way, the tail goes
+//     on with a discontinuity (takeDiscontinuity());
 //   - truncation: the live file shorter than the offset, or its first line changed (checked
 //     when read() is asked to verify, before it reads), restarts at offset 0 of the file now
 //     there (counted, with a warning).
@@ -25,6 +29,7 @@
 // Thread-safety: none; one per follow (called from one thread at a time).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -107,6 +112,9 @@ class FileTail {
   uint64_t truncations() const noexcept { return truncations_; }
   // A message for each thing worth a warning since the last call (truncation), else empty.
   std::string takeWarning();
+  // Tests: `hook` runs right after each listing of the files (before any of them is opened),
+  // so that a test can move names in that window.
+  void setAfterListingForTest(std::function<void()> hook) { afterListing_ = std::move(hook); }
   // Whether, since the last call, the tail went on from a file that was gone to the oldest
   // remaining one without having held the files in between: lines may have been lost (the
   // engine deleted files this follow had not reached; possibly none, when the gone file's
@@ -148,7 +156,9 @@ class FileTail {
   uint64_t rotations_ = 0;
   uint64_t truncations_ = 0;
   bool discontinuity_ = false;
+  std::chrono::steady_clock::time_point holeSince_{};  // a hole in the numbering seen since
   std::string warning_;
+  std::function<void()> afterListing_;
 };
 
 }  // namespace zc::logfile

@@ -94,8 +94,9 @@ std::vector<plugin::OptionSpec> runtimeOptionSpecs() {
        "workers of the loop shared by every log follow (0 = one thread per follow)", 0, 64},
       {"select_labels", OptionType::kString, "",
        "follow only containers carrying every KEY=VALUE of this comma list (--select-label)"},
-      {"log_source", OptionType::kString, "api",
-       "auto (the json-file when readable, else the Engine API), api, or file"},
+      {"log_source", OptionType::kString, "auto",
+       "auto (the json-file when the container uses json-file and it is readable, else the "
+       "Engine API), api, or file"},
       {"file_workers", OptionType::kInt, "4",
        "threads that read the json-files of every followed container", 1, 64},
       {"file_poll_interval", OptionType::kDuration, "1s",

@@ -95,6 +95,12 @@ void FileFollower::resume() {
 
 bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& start,
                           const logfile::FilePosition& next) {
+  if (tail_.takeDiscontinuity()) {
+    // A chunk's gap is stored before all of its lines: the lines read before the hole go out
+    // first, in a chunk of their own (its cursor: the position before this line).
+    if (!lines_.empty() && !deliver()) return false;
+    gapPending_ = true;
+  }
   lastEnd_ = next;
   logfile::LogRecord rec;
   Status st = format_ == LogFileFormat::kCri ? criDecoder_.decode(line, &rec)
@@ -111,11 +117,14 @@ bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& st
     return true;
   }
   const size_t s = index(rec.stream);
-  if (tail_.takeDiscontinuity() && !fileGap_) {
-    // Files deleted by the engine before this follow reached them: one gap, count unknown.
-    const StreamPosition& p = assembler_.cursor().at(rec.stream);
-    fileGap_ = plugin::LogGap{rec.stream, p.lastTs, rec.ts, std::nullopt};
-    log(LogLevel::kWarn, "log files were rotated away before they were read; reporting a gap");
+  if (gapPending_) {
+    gapPending_ = false;
+    if (!fileGap_) {
+      // Files deleted by the engine before this follow reached them: one gap, count unknown.
+      const StreamPosition& p = assembler_.cursor().at(rec.stream);
+      fileGap_ = plugin::LogGap{rec.stream, p.lastTs, rec.ts, std::nullopt};
+      log(LogLevel::kWarn, "log files were rotated away before they were read; reporting a gap");
+    }
   }
   ++seen_[s];
   ++seq_;
@@ -289,6 +298,13 @@ std::shared_ptr<logfile::TailHub> SharedTailHub::get() {
   return hub;
 }
 
+bool SharedTailHub::firstWithoutInotify(const logfile::TailHub& hub) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (hub.inotifyActive() || warnedHub_ == &hub) return false;
+  warnedHub_ = &hub;
+  return true;
+}
+
 std::unique_ptr<plugin::Subscription> startFileFollow(
     LogSource source, const std::shared_ptr<EngineClient>& engine, SharedTailHub& hubs,
     plugin::Logger* logger, const plugin::ContainerInfo& container, const LogCursor& cursor,
@@ -310,8 +326,16 @@ std::unique_ptr<plugin::Subscription> startFileFollow(
     logger->log(plugin::LogLevel::kInfo,
                 "docker logs " + container.name + ": reading the json-file " + path.value());
   }
-  auto f = std::make_unique<FileFollower>(engine, hubs.get(), logger, container, path.value(),
-                                          cursor, consumer, options);
+  auto hub = hubs.get();
+  if (logger != nullptr && hubs.firstWithoutInotify(*hub)) {
+    logger->log(plugin::LogLevel::kWarn,
+                "json-file follows run without inotify (no inotify instance left: "
+                "fs.inotify.max_user_instances): each file is looked at only every "
+                "file_poll_interval, and a flood through small rotated files can lose files "
+                "between two looks (each hole is reported as a gap)");
+  }
+  auto f = std::make_unique<FileFollower>(engine, hub, logger, container, path.value(), cursor,
+                                          consumer, options);
   f->start();
   return f;
 }

@@ -122,6 +122,7 @@ class FileFollower final : public plugin::Subscription {
   std::chrono::steady_clock::time_point nextVerify_{};
   std::chrono::steady_clock::time_point nextCorruptWarn_{};
   std::optional<plugin::LogGap> fileGap_;  // files deleted unread, for the next chunk
+  bool gapPending_ = false;  // a discontinuity seen; the gap is made from the next good record
 
   std::atomic<uint64_t> handle_{0};
   std::atomic<bool> stopRequested_{false};
@@ -138,11 +139,15 @@ class SharedTailHub {
  public:
   explicit SharedTailHub(logfile::TailHub::Options options) : options_(options) {}
   std::shared_ptr<logfile::TailHub> get();
+  // true once per hub that runs without inotify (the caller warns: every file is then only
+  // looked at each poll interval, and a flood can rotate files away between two looks).
+  bool firstWithoutInotify(const logfile::TailHub& hub);
 
  private:
   logfile::TailHub::Options options_;
   std::mutex mu_;
   std::weak_ptr<logfile::TailHub> hub_;
+  const logfile::TailHub* warnedHub_ = nullptr;
 };
 
 // followLogs() by file: with `source` auto or file and a usable json-file (file_source.h),

@@ -62,6 +62,15 @@ Result<std::string> usableLogFile(const Poco::JSON::Object::Ptr& o,
       return Status::failedPrecondition("the engine gives no usable log file path");
     }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      // Starting: the engine has named the file but not created it yet (a follow begun then
+      // must not go to the API for good). Usable when its folder is readable; the follow waits
+      // for the file to appear.
+      int openErrno = errno;
+      std::string dir = path.substr(0, path.rfind('/'));
+      if (!dir.empty() && ::access(dir.c_str(), R_OK | X_OK) == 0) return path;
+      return Status::failedPrecondition("cannot read " + path + ": " + std::strerror(openErrno));
+    }
     if (fd < 0) {
       return Status::failedPrecondition("cannot read " + path + ": " + std::strerror(errno));
     }

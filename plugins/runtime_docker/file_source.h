@@ -6,7 +6,9 @@
 //         stops for a file it cannot read, and the cursors of both ways are interchangeable;
 //   auto  (default) the json-file when it can be used, the API otherwise, without a warning.
 // The file can be used when the container's inspect says HostConfig.LogConfig.Type "json-file"
-// and its LogPath is an absolute path this process can open for reading. A container created
+// and its LogPath is an absolute path this process can open for reading, or that does not exist
+// yet in a folder this process can read (a container starting: the engine names the file before
+// it creates it; the follow waits for it). A container created
 // but not started yet has no LogPath: its file will be <DockerRootDir>/containers/<id>/<id>-json.log
 // (the engine's layout; DockerRootDir from GET /info), usable when this process can read that
 // folder (the follow then waits for the file to appear).

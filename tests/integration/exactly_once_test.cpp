@@ -22,16 +22,22 @@ class ExactlyOnceTest : public ::testing::Test {
  protected:
   void SetUp() override { ZC_REQUIRE_DOCKER_OR_SKIP(); }
   std::string dataDir() const { return dir_.path() + "/data"; }
+  // Each test's containers carry a label of their own and its collectors select it, so other
+  // containers on the engine are never followed. No log_source: the default (auto) is tested.
+  std::vector<std::string> selectArgs() const { return {"--select-label", "zc.eo-test=" + label_}; }
+  std::string labelArg() const { return "--label zc.eo-test=" + label_; }
   TempDir dir_;
+  std::string label_ = uniqueId("eo");
 };
 
 TEST_F(ExactlyOnceTest, NumberedLinesOnBothStreamsAreStoredOnceInOrder) {
-  Collector collector(dataDir());
+  Collector collector(dataDir(), selectArgs());
   ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
   std::string id = uniqueId("both");
   TestContainer c(id,
                   "i=0; while [ $i -lt 10000 ]; do echo \"out $i\"; echo \"err $i\" >&2; "
-                  "i=$((i+1)); done");
+                  "i=$((i+1)); done",
+                  labelArg());
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c.waitExited(60s));
   ASSERT_TRUE(collector.waitDrained(60s)) << collector.process().err();
@@ -50,18 +56,19 @@ TEST_F(ExactlyOnceTest, KillNineOfTheCollectorMidFloodLosesAndRepeatsNothing) {
   // A flood with a few pauses, so that kills land while lines are still being written.
   TestContainer c(id, "i=0; while [ $i -lt " + std::to_string(kLines) +
                           " ]; do echo \"line $i\"; i=$((i+1)); "
-                          "if [ $((i % 30000)) -eq 0 ]; then sleep 1; fi; done");
+                          "if [ $((i % 30000)) -eq 0 ]; then sleep 1; fi; done",
+                  labelArg());
   ASSERT_TRUE(c.ok());
   std::mt19937 rng(std::random_device{}());
   for (int round = 0; round < 10; ++round) {
-    Collector collector(dataDir());
+    Collector collector(dataDir(), selectArgs());
     ASSERT_TRUE(collector.waitConnected(20s)) << "round " << round << ": " << collector.process().err();
     std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 600));
     collector.process().signal(SIGKILL);
     collector.process().wait(5s);
   }
   ASSERT_TRUE(c.waitExited(120s));
-  Collector last(dataDir());
+  Collector last(dataDir(), selectArgs());
   ASSERT_TRUE(last.waitDrained(120s)) << last.process().err();
   ASSERT_EQ(last.stop(), 0);
   auto all = readStoredLines(dataDir(), id);
@@ -72,12 +79,12 @@ TEST_F(ExactlyOnceTest, KillNineOfTheCollectorMidFloodLosesAndRepeatsNothing) {
 }
 
 TEST_F(ExactlyOnceTest, RestartPolicyRunsContinueWithTheNextLineNo) {
-  Collector collector(dataDir());
+  Collector collector(dataDir(), selectArgs());
   ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
   std::string id = uniqueId("restart");
   // Three runs (the first plus two restarts); each prints 1,000 numbered lines and fails.
   TestContainer c(id, "i=0; while [ $i -lt 1000 ]; do echo \"line $i\"; i=$((i+1)); done; exit 1",
-                  "--restart on-failure:2");
+                  "--restart on-failure:2 " + labelArg());
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(waitFor(
       [&] {
@@ -115,10 +122,11 @@ TEST_F(ExactlyOnceTest, LinesRotatedAwayWhileTheCollectorWasDownAreOneGap) {
                       "while [ ! -f /sync/go ]; do sleep 0.1; done; "
                       "while [ $i -lt 101000 ]; do echo \"line $i ......................................"
                       "..................................................\"; i=$((i+1)); done",
-                  "--log-opt max-size=100k --log-opt max-file=2 -v " + sync.path() + ":/sync");
+                  "--log-opt max-size=100k --log-opt max-file=2 -v " + sync.path() + ":/sync " +
+                      labelArg());
   ASSERT_TRUE(c.ok());
   {
-    Collector first(dataDir());
+    Collector first(dataDir(), selectArgs());
     ASSERT_TRUE(first.waitConnected(20s)) << first.process().err();
     std::string body;
     ASSERT_TRUE(waitFor([&] {
@@ -132,7 +140,7 @@ TEST_F(ExactlyOnceTest, LinesRotatedAwayWhileTheCollectorWasDownAreOneGap) {
   std::string held;
   ASSERT_EQ(docker("logs " + c.name() + " 2>/dev/null", &held), 0);  // what the engine still holds
 
-  Collector second(dataDir());
+  Collector second(dataDir(), selectArgs());
   ASSERT_TRUE(second.waitDrained(120s)) << second.process().err();
   std::string metrics;
   ASSERT_EQ(httpGet(second.port(), "/metrics", &metrics), 200);
@@ -168,10 +176,11 @@ TEST_F(ExactlyOnceTest, LinesRotatedAwayWhileTheCollectorWasDownAreOneGap) {
 }
 
 TEST_F(ExactlyOnceTest, ALineOfOneHundredThousandBytesIsStoredWhole) {
-  Collector collector(dataDir());
+  Collector collector(dataDir(), selectArgs());
   ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
   std::string id = uniqueId("long");
-  TestContainer c(id, "echo before; head -c 100000 /dev/zero | tr '\\0' x; echo; echo after");
+  TestContainer c(id, "echo before; head -c 100000 /dev/zero | tr '\\0' x; echo; echo after",
+                  labelArg());
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c.waitExited(30s));
   ASSERT_TRUE(collector.waitDrained(30s)) << collector.process().err();

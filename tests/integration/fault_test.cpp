@@ -156,23 +156,27 @@ TEST(FaultTest, KillNineFiftyTimesDuringAMultiContainerFlood) {
   std::string data = dir.path() + "/data";
   constexpr int kContainers = 3;
   constexpr int kLines = 40000;
+  // Its own label, selected: other containers on the engine are not followed.
+  const std::string label = "zc.fault-test=" + uniqueId("kill50");
+  const std::vector<std::string> args = {"--keep-crashed", "true", "--select-label", label};
   std::vector<std::unique_ptr<TestContainer>> containers;
   for (int i = 0; i < kContainers; ++i) {
     containers.push_back(std::make_unique<TestContainer>(
-        uniqueId("flood" + std::to_string(i)), floodScript("c" + std::to_string(i), kLines, 2000)));
+        uniqueId("flood" + std::to_string(i)), floodScript("c" + std::to_string(i), kLines, 2000),
+        "--label " + label));
     ASSERT_TRUE(containers.back()->ok());
   }
   std::mt19937 rng(std::random_device{}());
   auto deadline = std::chrono::steady_clock::now() + 240s;
   for (int round = 0; round < 50 && std::chrono::steady_clock::now() < deadline; ++round) {
-    Collector collector(data, {"--keep-crashed", "true"});
+    Collector collector(data, args);
     // Kill at a random moment: sometimes before it is even connected, mostly while it follows.
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
     collector.process().signal(SIGKILL);
     ASSERT_NE(collector.process().wait(5s), 0) << "round " << round;
   }
   for (auto& c : containers) ASSERT_TRUE(c->waitExited(180s));
-  Collector last(data, {"--keep-crashed", "true"});
+  Collector last(data, args);
   ASSERT_TRUE(last.waitDrained(180s)) << last.process().err();
   ASSERT_EQ(last.stop(), 0);
   for (int i = 0; i < kContainers; ++i) {

@@ -1,8 +1,8 @@
-// The json-file path (--plugin-opt runtime.docker.log_source=file) through the whole daemon and
-// the real Docker engine: both streams and 100,000-byte lines, kill -9 of the collector
-// mid-flood, rotation under a flood (max-size=1m, max-file=3), lines rotated (and compressed)
-// while the collector was down read from the rotated files, and log_source switched between
-// api and file across restarts mid-flood. Every line stored exactly once, lineNos contiguous.
+// The json-file path (--plugin-opt runtime.docker.log_source=file, and auto, the default) through
+// the whole daemon and the real Docker engine: the default reads the file, both streams and
+// 100,000-byte lines, kill -9 of the collector mid-flood, rotation under a flood (max-size=1m,
+// max-file=3), lines rotated (and compressed) while the collector was down read from the rotated
+// files, and log_source switched between api and file across restarts mid-flood. Every line stored exactly once, lineNos contiguous.
 // Each test's containers carry a label of their own and its collectors select it
 // (--select-label), so other containers on the engine are never followed.
 #include <gtest/gtest.h>
@@ -111,11 +111,8 @@ TEST_F(LogFileTest, KillNineMidFloodLosesAndRepeatsNothing) {
 // What the file path must guarantee under a flood through small rotated files: every line it
 // stores once, in order, and a `[GAP]` line wherever lines are missing, never silence (a follow
 // that reads nothing while more than max-file rotations happen finds its next files deleted by
-// the engine: that is a gap, not a bug). DISABLED: in about 1 run of 8 on the shared 2-core test
-// machine whole rotated files are still skipped WITHOUT a [GAP] line (plugins/logfile_common/
-// README.md, "Known limits"), which is why log_source defaults to api. Run it by hand with
-// --gtest_also_run_disabled_tests while working on the file path.
-TEST_F(LogFileTest, DISABLED_RotationUnderAFloodStoresEveryLineOnceAndMarksAnyHoleWithAGap) {
+// the engine: that is a gap, not a bug; plugins/logfile_common/README.md, "Rotation").
+TEST_F(LogFileTest, RotationUnderAFloodStoresEveryLineOnceAndMarksAnyHoleWithAGap) {
   constexpr int kLines = 200000;
   Collector collector(dataDir(), args("file"));
   ASSERT_TRUE(collector.waitConnected(60s)) << collector.process().err();
@@ -241,6 +238,25 @@ TEST_F(LogFileTest, SwitchingBetweenApiAndFileAcrossRestartsMidFlood) {
   ASSERT_EQ(lines.size(), 2u * kLines);
   expectNumberedOnce(lines, LogStream::kStdout, "line ", kLines);
   expectNumberedOnce(lines, LogStream::kStderr, "err ", kLines);
+}
+
+TEST_F(LogFileTest, TheDefaultReadsTheJsonFile) {
+  // No log_source given: auto, the json-file of a json-file container the collector can read.
+  Collector collector(dataDir(), {"--select-label", "zc.logfile-test=" + label_});
+  ASSERT_TRUE(collector.waitConnected(60s)) << collector.process().err();
+  std::string id = uniqueId("lfauto");
+  TestContainer c(id, "i=0; while [ $i -lt 1000 ]; do echo \"line $i\"; i=$((i+1)); done",
+                  labelArg());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.waitExited(60s));
+  ASSERT_TRUE(collector.waitDrained(60s)) << collector.process().err();
+  ASSERT_EQ(collector.stop(), 0);
+  EXPECT_NE(collector.process().err().find("reading the json-file"), std::string::npos)
+      << collector.process().err();
+  EXPECT_EQ(storedCursor(id, c.name()).rfind("v2-", 0), 0u);
+  auto lines = containerLines(readStoredLines(dataDir(), id));
+  ASSERT_EQ(lines.size(), 1000u);
+  expectNumberedOnce(lines, LogStream::kStdout, "line ", 1000);
 }
 
 TEST_F(LogFileTest, FileModeWithAnUnreadableFileFallsBackToTheApi) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_support.h"
@@ -217,6 +218,126 @@ TEST(FileTailTest, FilesDeletedBeforeTheyWereHeldAreADiscontinuity) {
   EXPECT_EQ(got, want);
   EXPECT_TRUE(t.takeDiscontinuity());
   EXPECT_FALSE(t.takeDiscontinuity());
+}
+
+// Docker's rotation step by step (max-file=2): remove `.1`, rename live -> `.1`, create live.
+// The follow finished A between the rename and the create (nothing newer to hold yet) and went
+// idle; then, before it ran again, the engine rotated twice more, so A and its successor B were
+// deleted unread (B) and C is the oldest file left.
+TEST(FileTailTest, FilesDeletedWhileWaitingForTheNextFileAreADiscontinuity) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 3));  // A
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  EXPECT_EQ(readAll(t).lines, expected(0, 3));
+  append(p, lines(3, 5));
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // A -> .1, no live file yet
+  EXPECT_EQ(readAll(t).lines, expected(3, 5));              // A to its end, then waits
+  EXPECT_FALSE(t.takeDiscontinuity());
+  append(p, lines(5, 10));  // B
+  ASSERT_EQ(::unlink((p + ".1").c_str()), 0);               // A deleted
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // B -> .1
+  append(p, lines(10, 15));  // C
+  ASSERT_EQ(::unlink((p + ".1").c_str()), 0);               // B deleted unread
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // C -> .1
+  append(p, lines(15, 20));  // D
+  EXPECT_EQ(readAll(t).lines, expected(10, 20));
+  EXPECT_TRUE(t.takeDiscontinuity());
+}
+
+// The same wait, but the engine rotated only once meanwhile: A is still there, and what follows
+// it is its successor, so nothing is reported.
+TEST(FileTailTest, WaitingForTheNextFileThenOneRotationIsContinuous) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 3));  // A
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  EXPECT_EQ(readAll(t).lines, expected(0, 3));
+  append(p, lines(3, 8));  // B
+  ASSERT_EQ(::rename((p + ".1").c_str(), (p + ".2").c_str()), 0);
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  append(p, lines(8, 10));  // C
+  EXPECT_EQ(readAll(t).lines, expected(3, 10));
+  EXPECT_FALSE(t.takeDiscontinuity());
+}
+
+// The files listed between two renames of one rotation (max-file=3: `.1` -> `.2` done,
+// live -> `.1` not yet): `.2` (A, being read) and the live name (B) with no `.1` between. The
+// rotation then completes before the tail opens the live name, which is now C: taking C for
+// A's successor would skip B without a word. The tail must see the hole and look again.
+TEST(FileTailTest, AListingTakenMidRotationIsNotTakenForTheOrderOfTheFiles) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 4));  // A
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  EXPECT_EQ(readAll(t).lines, expected(0, 4));
+  append(p, lines(4, 6));
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // A -> .1
+  append(p, lines(6, 8));                                   // B live
+  ASSERT_EQ(::rename((p + ".1").c_str(), (p + ".2").c_str()), 0);  // A -> .2: the hole
+  int listings = 0;
+  t.setAfterListingForTest([&] {
+    if (++listings != 1) return;
+    ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // B -> .1
+    append(p, lines(8, 10));                                  // C live
+  });
+  EXPECT_EQ(readAll(t).lines, expected(4, 10));
+  EXPECT_FALSE(t.takeDiscontinuity());
+  EXPECT_GE(listings, 1);
+}
+
+// The same window when the tail looks for the next file only after finishing one (nothing
+// held): A read to its end as `.2`, B live with no `.1` in the listing, then B -> `.1` and C
+// created before B is opened.
+TEST(FileTailTest, TheNextFileIsNotTakenFromAListingWithAHole) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 4));  // A
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // A -> .1, no live file yet
+  EXPECT_EQ(readAll(t).lines, expected(0, 4));              // A to its end, then waits
+  append(p, lines(4, 6));                                   // B live
+  ASSERT_EQ(::rename((p + ".1").c_str(), (p + ".2").c_str()), 0);  // A -> .2: the hole
+  int listings = 0;
+  t.setAfterListingForTest([&] {
+    if (++listings != 1) return;
+    ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // B -> .1
+    append(p, lines(6, 8));                                   // C live
+  });
+  EXPECT_EQ(readAll(t).lines, expected(4, 8));
+  EXPECT_FALSE(t.takeDiscontinuity());
+}
+
+// A hole that stays (a rotated file removed by hand) does not stop the follow for good: after
+// a while the tail goes on past it and reports a discontinuity.
+TEST(FileTailTest, AHoleThatStaysIsPassedAsADiscontinuity) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 4));  // A
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  EXPECT_EQ(readAll(t).lines, expected(0, 4));
+  append(p, lines(4, 6));                                   // B: lines 4-5 removed below
+  ASSERT_EQ(::rename((p + ".1").c_str(), (p + ".3").c_str()), 0);  // A
+  ASSERT_EQ(::rename(p.c_str(), (p + ".2").c_str()), 0);           // B
+  append(p + ".1", lines(6, 8));                                   // C
+  ASSERT_EQ(::unlink((p + ".2").c_str()), 0);                      // B removed: .3, .1
+  append(p, lines(8, 10));                                         // D live
+  EXPECT_TRUE(readAll(t).lines.empty());
+  std::vector<std::string> got;
+  for (int i = 0; i < 60 && got.size() < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    Read r = readAll(t);
+    got.insert(got.end(), r.lines.begin(), r.lines.end());
+  }
+  EXPECT_EQ(got, expected(6, 10));
+  EXPECT_TRUE(t.takeDiscontinuity());
 }
 
 TEST(FileTailTest, CompressedRotatedFilesAreReadInOrder) {

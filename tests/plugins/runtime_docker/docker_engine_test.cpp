@@ -31,7 +31,9 @@ class DockerEngineTest : public ::testing::Test {
     ASSERT_TRUE(runtime_);
     ASSERT_TRUE(runtime_->connect().isOk());
   }
-  virtual std::map<std::string, std::string> options() { return {}; }
+  // These tests are about the Engine API follow (its cursors, its resume): log_source=api, not
+  // the default auto (the json-file path: tests/integration/log_file_test.cpp).
+  virtual std::map<std::string, std::string> options() { return {{"log_source", "api"}}; }
 
   ContainerInfo info(const TestContainer& c) {
     auto r = runtime_->inspect(c.id());
@@ -133,7 +135,9 @@ TEST_F(DockerEngineTest, StopHalfwayAndResumeFromTheCursor) {
 
 class DockerSmallChunksTest : public DockerEngineTest {
  protected:
-  std::map<std::string, std::string> options() override { return {{"chunk_max_lines", "1"}}; }
+  std::map<std::string, std::string> options() override {
+    return {{"chunk_max_lines", "1"}, {"log_source", "api"}};
+  }
 };
 
 TEST_F(DockerSmallChunksTest, ResumeAtManyPointsWithEqualTimestamps) {

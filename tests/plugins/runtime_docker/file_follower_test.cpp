@@ -90,11 +90,27 @@ std::ostream& operator<<(std::ostream& o, const Got& g) {
 class Collect final : public plugin::LogConsumer {
  public:
   bool consume(plugin::LogChunk&& c) noexcept override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (c.gap) {
+      gaps.push_back(*c.gap);
+      gapAt.push_back(lines.size());
+    }
     for (RawLine& l : c.lines) lines.push_back({l.stream, l.text});
     cursors.emplace_back(lines.size(), c.cursor);
-    if (c.gap) gaps.push_back(*c.gap);
+    ++chunks;
+    cv_.notify_all();
+    if (blockFirst && chunks == 1) cv_.wait(lock, [&] { return released; });
     return true;
+  }
+  // With blockFirst: waits until the first chunk is being consumed (the follow blocked in it).
+  bool waitBlocked(std::chrono::milliseconds limit = 10s) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return chunks > 0; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released = true;
+    cv_.notify_all();
   }
   void ended(Status why) noexcept override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -108,7 +124,11 @@ class Collect final : public plugin::LogConsumer {
   std::vector<Got> lines;
   std::vector<std::pair<size_t, std::string>> cursors;  // lines delivered so far, cursor
   std::vector<plugin::LogGap> gaps;
+  std::vector<size_t> gapAt;  // lines delivered before each gap
   std::optional<Status> endedWith;
+  bool blockFirst = false;  // the first consume() waits for release()
+  bool released = false;
+  size_t chunks = 0;
 
  private:
   std::mutex mu_;
@@ -328,6 +348,40 @@ TEST_F(FileFollowerTest, FollowsWhatIsWrittenAfterItStarted) {
   ASSERT_TRUE(c->waitEnded());
   EXPECT_EQ(c->lines, expectedLines(recs));
   EXPECT_EQ(f.corruptLines(), 0u);
+}
+
+// Files deleted before the follow reached them are reported where the hole is: the lines read
+// before it go in their own chunk, and the gap comes before the first line after it (a chunk's
+// gap is stored before all of its lines).
+TEST_F(FileFollowerTest, AGapFromDeletedFilesComesRightBeforeTheLinesAfterTheHole) {
+  std::vector<Record> recs;
+  for (int i = 0; i < 30; ++i) addLine(recs, LogStream::kStdout, kBase + i, "line " + std::to_string(i));
+  writeRecords(path_, recs, 0, 8);  // A: lines 0-7
+  Collect c;
+  c.blockFirst = true;
+  plugin::ContainerInfo info;
+  info.containerId = "c";
+  info.name = "zynd-c";
+  FileFollower f(nullptr, hub_, nullptr, info, path_, LogCursor{}, &c, testOptions(5));
+  f.start();
+  ASSERT_TRUE(c.waitBlocked());  // lines 0-4 delivered; 5-7 read next
+  // While it is blocked: A rotated and deleted, B (10-19) written, rotated and deleted, C live.
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  writeRecords(path_, recs, 10, 20);
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  writeRecords(path_, recs, 20, 30);
+  c.release();
+  f.markContainerStopped();
+  ASSERT_TRUE(c.waitEnded());
+  f.stop();
+  auto want = expectedLines(recs);
+  std::vector<Got> kept(want.begin(), want.begin() + 8);
+  kept.insert(kept.end(), want.begin() + 20, want.end());
+  EXPECT_EQ(c.lines, kept);
+  ASSERT_EQ(c.gaps.size(), 1u);
+  EXPECT_EQ(c.gapAt[0], 8u);
+  EXPECT_EQ(c.gaps[0].after, kBase + 7);
+  EXPECT_EQ(c.gaps[0].before, kBase + 20);
 }
 
 TEST_F(FileFollowerTest, MalformedLinesAreSkippedAndCounted) {

@@ -30,7 +30,7 @@ TEST(FileSourceTest, ParsesTheOption) {
 TEST(FileSourceTest, RuntimeOptionsTakeLogSourceAndRefuseABadOne) {
   auto def = parseRuntimeOptions({});
   ASSERT_TRUE(def.isOk());
-  EXPECT_EQ(def->logSource, LogSource::kApi);  // the file path is opt-in for now
+  EXPECT_EQ(def->logSource, LogSource::kAuto);
   EXPECT_EQ(def->fileHub.workers, 4u);
   auto file = parseRuntimeOptions({{"log_source", "file"}, {"file_workers", "2"},
                                    {"file_poll_interval", "250ms"}});
@@ -59,8 +59,13 @@ TEST(FileSourceTest, UsableOnlyForAReadableJsonFile) {
       json(R"({"LogPath":"","HostConfig":{"LogConfig":{"Type":"journald"}}})"));
   ASSERT_FALSE(journald.isOk());
   EXPECT_NE(journald.status().message().find("journald"), std::string::npos);
+  // Not created yet (a container starting) in a folder it can read: usable, waited for.
+  auto starting = usableLogFile(json(R"({"LogPath":")" + dir.path() +
+                                     R"(/none.log","HostConfig":{"LogConfig":{"Type":"json-file"}}})"));
+  ASSERT_TRUE(starting.isOk()) << starting.status().toString();
+  EXPECT_EQ(starting.value(), dir.path() + "/none.log");
   auto missing = usableLogFile(json(R"({"LogPath":")" + dir.path() +
-                                    R"(/none.log","HostConfig":{"LogConfig":{"Type":"json-file"}}})"));
+                                    R"(/no-dir/none.log","HostConfig":{"LogConfig":{"Type":"json-file"}}})"));
   ASSERT_FALSE(missing.isOk());
   EXPECT_NE(missing.status().message().find("cannot read"), std::string::npos);
   EXPECT_FALSE(usableLogFile(json(R"({"LogPath":"relative","HostConfig":{"LogConfig":{"Type":"json-file"}}})")).isOk());
