@@ -231,8 +231,11 @@ TEST_F(PodmanEngineTest, StopsWithGraceThenRemoves) {
 
 // Podman's State.OOMKilled stays false; the cgroup's oom_kill counter, read at a sample, tells.
 TEST_F(PodmanEngineTest, AnOomKillSeenInTheCgroupIsReportedByInspect) {
+  // dd's 64 MiB buffer exceeds the 16 MiB limit; its oom_score_adj of 1000 makes it the kernel's
+  // choice (left to itself, the OOM killer sometimes took PID 1, and the cgroup went with it).
   PodmanContainer c("--memory 16m --memory-swap 16m",
-                    "head -c 200000000 /dev/zero | tail; echo survived; sleep 60");
+                    "sh -c \"echo 1000 > /proc/self/oom_score_adj; "
+                    "exec dd if=/dev/zero of=/dev/null bs=64M count=1\"; echo survived; sleep 60");
   ASSERT_FALSE(c.id().empty());
   ASSERT_TRUE(zc::testing::waitFor(
       [&] {
