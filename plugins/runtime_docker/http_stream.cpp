@@ -170,6 +170,14 @@ Status HttpResponseReader::atEof() const {
   return Status::unavailable("http: connection closed in the middle of the response body");
 }
 
+std::string httpGetRequest(std::string_view target) {
+  std::string req;
+  req.reserve(target.size() + 96);
+  req.append("GET ").append(target).append(
+      " HTTP/1.1\r\nHost: docker\r\nUser-Agent: zynd-collector\r\nAccept: */*\r\n\r\n");
+  return req;
+}
+
 // ---- HttpStream
 
 HttpStream::HttpStream(int fd, const StopSignal* stop) : fd_(fd), stop_(stop) {
@@ -198,10 +206,7 @@ Result<std::unique_ptr<HttpStream>> HttpStream::open(const std::string& socketPa
     return Status::unavailable("cannot connect to " + socketPath + ": " + std::strerror(errno));
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  std::string req;
-  req.reserve(target.size() + 96);
-  req.append("GET ").append(target).append(
-      " HTTP/1.1\r\nHost: docker\r\nUser-Agent: zynd-collector\r\nAccept: */*\r\n\r\n");
+  const std::string req = httpGetRequest(target);
   size_t sent = 0;
   while (sent < req.size()) {
     ssize_t w = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);

@@ -86,6 +86,9 @@ class HttpResponseReader {
   std::string line_;  // chunk-size or trailer line being read
 };
 
+// The bytes of "GET <target>" to the engine, on a connection used for this request only.
+std::string httpGetRequest(std::string_view target);
+
 // One HTTP request/response on its own connection to a Unix socket.
 class HttpStream {
  public:
