@@ -1,9 +1,7 @@
 #include "batch_get.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,30 +23,6 @@ struct Conn {
   HttpResponseReader reader;
   std::string body;
 };
-
-// Connects (a local connect only blocks while the listener's backlog is full) and makes the
-// socket non-blocking. Returns the fd or an error.
-Result<int> connectTo(const std::string& socketPath) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socketPath.size() >= sizeof(addr.sun_path)) {
-    return Status::invalidArgument("docker socket path too long: " + socketPath);
-  }
-  std::memcpy(addr.sun_path, socketPath.data(), socketPath.size());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::unavailable(std::string("socket(): ") + std::strerror(errno));
-  int r;
-  do {
-    r = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  } while (r != 0 && errno == EINTR);
-  if (r != 0) {
-    Status st = Status::unavailable("cannot connect to " + socketPath + ": " + std::strerror(errno));
-    ::close(fd);
-    return st;
-  }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return fd;
-}
 
 // Sends what is left of the request. OK with c.sent == size when all is out, OK with less when
 // the socket is full; Unavailable when the connection broke.
@@ -114,7 +88,7 @@ std::vector<Result<HttpResult>> batchGet(const std::string& socketPath,
       // Start requests up to the cap.
       while (next < targets.size() && conns.size() < cap) {
         size_t index = next++;
-        auto fd = connectTo(socketPath);
+        auto fd = connectUnix(socketPath);
         if (!fd.isOk()) {
           done[index] = fd.status();
           continue;

@@ -41,15 +41,26 @@ std::vector<std::string> targets(int n) {
   return v;
 }
 
+// batchGet with `maxInFlight`, and how long it took.
+struct Timed {
+  std::vector<Result<HttpResult>> r;
+  Clock::duration took;
+};
+Timed timedBatch(const FakeEngine& engine, const std::vector<std::string>& t, size_t maxInFlight,
+                 std::chrono::milliseconds deadline) {
+  BatchGetOptions o;
+  o.maxInFlight = maxInFlight;
+  o.deadline = Clock::now() + deadline;
+  auto t0 = Clock::now();
+  auto r = batchGet(engine.socketPath(), t, o);
+  return {std::move(r), Clock::now() - t0};
+}
+
 TEST(BatchGetTest, AllRequestsShareOneTick) {
   zc::testing::TempDir dir;
   FakeEngine engine(dir.path(), tickingHandler(500ms));
   auto t = targets(40);
-  BatchGetOptions o;
-  o.deadline = Clock::now() + 10s;
-  auto t0 = Clock::now();
-  auto r = batchGet(engine.socketPath(), t, o);
-  auto took = Clock::now() - t0;
+  auto [r, took] = timedBatch(engine, t, 256, 10s);
   ASSERT_EQ(r.size(), t.size());
   for (size_t i = 0; i < t.size(); ++i) {
     ASSERT_TRUE(r[i].isOk()) << i << ": " << r[i].status().toString();
@@ -63,12 +74,7 @@ TEST(BatchGetTest, MoreThanTheCapGoInWaves) {
   zc::testing::TempDir dir;
   FakeEngine engine(dir.path(), tickingHandler(300ms));
   auto t = targets(12);
-  BatchGetOptions o;
-  o.maxInFlight = 4;
-  o.deadline = Clock::now() + 10s;
-  auto t0 = Clock::now();
-  auto r = batchGet(engine.socketPath(), t, o);
-  auto took = Clock::now() - t0;
+  auto [r, took] = timedBatch(engine, t, 4, 10s);
   for (size_t i = 0; i < t.size(); ++i) ASSERT_TRUE(r[i].isOk()) << r[i].status().toString();
   EXPECT_GE(took, 850ms) << "3 waves of 4";
   EXPECT_LT(took, 2500ms);
@@ -78,11 +84,7 @@ TEST(BatchGetTest, FaultsStayWithTheirOwnRequest) {
   zc::testing::TempDir dir;
   FakeEngine engine(dir.path(), tickingHandler(100ms));
   std::vector<std::string> t = {"/ok/0", "/never/1", "/garbage/2", "/ok/3", "/cut/4", "/ok/5"};
-  BatchGetOptions o;
-  o.deadline = Clock::now() + 1500ms;
-  auto t0 = Clock::now();
-  auto r = batchGet(engine.socketPath(), t, o);
-  auto took = Clock::now() - t0;
+  auto [r, took] = timedBatch(engine, t, 256, 1500ms);
   ASSERT_EQ(r.size(), t.size());
   for (size_t i : {0u, 3u, 5u}) {
     ASSERT_TRUE(r[i].isOk()) << r[i].status().toString();
