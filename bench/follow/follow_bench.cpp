@@ -8,7 +8,7 @@
 // the same run: with one thread per follow (follow_threads=0, the shape before the follow loop:
 // the baseline) and with the follow loop (the default). For each, once every container is
 // followed and after a settle, the collector's threads and VmRSS from /proc. Both runs get the
-// same options (--select-label, --metrics-parallelism 4 so the metrics pool does not blur the
+// same options (--select-label, --metrics-parallelism 4: fixed, so sampling does not blur the
 // figure); prints a table with the ratio and the load average. Removes the containers.
 // Not a ctest test: a measuring tool.
 #include <sys/wait.h>

@@ -54,12 +54,10 @@ void HealthProber::runOnce() {
 MetricsSampler::MetricsSampler(DeploymentManager& manager, plugin::Runtime& runtime,
                                plugin::Storage& storage, SamplerOptions options)
     : manager_(manager), runtime_(runtime), storage_(storage), options_(options),
-      pool_("metrics", options.parallelism),
       task_("metrics", options.interval, [this] { runOnce(); }) {}
 
 void MetricsSampler::stop() noexcept {
   task_.stop();
-  pool_.stop();
 }
 
 MetricsSampler::Sweep MetricsSampler::lastSweep() const {
@@ -75,12 +73,16 @@ void MetricsSampler::runOnce() {
       if (isLive(d)) targets.push_back(std::move(d));
     }
   }
-  std::vector<std::optional<MetricSample>> samples(targets.size());
-  pool_.forEach(targets.size(), [&](size_t i) {
-    auto r = runtime_.sampleResources(targets[i].containerId);
+  std::vector<std::string> ids;
+  ids.reserve(targets.size());
+  for (const Deployment& d : targets) ids.push_back(d.containerId);
+  auto results = runtime_.sampleResourcesBatch(ids, options_.maxInFlight);
+  std::vector<MetricSample> batch;
+  for (size_t i = 0; i < targets.size() && i < results.size(); ++i) {
+    const auto& r = results[i];
     if (!r.isOk()) {
       spdlog::debug("deployment {}: no resource sample: {}", targets[i].id, r.status().toString());
-      return;
+      continue;
     }
     manager_.recordSample(targets[i].id, r.value());
     MetricSample s;
@@ -89,11 +91,7 @@ void MetricsSampler::runOnce() {
     s.cpuPct = r->cpuPct;
     s.memUsedMb = r->memUsedBytes / (1024.0 * 1024.0);
     s.memLimitMb = r->memLimitBytes / (1024.0 * 1024.0);
-    samples[i] = s;
-  });
-  std::vector<MetricSample> batch;
-  for (auto& s : samples) {
-    if (s) batch.push_back(std::move(*s));
+    batch.push_back(std::move(s));
   }
   size_t stored = 0;
   if (!batch.empty()) {

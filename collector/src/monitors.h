@@ -2,12 +2,14 @@
 //   HealthProber   every interval, GET http://127.0.0.1:<hostPort>/health of each running or
 //                  unhealthy deployment with a host port, concurrently (bounded), with a timeout;
 //                  any 2xx is success. Outcomes go to DeploymentManager::recordHealthResult().
-//   MetricsSampler every interval, one resource sample per running deployment through the runtime
-//                  (concurrently, bounded), stored as MetricSamples in one write.
+//   MetricsSampler every interval, one resource sample per running deployment through ONE
+//                  Runtime::sampleResourcesBatch() call from its task thread (the runtime asks
+//                  for all of them at once), stored as MetricSamples in one write.
 // Neither looks at any deployment before the manager's rows are reconciled with the runtime
 // (DeploymentManager::rowsReconciled()), nor at one whose container is gone (its row is stopped).
-// Each runs its passes on a PeriodicTask (first pass at start()) and the jobs of a pass on its own
-// WorkPool of `parallelism` workers, made once and kept until stop(), so a pass starts no thread.
+// Each runs its passes on a PeriodicTask (first pass at start()); the prober runs the probes of a
+// pass on its own WorkPool of `parallelism` workers, made once and kept until stop(), so a pass
+// starts no thread.
 // runOnce() does one pass from the caller's thread (tests). Thread-safety: start/stop from one
 // thread; never runOnce() concurrently with itself.
 #pragma once
@@ -47,12 +49,12 @@ class HealthProber {
 
 struct SamplerOptions {
   std::chrono::milliseconds interval{std::chrono::seconds(30)};
-  // The engine answers a one-shot stats request after its next 1 s collection tick, so requests
-  // in flight together share a tick: a pass takes about ceil(targets / parallelism) seconds (and
-  // one tick more per container seen for the first time: the runtime takes a second reading to
-  // measure its CPU). Each request in flight holds one pool thread; 4 keeps the daemon within 40
-  // threads at 200 followed containers.
-  size_t parallelism = 4;
+  // Stats requests in flight at once within a pass (Runtime::sampleResourcesBatch()'s
+  // maxInFlight): one connection each, no thread. The engine answers a one-shot stats request
+  // after its next 1 s collection tick, so requests in flight together share a tick: a pass takes
+  // about ceil(targets / maxInFlight) ticks (and one tick more when a container is seen for the
+  // first time: the runtime takes a second reading to measure its CPU).
+  size_t maxInFlight = 256;
 };
 
 class MetricsSampler {
@@ -61,7 +63,7 @@ class MetricsSampler {
   MetricsSampler(DeploymentManager& manager, plugin::Runtime& runtime, plugin::Storage& storage,
                  SamplerOptions options);
   void start() { task_.start(); }
-  // Waits for a pass in progress, then joins the pool's workers.
+  // Waits for a pass in progress.
   void stop() noexcept;
   void runOnce();
   uint64_t samplesStored() const noexcept { return stored_.load(); }
@@ -85,8 +87,7 @@ class MetricsSampler {
   std::atomic<uint64_t> stored_{0};
   mutable std::mutex sweepMu_;
   Sweep lastSweep_;  // GUARDED_BY(sweepMu_)
-  WorkPool pool_;
-  PeriodicTask task_;  // after pool_: stopped (destroyed) before it
+  PeriodicTask task_;  // last: stopped (destroyed) first
 };
 
 }  // namespace zc::collector

@@ -174,10 +174,10 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"health-failures", "N", "3", "Consecutive failed probes that make a deployment unhealthy."},
       {"metrics-interval", "DURATION", "30s",
        "How often CPU and memory are sampled (DEPLOYER_METRICS_INTERVAL_SEC also works)."},
-      {"metrics-parallelism", "N", "4",
-       "Stats requests in flight at once during a sampling pass, one thread each (the engine "
-       "answers each after its next 1 s stats tick, so a pass over N containers takes about "
-       "N / this seconds)."},
+      {"metrics-parallelism", "N", "256",
+       "Stats requests in flight at once during a sampling pass, one connection each, all from "
+       "the sampler's one thread (the engine answers them together at its next 1 s stats tick; "
+       "more containers than this are asked in waves)."},
       {"router", "NAME", "caddy", "Router plugin whose route is removed on stop, or none."},
       {"caddy-admin", "URL", "http://127.0.0.1:2019",
        "Caddy's admin API (short for --plugin-opt router.caddy.admin_url=URL)."},
@@ -420,7 +420,7 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
     c.healthFailures = static_cast<int>(n.value());
   }
   ZC_ASSIGN_OR_RETURN(c.metricsParallelism,
-                      parseUnsigned("metrics-parallelism", get("metrics-parallelism", "4"), 1, 512));
+                      parseUnsigned("metrics-parallelism", get("metrics-parallelism", "256"), 1, 512));
   std::string webDir = get("web-dir", nullptr);
   if (!webDir.empty()) {
     std::error_code ec;

@@ -62,7 +62,7 @@ struct CollectorConfig {
   int64_t healthTimeoutNs = 2 * kNanosPerSecond;
   int healthFailures = 3;
   int64_t metricsIntervalNs = 30 * kNanosPerSecond;
-  uint64_t metricsParallelism = 4;
+  uint64_t metricsParallelism = 256;
   std::string router = "caddy";  // or "none"
   std::string sink = "none";     // a sink plugin's name (e.g. "postgres"), or "none"
   // Fleet identity: --host-id (default: the hostname; [A-Za-z0-9._-]{1,64}) and --advertise-url

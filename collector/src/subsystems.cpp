@@ -270,7 +270,7 @@ void PipelineSubsystem::initialize(Poco::Util::Application&) {
     s_.health->start();
     SamplerOptions sampler;
     sampler.interval = std::chrono::milliseconds(cfg.metricsIntervalNs / 1'000'000);
-    sampler.parallelism = static_cast<size_t>(cfg.metricsParallelism);
+    sampler.maxInFlight = static_cast<size_t>(cfg.metricsParallelism);
     s_.sampler = std::make_unique<MetricsSampler>(*s_.manager, *s_.runtime, *s_.storage, sampler);
     s_.sampler->start();
   }

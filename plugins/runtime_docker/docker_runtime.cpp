@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "batch_get.h"
 #include "label_selector.h"
 #include "loop_follower.h"
 
@@ -304,13 +305,45 @@ Result<std::unique_ptr<plugin::Subscription>> DockerRuntime::subscribeEvents(
   }
 }
 
-Result<StatsReading> DockerRuntime::readStats(const std::string& containerId) {
-  auto obj = engine_->getObject("/containers/" + containerId + "/stats?stream=false&one-shot=true");
+namespace {
+
+std::string statsPath(std::string_view containerId) {
+  return "/containers/" + std::string(containerId) + "/stats?stream=false&one-shot=true";
+}
+
+// No baseline after `pct`: the container's first reading, or its first since a restart. A
+// second one-shot request, which the engine answers at its next stats tick (about 1 s later),
+// gives a measured figure instead of a 0 that would read as an idle container.
+bool wantsSecondReading(const std::optional<double>& pct, const StatsReading& cur) {
+  return !pct && cur.systemCpu != 0;
+}
+
+}  // namespace
+
+Result<StatsReading> DockerRuntime::statsFrom(const std::string& containerId,
+                                              const Result<HttpResult>& answer) {
+  if (!answer.isOk()) return answer.status();
+  auto obj = EngineClient::objectFrom(answer.value(), statsPath(containerId));
   if (!obj.isOk()) {
     if (obj.status().isNotFound()) cpuRates_->forget(containerId);  // gone
     return obj.status();
   }
   return parseStats(obj.value());
+}
+
+Result<StatsReading> DockerRuntime::readStats(const std::string& containerId) {
+  return statsFrom(containerId, engine_->request("GET", statsPath(containerId)));
+}
+
+plugin::ResourceSample DockerRuntime::toSample(const StatsReading& cur,
+                                               const std::optional<double>& pct) const {
+  plugin::ResourceSample s;
+  s.sampledAt = cur.read > 0 ? cur.read : clock_->now();
+  s.memUsedBytes = cur.memUsedBytes;
+  s.memLimitBytes = cur.memLimitBytes;
+  s.cpuSecondsTotal = static_cast<double>(cur.cpuTotal) / 1e9;  // total_usage is in ns
+  s.cpuPct = pct.value_or(0.0);  // still none (the same tick twice): 0, as runtime.h says
+  return s;
 }
 
 Result<plugin::ResourceSample> DockerRuntime::sampleResources(
@@ -320,10 +353,7 @@ Result<plugin::ResourceSample> DockerRuntime::sampleResources(
     std::string id(containerId);
     ZC_ASSIGN_OR_RETURN(StatsReading cur, readStats(id));
     std::optional<double> pct = cpuRates_->update(id, cpuReading(cur));
-    if (!pct && cur.systemCpu != 0) {
-      // No baseline: the container's first reading, or its first since a restart. A second
-      // one-shot request, which the engine answers at its next stats tick (about 1 s later),
-      // gives a measured figure instead of a 0 that would read as an idle container.
+    if (wantsSecondReading(pct, cur)) {
       auto again = readStats(id);
       if (again.status().isNotFound()) return again.status();
       if (again.isOk()) {
@@ -331,15 +361,87 @@ Result<plugin::ResourceSample> DockerRuntime::sampleResources(
         pct = cpuRates_->update(id, cpuReading(cur));
       }
     }
-    plugin::ResourceSample s;
-    s.sampledAt = cur.read > 0 ? cur.read : clock_->now();
-    s.memUsedBytes = cur.memUsedBytes;
-    s.memLimitBytes = cur.memLimitBytes;
-    s.cpuSecondsTotal = static_cast<double>(cur.cpuTotal) / 1e9;  // total_usage is in ns
-    s.cpuPct = pct.value_or(0.0);  // still none (the same tick twice): 0, as runtime.h says
-    return s;
+    return toSample(cur, pct);
   } catch (const std::exception& e) {
     return Status::internal(std::string("sampleResources: ") + e.what());
+  }
+}
+
+std::vector<Result<StatsReading>> DockerRuntime::readStatsBatch(
+    std::span<const std::string> ids, const std::vector<size_t>& which, size_t maxInFlight,
+    std::chrono::steady_clock::time_point deadline) {
+  std::vector<Result<StatsReading>> out;
+  out.reserve(which.size());
+  auto prefix = engine_->apiPrefix();
+  if (!prefix.isOk()) {
+    for (size_t k = 0; k < which.size(); ++k) out.push_back(prefix.status());
+    return out;
+  }
+  std::vector<std::string> targets;
+  targets.reserve(which.size());
+  for (size_t i : which) targets.push_back(prefix.value() + statsPath(ids[i]));
+  BatchGetOptions options;
+  options.maxInFlight = maxInFlight;
+  options.deadline = deadline;
+  auto answers = batchGet(engine_->socketPath(), targets, options);
+  for (size_t k = 0; k < which.size(); ++k) out.push_back(statsFrom(ids[which[k]], answers[k]));
+  return out;
+}
+
+std::vector<Result<plugin::ResourceSample>> DockerRuntime::sampleResourcesBatch(
+    std::span<const std::string> containerIds, size_t maxInFlight) noexcept {
+  using Sample = Result<plugin::ResourceSample>;
+  std::vector<Sample> out(containerIds.size(), Sample(Status::internal("not sampled")));
+  try {
+    const auto deadline = std::chrono::steady_clock::now() + options_.requestTimeout;
+    std::vector<size_t> ask;
+    for (size_t i = 0; i < containerIds.size(); ++i) {
+      if (isSafeContainerRef(containerIds[i])) {
+        ask.push_back(i);
+      } else {
+        out[i] = Status::invalidArgument("bad container id");
+      }
+    }
+    std::vector<StatsReading> cur(containerIds.size());
+    std::vector<std::optional<double>> pct(containerIds.size());
+    std::vector<size_t> again;
+    auto first = readStatsBatch(containerIds, ask, maxInFlight, deadline);
+    for (size_t k = 0; k < ask.size(); ++k) {
+      size_t i = ask[k];
+      if (!first[k].isOk()) {
+        out[i] = first[k].status();
+        continue;
+      }
+      cur[i] = first[k].value();
+      pct[i] = cpuRates_->update(containerIds[i], cpuReading(cur[i]));
+      if (wantsSecondReading(pct[i], cur[i])) {
+        again.push_back(i);  // one more wave, for these only
+      } else {
+        out[i] = toSample(cur[i], pct[i]);
+      }
+    }
+    if (again.empty()) return out;
+    auto second = readStatsBatch(containerIds, again, maxInFlight, deadline);
+    for (size_t k = 0; k < again.size(); ++k) {
+      size_t i = again[k];
+      if (second[k].status().isNotFound()) {
+        out[i] = second[k].status();
+        continue;
+      }
+      if (second[k].isOk()) {
+        cur[i] = second[k].value();
+        pct[i] = cpuRates_->update(containerIds[i], cpuReading(cur[i]));
+      }
+      out[i] = toSample(cur[i], pct[i]);  // a failed second reading: the first one, CPU % 0
+    }
+    return out;
+  } catch (const std::exception& e) {
+    for (auto& r : out) {
+      if (!r.isOk() && r.status().code() == Status::Code::kInternal) {
+        r = Status::internal(std::string("sampleResourcesBatch: ") + e.what());
+      }
+    }
+    return out;
   }
 }
 

@@ -11,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,12 @@ class DockerRuntime final : public plugin::Runtime {
   Result<std::unique_ptr<plugin::Subscription>> subscribeEvents(
       plugin::EventConsumer* consumer) noexcept override;
   Result<plugin::ResourceSample> sampleResources(std::string_view containerId) noexcept override;
+  // All at once (runtime.h): one connection per container, at most `maxInFlight` open, all
+  // answered by the engine's next stats tick; then one more wave for the containers that had
+  // no CPU baseline. The whole call ends within the request timeout; a container not answered
+  // by then gets Timeout.
+  std::vector<Result<plugin::ResourceSample>> sampleResourcesBatch(
+      std::span<const std::string> containerIds, size_t maxInFlight) noexcept override;
   Status stopContainer(std::string_view containerId, std::chrono::seconds grace) noexcept override;
   Status removeContainer(std::string_view containerId, bool force) noexcept override;
 
@@ -89,6 +97,15 @@ class DockerRuntime final : public plugin::Runtime {
   std::shared_ptr<CpuRateTracker> cpuRates_ = std::make_shared<CpuRateTracker>();
   // One stats request: the parsed reading; NotFound (and the container forgotten) when gone.
   Result<StatsReading> readStats(const std::string& containerId);
+  // The reading in an engine's `answer` to a stats request, under readStats()'s rules.
+  Result<StatsReading> statsFrom(const std::string& containerId, const Result<HttpResult>& answer);
+  // Stats requests for ids[which[k]] all at once (batch_get.h); result k for which[k].
+  std::vector<Result<StatsReading>> readStatsBatch(std::span<const std::string> ids,
+                                                   const std::vector<size_t>& which,
+                                                   size_t maxInFlight,
+                                                   std::chrono::steady_clock::time_point deadline);
+  // The sample of reading `cur` with CPU % `pct` (0 when none).
+  plugin::ResourceSample toSample(const StatsReading& cur, const std::optional<double>& pct) const;
   // The loop every follow runs on, made by the first followLogs(); each follow's Subscription
   // shares it, so it stops when the runtime and the last follow are gone.
   std::shared_ptr<FollowLoop> followLoop();

@@ -176,6 +176,11 @@ Result<T> parseAs(const std::string& body, std::string_view path) {
 
 Result<Poco::JSON::Object::Ptr> EngineClient::getObject(std::string_view path) {
   ZC_ASSIGN_OR_RETURN(HttpResult r, request("GET", path));
+  return objectFrom(r, path);
+}
+
+Result<Poco::JSON::Object::Ptr> EngineClient::objectFrom(const HttpResult& r,
+                                                         std::string_view path) {
   if (r.status != 200) return statusFor(r, path);
   return parseAs<Poco::JSON::Object::Ptr>(r.body, path);
 }

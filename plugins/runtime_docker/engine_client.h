@@ -56,6 +56,8 @@ class EngineClient {
   Result<Poco::JSON::Object::Ptr> getObject(std::string_view path);
   // GET returning a JSON array.
   Result<Poco::JSON::Array::Ptr> getArray(std::string_view path);
+  // What getObject() makes of an answer `r` to GET `path` (a request sent some other way).
+  static Result<Poco::JSON::Object::Ptr> objectFrom(const HttpResult& r, std::string_view path);
 
   // The engine's error message from a JSON error body {"message": "..."}, or the raw body.
   static std::string errorMessage(const HttpResult& r);

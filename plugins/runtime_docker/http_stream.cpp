@@ -170,6 +170,36 @@ Status HttpResponseReader::atEof() const {
   return Status::unavailable("http: connection closed in the middle of the response body");
 }
 
+Result<int> connectUnix(const std::string& socketPath) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socketPath.size() >= sizeof(addr.sun_path)) {
+    return Status::invalidArgument("docker socket path too long: " + socketPath);
+  }
+  std::memcpy(addr.sun_path, socketPath.data(), socketPath.size());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::unavailable(std::string("socket(): ") + std::strerror(errno));
+  int r;
+  do {
+    r = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) {
+    Status st = Status::unavailable("cannot connect to " + socketPath + ": " + std::strerror(errno));
+    ::close(fd);
+    return st;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return fd;
+}
+
+std::string httpGetRequest(std::string_view target) {
+  std::string req;
+  req.reserve(target.size() + 96);
+  req.append("GET ").append(target).append(
+      " HTTP/1.1\r\nHost: docker\r\nUser-Agent: zynd-collector\r\nAccept: */*\r\n\r\n");
+  return req;
+}
+
 // ---- HttpStream
 
 HttpStream::HttpStream(int fd, const StopSignal* stop) : fd_(fd), stop_(stop) {
@@ -185,23 +215,9 @@ Result<std::unique_ptr<HttpStream>> HttpStream::open(const std::string& socketPa
                                                      std::chrono::milliseconds headTimeout,
                                                      const StopSignal* stop) {
   auto deadline = std::chrono::steady_clock::now() + headTimeout;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socketPath.size() >= sizeof(addr.sun_path)) {
-    return Status::invalidArgument("docker socket path too long: " + socketPath);
-  }
-  std::memcpy(addr.sun_path, socketPath.data(), socketPath.size());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::unavailable(std::string("socket(): ") + std::strerror(errno));
+  ZC_ASSIGN_OR_RETURN(int fd, connectUnix(socketPath));
   std::unique_ptr<HttpStream> s(new HttpStream(fd, stop));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return Status::unavailable("cannot connect to " + socketPath + ": " + std::strerror(errno));
-  }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  std::string req;
-  req.reserve(target.size() + 96);
-  req.append("GET ").append(target).append(
-      " HTTP/1.1\r\nHost: docker\r\nUser-Agent: zynd-collector\r\nAccept: */*\r\n\r\n");
+  const std::string req = httpGetRequest(target);
   size_t sent = 0;
   while (sent < req.size()) {
     ssize_t w = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);

@@ -86,6 +86,14 @@ class HttpResponseReader {
   std::string line_;  // chunk-size or trailer line being read
 };
 
+// A new connection to the Unix socket at `socketPath`, non-blocking once connected (a local
+// connect blocks only while the listener's backlog is full). The caller owns the fd.
+// InvalidArgument for a path too long, Unavailable when the socket cannot be reached.
+Result<int> connectUnix(const std::string& socketPath);
+
+// The bytes of "GET <target>" to the engine, on a connection used for this request only.
+std::string httpGetRequest(std::string_view target);
+
 // One HTTP request/response on its own connection to a Unix socket.
 class HttpStream {
  public:

@@ -40,7 +40,7 @@ TEST_F(OptionsTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(c->retention.metricsTtl, 3 * 86400 * kNanosPerSecond);
   EXPECT_EQ(c->retentionIntervalNs, 3600 * kNanosPerSecond);
   EXPECT_EQ(c->metricsIntervalNs, 30 * kNanosPerSecond);
-  EXPECT_EQ(c->metricsParallelism, 4u);
+  EXPECT_EQ(c->metricsParallelism, 256u);
   EXPECT_EQ(c->sessionTtlNs, 12 * 3600 * kNanosPerSecond);
   ASSERT_FALSE(c->pluginDirs.empty());  // the build tree's plugins/ next to bin/
   EXPECT_EQ(c->pluginDirs[0], ZC_PLUGIN_DIR);

@@ -1,6 +1,7 @@
 // The follow contract at scale, through the whole daemon at its default options and the real
 // Docker engine: 200 followed and sampled containers share the runtime's follow loop (a fixed
-// set of threads) and the metrics pool, at most 40 threads in all, and every line of every
+// set of threads) and the metrics task (one thread, every request in flight at once), at most
+// 40 threads in all, and every line of every
 // container is stored once, in order, lineNos contiguous.
 #include <gtest/gtest.h>
 
@@ -85,7 +86,7 @@ TEST_F(FollowScaleTest, TwoHundredFollowedContainersShareAFixedSetOfThreadsAndLo
   const std::string label = "zc.follow-scale=" + uniqueId("run");
   Fleet fleet(label);
   // Only this test's containers; every other option at its default, so the count is the
-  // daemon's as shipped: the follows and the metrics pool sampling all 200 (the test runs through
+  // daemon's as shipped: the follows and the metrics task sampling all 200 (the test runs through
   // several --metrics-interval passes).
   Collector collector(dataDir(), {"--select-label", label});
   ASSERT_TRUE(collector.waitConnected(20s)) << collector.process().err();
@@ -112,7 +113,7 @@ TEST_F(FollowScaleTest, TwoHundredFollowedContainersShareAFixedSetOfThreadsAndLo
                              200ms);
   int followedThreads = threadsOf(pid);
   std::this_thread::sleep_for(2s);  // a few stall-free seconds with every follow open
-  // The metrics pool has sampled the followed containers meanwhile (passes every 30 s).
+  // The metrics task has sampled the followed containers meanwhile (passes every 30 s).
   const double sweeps = healthzNumber(collector.port(), "sweeps");
   const double sampled = healthzNumber(collector.port(), "lastSweepStored");
   const double sweepMs = healthzNumber(collector.port(), "lastSweepMs");

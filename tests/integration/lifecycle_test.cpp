@@ -361,6 +361,10 @@ class RemovalRefusingRuntime final : public plugin::Runtime {
   Result<plugin::ResourceSample> sampleResources(std::string_view id) noexcept override {
     return real_.sampleResources(id);
   }
+  std::vector<Result<plugin::ResourceSample>> sampleResourcesBatch(
+      std::span<const std::string> ids, size_t maxInFlight) noexcept override {
+    return real_.sampleResourcesBatch(ids, maxInFlight);
+  }
   Status stopContainer(std::string_view id, std::chrono::seconds grace) noexcept override {
     return real_.stopContainer(id, grace);
   }

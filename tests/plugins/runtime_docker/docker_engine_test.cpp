@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -371,6 +373,35 @@ TEST_F(DockerEngineTest, SampleResourcesLikeDockerStats) {
   EXPECT_GT(second->memUsedBytes, 0.0);
   EXPECT_LT(second->memUsedBytes, 64.0 * 1024 * 1024);
   EXPECT_GT(second->sampledAt, first->sampledAt);
+}
+
+// One batch over 20 containers takes about two engine ticks (the first readings, then the
+// second wave that measures CPU), not 20 requests' worth; a gone container is its own error.
+TEST_F(DockerEngineTest, SampleResourcesBatchOfTwentyContainers) {
+  std::vector<std::unique_ptr<TestContainer>> cs;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    cs.push_back(std::make_unique<TestContainer>("-m 256m", "sleep 600"));
+    ASSERT_TRUE(cs.back()->ok());
+    ids.push_back(cs.back()->id());
+  }
+  ids.push_back("zynd-t-no-such-container-" + randomSuffix());
+  for (int pass = 0; pass < 2; ++pass) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = runtime_->sampleResourcesBatch(ids, 256);
+    auto took = std::chrono::steady_clock::now() - t0;
+    std::printf("batch pass %d over %zu containers: %.0f ms\n", pass, cs.size(),
+                std::chrono::duration<double, std::milli>(took).count());
+    ASSERT_EQ(r.size(), ids.size());
+    for (size_t i = 0; i < cs.size(); ++i) {
+      ASSERT_TRUE(r[i].isOk()) << ids[i] << ": " << r[i].status().toString();
+      EXPECT_GT(r[i]->sampledAt, 0);
+      EXPECT_DOUBLE_EQ(r[i]->memLimitBytes, 256.0 * 1024 * 1024);
+      EXPECT_GE(r[i]->cpuPct, 0.0);
+    }
+    EXPECT_TRUE(r.back().status().isNotFound()) << r.back().status().toString();
+    EXPECT_LT(took, 5s);
+  }
 }
 
 TEST_F(DockerEngineTest, StopAndRemoveContainer) {

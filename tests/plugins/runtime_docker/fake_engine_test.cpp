@@ -349,6 +349,54 @@ TEST(FakeEngineTest, StatsReadingsAreDroppedWhenTheirContainerIsGone) {
   EXPECT_EQ(h.runtime->statsKept(), 1u);
 }
 
+// A batch asks for every container at once: each answer waits for a 400 ms "tick", the
+// second reading of a container without a CPU baseline comes in one more wave, and a gone
+// container, a bad id and an unreadable answer are errors of their own.
+TEST(FakeEngineTest, SampleResourcesBatchAsksForAllAtOnce) {
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.find("/stats") == std::string::npos) return;
+    std::this_thread::sleep_for(400ms);
+    if (r.target.rfind("/v1.41/containers/gone/", 0) == 0) {
+      c.respond(404, R"({"message":"No such container: gone"})");
+    } else if (r.target.rfind("/v1.41/containers/broken/", 0) == 0) {
+      c.respond(200, R"({"cpu_stats":)");
+    } else {
+      // The r.index-th reading of this container: 0.5 s of CPU per 1 s of system time.
+      c.respond(200, R"({"read":"2024-01-01T00:00:0)" + std::to_string(r.index) +
+                         R"(Z","cpu_stats":{"cpu_usage":{"total_usage":)" +
+                         std::to_string(2'500'000'000LL + r.index * 500'000'000LL) +
+                         R"(},"system_cpu_usage":)" +
+                         std::to_string(10'000'000'000LL + r.index * 1'000'000'000LL) +
+                         R"(,"online_cpus":1},"memory_stats":{"usage":300,"limit":1000}})");
+    }
+  });
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back("c" + std::to_string(i));
+  ids.insert(ids.end(), {"gone", "bad/id", "broken"});
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = h.runtime->sampleResourcesBatch(ids, 256);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(r.size(), ids.size());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(r[i].isOk()) << ids[i] << ": " << r[i].status().toString();
+    EXPECT_DOUBLE_EQ(r[i]->cpuPct, 50.0) << "measured by the second wave";
+    EXPECT_DOUBLE_EQ(r[i]->memLimitBytes, 1000.0);
+  }
+  EXPECT_TRUE(r[30].status().isNotFound()) << r[30].status().toString();
+  EXPECT_EQ(r[31].status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(r[32].status().code(), Status::Code::kCorruption) << r[32].status().toString();
+  EXPECT_LT(took, 2500ms) << "two waves of one tick each, not 30 containers one by one";
+  EXPECT_EQ(h.engine.count("/v1.41/containers/c7/stats"), 2);
+  // Baselines kept: the next pass is one wave.
+  t0 = std::chrono::steady_clock::now();
+  r = h.runtime->sampleResourcesBatch(ids, 256);
+  took = std::chrono::steady_clock::now() - t0;
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(r[i].isOk()) << r[i].status().toString();
+  EXPECT_DOUBLE_EQ(r[0]->cpuPct, 50.0);
+  EXPECT_LT(took, 1500ms);
+  EXPECT_EQ(h.engine.count("/v1.41/containers/c7/stats"), 3);
+}
+
 TEST(FakeEngineTest, ApiVersionIsNegotiated) {
   zc::testing::TempDir dir;
   // An engine that speaks 1.45: the runtime uses 1.43, the newest it knows.

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -174,6 +175,21 @@ class Runtime : public Plugin {
   // One resource sample, without waiting for a second engine sample: the runtime keeps the
   // previous one per container to compute CPU %.
   virtual Result<ResourceSample> sampleResources(std::string_view containerId) noexcept = 0;
+
+  // One resource sample of each of `containerIds`, from the calling thread: result i belongs to
+  // containerIds[i], and one container's failure (gone, no answer in time, unreadable answer) is
+  // its own error Result and never fails the others. A runtime whose engine answers stats
+  // requests at a collection tick asks for all of them at once, at most `maxInFlight` (>= 1)
+  // requests at a time, and starts no thread. This default asks one container after the other
+  // through sampleResources() and ignores `maxInFlight`.
+  virtual std::vector<Result<ResourceSample>> sampleResourcesBatch(
+      std::span<const std::string> containerIds, size_t maxInFlight) noexcept {
+    (void)maxInFlight;
+    std::vector<Result<ResourceSample>> out;
+    out.reserve(containerIds.size());
+    for (const std::string& id : containerIds) out.push_back(sampleResources(id));
+    return out;
+  }
 
   // Stop signal, wait `grace`, then kill. A container already stopped is success.
   virtual Status stopContainer(std::string_view containerId, std::chrono::seconds grace) noexcept = 0;
