@@ -244,8 +244,10 @@ std::vector<LogFileEntry> listLogFiles(const std::string& livePath) {
   return out;
 }
 
-FileTail::FileTail(std::string livePath, size_t maxLineBytes)
-    : livePath_(std::move(livePath)), maxLineBytes_(std::max<size_t>(maxLineBytes, 1024)) {}
+FileTail::FileTail(std::string livePath, size_t maxLineBytes, Rotation rotation)
+    : livePath_(std::move(livePath)),
+      maxLineBytes_(std::max<size_t>(maxLineBytes, 1024)),
+      rotation_(rotation) {}
 
 FileTail::~FileTail() = default;
 
@@ -354,7 +356,8 @@ void FileTail::holdNewer() {
   }
   // Deleted before anything after it was held: what was between it and the oldest file listed
   // may be gone (or nothing, when its successor is still the oldest; there is no telling).
-  bool gapBefore = !found;
+  // A replaced file is always gone from the listing: that alone says nothing of a loss.
+  bool gapBefore = !found && rotation_ == Rotation::kRename;
   std::vector<Held> opened;
   for (size_t i = from; i < files.size() && held_.size() + opened.size() < kMaxHeld; ++i) {
     auto src = Source::open(files[i]);
@@ -437,7 +440,8 @@ Status FileTail::openNext(int attempt) {
   // its end earlier and this call comes after a wait for its successor (awaitingNext_: src_
   // already closed): the engine may have rotated past it more than max-file times meanwhile.
   const bool readOne = ident_.ino != 0 || ident_.headLen > 0;
-  const bool lost = next == 0 && readOne && !files.empty();
+  const bool lost =
+      next == 0 && readOne && !files.empty() && rotation_ == Rotation::kRename;
   const FileIdentity justRead = ident_;
   const size_t foundAt = next;  // 0: the file just read was not found
   src_.reset();

@@ -75,11 +75,27 @@ struct LogFileEntry {
 // A plain `.N` hides a `.N.gz`. Only `.N` with N in 1..9999 count.
 std::vector<LogFileEntry> listLogFiles(const std::string& livePath);
 
+// How the engine rotates a log.
+enum class Rotation {
+  // The live file is renamed to `.1` (older ones shift), and a new live file is created:
+  // Docker's json-file. A file read to its end that is no longer listed was deleted (max-file),
+  // so files between it and the oldest one listed may be gone: a discontinuity.
+  kRename,
+  // A new file (a new inode) takes the live path's place and the old one is gone, with no
+  // numbered backups: Podman's k8s-file at max-size. A file read to its end that is no longer
+  // listed is the normal case, not a discontinuity; its successor is the live file. LIMIT: a
+  // file that takes the live path's place and is itself replaced before the tail looks again
+  // (two replacements between two looks: its whole life shorter than a refill of the read
+  // buffer) is never seen, and nothing tells it was there.
+  kReplace,
+};
+
 class FileTail {
  public:
   // `maxLineBytes`: a line longer than this (no '\n' within it) is cut there and handed out in
   // pieces of that size (the decoder then refuses them as malformed; they are counted).
-  explicit FileTail(std::string livePath, size_t maxLineBytes = 8 << 20);
+  explicit FileTail(std::string livePath, size_t maxLineBytes = 8 << 20,
+                    Rotation rotation = Rotation::kRename);
   ~FileTail();
   FileTail(const FileTail&) = delete;
   FileTail& operator=(const FileTail&) = delete;
@@ -143,6 +159,7 @@ class FileTail {
 
   std::string livePath_;
   size_t maxLineBytes_;
+  Rotation rotation_;
   std::unique_ptr<Source> src_;
   std::deque<Held> held_;     // newer files, oldest first, opened before they are read
   std::deque<FileIdentity> done_;  // the last files read to their end (never read again)

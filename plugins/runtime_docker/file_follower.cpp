@@ -22,7 +22,8 @@ FileFollower::FileFollower(std::shared_ptr<EngineClient> engine,
                            std::shared_ptr<logfile::TailHub> hub, plugin::Logger* logger,
                            plugin::ContainerInfo container, std::string logPath,
                            const LogCursor& cursor, plugin::LogConsumer* consumer,
-                           FollowOptions options, LogFileFormat format)
+                           FollowOptions options, LogFileFormat format,
+                           logfile::Rotation rotation)
     : engine_(std::move(engine)),
       hub_(std::move(hub)),
       logger_(logger),
@@ -31,7 +32,8 @@ FileFollower::FileFollower(std::shared_ptr<EngineClient> engine,
       opts_(options),
       startCursor_(cursor),
       // A json-file line holds one piece of at most 16 KiB, escaped (up to 6 bytes a byte).
-      tail_(std::move(logPath), std::max<size_t>(8 << 20, options.partialPieceBytes * 8)),
+      tail_(std::move(logPath), std::max<size_t>(8 << 20, options.partialPieceBytes * 8),
+            rotation),
       format_(format),
       assembler_(LineAssembler::Options{options.maxLineBytes, options.partialPieceBytes}) {
   lines_.reserve(64);

@@ -59,7 +59,8 @@ class FileFollower final : public plugin::Subscription {
   FileFollower(std::shared_ptr<EngineClient> engine, std::shared_ptr<logfile::TailHub> hub,
                plugin::Logger* logger, plugin::ContainerInfo container, std::string logPath,
                const LogCursor& cursor, plugin::LogConsumer* consumer, FollowOptions options,
-               LogFileFormat format = LogFileFormat::kJsonFile);
+               LogFileFormat format = LogFileFormat::kJsonFile,
+               logfile::Rotation rotation = logfile::Rotation::kRename);
   ~FileFollower() override;
 
   // Registers with the hub and runs once at once.

@@ -228,7 +228,8 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::followLogs(
     }
     auto f = std::make_unique<docker::FileFollower>(engine_, fileHubs_->get(), logger_, container,
                                                     d.logPath, c, to, options_.follow,
-                                                    docker::LogFileFormat::kCri);
+                                                    docker::LogFileFormat::kCri,
+                                                    logfile::Rotation::kReplace);
     auto handle = std::make_unique<GuardedFollow>(std::move(guard));
     handle->start(std::move(f));
     return std::unique_ptr<plugin::Subscription>(std::move(handle));

@@ -220,6 +220,51 @@ TEST(FileTailTest, FilesDeletedBeforeTheyWereHeldAreADiscontinuity) {
   EXPECT_FALSE(t.takeDiscontinuity());
 }
 
+// Podman's rotation (Rotation::kReplace): a new file renamed over the live path, no backups. The
+// replaced file is never listed again, which here is the normal case: every line once, in
+// order, and no discontinuity, whether the follow was inside the old file or had finished it.
+TEST(FileTailTest, AReplacedFileIsFollowedByItsReplacementWithoutADiscontinuity) {
+  TempDir dir;
+  std::string p = dir.path() + "/ctr.log";
+  append(p, lines(0, 10));  // A
+  FileTail t(p, 8 << 20, Rotation::kReplace);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  std::vector<std::string> got;
+  auto o = t.read(
+      [&](std::string_view l, const FilePosition&, const FilePosition&) {
+        got.emplace_back(l);
+        return got.size() < 2;
+      },
+      1 << 20);
+  ASSERT_TRUE(o.isOk());
+  auto replace = [&](const std::string& text) {
+    append(p + ".tmp", text);
+    ASSERT_EQ(::rename((p + ".tmp").c_str(), p.c_str()), 0);
+  };
+  replace(lines(10, 20));  // B over A while A is half read
+  Read rest = readAll(t);
+  got.insert(got.end(), rest.lines.begin(), rest.lines.end());
+  EXPECT_EQ(got, expected(0, 20));
+  EXPECT_FALSE(t.takeDiscontinuity());
+  replace(lines(20, 25));  // C over B, B read to its end already
+  EXPECT_EQ(readAll(t).lines, expected(20, 25));
+  EXPECT_FALSE(t.takeDiscontinuity());
+  EXPECT_GE(t.rotations(), 2u);
+
+  // The same two replacements under the rename rule: a file read to its end that is not listed
+  // any more was deleted, so lines between may be gone.
+  TempDir dir2;
+  std::string q = dir2.path() + "/c-json.log";
+  append(q, lines(0, 5));
+  FileTail r(q);
+  ASSERT_TRUE(r.seekOldest().isOk());
+  EXPECT_EQ(readAll(r).lines, expected(0, 5));
+  append(q + ".tmp", lines(5, 10));
+  ASSERT_EQ(::rename((q + ".tmp").c_str(), q.c_str()), 0);
+  EXPECT_EQ(readAll(r).lines, expected(5, 10));
+  EXPECT_TRUE(r.takeDiscontinuity());
+}
+
 // Docker's rotation step by step (max-file=2): remove `.1`, rename live -> `.1`, create live.
 // The follow finished A between the rename and the create (nothing newer to hold yet) and went
 // idle; then, before it ran again, the engine rotated twice more, so A and its successor B were
