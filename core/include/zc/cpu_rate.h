@@ -1,6 +1,6 @@
 // CPU % of a container from one cumulative reading per stats request, for runtimes whose stats
-// answer carries no usable previous reading (Docker's and Podman's one-shot stats: `precpu` is
-// empty). The runtime keeps the previous reading of each container here and gets the rate over
+// answer carries no usable previous reading (Docker's one-shot stats: `precpu` is empty; Podman's
+// are the same, and runtime_podman keeps its own previous reading for now). The runtime keeps the previous reading of each container here and gets the rate over
 // the interval between the two, as `docker stats` computes it:
 //   (cpu - prev cpu) / (system - prev system) * online CPUs * 100   (100 = one full core).
 //
