@@ -191,8 +191,9 @@ Result<ContainerInfo> PodmanRuntime::inspect(std::string_view containerId) noexc
                         docker::inspectDeployment(*engine_, *images_, containerId));
     std::lock_guard<std::mutex> lock(kept_->mu);
     auto it = kept_->byContainer.find(info.containerId);
-    if (it != kept_->byContainer.end() && it->second.oomKills > 0 && info.exitCode) {
-      info.oomKilled = true;
+    if (it != kept_->byContainer.end() && it->second.oom.lastRunKilled() && info.exitCode &&
+        !info.running) {
+      info.oomKilled = true;  // the run that ended last was OOM-killed
     }
     return info;
   } catch (const std::exception& e) {
@@ -241,13 +242,12 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::followLogs(
 void PodmanRuntime::noteOomKills(const std::string& containerId, const std::string& cgroupPath) {
   auto dir = memoryCgroupDir(options_.cgroupRoot, cgroupPath);
   if (!dir) return;
-  auto kills = readOomKills(*dir);
-  if (!kills) return;
+  auto reading = readOomReading(*dir);
+  if (!reading) return;
   std::lock_guard<std::mutex> lock(kept_->mu);
   Kept& k = kept_->byContainer[containerId];
   k.cgroupPath = cgroupPath;
-  // The latest reading, not the most: a restarted container's new cgroup counts from 0 again.
-  k.oomKills = *kills;
+  k.oom.reading(*reading);
 }
 
 Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::subscribeEvents(
@@ -265,10 +265,11 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::subscribeEvents(
       std::lock_guard<std::mutex> lock(kept->mu);
       auto it = kept->byContainer.find(ev.containerId);
       if (it == kept->byContainer.end() || it->second.cgroupPath.empty()) return std::nullopt;
-      auto dir = memoryCgroupDir(root, it->second.cgroupPath);
-      auto kills = dir ? readOomKills(*dir) : std::nullopt;
-      if (!kills || *kills <= it->second.oomKills) return std::nullopt;
-      it->second.oomKills = *kills;
+      // The cgroup, while Podman has not removed it yet, may show a kill no sample saw.
+      if (auto dir = memoryCgroupDir(root, it->second.cgroupPath)) {
+        if (auto reading = readOomReading(*dir)) it->second.oom.reading(*reading);
+      }
+      if (!it->second.oom.runEnded(ev.ts)) return std::nullopt;
       plugin::RuntimeEvent oom = ev;
       oom.type = plugin::RuntimeEventType::kOom;
       oom.exitCode.reset();

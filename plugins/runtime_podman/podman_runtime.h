@@ -65,18 +65,18 @@ class PodmanRuntime final : public plugin::Runtime {
   size_t containersKept() const;
 
  private:
-  // Per container: the previous stats sample, its cgroup path and the OOM kills seen in it.
+  // Per container: the previous stats sample, its cgroup path and the OOM kills of its runs.
   struct Kept {
     std::optional<LibpodStats> prev;
     std::string cgroupPath;
-    uint64_t oomKills = 0;
+    OomRunTracker oom;
   };
   struct KeptMap {
     std::mutex mu;
     std::map<std::string, Kept, std::less<>> byContainer;  // guarded by mu
     void drop(std::string_view containerId);
   };
-  // Reads the container's OOM counter into `kept` (when its cgroup is there).
+  // Reads the container's OOM counter into its OomRunTracker (when its cgroup is there).
   void noteOomKills(const std::string& containerId, const std::string& cgroupPath);
 
   PodmanOptions options_;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+
 namespace zc::podman {
 namespace {
 
@@ -112,6 +114,34 @@ std::optional<uint64_t> readInactiveFile(const std::string& dir) {
   if (!text) return std::nullopt;
   if (auto v = findKeyedValue(*text, "total_inactive_file")) return v;  // v1
   return findKeyedValue(*text, "inactive_file");                        // v2
+}
+
+std::optional<OomReading> readOomReading(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return std::nullopt;
+  auto kills = readOomKills(dir);
+  if (!kills) return std::nullopt;
+  return OomReading{static_cast<uint64_t>(st.st_ino), *kills};
+}
+
+void OomRunTracker::reading(const OomReading& r) noexcept {
+  if (r.cgroupIno != cgroupIno_) {
+    // Another run's folder, counting from 0 (or the first reading of all): its kills are its own.
+    cgroupIno_ = r.cgroupIno;
+    kills_ = r.kills;
+    killedThisRun_ = r.kills > 0;
+    return;
+  }
+  if (r.kills > kills_) killedThisRun_ = true;
+  kills_ = r.kills;
+}
+
+bool OomRunTracker::runEnded(int64_t dieTs) noexcept {
+  if (dieTs == lastDieTs_) return false;
+  lastDieTs_ = dieTs;
+  lastRunKilled_ = killedThisRun_;
+  killedThisRun_ = false;
+  return lastRunKilled_;
 }
 
 std::optional<uint64_t> readOomKills(const std::string& dir) {

@@ -54,6 +54,37 @@ std::optional<uint64_t> readInactiveFile(const std::string& dir);
 // unreadable (an older kernel's v1 has no such line).
 std::optional<uint64_t> readOomKills(const std::string& dir);
 
+// A reading of a container cgroup's oom_kill counter: the cgroup folder's inode (Podman makes a
+// new folder for each run of the container and removes it when the run ends, and a new one counts
+// from 0) and the counter. nullopt when the folder or the counter cannot be read.
+struct OomReading {
+  uint64_t cgroupIno = 0;
+  uint64_t kills = 0;
+};
+std::optional<OomReading> readOomReading(const std::string& dir);
+
+// OOM kills per run of one container, from the readings taken at its stats samples and when it
+// died. Not thread-safe (the runtime keeps one per container under its lock).
+class OomRunTracker {
+ public:
+  // A reading taken while the container ran (or as it died). A folder other than the last
+  // reading's belongs to a newer run: its count is this run's.
+  void reading(const OomReading& r) noexcept;
+  // The current run ended (died; `dieTs` the event's time). true: an OOM kill was seen in that
+  // run; the verdict stays as lastRunKilled() until the next run ends. The same die again (the
+  // event sent twice, or seen again after a reconnect) changes nothing and returns false.
+  bool runEnded(int64_t dieTs) noexcept;
+  // Whether an OOM kill was seen in the run that ended last.
+  bool lastRunKilled() const noexcept { return lastRunKilled_; }
+
+ private:
+  uint64_t cgroupIno_ = 0;     // the folder of the last reading (0: none yet)
+  uint64_t kills_ = 0;         // its counter then
+  bool killedThisRun_ = false;
+  bool lastRunKilled_ = false;
+  int64_t lastDieTs_ = -1;
+};
+
 // The value of `key` in a "key value\n" file's text (memory.stat, memory.oom_control).
 std::optional<uint64_t> findKeyedValue(std::string_view text, std::string_view key);
 

@@ -92,5 +92,44 @@ TEST(PodmanStatsTest, ReadsV2MemoryStatAndEvents) {
   EXPECT_EQ(readOomKills(*found), 2u);
 }
 
+// Each run of a container has its own cgroup folder (a new inode), counting from 0.
+TEST(OomRunTrackerTest, AKillBelongsToTheRunWhoseCgroupCountedIt) {
+  OomRunTracker t;
+  t.reading({100, 0});                  // run 1, sampled
+  t.reading({100, 1});                  // a process of run 1 OOM-killed
+  EXPECT_TRUE(t.runEnded(1000));        // run 1 dies: an oom event before its die
+  EXPECT_TRUE(t.lastRunKilled());
+  EXPECT_FALSE(t.runEnded(1000));       // the same die again: nothing new
+  EXPECT_TRUE(t.lastRunKilled());
+  // Run 2 crashes (exit 1) before any sample, its cgroup already gone: not an OOM kill.
+  EXPECT_FALSE(t.runEnded(2000));
+  EXPECT_FALSE(t.lastRunKilled());
+  // Run 3's new cgroup reads 1 at its first reading: killed in run 3, though the count equals
+  // an earlier run's.
+  t.reading({300, 1});
+  EXPECT_TRUE(t.runEnded(3000));
+  EXPECT_TRUE(t.lastRunKilled());
+  // Run 4: the same counter read again in the same folder is not a new kill.
+  t.reading({400, 2});
+  t.reading({400, 2});
+  EXPECT_TRUE(t.runEnded(4000));  // 2 > 0 in its own folder: killed in run 4
+  t.reading({500, 0});
+  t.reading({500, 0});
+  EXPECT_FALSE(t.runEnded(5000));
+  EXPECT_FALSE(t.lastRunKilled());
+}
+
+TEST(OomRunTrackerTest, AReadingOfAFolderThatIsGoneIsNone) {
+  zc::testing::TempDir root;
+  EXPECT_FALSE(readOomReading(root.path() + "/gone"));
+  std::string dir = root.path() + "/libpod-abc";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/memory.oom_control") << "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n";
+  auto r = readOomReading(dir);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->kills, 3u);
+  EXPECT_NE(r->cgroupIno, 0u);
+}
+
 }  // namespace
 }  // namespace zc::podman
