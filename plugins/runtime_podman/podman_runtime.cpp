@@ -191,9 +191,11 @@ Result<ContainerInfo> PodmanRuntime::inspect(std::string_view containerId) noexc
                         docker::inspectDeployment(*engine_, *images_, containerId));
     std::lock_guard<std::mutex> lock(kept_->mu);
     auto it = kept_->byContainer.find(info.containerId);
-    if (it != kept_->byContainer.end() && it->second.oom.lastRunKilled() && info.exitCode &&
-        !info.running) {
-      info.oomKilled = true;  // the run that ended last was OOM-killed
+    // The run that ended last was OOM-killed: as told by its die, or seen by a sample of it when
+    // its die has not been read yet.
+    if (it != kept_->byContainer.end() && info.exitCode && !info.running &&
+        (it->second.oom.lastRunKilled() || it->second.oom.killedThisRun())) {
+      info.oomKilled = true;
     }
     return info;
   } catch (const std::exception& e) {

@@ -76,6 +76,8 @@ class OomRunTracker {
   bool runEnded(int64_t dieTs) noexcept;
   // Whether an OOM kill was seen in the run that ended last.
   bool lastRunKilled() const noexcept { return lastRunKilled_; }
+  // Whether an OOM kill was seen in the current run (its end not yet told by runEnded()).
+  bool killedThisRun() const noexcept { return killedThisRun_; }
 
  private:
   uint64_t cgroupIno_ = 0;     // the folder of the last reading (0: none yet)

@@ -97,8 +97,10 @@ TEST(OomRunTrackerTest, AKillBelongsToTheRunWhoseCgroupCountedIt) {
   OomRunTracker t;
   t.reading({100, 0});                  // run 1, sampled
   t.reading({100, 1});                  // a process of run 1 OOM-killed
+  EXPECT_TRUE(t.killedThisRun());
   EXPECT_TRUE(t.runEnded(1000));        // run 1 dies: an oom event before its die
   EXPECT_TRUE(t.lastRunKilled());
+  EXPECT_FALSE(t.killedThisRun());
   EXPECT_FALSE(t.runEnded(1000));       // the same die again: nothing new
   EXPECT_TRUE(t.lastRunKilled());
   // Run 2 crashes (exit 1) before any sample, its cgroup already gone: not an OOM kill.
