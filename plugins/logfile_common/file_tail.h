@@ -38,42 +38,10 @@
 #include <string_view>
 #include <vector>
 
+#include "log_file_set.h"
 #include "zc/status.h"
 
 namespace zc::logfile {
-
-struct FileIdentity {
-  uint64_t dev = 0;
-  uint64_t ino = 0;
-  uint32_t headLen = 0;   // bytes hashed: the first line with its '\n' (0: not yet written)
-  uint64_t headHash = 0;  // FNV-1a 64 of those bytes
-
-  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
-};
-
-struct FilePosition {
-  FileIdentity file;
-  uint64_t offset = 0;  // in the file's uncompressed content
-
-  friend bool operator==(const FilePosition&, const FilePosition&) = default;
-};
-
-// The most bytes hashed for a file's identity.
-inline constexpr uint32_t kHeadBytes = 4096;
-
-// FNV-1a 64.
-uint64_t fnv1a64(std::string_view bytes) noexcept;
-
-// One file of a log set.
-struct LogFileEntry {
-  std::string path;
-  int index = 0;    // 0 = live, N = rotated `.N` / `.N.gz`
-  bool gz = false;
-};
-
-// The files of the log at `livePath`, oldest first (highest index first, the live one last).
-// A plain `.N` hides a `.N.gz`. Only `.N` with N in 1..9999 count.
-std::vector<LogFileEntry> listLogFiles(const std::string& livePath);
 
 // How the engine rotates a log.
 enum class Rotation {
