@@ -58,13 +58,20 @@ scripts/fuzz.sh --runs 100000
 
 export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1 ZC_REQUIRE_PROMETHEUS=1 ZC_REQUIRE_BROWSER=1
 export ZC_REQUIRE_POSTGRES=1 ZC_REQUIRE_PACKAGE=1 ZC_REQUIRE_PODMAN=1
-(cd build && ctest --output-on-failure --timeout 600 "$@")
+# -j2: the unit tests run two at a time; every other test is RUN_SERIAL (cmake/ZcTesting.cmake)
+# and runs alone.
+(cd build && ctest -j2 --output-on-failure --timeout 600 "$@")
 
-# The same suites (but the browser's, the package's, the API contract's, which checks documents,
-# and the 200-container scale test, which proves a thread count, not memory safety, and takes
-# minutes) once more under AddressSanitizer +
-# UndefinedBehaviorSanitizer with leak detection, in build-asan/. ZC_SKIP_SANITIZE=1 skips it
-# for a quick local run.
+# The same suites once more under AddressSanitizer + UndefinedBehaviorSanitizer with leak
+# detection, in build-asan/, but for those whose time goes to waiting on something outside the
+# collector rather than to running its code: the browser's, the package's, the API contract's
+# (it checks documents), the benchmark's, the 200-container scale test (a thread count), the ones
+# that stop the engine or fill a disk ("engine", "fault": seconds of waiting for the engine to come
+# back), the storage crash test ("slow": kill -9 of a writer, then a consistency check). What those
+# drive in the collector is run under the sanitizers by other suites: reopening a follow after a
+# cut or failing engine by the fake engine's unit tests, a failing storage write by the pipeline's,
+# a kill -9 and restart of the collector by the exactly-once suite. ZC_SKIP_SANITIZE=1 skips the
+# pass for a quick local run.
 if ((sanitize)); then
   if ! wait "$asan_build_pid"; then
     asan_build_pid=
@@ -74,5 +81,6 @@ if ((sanitize)); then
   fi
   asan_build_pid=
   tail -1 build/sanitizer-build.log
-  scripts/sanitize.sh --no-build -LE 'browser|bench|package|contract' -E 'FollowScaleTest'
+  scripts/sanitize.sh --no-build -j2 -LE 'browser|bench|package|contract|engine|fault|slow' \
+    -E 'FollowScaleTest'
 fi
