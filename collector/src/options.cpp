@@ -88,11 +88,17 @@ Status readPluginOptions(const Poco::Util::AbstractConfiguration& cfg,
     (*out)[plugin].emplace(key, value);  // an explicit --plugin-opt wins
     return Status::ok();
   };
+  if (cfg.has("docker-socket") && cfg.has("runtime-socket") &&
+      cfg.getString("docker-socket") != cfg.getString("runtime-socket")) {
+    return Status::invalidArgument(
+        "--runtime-socket and --docker-socket name different sockets; give one of them");
+  }
   ZC_RETURN_IF_ERROR(shortForm("docker-socket", "runtime.docker", "socket"));
-  // --select-label belongs to the runtime in use (docker and podman both take select_labels);
-  // with --runtime none it is still checked as Docker's, as it always was.
+  // --runtime-socket and --select-label belong to the runtime in use (docker and podman both
+  // take socket and select_labels); with --runtime none they are checked as Docker's.
   const std::string runtimeName = cfg.getString("runtime", "docker");
   const std::string runtimePlugin = "runtime." + (runtimeName == "none" ? "docker" : runtimeName);
+  ZC_RETURN_IF_ERROR(shortForm("runtime-socket", runtimePlugin.c_str(), "socket"));
   ZC_RETURN_IF_ERROR(shortForm("select-label", runtimePlugin.c_str(), "select_labels"));
   // --postgres-url is the central storage's with --storage postgres, else the sink's.
   const bool centralStorage = cfg.getString("storage", "") == "postgres";
@@ -144,8 +150,13 @@ const std::vector<OptionSpec>& optionSpecs() {
        "PostgreSQL connection (libpq conninfo or postgresql:// URI) of the postgres sink, or "
        "of the postgres storage with --storage postgres (central mode); short for --plugin-opt "
        "sink.postgres.url=URL (storage.postgres.url)."},
+      {"runtime-socket", "PATH", nullptr,
+       "The engine's Unix socket for the runtime in use (short for --plugin-opt "
+       "runtime.<--runtime>.socket=PATH). Default: the runtime's own (docker: "
+       "/var/run/docker.sock, podman: /run/podman/podman.sock)."},
       {"docker-socket", "PATH", "/var/run/docker.sock",
-       "The Docker engine's Unix socket (short for --plugin-opt runtime.docker.socket=PATH)."},
+       "The Docker engine's Unix socket (short for --plugin-opt runtime.docker.socket=PATH; the "
+       "older spelling of --runtime-socket for --runtime docker)."},
       {"max-line-bytes", "BYTES", "1048576",
        "Longest log line kept; longer lines keep their head and are marked truncated."},
       {"max-page-bytes", "BYTES", "4194304",

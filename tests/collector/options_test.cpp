@@ -99,6 +99,29 @@ TEST_F(OptionsTest, PluginOptionsComeFromEveryLayerAndShortFormsFillOnlyWhatIsNo
             (Options{{"stall_timeout", "3s"}, {"socket", "/env.sock"}}));
 }
 
+TEST_F(OptionsTest, RuntimeSocketIsTheSocketOfTheRuntimeInUse) {
+  flags_->setString("runtime", "podman");
+  flags_->setString("runtime-socket", "/run/user/1000/podman/podman.sock");
+  auto c = load();
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->pluginOptions.at("runtime.podman").at("socket"),
+            "/run/user/1000/podman/podman.sock");
+  EXPECT_EQ(c->pluginOptions.count("runtime.docker"), 0u);
+}
+
+TEST_F(OptionsTest, RuntimeSocketAndDockerSocketThatDisagreeAreOneLine) {
+  flags_->setString("runtime-socket", "/a.sock");
+  flags_->setString("docker-socket", "/b.sock");
+  auto c = load();
+  ASSERT_FALSE(c.isOk());
+  EXPECT_EQ(c.status().message(),
+            "--runtime-socket and --docker-socket name different sockets; give one of them");
+  flags_->setString("docker-socket", "/a.sock");  // the same socket twice is fine
+  auto same = load();
+  ASSERT_TRUE(same.isOk()) << same.status().toString();
+  EXPECT_EQ(same->pluginOptions.at("runtime.docker").at("socket"), "/a.sock");
+}
+
 TEST_F(OptionsTest, MalformedPluginOptionsAreOneLine) {
   EXPECT_EQ(parsePluginOpt("storage.rocksdb").status().message(),
             "--plugin-opt: 'storage.rocksdb' is not KIND.NAME.KEY=VALUE");

@@ -1,4 +1,6 @@
-// Runtime plugins: where deployments run (the Docker engine today).
+// Runtime plugins: where deployments run (runtime_docker: the Docker engine; runtime_podman:
+// Podman's libpod API). Nothing here is one engine's: docs/writing-a-runtime.md walks through
+// writing one.
 //
 // A runtime discovers deployments, follows their logs from a resume cursor, reports lifecycle
 // events, samples resource use, and stops/removes containers. It owns the threads it starts for
@@ -51,9 +53,14 @@ struct ContainerInfo {
   std::optional<TimeNs> startedAt;
   std::optional<TimeNs> finishedAt;
   std::optional<int> exitCode;  // set once the container has exited at least once
+  // The last run ended in an out-of-memory kill. False when it did not OR when the runtime
+  // cannot tell (an engine without a kill count the runtime can read): a runtime that can be
+  // blind to OOM kills says where in its README, and the host then reports oom=false.
   bool oomKilled = false;
   int restartCount = 0;
-  std::string restartPolicy;  // "no", "always", "unless-stopped", "on-failure"
+  // The engine's restart policy, in these words: "no", "always", "unless-stopped",
+  // "on-failure" (a runtime maps its engine's names onto them; empty = unknown).
+  std::string restartPolicy;
   int64_t memoryLimitBytes = 0;  // 0 = none
 };
 
@@ -99,6 +106,11 @@ class LogConsumer {
   virtual void ended(Status why) noexcept = 0;
 };
 
+// What happened to a deployment's container. The host re-inspects the container on kCreate,
+// kStart, kRestart, kDie and kStop, so a runtime sends whichever of them its engine reports (in
+// any order: the inspect is the truth) and need not synthesise the others; kDie must come for
+// every death (the host learns crashes from it). kOom is optional: an OOM kill is taken from
+// kOom OR from ContainerInfo::oomKilled at the kDie inspect. kDestroy: the container is gone.
 enum class RuntimeEventType : uint8_t {
   kCreate,
   kStart,
@@ -145,6 +157,9 @@ struct ResourceSample {
   TimeNs sampledAt = 0;
   double cpuPct = 0;  // 100 = one full core; 0 when the runtime has no figure (no earlier reading)
   double cpuSecondsTotal = 0;  // CPU time the container's current run has used; 0 = unknown
+  // Memory in use without the page cache the kernel can drop: the cgroup's usage minus its
+  // inactive file pages (what `docker stats` shows). A runtime whose engine reports usage with
+  // the cache included reads the cgroup itself or says in its README what its figure holds.
   double memUsedBytes = 0;
   double memLimitBytes = 0;
 };
