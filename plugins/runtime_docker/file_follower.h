@@ -85,6 +85,12 @@ class FileFollower final : public plugin::Subscription {
   void resume();
   bool onLine(std::string_view line, const logfile::FilePosition& start,
               const logfile::FilePosition& next);
+  // The tail went on past a hole: the pending pieces of a line are completed as they are and
+  // delivered with the lines before the hole; the gap goes with the next line. false: stop.
+  bool onDiscontinuity();
+  // At the end of what there is to read: a gap with no line after it is delivered on its own
+  // (a chunk of no lines). false: stop.
+  bool deliverLoneGap();
   LogCursor cursorNow() const;
   bool deliver();
   void end(Status why);
