@@ -135,10 +135,12 @@ Result<std::unique_ptr<FileTail::Source>> FileTail::openSource(const LogFileEntr
   const bool counted = rotation_ == Rotation::kReplace && creations_ && e.index == 0 && !e.gz;
   std::optional<uint64_t> before = counted ? creations_() : std::nullopt;
   auto s = Source::open(e);
-  if (!s.isOk() || !before) return s;
+  if (!s.isOk() || !counted) return s;
+  creation->counted = true;
+  if (!before) return s;
   // A file renamed over the path between the two counts is one of the creations in between.
   std::optional<uint64_t> after = creations_();
-  if (after) *creation = Creation{true, *before, *after};
+  if (after) *creation = Creation{true, true, *before, *after};
   return s;
 }
 

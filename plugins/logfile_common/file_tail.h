@@ -57,7 +57,7 @@ enum class Rotation {
   // replacements between two looks) leaves no trace in the listing: only the count of files
   // created at the path tells (setCreationCounter()); with it, the tail reports a
   // discontinuity when it goes on from a file to one created more than one creation later.
-  // Without it (no inotify), such a file is lost without a discontinuity.
+  // A counter that cannot count (no inotify) makes every replacement a possible discontinuity.
   kReplace,
 };
 
@@ -103,8 +103,9 @@ class FileTail {
   // createdCount(): every creation before the call counted; nullopt: unknown). The tail reads
   // it around each opening of the live path, so it knows which creation each file it holds
   // came from, and reports a discontinuity when it goes on from a file to a file created more
-  // than one creation after it (a file in between was replaced before it was opened). Unset or
-  // unknown: no such check.
+  // than one creation after it (a file in between was replaced before it was opened). Set but
+  // unknown (no inotify): every going on to a replacement is a discontinuity (a possible loss,
+  // never silence). Unset: no such check.
   using CreationCounter = std::function<std::optional<uint64_t>()>;
   void setCreationCounter(CreationCounter counter) { creations_ = std::move(counter); }
   // Tests: `hook` runs right after each listing of the files (before any of them is opened),
@@ -131,16 +132,21 @@ class FileTail {
   // deleting them (max-file) while this follow is behind cannot lose them.
   void holdNewer();
   // Which creation at the live path a file came from (kReplace): between `lo` and `hi`, the
-  // counts read just before and just after it was opened.
+  // counts read just before and just after it was opened. `counted`: a counter was asked (set,
+  // kReplace, the live path); `known`: it answered both times.
   struct Creation {
+    bool counted = false;
     bool known = false;
     uint64_t lo = 0, hi = 0;
   };
   // Opens `e`, and for the live path under kReplace notes which creation it came from.
   Result<std::unique_ptr<Source>> openSource(const LogFileEntry& e, Creation* creation);
   // Whether going on from a file of creation `from` to one of creation `to` may skip a file.
+  // A counter that could not answer (the hub has no inotify) proves nothing: a possible skip.
   static bool skipsAFile(const Creation& from, const Creation& to) noexcept {
-    return from.known && to.known && to.hi > from.lo + 1;
+    if (!from.counted || !to.counted) return false;
+    if (!from.known || !to.known) return true;
+    return to.hi > from.lo + 1;
   }
   struct Held {
     std::unique_ptr<Source> src;

@@ -231,7 +231,15 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::followLogs(
       guard = std::make_unique<ReplacedLogGuard>(d.logPath, d.startedAt, consumer);
       to = guard.get();
     }
-    auto f = std::make_unique<docker::FileFollower>(engine_, fileHubs_->get(), logger_, container,
+    auto hub = fileHubs_->get();
+    if (logger_ != nullptr && fileHubs_->firstWithoutInotify(*hub)) {
+      logger_->log(plugin::LogLevel::kWarn,
+                   "k8s-file follows run without inotify (no inotify instance left: "
+                   "fs.inotify.max_user_instances): each file is looked at only every "
+                   "file_poll_interval and replacements cannot be counted, so every max-size "
+                   "replacement is reported as a possible loss ([GAP])");
+    }
+    auto f = std::make_unique<docker::FileFollower>(engine_, hub, logger_, container,
                                                     d.logPath, c, to, options_.follow,
                                                     docker::LogFileFormat::kCri,
                                                     logfile::Rotation::kReplace);

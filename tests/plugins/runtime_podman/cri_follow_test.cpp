@@ -235,7 +235,11 @@ TEST_F(CriFollowTest, AFileReplacedUnderAFollowLosesNothing) {
   EXPECT_TRUE(c->waitEnded());
   f.stop();
   EXPECT_EQ(c->lines, want);
-  EXPECT_TRUE(c->gaps.empty()) << c->gaps.size() << " gap(s) where nothing was lost";
+  // Without an inotify instance (all taken by other processes) the hub cannot count
+  // replacements, and each one is reported as a possible loss.
+  if (hub_->inotifyActive()) {
+    EXPECT_TRUE(c->gaps.empty()) << c->gaps.size() << " gap(s) where nothing was lost";
+  }
 }
 
 // A consumer whose first consume() blocks until released: the follow is held between two
