@@ -103,6 +103,13 @@ class FileTail::Source {
     return head;
   }
   bool gz() const { return gz_ != nullptr; }
+  // The file's birth time (ns since the epoch), when the file system keeps it.
+  std::optional<int64_t> birthNs() const {
+    struct statx st {};
+    if (::statx(fd_, "", AT_EMPTY_PATH, STATX_BTIME, &st) != 0) return std::nullopt;
+    if ((st.stx_mask & STATX_BTIME) == 0) return std::nullopt;
+    return static_cast<int64_t>(st.stx_btime.tv_sec) * 1'000'000'000 + st.stx_btime.tv_nsec;
+  }
   uint64_t dev() const { return dev_; }
   uint64_t ino() const { return ino_; }
 
@@ -209,7 +216,10 @@ Status FileTail::seekOldest() {
   ident_ = {};
   for (const LogFileEntry& e : files) {
     Status st = open(e, 0);
-    if (st.isOk()) return st;
+    if (st.isOk()) {
+      if (!startBirthNs_) startBirthNs_ = src_->birthNs();
+      return st;
+    }
     if (!st.isNotFound()) return st;
   }
   waitingForLive_ = true;

@@ -94,6 +94,10 @@ class FileTail {
   FilePosition position() const;
   // The live path.
   const std::string& path() const noexcept { return livePath_; }
+  // The birth time (ns since the epoch) of the first file seekOldest() opened, nullopt before
+  // that or when the file system does not keep it. Read through the open file, so a later
+  // replacement of the path does not change it.
+  std::optional<int64_t> startFileBirthNs() const noexcept { return startBirthNs_; }
   // Events seen so far (diagnostics, tests).
   uint64_t rotations() const noexcept { return rotations_; }
   uint64_t truncations() const noexcept { return truncations_; }
@@ -176,6 +180,7 @@ class FileTail {
   std::function<void()> afterListing_;
   CreationCounter creations_;
   Creation srcCreation_;  // of src_ (kept while awaiting the next file)
+  std::optional<int64_t> startBirthNs_;
 };
 
 }  // namespace zc::logfile

@@ -73,6 +73,9 @@ class FileFollower final : public plugin::Subscription {
   // Diagnostics and tests.
   uint64_t corruptLines() const noexcept { return corrupt_.load(); }
   bool resumedByPosition() const noexcept { return resumedByPosition_.load(); }
+  // The birth time of the first file read from the start of the log (FileTail::
+  // startFileBirthNs()). Only from the follow's own run (e.g. inside consume()).
+  std::optional<TimeNs> startFileBirth() const noexcept { return tail_.startFileBirthNs(); }
 
  private:
   struct PendingStart {

@@ -243,6 +243,11 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::followLogs(
                                                     d.logPath, c, to, options_.follow,
                                                     docker::LogFileFormat::kCri,
                                                     logfile::Rotation::kReplace);
+    if (guard) {
+      // The file the follow opened, not the one at the path when the first chunk comes (which
+      // may have been replaced again by then).
+      guard->setFileBirthSource([follow = f.get()] { return follow->startFileBirth(); });
+    }
     auto handle = std::make_unique<GuardedFollow>(std::move(guard));
     handle->start(std::move(f));
     return std::unique_ptr<plugin::Subscription>(std::move(handle));
