@@ -103,6 +103,13 @@ class FileTail::Source {
     return head;
   }
   bool gz() const { return gz_ != nullptr; }
+  // The file's birth time (ns since the epoch), when the file system keeps it.
+  std::optional<int64_t> birthNs() const {
+    struct statx st {};
+    if (::statx(fd_, "", AT_EMPTY_PATH, STATX_BTIME, &st) != 0) return std::nullopt;
+    if ((st.stx_mask & STATX_BTIME) == 0) return std::nullopt;
+    return static_cast<int64_t>(st.stx_btime.tv_sec) * 1'000'000'000 + st.stx_btime.tv_nsec;
+  }
   uint64_t dev() const { return dev_; }
   uint64_t ino() const { return ino_; }
 
@@ -129,8 +136,25 @@ std::string FileTail::takeWarning() {
   return w;
 }
 
+Result<std::unique_ptr<FileTail::Source>> FileTail::openSource(const LogFileEntry& e,
+                                                                Creation* creation) {
+  *creation = {};
+  const bool counted = rotation_ == Rotation::kReplace && creations_ && e.index == 0 && !e.gz;
+  std::optional<uint64_t> before = counted ? creations_() : std::nullopt;
+  auto s = Source::open(e);
+  if (!s.isOk() || !counted) return s;
+  creation->counted = true;
+  if (!before) return s;
+  // A file renamed over the path between the two counts is one of the creations in between.
+  std::optional<uint64_t> after = creations_();
+  if (after) *creation = Creation{true, true, *before, *after};
+  return s;
+}
+
 Status FileTail::open(const LogFileEntry& entry, uint64_t offset) {
-  ZC_ASSIGN_OR_RETURN(std::unique_ptr<Source> s, Source::open(entry));
+  Creation creation;
+  ZC_ASSIGN_OR_RETURN(std::unique_ptr<Source> s, openSource(entry, &creation));
+  srcCreation_ = creation;
   if (offset > 0) ZC_RETURN_IF_ERROR(s->skip(offset));
   held_.clear();
   ident_ = FileIdentity{s->dev(), s->ino(), 0, 0};
@@ -192,7 +216,10 @@ Status FileTail::seekOldest() {
   ident_ = {};
   for (const LogFileEntry& e : files) {
     Status st = open(e, 0);
-    if (st.isOk()) return st;
+    if (st.isOk()) {
+      if (!startBirthNs_) startBirthNs_ = src_->birthNs();
+      return st;
+    }
     if (!st.isNotFound()) return st;
   }
   waitingForLive_ = true;
@@ -230,9 +257,9 @@ void FileTail::holdNewer() {
   bool gapBefore = !found && rotation_ == Rotation::kRename;
   std::vector<Held> opened;
   for (size_t i = from; i < files.size() && held_.size() + opened.size() < kMaxHeld; ++i) {
-    auto src = Source::open(files[i]);
-    if (!src.isOk()) return;  // rotated on meanwhile: the next call looks again
     Held h;
+    auto src = openSource(files[i], &h.creation);
+    if (!src.isOk()) return;  // rotated on meanwhile: the next call looks again
     h.ident = FileIdentity{src.value()->dev(), src.value()->ino(), 0, 0};
     if (!files[i].gz) {
       std::string headBytes = src.value()->readHead();
@@ -258,6 +285,7 @@ void FileTail::holdNewer() {
 }
 
 Status FileTail::openNext(int attempt) {
+  const Creation justReadCreation = srcCreation_;
   if (src_) {
     done_.push_back(ident_);
     if (done_.size() > 8) done_.pop_front();
@@ -266,7 +294,8 @@ Status FileTail::openNext(int attempt) {
     // Opened when it was noticed, so that the engine deleting it meanwhile loses nothing.
     Held h = std::move(held_.front());
     held_.pop_front();
-    if (h.gapBefore) discontinuity_ = true;
+    if (h.gapBefore || skipsAFile(justReadCreation, h.creation)) discontinuity_ = true;
+    srcCreation_ = h.creation;
     src_ = std::move(h.src);
     ident_ = h.ident;
     ident_.headLen = 0;  // recomputed from its first line when read
@@ -340,12 +369,13 @@ Status FileTail::openNext(int attempt) {
       }
     }
     if (!moved) {
-      if (lost || hole) discontinuity_ = true;
+      if (lost || hole || skipsAFile(justReadCreation, srcCreation_)) discontinuity_ = true;
       holeSince_ = {};
       return st;
     }
     src_.reset();
     ident_ = justRead;
+    srcCreation_ = justReadCreation;
     srcLive_ = false;
     buf_.clear();
     bufStart_ = 0;
@@ -355,6 +385,8 @@ Status FileTail::openNext(int attempt) {
   }
   // No newer file yet (the engine renamed the live file and has not created the next one):
   // keep the identity of the file just read and look for the one after it again next time.
+  // This listing has no hole after the file just read: a hole seen before is not one that stays.
+  holeSince_ = {};
   buf_.clear();
   bufStart_ = 0;
   awaitingNext_ = true;

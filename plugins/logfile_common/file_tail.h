@@ -34,6 +34,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,10 +52,12 @@ enum class Rotation {
   kRename,
   // A new file (a new inode) takes the live path's place and the old one is gone, with no
   // numbered backups: Podman's k8s-file at max-size. A file read to its end that is no longer
-  // listed is the normal case, not a discontinuity; its successor is the live file. LIMIT: a
-  // file that takes the live path's place and is itself replaced before the tail looks again
-  // (two replacements between two looks: its whole life shorter than a refill of the read
-  // buffer) is never seen, and nothing tells it was there.
+  // listed is the normal case, not a discontinuity; its successor is the live file. A file
+  // that takes the live path's place and is itself replaced before the tail looks again (two
+  // replacements between two looks) leaves no trace in the listing: only the count of files
+  // created at the path tells (setCreationCounter()); with it, the tail reports a
+  // discontinuity when it goes on from a file to one created more than one creation later.
+  // A counter that cannot count (no inotify) makes every replacement a possible discontinuity.
   kReplace,
 };
 
@@ -91,11 +94,24 @@ class FileTail {
   FilePosition position() const;
   // The live path.
   const std::string& path() const noexcept { return livePath_; }
+  // The birth time (ns since the epoch) of the first file seekOldest() opened, nullopt before
+  // that or when the file system does not keep it. Read through the open file, so a later
+  // replacement of the path does not change it.
+  std::optional<int64_t> startFileBirthNs() const noexcept { return startBirthNs_; }
   // Events seen so far (diagnostics, tests).
   uint64_t rotations() const noexcept { return rotations_; }
   uint64_t truncations() const noexcept { return truncations_; }
   // A message for each thing worth a warning since the last call (truncation), else empty.
   std::string takeWarning();
+  // Rotation::kReplace: how many files were created at the live path so far (TailHub::
+  // createdCount(): every creation before the call counted; nullopt: unknown). The tail reads
+  // it around each opening of the live path, so it knows which creation each file it holds
+  // came from, and reports a discontinuity when it goes on from a file to a file created more
+  // than one creation after it (a file in between was replaced before it was opened). Set but
+  // unknown (no inotify): every going on to a replacement is a discontinuity (a possible loss,
+  // never silence). Unset: no such check.
+  using CreationCounter = std::function<std::optional<uint64_t>()>;
+  void setCreationCounter(CreationCounter counter) { creations_ = std::move(counter); }
   // Tests: `hook` runs right after each listing of the files (before any of them is opened),
   // so that a test can move names in that window.
   void setAfterListingForTest(std::function<void()> hook) { afterListing_ = std::move(hook); }
@@ -119,10 +135,28 @@ class FileTail {
   // Opens (and keeps open) every file newer than the newest one held, so that the engine
   // deleting them (max-file) while this follow is behind cannot lose them.
   void holdNewer();
+  // Which creation at the live path a file came from (kReplace): between `lo` and `hi`, the
+  // counts read just before and just after it was opened. `counted`: a counter was asked (set,
+  // kReplace, the live path); `known`: it answered both times.
+  struct Creation {
+    bool counted = false;
+    bool known = false;
+    uint64_t lo = 0, hi = 0;
+  };
+  // Opens `e`, and for the live path under kReplace notes which creation it came from.
+  Result<std::unique_ptr<Source>> openSource(const LogFileEntry& e, Creation* creation);
+  // Whether going on from a file of creation `from` to one of creation `to` may skip a file.
+  // A counter that could not answer (the hub has no inotify) proves nothing: a possible skip.
+  static bool skipsAFile(const Creation& from, const Creation& to) noexcept {
+    if (!from.counted || !to.counted) return false;
+    if (!from.known || !to.known) return true;
+    return to.hi > from.lo + 1;
+  }
   struct Held {
     std::unique_ptr<Source> src;
     FileIdentity ident;
     bool gapBefore = false;  // the file before it was deleted before this one was held
+    Creation creation;
   };
 
   std::string livePath_;
@@ -144,6 +178,9 @@ class FileTail {
   std::chrono::steady_clock::time_point holeSince_{};  // a hole in the numbering seen since
   std::string warning_;
   std::function<void()> afterListing_;
+  CreationCounter creations_;
+  Creation srcCreation_;  // of src_ (kept while awaiting the next file)
+  std::optional<int64_t> startBirthNs_;
 };
 
 }  // namespace zc::logfile

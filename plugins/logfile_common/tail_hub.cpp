@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 namespace zc::logfile {
 
@@ -49,6 +50,9 @@ uint64_t TailHub::add(const std::string& path, Run run) {
   Entry& e = entries_[h];
   e.run = std::move(run);
   e.dir = dir;
+  e.path = path;
+  std::lock_guard<std::mutex> countLock(countMu_);
+  ++created_[path].users;
   auto it = dirWatch_.find(dir);
   if (it != dirWatch_.end()) {
     ++wds_[it->second].second;
@@ -59,6 +63,7 @@ uint64_t TailHub::add(const std::string& path, Run run) {
     if (wd >= 0) {
       dirWatch_[dir] = wd;
       wds_[wd] = {dir, 1};
+      wdDir_[wd] = dir;
     }
   }
   return h;
@@ -77,11 +82,15 @@ void TailHub::remove(uint64_t handle) {
       return it->second.state != State::kRunning && it->second.state != State::kRerun;
     });
   }
+  std::lock_guard<std::mutex> countLock(countMu_);
+  auto c = created_.find(it->second.path);
+  if (c != created_.end() && --c->second.users <= 0) created_.erase(c);
   auto dw = dirWatch_.find(it->second.dir);
   if (dw != dirWatch_.end()) {
     auto w = wds_.find(dw->second);
     if (w != wds_.end() && --w->second.second == 0) {
       if (inotifyFd_ >= 0) ::inotify_rm_watch(inotifyFd_, w->first);
+      wdDir_.erase(w->first);
       wds_.erase(w);
       dirWatch_.erase(dw);
     }
@@ -121,8 +130,60 @@ void TailHub::wakeDirLocked(int wd) {
   }
 }
 
-void TailHub::watch() {
+std::vector<int> TailHub::drainLocked() {
+  std::vector<int> woken;
+  if (inotifyFd_ < 0) return woken;
   alignas(inotify_event) char buf[16 * 1024];
+  while (true) {
+    ssize_t n = ::read(inotifyFd_, buf, sizeof buf);
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+      if ((ev->mask & IN_Q_OVERFLOW) != 0) {
+        // Events were dropped: a replacement may be among them (see createdCount()).
+        for (auto& [path, c] : created_) c.count += 2;
+        for (const auto& [wd, dir] : wdDir_) woken.push_back(wd);
+        continue;
+      }
+      woken.push_back(ev->wd);
+      if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) == 0 || ev->len == 0) continue;
+      auto d = wdDir_.find(ev->wd);
+      if (d == wdDir_.end()) continue;
+      auto c = created_.find(d->second + "/" + ev->name);
+      if (c != created_.end()) ++c->second.count;
+    }
+  }
+  std::sort(woken.begin(), woken.end());
+  woken.erase(std::unique(woken.begin(), woken.end()), woken.end());
+  return woken;
+}
+
+void TailHub::wakeDirs(std::vector<int> wds) {
+  if (wds.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int wd : wds) wakeDirLocked(wd);
+}
+
+std::optional<uint64_t> TailHub::createdCount(const std::string& path) {
+  if (inotifyFd_ < 0) return std::nullopt;
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::optional<uint64_t> count;
+  std::vector<int> woken;
+  {
+    std::lock_guard<std::mutex> lock(countMu_);
+    woken = drainLocked();
+    auto c = created_.find(path);
+    bool watched = false;
+    for (const auto& [wd, d] : wdDir_) watched = watched || d == dir;
+    if (c != created_.end() && watched) count = c->second.count;
+  }
+  wakeDirs(std::move(woken));
+  return count;
+}
+
+void TailHub::watch() {
   auto nextPoll = std::chrono::steady_clock::now() + options_.pollInterval;
   while (true) {
     {
@@ -140,19 +201,11 @@ void TailHub::watch() {
     }
     if (r > 0 && (fds[0].revents & POLLIN) != 0) {
       std::vector<int> woken;
-      while (true) {
-        ssize_t n = ::read(inotifyFd_, buf, sizeof buf);
-        if (n <= 0) break;
-        for (ssize_t off = 0; off < n;) {
-          const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-          woken.push_back(ev->wd);
-          off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-        }
+      {
+        std::lock_guard<std::mutex> lock(countMu_);
+        woken = drainLocked();
       }
-      std::lock_guard<std::mutex> lock(mu_);
-      std::sort(woken.begin(), woken.end());
-      woken.erase(std::unique(woken.begin(), woken.end()), woken.end());
-      for (int wd : woken) wakeDirLocked(wd);
+      wakeDirs(std::move(woken));
     }
     if (std::chrono::steady_clock::now() >= nextPoll) {
       std::lock_guard<std::mutex> lock(mu_);

@@ -11,6 +11,10 @@
 // A follow's run may block (its consumer stores the lines): while it does it holds one worker;
 // the others go on with the other follows.
 //
+// The same watch counts, per followed path, the files created at that name (IN_CREATE, and
+// IN_MOVED_TO: a file renamed over it), so that a follow can tell how many times the file at
+// the path was replaced between two of its looks (createdCount()).
+//
 // Thread-safety: every method may be called from any thread, and from inside a run.
 #pragma once
 
@@ -24,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +60,14 @@ class TailHub {
   // Schedules a run of `handle` (e.g. it stopped at its read budget and has more to read).
   void wake(uint64_t handle);
 
+  // How many files were created at `path` (IN_CREATE or IN_MOVED_TO of its name) since it was
+  // first registered with add(), counting every event that happened before this call (the
+  // events queued are read first). nullopt when unknown: the path is not registered, or its
+  // folder has no inotify watch (the poll alone). An overflow of the inotify queue adds 2 to
+  // every count: replacements may have gone unseen, and a follow comparing counts across it
+  // reports a possible loss rather than none.
+  std::optional<uint64_t> createdCount(const std::string& path);
+
   // Diagnostics and tests.
   size_t threads() const noexcept { return workers_.size() + 1; }
   bool inotifyActive() const noexcept { return inotifyFd_ >= 0; }
@@ -65,6 +78,7 @@ class TailHub {
   struct Entry {
     Run run;
     std::string dir;
+    std::string path;
     State state = State::kIdle;
     std::thread::id runner;
     bool removed = false;
@@ -75,6 +89,10 @@ class TailHub {
   void work();
   void scheduleLocked(uint64_t handle);  // mu_ held
   void wakeDirLocked(int wd);
+  // Reads every queued inotify event, counts the creations; returns the folders (wds) to wake.
+  // countMu_ held.
+  std::vector<int> drainLocked();
+  void wakeDirs(std::vector<int> wds);  // takes mu_
 
   Options options_;
   int inotifyFd_ = -1;
@@ -86,6 +104,14 @@ class TailHub {
   std::map<std::string, int> dirWatch_;             // dir -> wd
   std::map<int, std::pair<std::string, int>> wds_;  // wd -> dir, users
   std::deque<uint64_t> queue_;
+  // Lock order: mu_ before countMu_ (never the other way).
+  std::mutex countMu_;
+  std::map<int, std::string> wdDir_;  // wd -> dir, for the names in the events
+  struct Created {
+    uint64_t count = 0;
+    int users = 0;
+  };
+  std::map<std::string, Created> created_;  // followed path -> files created there
   uint64_t next_ = 1;
   uint64_t runs_ = 0;
   bool stopping_ = false;

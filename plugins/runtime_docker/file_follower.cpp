@@ -16,6 +16,12 @@ constexpr size_t kRunBudgetBytes = 8 << 20;
 // A quiet file: how long before the container is inspected (then at most this often): half a
 // second, or restart_grace when shorter.
 constexpr auto kQuietBeforeInspectMax = 500ms;
+
+TimeNs nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
 FileFollower::FileFollower(std::shared_ptr<EngineClient> engine,
@@ -37,6 +43,12 @@ FileFollower::FileFollower(std::shared_ptr<EngineClient> engine,
       format_(format),
       assembler_(LineAssembler::Options{options.maxLineBytes, options.partialPieceBytes}) {
   lines_.reserve(64);
+  if (rotation == logfile::Rotation::kReplace) {
+    // A file replaced twice between two looks is seen only in the count of files created at
+    // the path (the hub's inotify watch of its folder).
+    tail_.setCreationCounter(
+        [hub = hub_.get(), path = tail_.path()] { return hub->createdCount(path); });
+  }
 }
 
 FileFollower::~FileFollower() { stop(); }
@@ -97,12 +109,7 @@ void FileFollower::resume() {
 
 bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& start,
                           const logfile::FilePosition& next) {
-  if (tail_.takeDiscontinuity()) {
-    // A chunk's gap is stored before all of its lines: the lines read before the hole go out
-    // first, in a chunk of their own (its cursor: the position before this line).
-    if (!lines_.empty() && !deliver()) return false;
-    gapPending_ = true;
-  }
+  if (tail_.takeDiscontinuity() && !onDiscontinuity()) return false;
   lastEnd_ = next;
   logfile::LogRecord rec;
   Status st = format_ == LogFileFormat::kCri ? criDecoder_.decode(line, &rec)
@@ -154,6 +161,42 @@ bool FileFollower::onLine(std::string_view line, const logfile::FilePosition& st
     return deliver();
   }
   return true;
+}
+
+bool FileFollower::onDiscontinuity() {
+  // A line whose first pieces were read before the hole: its other pieces may be among what was
+  // lost, so it is not joined with whatever comes after the hole: it goes out as it is (the
+  // assembler completes it), before the gap.
+  assembler_.finish(lines_);
+  // A chunk's gap is stored before all of its lines: the lines read before the hole go out
+  // first, in a chunk of their own (its cursor: the position before the hole).
+  if (!lines_.empty() && !deliver()) return false;
+  gapPending_ = true;
+  return true;
+}
+
+bool FileFollower::deliverLoneGap() {
+  if (tail_.takeDiscontinuity() && !onDiscontinuity()) return false;
+  if (!gapPending_ || !lines_.empty()) return true;
+  // A discontinuity with no line after it (yet, or ever: the container may not write again):
+  // the gap is stored now, on its own, up to now; the cursor moves past the hole (the start of
+  // the file the tail went on to), so a resume does not report it again.
+  gapPending_ = false;
+  if (!fileGap_) {
+    const LogCursor& c = assembler_.cursor();
+    const bool errLater = c.err.lastTs > c.out.lastTs;
+    fileGap_ = plugin::LogGap{errLater ? LogStream::kStderr : LogStream::kStdout,
+                              std::max(c.out.lastTs, c.err.lastTs), nowNs(), std::nullopt};
+    log(LogLevel::kWarn, "log files were rotated away before they were read; reporting a gap");
+  }
+  if (consumerDone_ || stopRequested_) return false;
+  lastEnd_ = tail_.position();
+  plugin::LogChunk chunk;
+  chunk.cursor = cursorNow().encode();
+  chunk.gap = fileGap_;
+  fileGap_.reset();
+  if (!consumer_->consume(std::move(chunk))) consumerDone_ = true;
+  return !consumerDone_ && !stopRequested_;
 }
 
 LogCursor FileFollower::cursorNow() const {
@@ -263,6 +306,11 @@ void FileFollower::run() {
     log(LogLevel::kWarn, "reading the log file: " + r.status().toString());
   }
   if (!deliver()) {
+    return finishBecause(Status::aborted(consumerDone_ ? "the consumer ended the follow"
+                                                       : "follow stopped"));
+  }
+  const bool idle = r.isOk() && r.value() == logfile::FileTail::ReadOutcome::kIdle;
+  if (idle && !deliverLoneGap()) {
     return finishBecause(Status::aborted(consumerDone_ ? "the consumer ended the follow"
                                                        : "follow stopped"));
   }

@@ -73,6 +73,9 @@ class FileFollower final : public plugin::Subscription {
   // Diagnostics and tests.
   uint64_t corruptLines() const noexcept { return corrupt_.load(); }
   bool resumedByPosition() const noexcept { return resumedByPosition_.load(); }
+  // The birth time of the first file read from the start of the log (FileTail::
+  // startFileBirthNs()). Only from the follow's own run (e.g. inside consume()).
+  std::optional<TimeNs> startFileBirth() const noexcept { return tail_.startFileBirthNs(); }
 
  private:
   struct PendingStart {
@@ -85,6 +88,12 @@ class FileFollower final : public plugin::Subscription {
   void resume();
   bool onLine(std::string_view line, const logfile::FilePosition& start,
               const logfile::FilePosition& next);
+  // The tail went on past a hole: the pending pieces of a line are completed as they are and
+  // delivered with the lines before the hole; the gap goes with the next line. false: stop.
+  bool onDiscontinuity();
+  // At the end of what there is to read: a gap with no line after it is delivered on its own
+  // (a chunk of no lines). false: stop.
+  bool deliverLoneGap();
   LogCursor cursorNow() const;
   bool deliver();
   void end(Status why);

@@ -2,8 +2,10 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
 #include <set>
 
+#include "batch_get.h"
 #include "docker_json.h"
 #include "docker_runtime.h"
 #include "event_subscriber.h"
@@ -229,10 +231,23 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::followLogs(
       guard = std::make_unique<ReplacedLogGuard>(d.logPath, d.startedAt, consumer);
       to = guard.get();
     }
-    auto f = std::make_unique<docker::FileFollower>(engine_, fileHubs_->get(), logger_, container,
+    auto hub = fileHubs_->get();
+    if (logger_ != nullptr && fileHubs_->firstWithoutInotify(*hub)) {
+      logger_->log(plugin::LogLevel::kWarn,
+                   "k8s-file follows run without inotify (no inotify instance left: "
+                   "fs.inotify.max_user_instances): each file is looked at only every "
+                   "file_poll_interval and replacements cannot be counted, so every max-size "
+                   "replacement is reported as a possible loss ([GAP])");
+    }
+    auto f = std::make_unique<docker::FileFollower>(engine_, hub, logger_, container,
                                                     d.logPath, c, to, options_.follow,
                                                     docker::LogFileFormat::kCri,
                                                     logfile::Rotation::kReplace);
+    if (guard) {
+      // The file the follow opened, not the one at the path when the first chunk comes (which
+      // may have been replaced again by then).
+      guard->setFileBirthSource([follow = f.get()] { return follow->startFileBirth(); });
+    }
     auto handle = std::make_unique<GuardedFollow>(std::move(guard));
     handle->start(std::move(f));
     return std::unique_ptr<plugin::Subscription>(std::move(handle));
@@ -291,50 +306,126 @@ Result<std::unique_ptr<plugin::Subscription>> PodmanRuntime::subscribeEvents(
   }
 }
 
+namespace {
+std::string statsPath(const std::string& id) {
+  return "/containers/stats?containers=" + id + "&stream=false";
+}
+std::string inspectPath(const std::string& id) { return "/containers/" + id + "/json"; }
+}  // namespace
+
+std::string PodmanRuntime::keptCgroupPath(const std::string& containerId) const {
+  std::lock_guard<std::mutex> lock(kept_->mu);
+  auto it = kept_->byContainer.find(containerId);
+  return it != kept_->byContainer.end() ? it->second.cgroupPath : std::string();
+}
+
+Result<plugin::ResourceSample> PodmanRuntime::sampleFrom(const std::string& id,
+                                                         const std::string& cgroupPath,
+                                                         const Result<docker::HttpResult>& answer) {
+  if (!answer.isOk()) return answer.status();
+  auto obj = docker::EngineClient::objectFrom(answer.value(), statsPath(id));
+  if (!obj.isOk()) {
+    if (obj.status().isNotFound()) kept_->drop(id);
+    return obj.status();
+  }
+  ZC_ASSIGN_OR_RETURN(LibpodStats cur, parseLibpodStats(obj.value()));
+  plugin::ResourceSample s;
+  s.sampledAt = clock_->now();
+  s.memLimitBytes = cur.memLimit;
+  s.memUsedBytes = cur.memUsage;
+  s.cpuSecondsTotal = static_cast<double>(cur.cpuNano) / 1e9;
+  // Podman's usage counts the page cache; docker stats' does not (podman_stats.h).
+  if (auto dir = memoryCgroupDir(options_.cgroupRoot, cgroupPath)) {
+    if (auto inactive = readInactiveFile(*dir); inactive && *inactive < cur.memUsage) {
+      s.memUsedBytes = cur.memUsage - static_cast<double>(*inactive);
+    }
+  }
+  noteOomKills(id, cgroupPath);
+  std::lock_guard<std::mutex> lock(kept_->mu);
+  Kept& k = kept_->byContainer[id];
+  k.cgroupPath = cgroupPath;
+  if (k.prev) s.cpuPct = cpuPercent(*k.prev, cur);
+  k.prev = cur;
+  return s;
+}
+
 Result<plugin::ResourceSample> PodmanRuntime::sampleResources(std::string_view containerId) noexcept {
   try {
     if (!isSafeContainerRef(containerId)) return Status::invalidArgument("bad container id");
     std::string id(containerId);
-    std::string cgroupPath;
-    {
-      std::lock_guard<std::mutex> lock(kept_->mu);
-      auto it = kept_->byContainer.find(id);
-      if (it != kept_->byContainer.end()) cgroupPath = it->second.cgroupPath;
-    }
+    std::string cgroupPath = keptCgroupPath(id);
     if (cgroupPath.empty()) {
-      auto obj = engine_->getObject("/containers/" + id + "/json");
+      auto obj = engine_->getObject(inspectPath(id));
       if (!obj.isOk()) {
         if (obj.status().isNotFound()) kept_->drop(id);
         return obj.status();
       }
       cgroupPath = parseDetails(obj.value()).cgroupPath;
     }
-    auto obj = engine_->getObject("/containers/stats?containers=" + id + "&stream=false");
-    if (!obj.isOk()) {
-      if (obj.status().isNotFound()) kept_->drop(id);
-      return obj.status();
-    }
-    ZC_ASSIGN_OR_RETURN(LibpodStats cur, parseLibpodStats(obj.value()));
-    plugin::ResourceSample s;
-    s.sampledAt = clock_->now();
-    s.memLimitBytes = cur.memLimit;
-    s.memUsedBytes = cur.memUsage;
-    s.cpuSecondsTotal = static_cast<double>(cur.cpuNano) / 1e9;
-    // Podman's usage counts the page cache; docker stats' does not (podman_stats.h).
-    if (auto dir = memoryCgroupDir(options_.cgroupRoot, cgroupPath)) {
-      if (auto inactive = readInactiveFile(*dir); inactive && *inactive < cur.memUsage) {
-        s.memUsedBytes = cur.memUsage - static_cast<double>(*inactive);
-      }
-    }
-    noteOomKills(id, cgroupPath);
-    std::lock_guard<std::mutex> lock(kept_->mu);
-    Kept& k = kept_->byContainer[id];
-    k.cgroupPath = cgroupPath;
-    if (k.prev) s.cpuPct = cpuPercent(*k.prev, cur);
-    k.prev = cur;
-    return s;
+    return sampleFrom(id, cgroupPath, engine_->request("GET", statsPath(id)));
   } catch (const std::exception& e) {
     return Status::internal(std::string("sampleResources: ") + e.what());
+  }
+}
+
+std::vector<Result<plugin::ResourceSample>> PodmanRuntime::sampleResourcesBatch(
+    std::span<const std::string> containerIds, size_t maxInFlight) noexcept {
+  using Sample = Result<plugin::ResourceSample>;
+  std::vector<Sample> out(containerIds.size(), Sample(Status::internal("not sampled")));
+  try {
+    docker::BatchGetOptions options;
+    options.maxInFlight = maxInFlight;
+    options.deadline = std::chrono::steady_clock::now() + options_.requestTimeout;
+    auto prefix = engine_->apiPrefix();
+    if (!prefix.isOk()) {
+      for (Sample& r : out) r = prefix.status();
+      return out;
+    }
+    std::vector<std::string> cgroup(containerIds.size());
+    std::vector<size_t> ask, inspect;
+    for (size_t i = 0; i < containerIds.size(); ++i) {
+      if (!isSafeContainerRef(containerIds[i])) {
+        out[i] = Status::invalidArgument("bad container id");
+        continue;
+      }
+      cgroup[i] = keptCgroupPath(containerIds[i]);
+      (cgroup[i].empty() ? inspect : ask).push_back(i);
+    }
+    if (!inspect.empty()) {
+      std::vector<std::string> targets;
+      for (size_t i : inspect) targets.push_back(prefix.value() + inspectPath(containerIds[i]));
+      auto answers = docker::batchGet(engine_->socketPath(), targets, options);
+      for (size_t k = 0; k < inspect.size(); ++k) {
+        const size_t i = inspect[k];
+        auto obj = answers[k].isOk()
+                       ? docker::EngineClient::objectFrom(answers[k].value(),
+                                                          inspectPath(containerIds[i]))
+                       : Result<Poco::JSON::Object::Ptr>(answers[k].status());
+        if (!obj.isOk()) {
+          if (obj.status().isNotFound()) kept_->drop(containerIds[i]);
+          out[i] = obj.status();
+          continue;
+        }
+        cgroup[i] = parseDetails(obj.value()).cgroupPath;
+        ask.push_back(i);
+      }
+    }
+    std::sort(ask.begin(), ask.end());
+    std::vector<std::string> targets;
+    for (size_t i : ask) targets.push_back(prefix.value() + statsPath(containerIds[i]));
+    auto answers = docker::batchGet(engine_->socketPath(), targets, options);
+    for (size_t k = 0; k < ask.size(); ++k) {
+      const size_t i = ask[k];
+      out[i] = sampleFrom(containerIds[i], cgroup[i], answers[k]);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    for (Sample& r : out) {
+      if (!r.isOk() && r.status().code() == Status::Code::kInternal) {
+        r = Status::internal(std::string("sampleResourcesBatch: ") + e.what());
+      }
+    }
+    return out;
   }
 }
 

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,14 @@ class PodmanRuntime final : public plugin::Runtime {
   Result<std::unique_ptr<plugin::Subscription>> subscribeEvents(
       plugin::EventConsumer* consumer) noexcept override;
   Result<plugin::ResourceSample> sampleResources(std::string_view containerId) noexcept override;
+  // The same samples for many containers at once: one poll over all connections (batch_get.h),
+  // at most `maxInFlight` requests open together, every answer due within request_timeout of
+  // the call (a request not answered by then is that container's Timeout). First the libpod
+  // inspects of the containers whose cgroup path is not known yet, then every stats request.
+  // Result i is containerIds[i]'s, as sampleResources() would give it; one container's failure
+  // never affects another's. Called from one thread at a time (the sampler's).
+  std::vector<Result<plugin::ResourceSample>> sampleResourcesBatch(
+      std::span<const std::string> containerIds, size_t maxInFlight) noexcept override;
   Status stopContainer(std::string_view containerId, std::chrono::seconds grace) noexcept override;
   Status removeContainer(std::string_view containerId, bool force) noexcept override;
 
@@ -78,6 +87,13 @@ class PodmanRuntime final : public plugin::Runtime {
   };
   // Reads the container's OOM counter into its OomRunTracker (when its cgroup is there).
   void noteOomKills(const std::string& containerId, const std::string& cgroupPath);
+  // The cgroup path kept for the container ("" when not known yet).
+  std::string keptCgroupPath(const std::string& containerId) const;
+  // The sample from `answer` to GET statsPath(containerId) (any way it was sent), with the
+  // container's cgroup path; keeps what the next sample needs, drops the container on 404.
+  Result<plugin::ResourceSample> sampleFrom(const std::string& containerId,
+                                            const std::string& cgroupPath,
+                                            const Result<docker::HttpResult>& answer);
 
   PodmanOptions options_;
   plugin::Logger* logger_ = nullptr;

@@ -14,9 +14,14 @@ std::optional<TimeNs> fileBirthTime(const std::string& path) {
 
 std::optional<plugin::LogGap> ReplacedLogGuard::gapBefore(const plugin::RawLine& firstLine,
                                                           std::optional<TimeNs> fileBorn,
-                                                          std::optional<TimeNs> runStartedAt) {
+                                                          std::optional<TimeNs> runStartedAt,
+                                                          bool bornOfTheFileRead) {
   if (!fileBorn || !runStartedAt) return std::nullopt;  // unknown: say nothing
-  if (*fileBorn <= *runStartedAt || firstLine.ts < *fileBorn) return std::nullopt;
+  if (*fileBorn <= *runStartedAt) return std::nullopt;
+  // Judged by the file at the path, a first line older than it was read from an earlier file
+  // (the original one, perhaps). The file actually read needs no such check: conmon stamps a
+  // line before it creates the file that line goes to, so its first line is a little older.
+  if (!bornOfTheFileRead && firstLine.ts < *fileBorn) return std::nullopt;
   return plugin::LogGap{firstLine.stream, *runStartedAt, firstLine.ts, std::nullopt};
 }
 
@@ -24,7 +29,10 @@ bool ReplacedLogGuard::consume(plugin::LogChunk&& chunk) noexcept {
   if (!checked_ && !chunk.lines.empty()) {
     checked_ = true;
     if (!chunk.gap) {
-      chunk.gap = gapBefore(chunk.lines.front(), fileBirthTime(logPath_), startedAt_);
+      std::optional<TimeNs> born = birthSource_ ? birthSource_() : std::nullopt;
+      const bool ofTheFileRead = born.has_value();
+      if (!born) born = fileBirthTime(logPath_);
+      chunk.gap = gapBefore(chunk.lines.front(), born, startedAt_, ofTheFileRead);
     }
   }
   return next_->consume(std::move(chunk));

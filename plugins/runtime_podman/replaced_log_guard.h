@@ -11,6 +11,7 @@
 // Thread-safety: as a LogConsumer (one call at a time).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,19 +29,29 @@ class ReplacedLogGuard final : public plugin::LogConsumer {
                    plugin::LogConsumer* next)
       : logPath_(std::move(logPath)), startedAt_(runStartedAt), next_(next) {}
 
+  // The birth time of the file the follow actually opened first (FileFollower::
+  // startFileBirth()); without it (or when it is unknown) the file now at the path is used,
+  // which may be a later replacement whose birth is after the first line.
+  void setFileBirthSource(std::function<std::optional<TimeNs>()> source) {
+    birthSource_ = std::move(source);
+  }
   bool consume(plugin::LogChunk&& chunk) noexcept override;
   void ended(Status why) noexcept override { next_->ended(std::move(why)); }
 
-  // The rule, pure (tests): the gap to report before `firstLine`, if any.
+  // The rule, pure (tests): the gap to report before `firstLine`, if any. `bornOfTheFileRead`:
+  // `fileBorn` is the birth of the file the first line was read from (else: of the file at the
+  // path, possibly a later one).
   static std::optional<plugin::LogGap> gapBefore(const plugin::RawLine& firstLine,
                                                  std::optional<TimeNs> fileBorn,
-                                                 std::optional<TimeNs> runStartedAt);
+                                                 std::optional<TimeNs> runStartedAt,
+                                                 bool bornOfTheFileRead = false);
 
  private:
   std::string logPath_;
   std::optional<TimeNs> startedAt_;
   plugin::LogConsumer* next_;
   bool checked_ = false;
+  std::function<std::optional<TimeNs>()> birthSource_;
 };
 
 }  // namespace zc::podman

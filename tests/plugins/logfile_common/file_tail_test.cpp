@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,6 +264,97 @@ TEST(FileTailTest, AReplacedFileIsFollowedByItsReplacementWithoutADiscontinuity)
   ASSERT_EQ(::rename((q + ".tmp").c_str(), q.c_str()), 0);
   EXPECT_EQ(readAll(r).lines, expected(5, 10));
   EXPECT_TRUE(r.takeDiscontinuity());
+}
+
+// Podman's max-size replacing the file twice between two looks of the tail: the file in
+// between (B) was never opened and is gone, and nothing in the listing says it was there. The
+// count of files created at the path (TailHub::createdCount(); here the test counts its own
+// creations, so every step is deterministic) does: going on from A to C, two creations later,
+// is a discontinuity; one replacement between two looks, or two while the tail holds each
+// file, are not.
+TEST(FileTailTest, AFileReplacedTwiceBetweenTwoLooksIsADiscontinuity) {
+  TempDir dir;
+  std::string p = dir.path() + "/ctr.log";
+  uint64_t created = 0;
+  auto replace = [&](const std::string& text) {
+    append(p + ".tmp", text);
+    ASSERT_EQ(::rename((p + ".tmp").c_str(), p.c_str()), 0);
+    ++created;
+  };
+  append(p, lines(0, 10));  // A
+  created = 1;
+  FileTail t(p, 8 << 20, Rotation::kReplace);
+  t.setCreationCounter([&]() -> std::optional<uint64_t> { return created; });
+  ASSERT_TRUE(t.seekOldest().isOk());
+  EXPECT_EQ(readAll(t).lines, expected(0, 10));
+  replace(lines(10, 20));  // B over A: the tail looks once in between
+  EXPECT_EQ(readAll(t).lines, expected(10, 20));
+  EXPECT_FALSE(t.takeDiscontinuity());
+  replace(lines(20, 30));  // C over B
+  replace(lines(30, 35));  // D over C, C never opened
+  EXPECT_EQ(readAll(t).lines, expected(30, 35));
+  EXPECT_TRUE(t.takeDiscontinuity());
+  EXPECT_FALSE(t.takeDiscontinuity());
+  // Replaced while the tail is inside a file: it holds the new one at its next refill, so
+  // nothing is skipped and there is no discontinuity.
+  replace(lines(35, 45));  // E
+  std::vector<std::string> got;
+  int calls = 0;
+  auto r = t.read(
+      [&](std::string_view l, const FilePosition&, const FilePosition&) {
+        got.emplace_back(l);
+        if (++calls == 2) replace(lines(45, 50));  // F over E while E is half read
+        return calls != 4;
+      },
+      1 << 20);
+  ASSERT_TRUE(r.isOk());
+  Read more = readAll(t, 1 << 20);
+  got.insert(got.end(), more.lines.begin(), more.lines.end());
+  EXPECT_EQ(got, expected(35, 50));
+  EXPECT_FALSE(t.takeDiscontinuity());
+
+  // A counter that cannot count (the hub has no inotify): every replacement may have skipped a
+  // file, so each one is a discontinuity (a possible loss rather than silence).
+  FileTail unsure(p, 8 << 20, Rotation::kReplace);
+  unsure.setCreationCounter([]() -> std::optional<uint64_t> { return std::nullopt; });
+  ASSERT_TRUE(unsure.seekOldest().isOk());
+  EXPECT_EQ(readAll(unsure).lines, expected(45, 50));
+  EXPECT_FALSE(unsure.takeDiscontinuity());
+  replace(lines(50, 55));
+  EXPECT_EQ(readAll(unsure).lines, expected(50, 55));
+  EXPECT_TRUE(unsure.takeDiscontinuity());
+
+  // No counter at all: two replacements go unseen (Rotation::kReplace's documented limit).
+  FileTail blind(p, 8 << 20, Rotation::kReplace);
+  ASSERT_TRUE(blind.seekOldest().isOk());
+  EXPECT_EQ(readAll(blind).lines, expected(50, 55));
+  replace(lines(55, 60));
+  replace(lines(60, 65));
+  EXPECT_EQ(readAll(blind).lines, expected(60, 65));
+  EXPECT_FALSE(blind.takeDiscontinuity());
+}
+
+// A hole waits kHoleWait (2 s) from when it is first seen at every look: a hole seen once, then
+// a listing without it, does not make a later hole pass at once.
+TEST(FileTailTest, AHoleThatWentAwayDoesNotCountForTheNextOne) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 4));  // A
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);
+  EXPECT_EQ(readAll(t).lines, expected(0, 4));  // A to its end, waiting for the next file
+  ASSERT_EQ(::rename((p + ".1").c_str(), (p + ".3").c_str()), 0);
+  append(p, lines(4, 6));                       // B live: .3 and live, a hole
+  EXPECT_TRUE(readAll(t).lines.empty());        // the hole is seen, the tail waits
+  ASSERT_EQ(::unlink(p.c_str()), 0);
+  ASSERT_EQ(::rename((p + ".3").c_str(), (p + ".1").c_str()), 0);  // only A, as .1: no hole
+  EXPECT_TRUE(readAll(t).lines.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  ASSERT_EQ(::rename((p + ".1").c_str(), (p + ".3").c_str()), 0);
+  append(p, lines(6, 8));                       // a new hole
+  EXPECT_TRUE(readAll(t).lines.empty());        // waited for, not passed at once
+  EXPECT_FALSE(t.takeDiscontinuity());
 }
 
 // Docker's rotation step by step (max-file=2): remove `.1`, rename live -> `.1`, create live.

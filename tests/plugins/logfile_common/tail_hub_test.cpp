@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -94,6 +95,33 @@ TEST(TailHubTest, RemoveFromInsideTheRun) {
   EXPECT_TRUE(waitFor([&] { return runs.load() == 1; }));
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(runs.load(), 1);
+}
+
+// The count of files created at a followed path: a create and every rename over the name count,
+// a write, another name and a rename away do not; an unregistered path is unknown. Every event
+// before the call is counted, without waiting for the watcher thread.
+TEST(TailHubTest, CountsTheFilesCreatedAtAFollowedPath) {
+  TempDir dir;
+  TailHub hub({1, std::chrono::milliseconds(60000)});
+  ASSERT_TRUE(hub.inotifyActive());
+  const std::string p = dir.path() + "/ctr.log";
+  EXPECT_FALSE(hub.createdCount(p).has_value());
+  uint64_t h = hub.add(p, [] {});
+  EXPECT_EQ(hub.createdCount(p), 0u);
+  std::ofstream(p) << "a\n";                       // created
+  std::ofstream(p, std::ios::app) << "b\n";        // written: no
+  std::ofstream(dir.path() + "/other.log") << "x\n";  // another name: no
+  EXPECT_EQ(hub.createdCount(p), 1u);
+  for (int i = 0; i < 3; ++i) {
+    std::ofstream(p + ".tmp") << i << "\n";
+    ASSERT_EQ(::rename((p + ".tmp").c_str(), p.c_str()), 0);  // renamed over it
+  }
+  EXPECT_EQ(hub.createdCount(p), 4u);
+  ASSERT_EQ(::rename(p.c_str(), (p + ".1").c_str()), 0);  // renamed away: no
+  EXPECT_EQ(hub.createdCount(p), 4u);
+  EXPECT_FALSE(hub.createdCount(dir.path() + "/other.log").has_value());
+  hub.remove(h);
+  EXPECT_FALSE(hub.createdCount(p).has_value());
 }
 
 }  // namespace

@@ -31,6 +31,14 @@ TEST(ReplacedLogGuardTest, AFileBornAfterTheStartHoldingTheFirstLineIsAGap) {
   EXPECT_FALSE(gap->lines);
 }
 
+// conmon stamps a line before it creates the file the line goes to: the first line of the
+// file read is a little older than its birth, and still a gap follows.
+TEST(ReplacedLogGuardTest, TheFileReadIsJudgedByItsBirthAloneEvenWithAnOlderFirstLine) {
+  EXPECT_TRUE(ReplacedLogGuard::gapBefore(lineAt(kStart + 390), kStart + 400, kStart, true));
+  EXPECT_FALSE(ReplacedLogGuard::gapBefore(lineAt(kStart + 390), kStart + 400, kStart, false));
+  EXPECT_FALSE(ReplacedLogGuard::gapBefore(lineAt(kStart + 500), kStart - 100, kStart, true));
+}
+
 TEST(ReplacedLogGuardTest, TheOriginalFileOrALineReadBeforeTheReplacementIsNoGap) {
   EXPECT_FALSE(ReplacedLogGuard::gapBefore(lineAt(kStart + 500), kStart - 100, kStart));
   EXPECT_FALSE(ReplacedLogGuard::gapBefore(lineAt(kStart + 300), kStart + 400, kStart));
@@ -65,6 +73,31 @@ TEST(ReplacedLogGuardTest, OnlyTheFirstChunkIsLookedAt) {
   ASSERT_EQ(sink.chunks.size(), 2u);
   EXPECT_TRUE(sink.chunks[0].gap);
   EXPECT_FALSE(sink.chunks[1].gap);
+}
+
+// The path was replaced again after the follow opened its first file: the birth of the file
+// now at the path is after the first line, so judged by the path there would be no gap. The
+// birth of the file the follow opened (its source) says there is one.
+TEST(ReplacedLogGuardTest, TheFileTheFollowOpenedIsJudgedNotTheOneNowAtThePath) {
+  zc::testing::TempDir dir;
+  std::string path = dir.path() + "/ctr.log";
+  std::ofstream(path) << "x\n";
+  auto born = fileBirthTime(path);
+  if (!born) GTEST_SKIP() << "no birth time on this file system";
+  Sink byPath;
+  ReplacedLogGuard a(path, kStart, &byPath);
+  plugin::LogChunk c1;
+  c1.lines.push_back(lineAt(*born - 50));  // read from a file born before the one at the path
+  EXPECT_TRUE(a.consume(std::move(c1)));
+  EXPECT_FALSE(byPath.chunks[0].gap);
+  Sink bySource;
+  ReplacedLogGuard b(path, kStart, &bySource);
+  b.setFileBirthSource([&]() -> std::optional<TimeNs> { return *born - 100; });
+  plugin::LogChunk c2;
+  c2.lines.push_back(lineAt(*born - 50));
+  EXPECT_TRUE(b.consume(std::move(c2)));
+  ASSERT_TRUE(bySource.chunks[0].gap);
+  EXPECT_EQ(bySource.chunks[0].gap->after, kStart);
 }
 
 }  // namespace
