@@ -1,7 +1,7 @@
 // The SSE hub's stream reactors: `threads` shards (SseOptions::threads), each ONE thread with an
 // epoll loop over the non-blocking sockets of its streams; a new stream goes to the next shard in
 // turn, so the fan-out of one deployment to many clients is spread over the shards (at 1,000
-// clients every line is 1,000 send()s: one thread is one core's worth of them). Each wake a shard
+// clients every line is 1,000 send()s: one thread is at most one core's worth of them). Each wake a shard
 // admits new streams (writing the response head, `retry:` and the first status), pumps the
 // streams that have work (backfill, then the live inbox, formatted up to the high-water mark and
 // flushed to the socket, at most a few rounds per stream before the others get their turn), and

@@ -1,5 +1,5 @@
 // SseHub: every open SSE log stream (GET /api/deployments/{id}/logs/stream), served by a fixed
-// set of threads (SseOptions::threads, 2 by default), whatever the number of streams.
+// set of threads (SseOptions::threads, 1 by default), whatever the number of streams.
 //
 // The route's handler (src/sse_route.*) validates the request, reserves a slot (503 with
 // Retry-After beyond maxClients), takes the connection away from the HTTP server
@@ -66,8 +66,9 @@ struct SseOptions {
   int sendBufferBytes = 65536;        // SO_SNDBUF of stream sockets (0 = kernel default)
   int teardownPollMs = 5000;          // teardownComplete() polling while the deployment is stopped
   // Hub threads (0 counts as 1). Every stream lives on one of them, given in turn, so a line
-  // published to N streams is N writes spread over the threads.
-  size_t threads = 2;
+  // published to N streams is N writes spread over the threads. 1 until a second one is shown
+  // to help on a quiet machine (bench_sse --threads, bench_e2e; bench/RESULTS.md).
+  size_t threads = 1;
 };
 
 struct SseStats {
