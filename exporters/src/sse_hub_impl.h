@@ -1,15 +1,16 @@
 // The SSE hub's stream reactors: `threads` shards (SseOptions::threads), each ONE thread with an
 // epoll loop over the non-blocking sockets of its streams; a new stream goes to the next shard in
 // turn, so the fan-out of one deployment to many clients is spread over the shards (at 1,000
-// clients every line is 1,000 send()s: one thread is at most one core's worth of them). Each wake a shard
-// admits new streams (writing the response head, `retry:` and the first status), pumps the
-// streams that have work (backfill, then the live inbox, formatted up to the high-water mark and
-// flushed to the socket, at most a few rounds per stream before the others get their turn), and
-// every tick sends heartbeats, closes stalled streams and polls teardownComplete() for stopped
-// deployments. Live batches are formatted once per batch and shard and shared by every stream of
-// the shard, for as long as any of them still holds the batch (so a stream that lags behind the
-// others does not format the lines again: with a fixed-size cache, 1,000 streams spread over more
-// batches than it held each formatted every line themselves).
+// clients every line is 1,000 send()s: one thread is at most one core's worth of them). Each
+// wake a shard admits new streams (writing the response head, `retry:` and the first status),
+// pumps the streams that have work (backfill, then the live inbox, formatted up to the
+// high-water mark and flushed to the socket, at most a few rounds per stream before the others
+// get their turn), and every tick sends heartbeats, closes stalled streams and polls
+// teardownComplete() for stopped deployments. Live batches are formatted once per batch and
+// shard and shared by every stream of the shard, for as long as any of them still holds the
+// batch (so a stream that lags behind the others does not format the lines again: with a
+// fixed-size cache, 1,000 streams spread over more batches than it held each formatted every
+// line themselves).
 //
 // Thread-safety: Impl's fields are atomics or under clientsMu (any thread). A shard's schedule()
 // and the fields under its `mu` are shared with the publisher and request threads; everything
