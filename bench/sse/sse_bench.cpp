@@ -6,7 +6,7 @@
 // then bus) -> event parsed by the client. A REST prober measures GET latency during the run.
 // Loopback only; bounded in clients (<= 5000) and time (<= 120 s).
 //
-//   bench_sse [--clients 100] [--seconds 10] [--rate 1000]
+//   bench_sse [--clients 100] [--seconds 10] [--rate 1000] [--threads 2 (the hub's)]
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -52,7 +52,8 @@ bool readByte(int fd, char* c) {
   return ::read(fd, c, 1) == 1;
 }
 
-[[noreturn]] void runCollector(int cmdFd, int replyFd, int clients, int seconds, int rate) {
+[[noreturn]] void runCollector(int cmdFd, int replyFd, int clients, int seconds, int rate,
+                               int threads) {
   zc::testing::FakeCollectorApi api;
   api.addDeployment("bench");
   for (uint64_t i = 0; i < kPreloaded; i += 100) api.appendNumbered("bench", 100);
@@ -63,6 +64,7 @@ bool readByte(int fd, char* c) {
   zc::exporters::ExporterOptions opts;
   opts.sse.maxClients = static_cast<size_t>(clients) + 16;
   opts.sse.maxStreamsPerClient = opts.sse.maxClients;  // every client is 127.0.0.1
+  opts.sse.threads = static_cast<size_t>(threads);
   auto ex = zc::exporters::registerExporters(server, api, opts);
   if (!ex.isOk() || !server.start().isOk()) _exit(3);
   uint16_t port = server.port();
@@ -167,11 +169,14 @@ void consume(Client& c, Histogram& h) {
 
 int main(int argc, char** argv) {
   int clients = 100, seconds = 10, rate = 1000;
+  int threads = static_cast<int>(zc::exporters::SseOptions().threads);
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--rate")) rate = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
   }
+  threads = std::clamp(threads, 1, 8);
   clients = std::clamp(clients, 1, 5000);
   seconds = std::clamp(seconds, 1, 120);
   rate = std::clamp(rate, 100, 20000);
@@ -185,7 +190,7 @@ int main(int argc, char** argv) {
   if (child == 0) {
     ::close(cmd[1]);
     ::close(reply[0]);
-    runCollector(cmd[0], reply[1], clients, seconds, rate);
+    runCollector(cmd[0], reply[1], clients, seconds, rate, threads);
   }
   ::close(cmd[0]);
   ::close(reply[1]);
@@ -305,8 +310,8 @@ int main(int argc, char** argv) {
                ? 0.0
                : restMs[std::min(restMs.size() - 1, static_cast<size_t>(p * restMs.size()))];
   };
-  std::printf("bench_sse: %d clients, %d lines/s for %d s (lines %llu..%llu)\n", clients, rate,
-              seconds, static_cast<unsigned long long>(kPreloaded + 1),
+  std::printf("bench_sse: %d clients, %d lines/s for %d s, %d hub threads (lines %llu..%llu)\n",
+              clients, rate, seconds, threads, static_cast<unsigned long long>(kPreloaded + 1),
               static_cast<unsigned long long>(last));
   std::printf("  connect: all %zu streams ready in %.2f s\n", readyCount.load(), connectSec);
   std::printf(

@@ -4,12 +4,20 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "sse_hub_impl.h"
 
 namespace zc::exporters {
+
+SseHub::Impl::Impl(host::CollectorApi& a, const SseOptions& o) : api(a), opts(o) {
+  size_t n = std::max<size_t>(1, o.threads);
+  for (size_t i = 0; i < n; ++i) shards.push_back(std::make_unique<SseShard>(*this));
+}
+
+SseHub::Impl::~Impl() = default;
 
 SseHub::SseHub(host::CollectorApi& api, SseOptions options)
     : options_(std::move(options)), impl_(std::make_unique<Impl>(api, options_)) {}
@@ -20,53 +28,85 @@ SseHub::~SseHub() {
 
 Status SseHub::start() {
   Impl& p = *impl_;
-  if (p.thread.joinable()) return Status::failedPrecondition("SSE hub already started");
-  p.epfd = ::epoll_create1(EPOLL_CLOEXEC);
-  p.wakefd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (p.epfd < 0 || p.wakefd < 0) {
-    return Status::ioError(std::string("sse: ") + std::strerror(errno));
+  std::lock_guard lock(p.lifeMu);
+  if (p.running) return Status::failedPrecondition("SSE hub already started");
+  for (auto& shard : p.shards) {
+    Status st = shard->start();
+    if (!st.isOk()) {
+      for (auto& started : p.shards) started->stop();
+      return st;
+    }
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = Impl::kWakeToken;
-  ::epoll_ctl(p.epfd, EPOLL_CTL_ADD, p.wakefd, &ev);
-  {
-    std::lock_guard lock(p.mu);
-    p.accepting = true;
-    p.stopping = false;
-  }
-  p.thread = std::thread([&p] { p.loop(); });
+  p.running = true;
   return Status::ok();
 }
 
 void SseHub::stop() noexcept {
   Impl& p = *impl_;
+  std::lock_guard lock(p.lifeMu);
+  for (auto& shard : p.shards) shard->stop();
+  p.running = false;
+}
+
+Status SseShard::start() {
+  if (thread.joinable()) return Status::failedPrecondition("SSE hub already started");
+  epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  wakefd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epfd < 0 || wakefd < 0) {
+    Status st = Status::ioError(std::string("sse: ") + std::strerror(errno));
+    stop();
+    return st;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeToken;
+  ::epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev);
   {
-    std::lock_guard lock(p.mu);
-    p.accepting = false;
-    p.stopping = true;
+    std::lock_guard lock(mu);
+    accepting = true;
+    stopping = false;
   }
-  if (p.wakefd >= 0) {
+  thread = std::thread([this] { loop(); });
+  return Status::ok();
+}
+
+void SseShard::stop() noexcept {
+  {
+    std::lock_guard lock(mu);
+    accepting = false;
+    stopping = true;
+  }
+  if (wakefd >= 0) {
     uint64_t one = 1;
-    (void)!::write(p.wakefd, &one, sizeof one);
+    (void)!::write(wakefd, &one, sizeof one);
   }
-  if (p.thread.joinable()) p.thread.join();
-  for (auto& [token, s] : p.streams) p.close(*s);
-  p.streams.clear();
-  p.formatted.clear();
+  if (thread.joinable()) thread.join();
+  for (auto& [token, s] : streams) close(*s);
+  streams.clear();
+  formatted.clear();
+  again.clear();
   std::vector<std::unique_ptr<SseStream>> pending;
   {
-    std::lock_guard lock(p.mu);
-    pending.swap(p.incoming);
-    p.ready.clear();
+    std::lock_guard lock(mu);
+    pending.swap(incoming);
+    ready.clear();
+    wakePending = false;
   }
   for (auto& s : pending) {
     s->io.reset();  // closes
-    p.release(*s);
+    hub.release(*s);
   }
-  if (p.epfd >= 0) ::close(p.epfd);
-  if (p.wakefd >= 0) ::close(p.wakefd);
-  p.epfd = p.wakefd = -1;
+  if (epfd >= 0) ::close(epfd);
+  if (wakefd >= 0) ::close(wakefd);
+  epfd = wakefd = -1;
+}
+
+bool SseShard::add(std::unique_ptr<SseStream>& s) {
+  std::lock_guard lock(mu);
+  if (!accepting) return false;
+  incoming.push_back(std::move(s));
+  wakeLocked();
+  return true;
 }
 
 SseReserve SseHub::tryReserve(const std::string& client) noexcept {
@@ -117,6 +157,7 @@ Status SseHub::addStream(std::unique_ptr<Transport> io, SseStreamRequest request
   try {
     s = std::make_unique<SseStream>();
     s->token = p.nextToken.fetch_add(1);
+    SseShard& shard = *p.shards[p.nextShard.fetch_add(1) % p.shards.size()];
     s->fd = io->fd();
     s->io = std::move(io);
     s->id = request.deploymentId;
@@ -129,16 +170,13 @@ Status SseHub::addStream(std::unique_ptr<Transport> io, SseStreamRequest request
     // Subscribe FIRST: everything committed from here on reaches the inbox; the backfill that
     // runs later on the hub thread reads storage after this point (see the header).
     s->sub = p.api.bus().subscribe(deploymentId,
-                                   std::make_shared<InboxSubscriber>(p, s->token, s->inbox));
+                                   std::make_shared<InboxSubscriber>(shard, s->token, s->inbox));
     if (p.api.teardownComplete(deploymentId)) s->endQueued = true;
-    std::lock_guard lock(p.mu);
-    if (!p.accepting) {
+    if (!shard.add(s)) {
       s->io.reset();
       p.release(*s);
       return Status::unavailable("the SSE hub is stopped");
     }
-    p.incoming.push_back(std::move(s));
-    p.wakeLocked();
   } catch (const std::exception& e) {
     io.reset();
     if (s) {

@@ -20,7 +20,7 @@ constexpr int kMaxRoundsPerWake = 8;          // fairness: rounds of fill+flush 
 
 }  // namespace
 
-void SseHub::Impl::wakeLocked() noexcept {
+void SseShard::wakeLocked() noexcept {
   if (!wakePending) {
     wakePending = true;
     uint64_t one = 1;
@@ -28,7 +28,7 @@ void SseHub::Impl::wakeLocked() noexcept {
   }
 }
 
-void SseHub::Impl::schedule(uint64_t token) noexcept {
+void SseShard::schedule(uint64_t token) noexcept {
   std::lock_guard lock(mu);
   try {
     ready.push_back(token);
@@ -38,7 +38,7 @@ void SseHub::Impl::schedule(uint64_t token) noexcept {
   wakeLocked();
 }
 
-const std::vector<std::string>& SseHub::Impl::formattedEvents(const host::LineBatch& batch) {
+const std::vector<std::string>& SseShard::formattedEvents(const host::LineBatch& batch) {
   if (formatted.size() >= sweepFormattedAt) sweepFormatted();
   FormattedBatch& f = formatted[batch.get()];  // references survive rehashing
   if (f.batch.expired()) {  // new, or an address reused after its batch was freed
@@ -50,12 +50,12 @@ const std::vector<std::string>& SseHub::Impl::formattedEvents(const host::LineBa
   return f.events;
 }
 
-void SseHub::Impl::sweepFormatted() {
+void SseShard::sweepFormatted() {
   std::erase_if(formatted, [](const auto& entry) { return entry.second.batch.expired(); });
   sweepFormattedAt = std::max(kMinSweep, 2 * formatted.size());
 }
 
-void SseHub::Impl::setWantWrite(SseStream& s, bool want) {
+void SseShard::setWantWrite(SseStream& s, bool want) {
   if (s.wantWrite == want) return;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
@@ -64,12 +64,12 @@ void SseHub::Impl::setWantWrite(SseStream& s, bool want) {
   s.wantWrite = want;
 }
 
-void SseHub::Impl::close(SseStream& s) {
+void SseShard::close(SseStream& s) {
   if (s.closed) return;
   s.closed = true;
   ::epoll_ctl(epfd, EPOLL_CTL_DEL, s.fd, nullptr);
   s.io.reset();  // closes
-  release(s);
+  hub.release(s);
 }
 
 void SseHub::Impl::release(SseStream& s) noexcept {
@@ -81,7 +81,7 @@ void SseHub::Impl::release(SseStream& s) noexcept {
   reserved.fetch_sub(1);
 }
 
-void SseHub::Impl::admit(std::unique_ptr<SseStream> s) {
+void SseShard::admit(std::unique_ptr<SseStream> s) {
   int fl = ::fcntl(s->fd, F_GETFL, 0);
   ::fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
   if (opts.sendBufferBytes > 0) {
@@ -93,7 +93,7 @@ void SseHub::Impl::admit(std::unique_ptr<SseStream> s) {
   if (::epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) {
     spdlog::warn("sse: epoll_ctl: {}", std::strerror(errno));
     s->io.reset();
-    release(*s);
+    hub.release(*s);
     return;
   }
   s->lastTeardownCheck = Clock::now();
@@ -106,14 +106,14 @@ void SseHub::Impl::admit(std::unique_ptr<SseStream> s) {
   pump(ref);
 }
 
-bool SseHub::Impl::fillCurrent(SseStream& s) {
+bool SseShard::fillCurrent(SseStream& s) {
   const auto& lines = *s.current;
   // Stays valid through the loop: s.current keeps the batch, so its entry is never swept.
   const std::vector<std::string>& events = formattedEvents(s.current);
   while (s.currentPos < lines.size() && s.buffered() < opts.highWaterBytes) {
     const LogLine& l = lines[s.currentPos];
     if (l.lineNo <= s.lastSent) {
-      overlapSkipped.fetch_add(1, std::memory_order_relaxed);
+      hub.overlapSkipped.fetch_add(1, std::memory_order_relaxed);
       ++s.currentPos;
       continue;
     }
@@ -131,7 +131,7 @@ bool SseHub::Impl::fillCurrent(SseStream& s) {
   return true;
 }
 
-SseHub::Impl::Fill SseHub::Impl::fill(SseStream& s) {
+SseShard::Fill SseShard::fill(SseStream& s) {
   while (s.buffered() < opts.highWaterBytes) {
     if (s.endWritten) return Fill::kIdle;
     if (s.catchingUp) {
@@ -145,7 +145,7 @@ SseHub::Impl::Fill SseHub::Impl::fill(SseStream& s) {
       InboxItem item;
       Inbox::Pop got = s.inbox->pop(item);
       if (got == Inbox::Pop::kOverflow) {
-        droppedSlow.fetch_add(1);
+        hub.droppedSlow.fetch_add(1);
         close(s);
         return Fill::kClosed;
       }
@@ -172,7 +172,7 @@ SseHub::Impl::Fill SseHub::Impl::fill(SseStream& s) {
   return Fill::kIdle;
 }
 
-bool SseHub::Impl::flush(SseStream& s) {
+bool SseShard::flush(SseStream& s) {
   s.closeRun();
   while (s.outOff < s.out.size()) {
     // A TLS retry offers the same bytes again: they stay at outOff (the buffer may move when
@@ -199,7 +199,7 @@ bool SseHub::Impl::flush(SseStream& s) {
   if (s.out.capacity() > kKeepCapacityBytes) std::string().swap(s.out);
   setWantWrite(s, false);
   if (s.endWritten) {
-    ended.fetch_add(1);
+    hub.ended.fetch_add(1);
     s.io->shutdownWrite();
     close(s);
     return false;
@@ -207,10 +207,10 @@ bool SseHub::Impl::flush(SseStream& s) {
   return true;
 }
 
-void SseHub::Impl::pump(SseStream& s) {
+void SseShard::pump(SseStream& s) {
   if (s.closed) return;
   if (s.inbox->overflowed()) {
-    droppedSlow.fetch_add(1);
+    hub.droppedSlow.fetch_add(1);
     close(s);
     return;
   }
@@ -223,7 +223,7 @@ void SseHub::Impl::pump(SseStream& s) {
   again.push_back(s.token);
 }
 
-void SseHub::Impl::tick(Clock::time_point now) {
+void SseShard::tick(Clock::time_point now) {
   sweepFormatted();  // also when no stream formats: nothing outlives its batch by more than a tick
   auto heartbeat = std::chrono::milliseconds(opts.heartbeatMs);
   auto stall = std::chrono::milliseconds(opts.stallTimeoutMs);
@@ -232,7 +232,7 @@ void SseHub::Impl::tick(Clock::time_point now) {
     SseStream& s = *sp;
     if (s.closed) continue;
     if (s.outOff < s.out.size() && now - s.lastProgress >= stall) {
-      droppedStalled.fetch_add(1);
+      hub.droppedStalled.fetch_add(1);
       close(s);
       continue;
     }
@@ -253,7 +253,7 @@ void SseHub::Impl::tick(Clock::time_point now) {
   }
 }
 
-void SseHub::Impl::readInput(SseStream& s, uint32_t e) {
+void SseShard::readInput(SseStream& s, uint32_t e) {
   if (e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
     close(s);
     return;
@@ -269,7 +269,7 @@ void SseHub::Impl::readInput(SseStream& s, uint32_t e) {
   }
 }
 
-void SseHub::Impl::loop() {
+void SseShard::loop() {
   std::vector<epoll_event> events(256);
   auto tickEvery = std::chrono::milliseconds(std::clamp(opts.heartbeatMs / 4, 10, 1000));
   auto nextTick = Clock::now() + tickEvery;

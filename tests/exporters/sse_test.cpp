@@ -334,6 +334,32 @@ TEST(SseTest, HandOverFromBackfillToLiveHasNoGapAndNoDuplicate) {
   EXPECT_GT(stack.exp->sseHub().stats().overlapSkipped, 0u);
 }
 
+// Streams are spread over the hub threads in turn; each gets every line once, in order, whatever
+// the number of threads.
+TEST(SseTest, StreamsOnEveryHubThreadGetEveryLine) {
+  for (size_t threads : {size_t{1}, size_t{3}}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    zc::exporters::ExporterOptions opts;
+    opts.sse.threads = threads;
+    ExporterStack stack(opts);
+    stack.api->addDeployment("d1");
+    stack.api->appendNumbered("d1", 10);
+    std::vector<std::unique_ptr<SseClient>> clients;
+    for (int i = 0; i < 7; ++i) {
+      clients.push_back(std::make_unique<SseClient>());
+      ASSERT_TRUE(clients.back()->open(stack.port(), "/api/deployments/d1/logs/stream?since=0"));
+      ASSERT_EQ(clients.back()->status(), 200);
+    }
+    ASSERT_TRUE(zc::testing::waitFor([&] { return stack.exp->sseHub().stats().clients == 7; },
+                                     5s, 10ms));
+    for (int b = 0; b < 40; ++b) stack.api->appendNumbered("d1", 5);
+    for (size_t i = 0; i < clients.size(); ++i) {
+      auto ids = readLogIdsUntil(*clients[i], 210, 20s);
+      expectContiguous(ids, 1, 210);
+    }
+  }
+}
+
 TEST(SseTest, ResumeAfter100ForcedDisconnectsGivesAContiguousSequence) {
   ExporterStack stack;
   stack.api->addDeployment("d1");

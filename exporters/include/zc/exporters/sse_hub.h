@@ -1,10 +1,11 @@
-// SseHub: every open SSE log stream (GET /api/deployments/{id}/logs/stream), served by ONE thread.
+// SseHub: every open SSE log stream (GET /api/deployments/{id}/logs/stream), served by a fixed
+// set of threads (SseOptions::threads, 1 by default), whatever the number of streams.
 //
 // The route's handler (src/sse_route.*) validates the request, reserves a slot (503 with
 // Retry-After beyond maxClients), takes the connection away from the HTTP server
-// (detachConnection) and gives it to addStream(); the HTTP worker is free again at once. The hub
-// thread owns every stream from then on: an epoll loop over non-blocking sockets, one bounded
-// output buffer per stream.
+// (detachConnection) and gives it to addStream(); the HTTP worker is free again at once. One hub
+// thread (the streams go to the threads in turn) owns the stream from then on: an epoll loop over
+// non-blocking sockets, one bounded output buffer per stream.
 //
 // Hand-over without gap or duplicate. addStream() subscribes to the LiveBus BEFORE anything is
 // read from storage; batches published from then on queue in the stream's inbox. The hub then
@@ -34,7 +35,7 @@
 // sse_format (the bytes on the wire, head included).
 //
 // Thread-safety: every public method may be called from any thread. Storage reads run on the hub
-// thread. The hub must be stopped before the CollectorApi (and its bus) is destroyed.
+// threads. The hub must be stopped before the CollectorApi (and its bus) is destroyed.
 #pragma once
 
 #include <cstddef>
@@ -64,6 +65,10 @@ struct SseOptions {
   size_t defaultBackfillLines = 500;  // without Last-Event-ID or ?since=
   int sendBufferBytes = 65536;        // SO_SNDBUF of stream sockets (0 = kernel default)
   int teardownPollMs = 5000;          // teardownComplete() polling while the deployment is stopped
+  // Hub threads (0 counts as 1). Every stream lives on one of them, given in turn, so a line
+  // published to N streams is N writes spread over the threads. 1 until a second one is shown
+  // to help on a quiet machine (bench_sse --threads, bench_e2e; bench/RESULTS.md).
+  size_t threads = 1;
 };
 
 struct SseStats {
@@ -96,10 +101,10 @@ class SseHub {
   SseHub(const SseHub&) = delete;
   SseHub& operator=(const SseHub&) = delete;
 
-  // Starts the hub thread. FailedPrecondition when already started.
+  // Starts the hub threads. FailedPrecondition when already started.
   Status start();
   // Closes every stream (without `event: end`; clients reconnect), unsubscribes from the bus and
-  // joins the thread. Idempotent.
+  // joins the threads. Idempotent.
   void stop() noexcept;
 
   // Takes one of maxClients slots and one of `client`'s maxStreamsPerClient; nothing taken (and
