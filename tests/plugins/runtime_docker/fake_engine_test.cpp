@@ -115,6 +115,18 @@ TEST_P(FakeEngineFollowTest, StalledStreamIsReopenedFromTheCursor) {
     }
   }
   EXPECT_EQ(opens, 3);  // the stalled one, the reopen, the final read after the stop
+  if (GetParam() == "4") {
+    // The follow loop reopens a stalled stream without inspecting the container first (the
+    // inspect would block a shared worker): the first two requests of the two are both opens.
+    std::vector<std::string> seen;
+    for (const auto& r : reqs) {
+      if (r.target.rfind(kLogs, 0) == 0) seen.push_back("logs");
+      if (r.target.rfind(kInspect, 0) == 0) seen.push_back("inspect");
+    }
+    ASSERT_GE(seen.size(), 2u);
+    EXPECT_EQ(seen[0], "logs");
+    EXPECT_EQ(seen[1], "logs");
+  }
 }
 
 // Each case: the first open misbehaves after "one", the second serves the whole log.
