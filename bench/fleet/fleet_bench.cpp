@@ -479,15 +479,15 @@ int main(int argc, char** argv) {
         opt.logSources.push_back(s);
       }
       if (opt.logSources.empty()) opt.logSources.push_back("");
-    } else if (a == "--runs")
+    } else if (a == "--runs") {
       opt.runs = std::clamp(v, 1, 20);
-    else if (a == "--containers")
+    } else if (a == "--containers") {
       opt.containers = std::clamp(v, 2, 1000);
-    else if (a == "--burst-rate")
+    } else if (a == "--burst-rate") {
       opt.burstRate = std::clamp(v, 100, 500000);
-    else if (a == "--burst-seconds")
+    } else if (a == "--burst-seconds") {
       opt.burstSeconds = std::clamp(v, 1, 120);
-    else {
+    } else {
       std::fprintf(stderr,
                    "usage: bench_fleet [--containers N] [--burst-rate R] [--burst-seconds S] "
                    "[--only burst] [--log-source auto|api|file[,...]] [--runs K] [--smoke] "
