@@ -1,7 +1,8 @@
 // bench/fleet: the collector as the number of containers it follows grows, next to the Docker
 // engine measured at the same moments, in one run.
 //
-//   bench_fleet [--containers N] [--burst-rate R] [--burst-seconds S] [--smoke] [--report FILE]
+//   bench_fleet [--containers N] [--burst-rate R] [--burst-seconds S] [--only burst]
+//               [--log-source auto|api|file|api,file] [--runs K] [--smoke] [--report FILE]
 //
 // One fresh zynd-collector (RocksDB in a temporary folder, --metrics-interval 10s) is started;
 // then, with N = 200 by default:
@@ -18,7 +19,19 @@
 //      R/10 per container each second, started together by a file in a bind mount) while the N
 //      idle ones keep running. Peak VmRSS and threads sampled every 100 ms from the start until the
 //      collector has stored the last line, next to dockerd's peak; and the collector's storing rate
-//      next to the rate the containers wrote at (engine timestamps): 1.0 means it kept up.
+//      next to the rate the containers wrote at: "written" is the engine timestamp of each
+//      container's closing line (printed right after its last tick, no sleep after it), "stored"
+//      the moment the bench saw every closing line stored (polled every 20 ms with a one-row
+//      query at its expected lineNo, so polling costs the collector almost nothing); both from
+//      the moment the gate file was made. Stored can only come after written: the ratio is at most
+//      1.0, which means it kept up. A closing line at another lineNo than count + 1 (a lost or
+//      repeated line) fails the scenario.
+// --only burst: only step 3 (the N idle containers are still started and followed first).
+// --log-source: runtime.docker.log_source of the collector (default: the collector's default);
+// a list alternates the sources, and with --runs K each source's burst is run K times (a fresh
+// collector and fresh burst containers each time, the idle fleet kept), A/B/A/B...
+// ZC_BENCH_BURST_HOOK (profiling): a command run in the background with the collector's pid as
+// its argument right before each burst starts (e.g. a perf record script).
 // Containers are named zynd-fleet<tag>-*, labelled zynd.test=1 and removed at the end.
 #include <signal.h>
 #include <sys/stat.h>
@@ -28,6 +41,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -66,6 +80,9 @@ struct Options {
   int burstRate = 50000;
   int burstSeconds = 10;
   int sweepRounds = 3;
+  bool burstOnly = false;
+  int runs = 1;
+  std::vector<std::string> logSources{""};  // "" = the collector's default
 };
 
 // The containers of this run, by name; removes every one of them on destruction.
@@ -99,6 +116,15 @@ class Fleet {
     return ok;
   }
 
+  // Removes containers [first, size()).
+  void shrink(size_t first) {
+    if (first >= names_.size()) return;
+    zc::bench::parallelFor(names_.size() - first, kDockerParallelism,
+                           [&](size_t i) { docker("rm -f " + names_[first + i]); });
+    names_.resize(first);
+    ids_.resize(first);
+  }
+
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<std::string>& ids() const { return ids_; }
   // The deployment id the collector gives container `name` (its name without "zynd-").
@@ -115,17 +141,36 @@ class FleetBench {
       : report_(report), opt_(opt), fleet_(zc::bench::uniqueTag()) {}
 
   int run() {
-    if (!startCollector()) return 1;
+    if (opt_.burstOnly) return runBursts();
+    if (!startCollector(opt_.logSources.front())) return 1;
     const int half = opt_.containers / 2;
     for (int n : {0, half, opt_.containers}) {
       if (!followContainers(n)) return 1;
       recordResources(zc::bench::withCommas(n) + " followed containers", currentResources());
     }
     measureSweep();
-    measureBurst();
+    measureBurst(opt_.logSources.front(), "");
+    stopCollector();
+    return 0;
+  }
+
+  // --only burst: rounds of one burst per log source, a fresh collector for each.
+  int runBursts() {
+    for (int round = 1; round <= opt_.runs; ++round) {
+      for (const auto& source : opt_.logSources) {
+        if (!startCollector(source)) return 1;
+        if (!followContainers(opt_.containers)) return 1;
+        measureBurst(source, opt_.runs > 1 ? ", run " + std::to_string(round) : "");
+        stopCollector();
+      }
+    }
+    return 0;
+  }
+
+  void stopCollector() {
     proc_->signal(SIGTERM);
     proc_->wait(15s);
-    return 0;
+    proc_.reset();
   }
 
  private:
@@ -133,18 +178,24 @@ class FleetBench {
     zc::bench::ProcStatus collector, engine;
   };
 
-  bool startCollector() {
+  bool startCollector(const std::string& logSource) {
     engine_ = zc::bench::dockerdPid();
     if (engine_ == 0) {
       report_.fail("resources", "fleet", "cannot find dockerd's pid (/var/run/docker.pid)");
       return false;
     }
     port_ = zc::testing::freePort();
-    proc_ = std::make_unique<zc::testing::ChildProcess>(zc::testing::collectorArgv(
-        {"--data-dir", dir_.path() + "/data", "--listen", "127.0.0.1:" + std::to_string(port_),
-         "--router", "none", "--keep-crashed", "true", "--log-level", "warn", "--metrics-interval",
-         std::to_string(kMetricsInterval.count()) + "s", "--metrics-parallelism",
-         std::to_string(kStatsParallelism)}));
+    std::vector<std::string> args = {
+        "--data-dir", dir_.path() + "/data" + std::to_string(++collectors_), "--listen",
+        "127.0.0.1:" + std::to_string(port_), "--router", "none", "--keep-crashed", "true",
+        "--log-level", "warn", "--metrics-interval",
+        std::to_string(kMetricsInterval.count()) + "s", "--metrics-parallelism",
+        std::to_string(kStatsParallelism)};
+    if (!logSource.empty()) {
+      args.push_back("--plugin-opt");
+      args.push_back("runtime.docker.log_source=" + logSource);
+    }
+    proc_ = std::make_unique<zc::testing::ChildProcess>(zc::testing::collectorArgv(args));
     bool up = zc::testing::waitFor(
         [&] {
           auto h = zc::bench::healthz(port_);
@@ -260,7 +311,7 @@ class FleetBench {
                  zc::bench::quantile(cli, 0.5), Better::kLower, note});
   }
 
-  void measureBurst() {
+  void measureBurst(const std::string& logSource, const std::string& runTag) {
     // One tick a second per container: `yes | head` writes its share, then `sleep 1` (a tick
     // costs three busybox processes, a few ms each: finer ticks spent the cores on process starts).
     const int perTick =
@@ -269,14 +320,17 @@ class FleetBench {
     const uint64_t total = static_cast<uint64_t>(perTick) * ticks * kBurstContainers;
     const std::string scenario = zc::bench::withCommas(static_cast<uint64_t>(opt_.burstRate)) +
                                  " lines/s burst over " + zc::bench::withCommas(opt_.containers) +
-                                 " followed";
+                                 " followed" +
+                                 (logSource.empty() ? "" : ", log_source=" + logSource) + runTag;
     zc::testing::TempDir gate;
     ::chmod(gate.path().c_str(), 0755);
     const std::string payload(99, 'x');
     const std::string script =
         "while [ ! -e /gate/go ]; do usleep 20000; done; i=0; while [ $i -lt " +
         std::to_string(ticks) + " ]; do yes " + payload + " | head -n " + std::to_string(perTick) +
-        "; sleep 1; i=$((i+1)); done; echo burst-done; sleep 3600";
+        "; i=$((i+1)); [ $i -lt " + std::to_string(ticks) +
+        " ] && sleep 1; done; echo burst-done; sleep 3600";
+    const uint64_t perContainer = static_cast<uint64_t>(perTick) * ticks;
     size_t first = fleet_.names().size();
     if (!fleet_.grow(first + kBurstContainers, "burst", script,
                      "-v " + gate.path() + ":/gate:ro") ||
@@ -305,29 +359,44 @@ class FleetBench {
     });
     const double cpuCollector0 = zc::bench::cpuSeconds(proc_->pid()),
                  cpuEngine0 = zc::bench::cpuSeconds(engine_);
+    if (const char* hook = std::getenv("ZC_BENCH_BURST_HOOK"); hook && *hook) {
+      // Profiling: run in the background with the collector's pid, then a moment for it to start.
+      std::string cmd = std::string(hook) + " " + std::to_string(proc_->pid()) + " &";
+      if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "bench_fleet: the hook failed\n");
+      std::this_thread::sleep_for(500ms);
+    }
     const int64_t go = zc::bench::realtimeNs();
     std::ofstream(gate.path() + "/go") << "go\n";
-    // Stored when the collector has each container's last line; polls one deployment at a time.
+    // Stored when the collector has each container's closing line; every 20 ms, one one-row
+    // query per container not yet done.
+    std::vector<int64_t> closing(deployments.size(), 0);
+    std::string misplaced;
     size_t done = 0;
     auto deadline = Clock::now() + std::chrono::seconds(opt_.burstSeconds * 10 + 60);
-    while (done < deployments.size() && Clock::now() < deadline) {
-      if (lastLineTs(deployments[done]) != 0) {
-        ++done;
-      } else {
-        std::this_thread::sleep_for(20ms);
+    while (done < deployments.size() && misplaced.empty() && Clock::now() < deadline) {
+      for (size_t i = 0; i < deployments.size() && misplaced.empty(); ++i) {
+        if (closing[i] != 0) continue;
+        closing[i] = closingLineTs(deployments[i], perContainer, &misplaced);
+        if (closing[i] != 0) ++done;
       }
+      if (done < deployments.size()) std::this_thread::sleep_for(20ms);
     }
     const int64_t stored = zc::bench::realtimeNs();
     const double cpuCollector = zc::bench::cpuSeconds(proc_->pid()) - cpuCollector0;
     const double cpuEngine = zc::bench::cpuSeconds(engine_) - cpuEngine0;
     sampling = false;
     sampler.join();
+    fleet_.shrink(first);
+    if (!misplaced.empty()) {
+      report_.fail("burst", scenario, misplaced);
+      return;
+    }
     if (done < deployments.size()) {
       report_.fail("burst", scenario, "the collector did not store the burst in time");
       return;
     }
-    int64_t written = 0;  // the engine's timestamp of the last line written
-    for (const auto& d : deployments) written = std::max(written, lastLineTs(d));
+    // The engine's timestamp of the last closing line written.
+    const int64_t written = *std::max_element(closing.begin(), closing.end());
     recordResources(scenario, peak, /*peak=*/true);
     const double writtenRate =
         static_cast<double>(total) / (static_cast<double>(written - go) / 1e9);
@@ -342,20 +411,28 @@ class FleetBench {
                      std::to_string(kBurstContainers) + " containers; 1.0 = kept up" + cpu});
   }
 
-  // The engine timestamp (ns) of deployment d's "burst-done" line once stored, else 0.
-  int64_t lastLineTs(const std::string& d) {
+  // The engine timestamp (ns) of deployment d's closing "burst-done" line once stored, else 0.
+  // It must be line count + 1 (lineNos start at 1): anywhere else, *misplaced says so.
+  int64_t closingLineTs(const std::string& d, uint64_t count, std::string* misplaced) {
     std::string body;
-    if (zc::testing::httpGet(
-            port_,
-            "/api/deployments/" + d + "/logs?since=" + std::to_string(lastNo_[d]) + "&limit=5000",
-            &body) != 200) {
+    const uint64_t since = count > 2 ? count - 2 : 0;
+    if (zc::testing::httpGet(port_,
+                             "/api/deployments/" + d + "/logs?since=" + std::to_string(since) +
+                                 "&limit=8",
+                             &body) != 200) {
       return 0;
     }
     size_t at = body.find("\"text\":\"burst-done\"");
     if (at == std::string::npos) {
-      // Skip what is already there next time.
-      size_t ns = body.find("\"nextSince\":");
-      if (ns != std::string::npos) lastNo_[d] = std::strtoull(body.c_str() + ns + 12, nullptr, 10);
+      // Past the expected place without it: lines were repeated (or it was lost).
+      if (body.find("\"lineNo\":" + std::to_string(count + 2)) != std::string::npos)
+        *misplaced = d + ": the closing line is not line " + std::to_string(count + 1);
+      return 0;
+    }
+    size_t line = body.rfind("\"lineNo\":", at);
+    if (line == std::string::npos ||
+        std::strtoull(body.c_str() + line + 9, nullptr, 10) != count + 1) {
+      *misplaced = d + ": the closing line is not line " + std::to_string(count + 1);
       return 0;
     }
     size_t ts = body.rfind("\"ts\":\"", at);
@@ -371,7 +448,7 @@ class FleetBench {
   uint16_t port_ = 0;
   pid_t engine_ = 0;
   std::unique_ptr<zc::testing::ChildProcess> proc_;
-  std::map<std::string, uint64_t> lastNo_;
+  int collectors_ = 0;
 };
 
 }  // namespace
@@ -386,17 +463,35 @@ int main(int argc, char** argv) {
   }
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
+    std::string text = argv[i + 1];
     int v = std::atoi(argv[i + 1]);
-    if (a == "--containers")
+    if (a == "--only" && text == "burst") {
+      opt.burstOnly = true;
+    } else if (a == "--log-source") {
+      opt.logSources.clear();
+      std::stringstream list(text);
+      for (std::string s; std::getline(list, s, ',');) {
+        if (s != "auto" && s != "api" && s != "file") {
+          std::fprintf(stderr, "bench_fleet: --log-source takes auto, api or file, got '%s'\n",
+                       s.c_str());
+          return 2;
+        }
+        opt.logSources.push_back(s);
+      }
+      if (opt.logSources.empty()) opt.logSources.push_back("");
+    } else if (a == "--runs") {
+      opt.runs = std::clamp(v, 1, 20);
+    } else if (a == "--containers") {
       opt.containers = std::clamp(v, 2, 1000);
-    else if (a == "--burst-rate")
+    } else if (a == "--burst-rate") {
       opt.burstRate = std::clamp(v, 100, 500000);
-    else if (a == "--burst-seconds")
+    } else if (a == "--burst-seconds") {
       opt.burstSeconds = std::clamp(v, 1, 120);
-    else {
+    } else {
       std::fprintf(stderr,
                    "usage: bench_fleet [--containers N] [--burst-rate R] [--burst-seconds S] "
-                   "[--smoke] [--report FILE]\n");
+                   "[--only burst] [--log-source auto|api|file[,...]] [--runs K] [--smoke] "
+                   "[--report FILE]\n");
       return 2;
     }
   }

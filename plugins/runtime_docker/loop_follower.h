@@ -6,6 +6,9 @@
 // container is decided after restartGrace and a read that brings nothing new (the decision after
 // a stream's end is the one both share: stream_end_decision.h), gaps are reported once, chunks are handed over at chunkMaxLines / chunkMaxBytes or when the received bytes are
 // used up (after chunkLinger, within chunkMaxDelay).
+// One difference: a stalled stream (no partial line pending) is reopened without inspecting the
+// container first (the reopen answers the same question, and the inspect is a blocking request
+// on a shared worker).
 //
 // How it runs: the connection to the engine is a non-blocking Unix socket; each step reads what
 // the socket holds (at most 4 MiB, then it yields to the other follows), feeds it to a

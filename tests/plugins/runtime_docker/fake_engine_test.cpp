@@ -115,6 +115,17 @@ TEST_P(FakeEngineFollowTest, StalledStreamIsReopenedFromTheCursor) {
     }
   }
   EXPECT_EQ(opens, 3);  // the stalled one, the reopen, the final read after the stop
+  if (GetParam() == "4") {
+    // The follow loop reopens a stalled stream without inspecting the container first (the
+    // inspect would block a shared worker): no inspect between the first open and the second.
+    int logsSeen = 0, inspectsBetween = 0;
+    for (const auto& r : reqs) {
+      if (r.target.rfind(kLogs, 0) == 0 && ++logsSeen == 2) break;
+      if (logsSeen == 1 && r.target.rfind(kInspect, 0) == 0) ++inspectsBetween;
+    }
+    EXPECT_EQ(logsSeen, 2);
+    EXPECT_EQ(inspectsBetween, 0);
+  }
 }
 
 // Each case: the first open misbehaves after "one", the second serves the whole log.
