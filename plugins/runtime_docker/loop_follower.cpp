@@ -349,7 +349,10 @@ LoopWait LoopFollower::streamEnded(StreamEndKind how, const std::string& why) {
                                    : inspectContainer(*engine_, container_.containerId, &failure);
   const StreamEndDecision d = decideAfterStreamEnd(how, productive, state, drained_, currentStall_,
                                                    opts_.stallTimeout, opts_.stallTimeoutMax);
-  if (!skipInspect) drained_ = d.drained;  // not inspected: nothing learnt about the container
+  // Not inspected after a stall: a stream that stayed open until the stall timeout belongs to a
+  // running container (a stopped one's stream closes at once), so whatever run was drained
+  // before, the one now running is not.
+  drained_ = skipInspect ? false : d.drained;
   currentStall_ = d.stall;
   if (d.resetBackoff) backoff_ = opts_.backoffInitial;
   switch (d.next) {

@@ -128,6 +128,40 @@ TEST_P(FakeEngineFollowTest, StalledStreamIsReopenedFromTheCursor) {
   }
 }
 
+// A stopped container's log was read to its end after the restart grace (the run drained);
+// then the container runs again (a restart policy), its stream stalls and is reopened, and it
+// stops once more before the engine has written its last line: that stop is waited out and read
+// again like the first, not taken as the end because the earlier run was drained.
+TEST_P(FakeEngineFollowTest, ARunAfterADrainedOneIsReadToItsEndToo) {
+  std::atomic<int> phase{0};  // 0: stopped; 1: running again; 2: stopped again
+  Harness h([&](const FakeRequest& r, FakeConnection& c) {
+    if (r.target.rfind(kLogs, 0) == 0) {
+      c.startChunked(200);
+      if (r.index == 0) {  // the first run's log, to its end
+        c.chunk(FakeEngine::frame(1, ts(1) + "one\n"));
+        c.endChunked();
+      } else if (phase == 0) {  // the read after the grace: it runs again, writes nothing
+        phase = 1;
+        c.hangUntilClosed();
+      } else if (phase == 1) {  // the reopen after the stall: stopped, "last" not yet written
+        phase = 2;
+        c.endChunked();
+      } else {  // the read after the second grace
+        c.chunk(FakeEngine::frame(1, ts(2) + "last\n"));
+        c.endChunked();
+      }
+    } else if (r.target.rfind(kInspect, 0) == 0) {
+      c.respond(200, inspectJson(phase == 1));
+    }
+  });
+  RecordingConsumer consumer;
+  auto sub = h.runtime->followLogs(fakeContainer(), "", &consumer);
+  ASSERT_TRUE(sub.isOk());
+  ASSERT_TRUE(consumer.waitEnded(10s));
+  EXPECT_TRUE(consumer.endStatus().isOk()) << consumer.endStatus().toString();
+  EXPECT_EQ(allTexts(consumer), (std::vector<std::string>{"one", "last"}));
+}
+
 // Each case: the first open misbehaves after "one", the second serves the whole log.
 void expectReopenAfter(const std::string& badTail, bool closeWithoutEnd) {
   Harness h([&](const FakeRequest& r, FakeConnection& c) {
