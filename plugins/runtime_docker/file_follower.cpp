@@ -179,8 +179,11 @@ bool FileFollower::deliverLoneGap() {
   if (tail_.takeDiscontinuity() && !onDiscontinuity()) return false;
   if (!gapPending_ || !lines_.empty()) return true;
   // A discontinuity with no line after it (yet, or ever: the container may not write again):
-  // the gap is stored now, on its own, up to now; the cursor moves past the hole (the start of
-  // the file the tail went on to), so a resume does not report it again.
+  // the gap is stored now, on its own, up to now. The cursor moves past the hole (the start of
+  // the file the tail went on to, so a resume does not report it again) only when that file has
+  // a first line to know it by: an empty file's position is its inode alone, which a deleted
+  // file's successor may reuse, and a resume there could skip files in silence. Otherwise the
+  // cursor stays before the hole, and a resume reports the gap again.
   gapPending_ = false;
   if (!fileGap_) {
     const LogCursor& c = assembler_.cursor();
@@ -190,7 +193,7 @@ bool FileFollower::deliverLoneGap() {
     log(LogLevel::kWarn, "log files were rotated away before they were read; reporting a gap");
   }
   if (consumerDone_ || stopRequested_) return false;
-  lastEnd_ = tail_.position();
+  if (const logfile::FilePosition past = tail_.position(); past.file.headLen > 0) lastEnd_ = past;
   plugin::LogChunk chunk;
   chunk.cursor = cursorNow().encode();
   chunk.gap = fileGap_;

@@ -303,6 +303,14 @@ TEST_F(CriFollowTest, AFileReplacedTwiceBetweenTwoLooksGivesAGapEvenWithNoLineAf
   EXPECT_EQ(c.inner.lines, want);
   ASSERT_EQ(c.inner.gaps.size(), 1u);
   EXPECT_EQ(c.inner.gaps[0].after, ts - 6);  // a4's timestamp
+  // C has no first line to know it by (its inode alone could be a deleted file's, reused), so
+  // the gap's cursor is not put there: every stored cursor names its file by a first line.
+  for (const auto& [lineCount, encoded] : c.inner.cursors) {
+    auto cursor = LogCursor::decode(encoded);
+    ASSERT_TRUE(cursor.isOk()) << cursor.status().toString();
+    ASSERT_TRUE(cursor->file.has_value());
+    EXPECT_GT(cursor->file->headLen, 0u) << "a cursor after " << lineCount << " lines";
+  }
 }
 
 // A line whose first piece (`P`) ends the file read before a hole is not joined with the
