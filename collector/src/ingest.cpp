@@ -12,10 +12,13 @@ using namespace std::chrono_literals;
 
 std::string gapLine(const plugin::LogGap& gap) {
   std::string count = gap.lines ? std::to_string(*gap.lines) + " lines" : "count unknown";
+  // after == 0: nothing of the log was stored before the gap (its start is missing).
+  const std::string span = gap.after == 0 ? " lines before " + formatRfc3339Nano(gap.before)
+                                          : " lines between " + formatRfc3339Nano(gap.after) +
+                                                " and " + formatRfc3339Nano(gap.before);
   return "[GAP] the engine no longer holds the " +
-         std::string(gap.stream == LogStream::kStderr ? "stderr" : "stdout") + " lines between " +
-         formatRfc3339Nano(gap.after) + " and " + formatRfc3339Nano(gap.before) + " (" + count +
-         ")";
+         std::string(gap.stream == LogStream::kStderr ? "stderr" : "stdout") + span + " (" +
+         count + ")";
 }
 
 Ingest::Ingest(PipelineCounters& counters, Clock& clock, RetryBackoff retry)

@@ -26,7 +26,9 @@ std::optional<plugin::LogGap> ReplacedLogGuard::gapBefore(const plugin::RawLine&
 }
 
 bool ReplacedLogGuard::consume(plugin::LogChunk&& chunk) noexcept {
-  if (!checked_ && !chunk.lines.empty()) {
+  // The first chunk with lines, or with a gap (the follow's own, which already says the start
+  // of the log is missing: a second one from here would repeat it), is the one judged.
+  if (!checked_ && (!chunk.lines.empty() || chunk.gap)) {
     checked_ = true;
     if (!chunk.gap) {
       std::optional<TimeNs> born = birthSource_ ? birthSource_() : std::nullopt;

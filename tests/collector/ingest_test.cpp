@@ -132,6 +132,18 @@ class IngestTest : public ::testing::Test {
   PipelineCounters counters_;
 };
 
+TEST(GapLineTest, SaysBetweenWhatItFellOrThatTheStartIsMissing) {
+  plugin::LogGap gap{LogStream::kStderr, 1'000'000'000, 2'000'000'000, 7};
+  EXPECT_EQ(gapLine(gap),
+            "[GAP] the engine no longer holds the stderr lines between "
+            "1970-01-01T00:00:01.000000000Z and 1970-01-01T00:00:02.000000000Z (7 lines)");
+  gap.after = 0;  // nothing stored before it
+  gap.lines.reset();
+  EXPECT_EQ(gapLine(gap),
+            "[GAP] the engine no longer holds the stderr lines before "
+            "1970-01-01T00:00:02.000000000Z (count unknown)");
+}
+
 TEST_F(IngestTest, AChunkRefusedThreeTimesIsStoredOnceAndNumberedOnce) {
   Ingest ingest(counters_, systemClock(), RetryBackoff(1ms, 4ms));
   auto consumer = ingest.consumer(seq_, "c0ffee", nullptr);
