@@ -6,7 +6,10 @@
 #    engine, one Podman service, Caddy, PostgreSQL's ports, the machine's two cores, and some of
 #    them stop the engine or time a latency. The unit tests, which share nothing, run in parallel
 #    under `ctest -j`, but for those whose name matches SERIAL: a test that times a latency
-#    against a bound (a p99 under 100 ms) runs alone whatever its label.
+#    against a bound (a p99 under 100 ms) runs alone whatever its label. The regex is matched
+#    against the full name, TEST_PREFIX included.
+#  Limit: GoogleTest's discovery leaves a test whose name holds '[' or ']' out of <target>_TESTS;
+#  such a test keeps only the first label and no SERIAL (no suite has one).
 #  - Every label is applied. gtest_discover_tests (CMake 3.25) splits a list-valued property
 #    into separate words, so `LABELS "docker;fault"` became LABELS docker plus a bogus property
 #    and lost the properties after it; the labels are set instead by a script ctest includes

@@ -35,15 +35,18 @@ socket_holders() {
   local pids=""
   if command -v ss >/dev/null 2>&1; then
     pids+=" $(ss -xlpH 2>/dev/null | awk -v s="$SOCK" '$5 == s' \
-              | grep -o 'pid=[0-9]*' | cut -d= -f2 | tr '\n' ' ')"
+              | grep -o 'pid=[0-9]*' | cut -d= -f2 | tr '\n' ' ' || true)"
   fi
   if command -v fuser >/dev/null 2>&1; then
     pids+=" $(fuser "$SOCK" 2>/dev/null || true)"
   fi
   local p
+  # Succeeds whatever the last pid's state (under pipefail a dead last pid must not hide a live
+  # one found before it).
   for p in $pids; do
-    kill -0 "$p" 2>/dev/null && echo "$p"
+    if kill -0 "$p" 2>/dev/null; then echo "$p"; fi
   done | sort -u | tr '\n' ' '
+  return 0
 }
 
 missing=()

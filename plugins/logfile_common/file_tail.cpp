@@ -154,8 +154,8 @@ Result<std::unique_ptr<FileTail::Source>> FileTail::openSource(const LogFileEntr
 Status FileTail::open(const LogFileEntry& entry, uint64_t offset) {
   Creation creation;
   ZC_ASSIGN_OR_RETURN(std::unique_ptr<Source> s, openSource(entry, &creation));
-  srcCreation_ = creation;
   if (offset > 0) ZC_RETURN_IF_ERROR(s->skip(offset));
+  srcCreation_ = creation;  // only once the file is the one read: a failed skip keeps the old
   held_.clear();
   ident_ = FileIdentity{s->dev(), s->ino(), 0, 0};
   src_ = std::move(s);
