@@ -1,8 +1,6 @@
 // FileTail across holes: files deleted or replaced before the tail read them are reported as a
 // discontinuity (never skipped in silence), and a file's successor is never taken from a listing
 // that is incomplete or caught in the middle of a rotation.
-#include "file_tail.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "file_tail.h"
 #include "tail_test_util.h"
 #include "test_support.h"
 
@@ -72,7 +71,7 @@ TEST(FileTailTest, AReplacedFileIsFollowedByItsReplacementWithoutADiscontinuity)
   ASSERT_TRUE(o.isOk());
   auto replace = [&](const std::string& text) {
     append(p + ".tmp", text);
-    mv((p + ".tmp"), p);
+    mv(p + ".tmp", p);
   };
   replace(lines(10, 20));  // B over A while A is half read
   Read rest = readAll(t);
@@ -93,7 +92,7 @@ TEST(FileTailTest, AReplacedFileIsFollowedByItsReplacementWithoutADiscontinuity)
   ASSERT_TRUE(r.seekOldest().isOk());
   EXPECT_EQ(readAll(r).lines, expected(0, 5));
   append(q + ".tmp", lines(5, 10));
-  mv((q + ".tmp"), q);
+  mv(q + ".tmp", q);
   EXPECT_EQ(readAll(r).lines, expected(5, 10));
   EXPECT_TRUE(r.takeDiscontinuity());
 }
@@ -110,7 +109,7 @@ TEST(FileTailTest, AFileReplacedTwiceBetweenTwoLooksIsADiscontinuity) {
   uint64_t created = 0;
   auto replace = [&](const std::string& text) {
     append(p + ".tmp", text);
-    mv((p + ".tmp"), p);
+    mv(p + ".tmp", p);
     ++created;
   };
   append(p, lines(0, 10));  // A
@@ -174,18 +173,18 @@ TEST(FileTailTest, AHoleThatWentAwayDoesNotCountForTheNextOne) {
   append(p, lines(0, 4));  // A
   FileTail t(p);
   ASSERT_TRUE(t.seekOldest().isOk());
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   EXPECT_EQ(readAll(t).lines, expected(0, 4));  // A to its end, waiting for the next file
-  mv((p + ".1"), (p + ".3"));
-  append(p, lines(4, 6));                       // B live: .3 and live, a hole
-  EXPECT_TRUE(readAll(t).lines.empty());        // the hole is seen, the tail waits
+  mv(p + ".1", p + ".3");
+  append(p, lines(4, 6));                 // B live: .3 and live, a hole
+  EXPECT_TRUE(readAll(t).lines.empty());  // the hole is seen, the tail waits
   rm(p);
-  mv((p + ".3"), (p + ".1"));  // only A, as .1: no hole
+  mv(p + ".3", p + ".1");  // only A, as .1: no hole
   EXPECT_TRUE(readAll(t).lines.empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(2200));
-  mv((p + ".1"), (p + ".3"));
-  append(p, lines(6, 8));                       // a new hole
-  EXPECT_TRUE(readAll(t).lines.empty());        // waited for, not passed at once
+  mv(p + ".1", p + ".3");
+  append(p, lines(6, 8));                 // a new hole
+  EXPECT_TRUE(readAll(t).lines.empty());  // waited for, not passed at once
   EXPECT_FALSE(t.takeDiscontinuity());
 }
 
@@ -201,15 +200,15 @@ TEST(FileTailTest, FilesDeletedWhileWaitingForTheNextFileAreADiscontinuity) {
   ASSERT_TRUE(t.seekOldest().isOk());
   EXPECT_EQ(readAll(t).lines, expected(0, 3));
   append(p, lines(3, 5));
-  mv(p, (p + ".1"));  // A -> .1, no live file yet
-  EXPECT_EQ(readAll(t).lines, expected(3, 5));              // A to its end, then waits
+  mv(p, p + ".1");                              // A -> .1, no live file yet
+  EXPECT_EQ(readAll(t).lines, expected(3, 5));  // A to its end, then waits
   EXPECT_FALSE(t.takeDiscontinuity());
-  append(p, lines(5, 10));  // B
-  rm((p + ".1"));               // A deleted
-  mv(p, (p + ".1"));  // B -> .1
+  append(p, lines(5, 10));   // B
+  rm(p + ".1");              // A deleted
+  mv(p, p + ".1");           // B -> .1
   append(p, lines(10, 15));  // C
-  rm((p + ".1"));               // B deleted unread
-  mv(p, (p + ".1"));  // C -> .1
+  rm(p + ".1");              // B deleted unread
+  mv(p, p + ".1");           // C -> .1
   append(p, lines(15, 20));  // D
   EXPECT_EQ(readAll(t).lines, expected(10, 20));
   EXPECT_TRUE(t.takeDiscontinuity());
@@ -223,11 +222,11 @@ TEST(FileTailTest, WaitingForTheNextFileThenOneRotationIsContinuous) {
   append(p, lines(0, 3));  // A
   FileTail t(p);
   ASSERT_TRUE(t.seekOldest().isOk());
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   EXPECT_EQ(readAll(t).lines, expected(0, 3));
   append(p, lines(3, 8));  // B
-  mv((p + ".1"), (p + ".2"));
-  mv(p, (p + ".1"));
+  mv(p + ".1", p + ".2");
+  mv(p, p + ".1");
   append(p, lines(8, 10));  // C
   EXPECT_EQ(readAll(t).lines, expected(3, 10));
   EXPECT_FALSE(t.takeDiscontinuity());
@@ -245,14 +244,14 @@ TEST(FileTailTest, AListingTakenMidRotationIsNotTakenForTheOrderOfTheFiles) {
   ASSERT_TRUE(t.seekOldest().isOk());
   EXPECT_EQ(readAll(t).lines, expected(0, 4));
   append(p, lines(4, 6));
-  mv(p, (p + ".1"));  // A -> .1
-  append(p, lines(6, 8));                                   // B live
-  mv((p + ".1"), (p + ".2"));  // A -> .2: the hole
+  mv(p, p + ".1");         // A -> .1
+  append(p, lines(6, 8));  // B live
+  mv(p + ".1", p + ".2");  // A -> .2: the hole
   int listings = 0;
   t.setAfterListingForTest([&] {
     if (++listings != 1) return;
-    mv(p, (p + ".1"));  // B -> .1
-    append(p, lines(8, 10));                                  // C live
+    mv(p, p + ".1");          // B -> .1
+    append(p, lines(8, 10));  // C live
   });
   EXPECT_EQ(readAll(t).lines, expected(4, 10));
   EXPECT_FALSE(t.takeDiscontinuity());
@@ -268,15 +267,15 @@ TEST(FileTailTest, TheNextFileIsNotTakenFromAListingWithAHole) {
   append(p, lines(0, 4));  // A
   FileTail t(p);
   ASSERT_TRUE(t.seekOldest().isOk());
-  mv(p, (p + ".1"));  // A -> .1, no live file yet
-  EXPECT_EQ(readAll(t).lines, expected(0, 4));              // A to its end, then waits
-  append(p, lines(4, 6));                                   // B live
-  mv((p + ".1"), (p + ".2"));  // A -> .2: the hole
+  mv(p, p + ".1");                              // A -> .1, no live file yet
+  EXPECT_EQ(readAll(t).lines, expected(0, 4));  // A to its end, then waits
+  append(p, lines(4, 6));                       // B live
+  mv(p + ".1", p + ".2");                       // A -> .2: the hole
   int listings = 0;
   t.setAfterListingForTest([&] {
     if (++listings != 1) return;
-    mv(p, (p + ".1"));  // B -> .1
-    append(p, lines(6, 8));                                   // C live
+    mv(p, p + ".1");         // B -> .1
+    append(p, lines(6, 8));  // C live
   });
   EXPECT_EQ(readAll(t).lines, expected(4, 8));
   EXPECT_FALSE(t.takeDiscontinuity());
@@ -290,14 +289,14 @@ TEST(FileTailTest, AHoleThatStaysIsPassedAsADiscontinuity) {
   append(p, lines(0, 4));  // A
   FileTail t(p);
   ASSERT_TRUE(t.seekOldest().isOk());
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   EXPECT_EQ(readAll(t).lines, expected(0, 4));
-  append(p, lines(4, 6));                                   // B: lines 4-5 removed below
-  mv((p + ".1"), (p + ".3"));  // A
-  mv(p, (p + ".2"));           // B
-  append(p + ".1", lines(6, 8));                                   // C
-  rm((p + ".2"));                      // B removed: .3, .1
-  append(p, lines(8, 10));                                         // D live
+  append(p, lines(4, 6));         // B: lines 4-5 removed below
+  mv(p + ".1", p + ".3");         // A
+  mv(p, p + ".2");                // B
+  append(p + ".1", lines(6, 8));  // C
+  rm(p + ".2");                   // B removed: .3, .1
+  append(p, lines(8, 10));        // D live
   EXPECT_TRUE(readAll(t).lines.empty());
   std::vector<std::string> got;
   for (int i = 0; i < 60 && got.size() < 4; ++i) {

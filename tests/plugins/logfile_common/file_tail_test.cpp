@@ -44,10 +44,10 @@ TEST(FileTailTest, RenameRotationIsFollowedWithoutLoss) {
   EXPECT_EQ(readAll(t).lines, expected(0, 5));
   // Written before the rename but not read yet; then two rotations while not reading.
   append(p, lines(5, 8));
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   append(p, lines(8, 10));
-  mv((p + ".1"), (p + ".2"));
-  mv(p, (p + ".1"));
+  mv(p + ".1", p + ".2");
+  mv(p, p + ".1");
   append(p, lines(10, 12));
   Read r = readAll(t);
   EXPECT_EQ(r.lines, expected(5, 12));
@@ -65,9 +65,9 @@ TEST(FileTailTest, RenamedBeforeTheNextFileExistsWaitsForIt) {
   ASSERT_TRUE(t.seekOldest().isOk());
   EXPECT_EQ(readAll(t).lines, expected(0, 4));
   // The engine renamed the live file away and has not created the next one yet.
-  mv((p + ".1"), (p + ".2"));
+  mv(p + ".1", p + ".2");
   append(p, lines(4, 5));
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   EXPECT_EQ(readAll(t).lines, expected(4, 5));
   EXPECT_TRUE(readAll(t).lines.empty());  // still no next file: nothing read again
   append(p, lines(5, 7));
@@ -95,14 +95,14 @@ TEST(FileTailTest, NewerFilesAreHeldOpenWhileBehindSoTheirDeletionLosesNothing) 
   };
   readSome(1000);
   // Rotated while the follow is behind: A -> .1, B live.
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   append(p, lines(60000, 60010));
   readSome(30000);  // crosses a refill: B is noticed and held
   // Two more rotations with max-file deleting the oldest: A (still being read), then B, before
   // the follow gets to B.
-  rm((p + ".1"));
-  mv(p, (p + ".1"));
-  rm((p + ".1"));
+  rm(p + ".1");
+  mv(p, p + ".1");
+  rm(p + ".1");
   append(p, lines(60010, 60020));
   Read rest = readAll(t);
   got.insert(got.end(), rest.lines.begin(), rest.lines.end());
@@ -131,17 +131,17 @@ TEST(FileTailTest, NewerFilesAreStillHeldAfterTheNewestHeldOneWasDeleted) {
     }
   };
   readSome(1000);
-  mv(p, (p + ".1"));  // A -> .1, B live
+  mv(p, p + ".1");  // A -> .1, B live
   append(p, lines(60000, 60010));
   readSome(25000);  // a refill: B held
   // A and B deleted (max-file), C rotated to .1, D live: C and D are newer than B.
-  rm((p + ".1"));
+  rm(p + ".1");
   rm(p);
   append(p, lines(60010, 60020));  // C
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   append(p, lines(60020, 60030));  // D
-  readSome(25000);  // a refill: C and D held
-  rm((p + ".1"));  // C deleted too
+  readSome(25000);                 // a refill: C and D held
+  rm(p + ".1");                    // C deleted too
   Read rest = readAll(t);
   got.insert(got.end(), rest.lines.begin(), rest.lines.end());
   auto want = expected(0, 60030);
@@ -237,9 +237,9 @@ TEST(FileTailTest, SeekResumesAtEveryOffset) {
   TempDir dir;
   std::string p = dir.path() + "/c-json.log";
   append(p, lines(0, 3));
-  mv(p, (p + ".2"));
+  mv(p, p + ".2");
   append(p, lines(3, 6));
-  mv(p, (p + ".1"));
+  mv(p, p + ".1");
   append(p, lines(6, 9));
   FileTail t(p);
   ASSERT_TRUE(t.seekOldest().isOk());
