@@ -1,5 +1,8 @@
 #include "docker_fixture.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -150,6 +153,27 @@ SmallTmpfs::SmallTmpfs(const std::string& path, int megabytes) : path_(path) {
 
 SmallTmpfs::~SmallTmpfs() {
   if (mounted_) runCommand("umount -l " + path_ + " 2>&1");
+}
+
+DiskFiller::DiskFiller(std::string path) : path_(std::move(path)) {
+  thread_ = std::thread([this] {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    static const char kZeros[64 * 1024] = {};
+    while (!stop_) {
+      while (!stop_ && ::write(fd, kZeros, sizeof kZeros) > 0) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::close(fd);
+  });
+}
+
+void DiskFiller::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
 }
 
 }  // namespace zc::testing

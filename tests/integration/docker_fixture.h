@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collector_process.h"
@@ -85,6 +87,24 @@ class SmallTmpfs {
  private:
   std::string path_;
   bool mounted_ = false;
+};
+
+// Keeps the file system holding `path` full for the life of the object (or until stop()):
+// a thread appends zeros to `path` until the write fails for want of space, and again every
+// 50 ms, so that whatever another process frees is taken back at once. stop() ends the thread
+// and removes the file.
+class DiskFiller {
+ public:
+  explicit DiskFiller(std::string path);
+  ~DiskFiller() { stop(); }
+  DiskFiller(const DiskFiller&) = delete;
+  DiskFiller& operator=(const DiskFiller&) = delete;
+  void stop();
+
+ private:
+  std::string path_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace zc::testing
