@@ -41,7 +41,7 @@ std::vector<plugin::OptionSpec> rocksDbOptionSpecs() {
        "fsync the WAL on every write (survives power loss, not only a process crash)"},
       {"block_cache_mb", OptionType::kInt, "8",
        "LRU block cache shared by every column family, MiB", 1, 1024},
-      {"write_buffer_mb", OptionType::kInt, "16", "memtable size per column family, MiB", 1, 256},
+      {"write_buffer_mb", OptionType::kInt, "4", "memtable size per column family, MiB", 1, 256},
       {"compression", OptionType::kString, "lz4", "lz4, zstd, snappy or none"},
       {"max_open_files", OptionType::kInt, "512",
        "table files kept open at once (the rest are opened on demand)", 16, 1'000'000},
@@ -108,6 +108,10 @@ OpenOptions openOptionsFor(const RocksDbOptions& opts, plugin::Logger* logger) {
   // batch: without a WAL cap it would pin old WAL files forever).
   dbo.db_write_buffer_size = 2 * opts.writeBufferBytes;
   dbo.max_total_wal_size = 4 * opts.writeBufferBytes;
+  // Each file being written (the WAL, a flush's or a compaction's table) buffers its appends;
+  // RocksDB lets that buffer grow to 1 MiB per file. 256 KiB keeps writes large enough for the
+  // disk and the three buffers of an ingest (WAL, flush, compaction) under 1 MiB together.
+  dbo.writable_file_max_buffer_size = 256 * 1024;
   dbo.stats_dump_period_sec = 0;
   dbo.stats_persist_period_sec = 0;
   dbo.keep_log_file_num = 1;

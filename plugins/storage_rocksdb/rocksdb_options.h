@@ -26,7 +26,7 @@ struct RocksDbOptions {
   std::string dataDir;
   bool syncWrites = false;
   uint64_t blockCacheBytes = 8 * 1024 * 1024;
-  uint64_t writeBufferBytes = 16 * 1024 * 1024;
+  uint64_t writeBufferBytes = 4 * 1024 * 1024;
   std::string compression = "lz4";  // lz4, zstd, snappy or none
   int maxOpenFiles = 512;           // table files RocksDB keeps open at once
 };

@@ -235,6 +235,42 @@ TEST_F(RocksDbStorageTest, OpenTableFilesAreBounded) {
   EXPECT_EQ(maxOpenFilesIn(dataDir()), "40");
 }
 
+// The memory budget at the defaults (README "Options"): 4 MiB memtables for logs and system, 8 MiB
+// over all column families, and write buffers of 256 KiB per open file, as RocksDB's own OPTIONS
+// file records. bench_ingest measures what they cost in peak RSS (bench/RESULTS.md).
+TEST_F(RocksDbStorageTest, MemoryBudgetDefaults) {
+  // `key` of section `section` in the newest OPTIONS-<number> file.
+  auto optionIn = [](const std::string& dir, const std::string& section, const std::string& key) {
+    std::string newest;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind("OPTIONS-", 0) == 0 && name > newest) newest = name;
+    }
+    std::ifstream in(dir + "/" + newest);
+    bool inSection = false;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line[0] == '[') inSection = line == section;
+      auto at = line.find(key + "=");
+      if (inSection && at != std::string::npos && line.find_first_not_of(' ') == at) {
+        return line.substr(at + key.size() + 1);
+      }
+    }
+    return std::string();
+  };
+  auto store = open({});
+  ASSERT_TRUE(store.isOk()) << store.status().toString();
+  EXPECT_TRUE((*store)->close().isOk());
+  EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "write_buffer_size"), "4194304");
+  EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "max_write_buffer_number"), "2");
+  EXPECT_EQ(optionIn(dataDir(), "[DBOptions]", "db_write_buffer_size"), "8388608");
+  EXPECT_EQ(optionIn(dataDir(), "[DBOptions]", "writable_file_max_buffer_size"), "262144");
+  store = open({{"write_buffer_mb", "16"}});
+  ASSERT_TRUE(store.isOk()) << store.status().toString();
+  EXPECT_TRUE((*store)->close().isOk());
+  EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "write_buffer_size"), "16777216");
+  EXPECT_EQ(optionIn(dataDir(), "[DBOptions]", "db_write_buffer_size"), "33554432");
+}
+
 TEST_F(RocksDbStorageTest, SyncWritesStoreAndReadBack) {
   auto store = open({{"sync_writes", "true"}});
   ASSERT_TRUE(store.isOk());
