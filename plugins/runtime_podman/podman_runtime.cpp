@@ -319,6 +319,15 @@ std::string PodmanRuntime::keptCgroupPath(const std::string& containerId) const 
   return it != kept_->byContainer.end() ? it->second.cgroupPath : std::string();
 }
 
+Result<std::string> PodmanRuntime::cgroupPathFrom(
+    const std::string& id, const Result<Poco::JSON::Object::Ptr>& inspected) {
+  if (!inspected.isOk()) {
+    if (inspected.status().isNotFound()) kept_->drop(id);
+    return inspected.status();
+  }
+  return parseDetails(inspected.value()).cgroupPath;
+}
+
 Result<plugin::ResourceSample> PodmanRuntime::sampleFrom(const std::string& id,
                                                          const std::string& cgroupPath,
                                                          const Result<docker::HttpResult>& answer) {
@@ -355,12 +364,7 @@ Result<plugin::ResourceSample> PodmanRuntime::sampleResources(std::string_view c
     std::string id(containerId);
     std::string cgroupPath = keptCgroupPath(id);
     if (cgroupPath.empty()) {
-      auto obj = engine_->getObject(inspectPath(id));
-      if (!obj.isOk()) {
-        if (obj.status().isNotFound()) kept_->drop(id);
-        return obj.status();
-      }
-      cgroupPath = parseDetails(obj.value()).cgroupPath;
+      ZC_ASSIGN_OR_RETURN(cgroupPath, cgroupPathFrom(id, engine_->getObject(inspectPath(id))));
     }
     return sampleFrom(id, cgroupPath, engine_->request("GET", statsPath(id)));
   } catch (const std::exception& e) {
@@ -397,16 +401,16 @@ std::vector<Result<plugin::ResourceSample>> PodmanRuntime::sampleResourcesBatch(
       auto answers = docker::batchGet(engine_->socketPath(), targets, options);
       for (size_t k = 0; k < inspect.size(); ++k) {
         const size_t i = inspect[k];
-        auto obj = answers[k].isOk()
-                       ? docker::EngineClient::objectFrom(answers[k].value(),
-                                                          inspectPath(containerIds[i]))
-                       : Result<Poco::JSON::Object::Ptr>(answers[k].status());
-        if (!obj.isOk()) {
-          if (obj.status().isNotFound()) kept_->drop(containerIds[i]);
-          out[i] = obj.status();
+        auto path = cgroupPathFrom(
+            containerIds[i], answers[k].isOk()
+                                 ? docker::EngineClient::objectFrom(answers[k].value(),
+                                                                    inspectPath(containerIds[i]))
+                                 : Result<Poco::JSON::Object::Ptr>(answers[k].status()));
+        if (!path.isOk()) {
+          out[i] = path.status();
           continue;
         }
-        cgroup[i] = parseDetails(obj.value()).cgroupPath;
+        cgroup[i] = std::move(path).value();
         ask.push_back(i);
       }
     }

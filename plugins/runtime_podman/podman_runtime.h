@@ -89,6 +89,10 @@ class PodmanRuntime final : public plugin::Runtime {
   void noteOomKills(const std::string& containerId, const std::string& cgroupPath);
   // The cgroup path kept for the container ("" when not known yet).
   std::string keptCgroupPath(const std::string& containerId) const;
+  // The cgroup path from `inspected`, the answer to an inspect of the container (any way it was
+  // sent); its error as it is, and the container's kept state dropped on 404.
+  Result<std::string> cgroupPathFrom(const std::string& containerId,
+                                     const Result<Poco::JSON::Object::Ptr>& inspected);
   // The sample from `answer` to GET statsPath(containerId) (any way it was sent), with the
   // container's cgroup path; keeps what the next sample needs, drops the container on 404.
   Result<plugin::ResourceSample> sampleFrom(const std::string& containerId,
