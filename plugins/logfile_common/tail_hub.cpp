@@ -51,7 +51,7 @@ uint64_t TailHub::add(const std::string& path, Run run) {
   e.run = std::move(run);
   e.dir = dir;
   e.path = path;
-  std::lock_guard<std::mutex> countLock(countMu_);
+  std::lock_guard<std::mutex> watchLock(watchMu_);
   ++created_[path].users;
   auto it = dirWatch_.find(dir);
   if (it != dirWatch_.end()) {
@@ -63,7 +63,6 @@ uint64_t TailHub::add(const std::string& path, Run run) {
     if (wd >= 0) {
       dirWatch_[dir] = wd;
       wds_[wd] = {dir, 1};
-      wdDir_[wd] = dir;
     }
   }
   return h;
@@ -82,7 +81,7 @@ void TailHub::remove(uint64_t handle) {
       return it->second.state != State::kRunning && it->second.state != State::kRerun;
     });
   }
-  std::lock_guard<std::mutex> countLock(countMu_);
+  std::lock_guard<std::mutex> watchLock(watchMu_);
   auto c = created_.find(it->second.path);
   if (c != created_.end() && --c->second.users <= 0) created_.erase(c);
   auto dw = dirWatch_.find(it->second.dir);
@@ -90,7 +89,6 @@ void TailHub::remove(uint64_t handle) {
     auto w = wds_.find(dw->second);
     if (w != wds_.end() && --w->second.second == 0) {
       if (inotifyFd_ >= 0) ::inotify_rm_watch(inotifyFd_, w->first);
-      wdDir_.erase(w->first);
       wds_.erase(w);
       dirWatch_.erase(dw);
     }
@@ -122,16 +120,8 @@ void TailHub::scheduleLocked(uint64_t handle) {
   }
 }
 
-void TailHub::wakeDirLocked(int wd) {
-  auto w = wds_.find(wd);
-  if (w == wds_.end()) return;
-  for (auto& [h, e] : entries_) {
-    if (e.dir == w->second.first) scheduleLocked(h);
-  }
-}
-
-std::vector<int> TailHub::drainLocked() {
-  std::vector<int> woken;
+std::vector<std::string> TailHub::drainLocked() {
+  std::vector<std::string> woken;
   if (inotifyFd_ < 0) return woken;
   alignas(inotify_event) char buf[16 * 1024];
   while (true) {
@@ -143,14 +133,15 @@ std::vector<int> TailHub::drainLocked() {
       if ((ev->mask & IN_Q_OVERFLOW) != 0) {
         // Events were dropped: a replacement may be among them (see createdCount()).
         for (auto& [path, c] : created_) c.count += 2;
-        for (const auto& [wd, dir] : wdDir_) woken.push_back(wd);
+        for (const auto& [dir, wd] : dirWatch_) woken.push_back(dir);
         continue;
       }
-      woken.push_back(ev->wd);
+      auto w = wds_.find(ev->wd);
+      if (w == wds_.end()) continue;  // a watch removed since
+      const std::string& dir = w->second.first;
+      woken.push_back(dir);
       if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) == 0 || ev->len == 0) continue;
-      auto d = wdDir_.find(ev->wd);
-      if (d == wdDir_.end()) continue;
-      auto c = created_.find(d->second + "/" + ev->name);
+      auto c = created_.find(dir + "/" + ev->name);
       if (c != created_.end()) ++c->second.count;
     }
   }
@@ -159,10 +150,12 @@ std::vector<int> TailHub::drainLocked() {
   return woken;
 }
 
-void TailHub::wakeDirs(std::vector<int> wds) {
-  if (wds.empty()) return;
+void TailHub::wakeDirs(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  for (int wd : wds) wakeDirLocked(wd);
+  for (auto& [h, e] : entries_) {
+    if (std::binary_search(dirs.begin(), dirs.end(), e.dir)) scheduleLocked(h);
+  }
 }
 
 std::optional<uint64_t> TailHub::createdCount(const std::string& path) {
@@ -170,16 +163,14 @@ std::optional<uint64_t> TailHub::createdCount(const std::string& path) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   std::optional<uint64_t> count;
-  std::vector<int> woken;
+  std::vector<std::string> woken;
   {
-    std::lock_guard<std::mutex> lock(countMu_);
+    std::lock_guard<std::mutex> lock(watchMu_);
     woken = drainLocked();
     auto c = created_.find(path);
-    bool watched = false;
-    for (const auto& [wd, d] : wdDir_) watched = watched || d == dir;
-    if (c != created_.end() && watched) count = c->second.count;
+    if (c != created_.end() && dirWatch_.count(dir) != 0) count = c->second.count;
   }
-  wakeDirs(std::move(woken));
+  wakeDirs(woken);
   return count;
 }
 
@@ -200,12 +191,12 @@ void TailHub::watch() {
       std::this_thread::sleep_for(options_.pollInterval);
     }
     if (r > 0 && (fds[0].revents & POLLIN) != 0) {
-      std::vector<int> woken;
+      std::vector<std::string> woken;
       {
-        std::lock_guard<std::mutex> lock(countMu_);
+        std::lock_guard<std::mutex> lock(watchMu_);
         woken = drainLocked();
       }
-      wakeDirs(std::move(woken));
+      wakeDirs(woken);
     }
     if (std::chrono::steady_clock::now() >= nextPoll) {
       std::lock_guard<std::mutex> lock(mu_);

@@ -88,11 +88,10 @@ class TailHub {
   void watch();
   void work();
   void scheduleLocked(uint64_t handle);  // mu_ held
-  void wakeDirLocked(int wd);
-  // Reads every queued inotify event, counts the creations; returns the folders (wds) to wake.
-  // countMu_ held.
-  std::vector<int> drainLocked();
-  void wakeDirs(std::vector<int> wds);  // takes mu_
+  // Reads every queued inotify event, counts the creations; returns the folders to wake.
+  // watchMu_ held.
+  std::vector<std::string> drainLocked();
+  void wakeDirs(const std::vector<std::string>& dirs);  // takes mu_
 
   Options options_;
   int inotifyFd_ = -1;
@@ -101,12 +100,12 @@ class TailHub {
   std::condition_variable cv_;      // workers: queue_ not empty or stopping_
   std::condition_variable idleCv_;  // remove(): a run ended
   std::map<uint64_t, Entry> entries_;
+  std::deque<uint64_t> queue_;
+  // The inotify watches and the creation counts, read by the watcher without mu_.
+  // Lock order: mu_ before watchMu_ (never the other way).
+  std::mutex watchMu_;
   std::map<std::string, int> dirWatch_;             // dir -> wd
   std::map<int, std::pair<std::string, int>> wds_;  // wd -> dir, users
-  std::deque<uint64_t> queue_;
-  // Lock order: mu_ before countMu_ (never the other way).
-  std::mutex countMu_;
-  std::map<int, std::string> wdDir_;  // wd -> dir, for the names in the events
   struct Created {
     uint64_t count = 0;
     int users = 0;
