@@ -13,7 +13,6 @@
 namespace zc::logfile {
 namespace {
 
-constexpr size_t kReadSize = 256 * 1024;
 // The most newer files held open at once (holdNewer()).
 constexpr size_t kMaxHeld = 32;
 // How long a hole in the numbering of the rotated files may stay before it is passed (and
@@ -162,7 +161,6 @@ Status FileTail::open(const LogFileEntry& entry, uint64_t offset) {
   srcLive_ = entry.index == 0;
   offset_ = offset;
   buf_.clear();
-  bufStart_ = 0;
   waitingForLive_ = false;
   awaitingNext_ = false;
   return Status::ok();
@@ -211,7 +209,6 @@ Status FileTail::seekOldest() {
   std::vector<LogFileEntry> files = listLogFiles(livePath_);
   src_.reset();
   buf_.clear();
-  bufStart_ = 0;
   offset_ = 0;
   ident_ = {};
   for (const LogFileEntry& e : files) {
@@ -301,7 +298,6 @@ Status FileTail::openNext(int attempt) {
     ident_.headLen = 0;  // recomputed from its first line when read
     offset_ = 0;
     buf_.clear();
-    bufStart_ = 0;
     struct stat live {};
     srcLive_ = ::stat(livePath_.c_str(), &live) == 0 && live.st_dev == ident_.dev &&
                live.st_ino == ident_.ino;
@@ -378,7 +374,6 @@ Status FileTail::openNext(int attempt) {
     srcCreation_ = justReadCreation;
     srcLive_ = false;
     buf_.clear();
-    bufStart_ = 0;
     if (attempt < 4) return openNext(attempt + 1);
     awaitingNext_ = true;
     return Status::ok();
@@ -388,7 +383,6 @@ Status FileTail::openNext(int attempt) {
   // This listing has no hole after the file just read: a hole seen before is not one that stays.
   holeSince_ = {};
   buf_.clear();
-  bufStart_ = 0;
   awaitingNext_ = true;
   return Status::ok();
 }
@@ -423,9 +417,9 @@ Result<FileTail::ReadOutcome> FileTail::read(const OnLine& onLine, size_t maxByt
       if (waitingForLive_) return ReadOutcome::kIdle;
     }
     // Hand out the complete lines buffered.
-    while (bufStart_ < buf_.size()) {
-      const char* base = buf_.data() + bufStart_;
-      size_t avail = buf_.size() - bufStart_;
+    while (!buf_.empty()) {
+      const char* base = buf_.data();  // stays valid until the next room()
+      size_t avail = buf_.size();
       const void* nl = std::memchr(base, '\n', std::min(avail, maxLineBytes_));
       size_t len;
       size_t consumed;
@@ -447,32 +441,27 @@ Result<FileTail::ReadOutcome> FileTail::read(const OnLine& onLine, size_t maxByt
       FilePosition start{ident_, offset_};
       FilePosition after{ident_, offset_ + consumed};
       offset_ += consumed;
-      bufStart_ += consumed;
+      buf_.consume(consumed);
       handed += consumed;
       bool more = onLine(std::string_view(base, len), start, after);
       if (!more || handed >= maxBytes) return ReadOutcome::kMore;
     }
-    // Read more.
-    if (bufStart_ > 0) {
-      buf_.erase(0, bufStart_);
-      bufStart_ = 0;
-    }
+    // Read more: kMinReadSize after a catch-up, twice as much after each read that filled its
+    // room, up to kMaxReadSize, so that a trickle costs small reads and a backlog large ones.
     holdNewer();
-    size_t have = buf_.size();
-    buf_.resize(have + kReadSize);
-    auto r = src_->read(buf_.data() + have, kReadSize);
-    if (!r.isOk()) {
-      buf_.resize(have);
-      return r.status();
+    auto r = src_->read(buf_.room(readSize_), readSize_);
+    if (!r.isOk()) return r.status();
+    buf_.commit(r.value());
+    if (r.value() > 0) {
+      if (r.value() == readSize_) readSize_ = std::min(readSize_ * 2, kMaxReadSize);
+      continue;
     }
-    buf_.resize(have + r.value());
-    if (r.value() > 0) continue;
 
     // The end of this file for now.
     if (!srcLive_) {
       if (!buf_.empty()) {
         // A rotated file is complete: its last bytes without '\n' are its last line.
-        std::string last = std::move(buf_);
+        std::string last(buf_.view());
         buf_.clear();
         FilePosition start{ident_, offset_};
         offset_ += last.size();
@@ -498,10 +487,11 @@ Result<FileTail::ReadOutcome> FileTail::read(const OnLine& onLine, size_t maxByt
       ZC_RETURN_IF_ERROR(open(LogFileEntry{livePath_, 0, false}, 0));
       continue;
     }
-    // Caught up: give the read buffer back, keeping only a pending partial line. Kept, each
-    // follow would hold kReadSize (zero-filled by resize, so resident) for good: 50 MiB over
-    // 200 follows.
-    if (buf_.capacity() > kReadSize / 4) std::string(buf_).swap(buf_);
+    // Caught up: a buffer grown for a backlog is given back, keeping only a pending partial
+    // line (kept, 200 follows would hold up to 50 MiB for good); a small one is kept, so that
+    // a trickle of lines costs no allocation.
+    if (buf_.capacity() > kMaxReadSize / 4) buf_.shrinkToFit();
+    readSize_ = kMinReadSize;
     return ReadOutcome::kIdle;
   }
 }

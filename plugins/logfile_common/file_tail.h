@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "log_file_set.h"
+#include "read_buffer.h"
 #include "zc/status.h"
 
 namespace zc::logfile {
@@ -126,6 +127,8 @@ class FileTail {
   }
 
  private:
+  static constexpr size_t kMaxReadSize = 256 * 1024;  // the largest read
+  static constexpr size_t kMinReadSize = 16 * 1024;   // the read after a catch-up
   class Source;
   Status open(const LogFileEntry& entry, uint64_t offset);
   // `attempt`: how many times the names moved under it already (it lists them again, a few
@@ -168,8 +171,8 @@ class FileTail {
   bool srcLive_ = false;      // src_ is the live path's file (as far as we know)
   FileIdentity ident_;        // of src_
   uint64_t offset_ = 0;       // consumed (handed out) bytes of src_
-  std::string buf_;           // bytes read from src_ after offset_
-  size_t bufStart_ = 0;       // first unconsumed byte of buf_
+  ReadBuffer buf_;            // bytes read from src_ after offset_
+  size_t readSize_ = kMinReadSize;  // the next read's size
   bool waitingForLive_ = false;  // no file at all yet: start at the oldest that appears
   bool awaitingNext_ = false;    // src_ read to its end; the file after it (ident_) not there yet
   uint64_t rotations_ = 0;
