@@ -168,6 +168,9 @@ const std::vector<OptionSpec>& optionSpecs() {
       {"max-streams-per-client", "N", "32",
        "Log streams (SSE) one client may hold open at once: a token, or an address without a "
        "token; beyond it 503 with Retry-After."},
+      {"sse-threads", "N", "1",
+       "Threads that write the log streams (SSE), 1-16; each stream lives on one of them. More "
+       "than one helps only with hundreds of streams and a core to spare."},
       {"sync-writes", "BOOL", "false",
        "fsync every storage write (survives power loss, not only a process crash); short for "
        "--plugin-opt storage.rocksdb.sync_writes=BOOL."},
@@ -411,6 +414,7 @@ Result<CollectorConfig> loadCollectorConfig(const Poco::Util::AbstractConfigurat
   ZC_ASSIGN_OR_RETURN(c.maxStreamsPerClient,
                       parseUnsigned("max-streams-per-client", get("max-streams-per-client", "32"),
                                     1, 100000));
+  ZC_ASSIGN_OR_RETURN(c.sseThreads, parseUnsigned("sse-threads", get("sse-threads", "1"), 1, 16));
   ZC_RETURN_IF_ERROR(readPluginOptions(cfg, &c.pluginOptions));
   auto duration = [&](const char* name, const char* fallback, int64_t& into) -> Status {
     auto d = parseDuration(get(name, fallback));

@@ -52,6 +52,7 @@ struct CollectorConfig {
   uint64_t maxPageBytes = 4 << 20;  // the body of one logs page
   uint64_t maxStorageBytes = 0;     // --max-storage-bytes: the store's quota, 0 = none
   uint64_t maxStreamsPerClient = 32;  // SSE streams per token (or address without one)
+  uint64_t sseThreads = 1;            // the SSE hub's threads
   std::string logLevel = "info";
   std::string logFormat = "text";  // or "json"
   // Lifecycle.

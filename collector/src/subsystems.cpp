@@ -401,6 +401,7 @@ void HttpSubsystem::initialize(Poco::Util::Application&) {
   options.webDir = s_.config.webDir;
   options.maxPageBytes = s_.config.maxPageBytes;
   options.sse.maxStreamsPerClient = s_.config.maxStreamsPerClient;
+  options.sse.threads = s_.config.sseThreads;
   if (options.webDir.empty()) {
     spdlog::warn("pages not served: no built web/dist found (see --web-dir)");
   }

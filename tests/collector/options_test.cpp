@@ -41,6 +41,7 @@ TEST_F(OptionsTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(c->retentionIntervalNs, 3600 * kNanosPerSecond);
   EXPECT_EQ(c->metricsIntervalNs, 30 * kNanosPerSecond);
   EXPECT_EQ(c->metricsParallelism, 256u);
+  EXPECT_EQ(c->sseThreads, 1u);
   EXPECT_EQ(c->sessionTtlNs, 12 * 3600 * kNanosPerSecond);
   ASSERT_FALSE(c->pluginDirs.empty());  // the build tree's plugins/ next to bin/
   EXPECT_EQ(c->pluginDirs[0], ZC_PLUGIN_DIR);
@@ -137,6 +138,13 @@ TEST_F(OptionsTest, MalformedPluginOptionsAreOneLine) {
   EXPECT_EQ(load().status().message(), "--plugin-opt: 'storage' is not KIND.NAME.KEY=VALUE");
 }
 
+TEST_F(OptionsTest, SseThreadsComeFromTheEnvironmentToo) {
+  env_->setString("sse-threads", "3");
+  auto c = load();
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c->sseThreads, 3u);
+}
+
 TEST_F(OptionsTest, TtlZeroMeansForever) {
   flags_->setString("retention-system", "0");
   auto c = load();
@@ -186,7 +194,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"tls-cert", "/etc/tls.pem", "--tls-key"},
                       BadCase{"tls-key", "/etc/tls.key", "--tls-cert"},
                       BadCase{"tls-client-ca", "/etc/ca.pem", "--tls-cert"},
-                      BadCase{"max-connections-per-peer", "lots", "lots"}));
+                      BadCase{"max-connections-per-peer", "lots", "lots"},
+                      BadCase{"sse-threads", "0", "0"},
+                      BadCase{"sse-threads", "17", "17"}));
 
 }  // namespace
 }  // namespace zc::collector
