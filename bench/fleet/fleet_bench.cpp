@@ -16,16 +16,17 @@
 //      answers, and (b) `docker stats --no-stream` over the same containers. Alternated, median
 //      of 3 rounds each. (The engine answers a one-shot request after its next 1 s stats tick.)
 //   3. burst: 10 more containers write R = 50,000 lines/s together for S = 10 s (100-byte lines,
-//      R/10 per container each second, started together by a file in a bind mount) while the N
-//      idle ones keep running. Peak VmRSS and threads sampled every 100 ms from the start until the
-//      collector has stored the last line, next to dockerd's peak; and the collector's storing rate
-//      next to the rate the containers wrote at: "written" is the engine timestamp of each
-//      container's closing line (printed right after its last tick, no sleep after it), "stored"
-//      the moment the bench saw every closing line stored (polled every 20 ms with a one-row
-//      query at its expected lineNo, so polling costs the collector almost nothing); both from
-//      the moment the gate file was made. Stored can only come after written: the ratio is at most
-//      1.0, which means it kept up. A closing line at another lineNo than count + 1 (a lost or
-//      repeated line) fails the scenario.
+//      R/10 per container each second, each second's share started by a file the bench makes in
+//      a bind-mounted folder at the start of that second, so a slow tick does not delay the
+//      next) while the N idle ones keep running. Peak VmRSS and threads sampled every 100 ms
+//      from the start until the collector has stored the last line, next to dockerd's peak; and
+//      the collector's storing rate next to the rate the containers wrote at: "written" is the
+//      engine timestamp of each container's closing line (printed right after its last tick),
+//      "stored" the moment the bench saw every closing line stored (polled every 20 ms with a
+//      one-row query at its expected lineNo, so polling costs the collector almost nothing);
+//      both from the moment the first tick's file was made. Stored can only come after written:
+//      the ratio is at most 1.0, which means it kept up. A closing line at another lineNo than
+//      count + 1 (a lost or repeated line) fails the scenario.
 // --only burst: only step 3 (the N idle containers are still started and followed first).
 // --log-source: runtime.docker.log_source of the collector (default: the collector's default);
 // a list alternates the sources, and with --runs K each source's burst is run K times (a fresh
@@ -312,8 +313,10 @@ class FleetBench {
   }
 
   void measureBurst(const std::string& logSource, const std::string& runTag) {
-    // One tick a second per container: `yes | head` writes its share, then `sleep 1` (a tick
-    // costs three busybox processes, a few ms each: finer ticks spent the cores on process starts).
+    // One tick a second per container: `yes | head` writes its share when the bench makes the
+    // tick's file in the gate folder (at go + k s, so a tick that takes a while to write does not
+    // push the next ones back); a tick costs three busybox processes, a few ms each (finer ticks
+    // spent the cores on process starts).
     const int perTick =
         std::max(1, opt_.burstRate / kBurstContainers);  // lines per container-second
     const int ticks = opt_.burstSeconds;
@@ -326,10 +329,9 @@ class FleetBench {
     ::chmod(gate.path().c_str(), 0755);
     const std::string payload(99, 'x');
     const std::string script =
-        "while [ ! -e /gate/go ]; do usleep 20000; done; i=0; while [ $i -lt " +
-        std::to_string(ticks) + " ]; do yes " + payload + " | head -n " + std::to_string(perTick) +
-        "; i=$((i+1)); [ $i -lt " + std::to_string(ticks) +
-        " ] && sleep 1; done; echo burst-done; sleep 3600";
+        "i=0; while [ $i -lt " + std::to_string(ticks) +
+        " ]; do while [ ! -e /gate/$i ]; do usleep 5000; done; yes " + payload + " | head -n " +
+        std::to_string(perTick) + "; i=$((i+1)); done; echo burst-done; sleep 3600";
     const uint64_t perContainer = static_cast<uint64_t>(perTick) * ticks;
     size_t first = fleet_.names().size();
     if (!fleet_.grow(first + kBurstContainers, "burst", script,
@@ -366,7 +368,15 @@ class FleetBench {
       std::this_thread::sleep_for(500ms);
     }
     const int64_t go = zc::bench::realtimeNs();
-    std::ofstream(gate.path() + "/go") << "go\n";
+    std::atomic<bool> ticking{true};
+    std::thread ticker([&, start = Clock::now()] {
+      for (int k = 0; k < ticks && ticking; ++k) {
+        while (ticking && Clock::now() < start + std::chrono::seconds(k)) {
+          std::this_thread::sleep_for(2ms);
+        }
+        std::ofstream(gate.path() + "/" + std::to_string(k)) << k << "\n";
+      }
+    });
     // Stored when the collector has each container's closing line; every 20 ms, one one-row
     // query per container not yet done.
     std::vector<int64_t> closing(deployments.size(), 0);
@@ -382,6 +392,8 @@ class FleetBench {
       if (done < deployments.size()) std::this_thread::sleep_for(20ms);
     }
     const int64_t stored = zc::bench::realtimeNs();
+    ticking = false;
+    ticker.join();
     const double cpuCollector = zc::bench::cpuSeconds(proc_->pid()) - cpuCollector0;
     const double cpuEngine = zc::bench::cpuSeconds(engine_) - cpuEngine0;
     sampling = false;
