@@ -61,7 +61,8 @@ int engineRequest(const std::string& method, const std::string& path, const std:
   }
   std::string req = method + " " + path + " HTTP/1.0\r\nHost: docker\r\n";
   if (!json.empty()) {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) + "\r\n";
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
+           "\r\n";
   }
   req += "\r\n" + json;
   std::string resp;
@@ -119,8 +120,10 @@ class Fleet {
           const std::string name = "zynd-" + ids[i];
           std::string body;
           int created = engineRequest("POST", "/containers/create?name=" + name, spec, &body);
-          int started =
-              created == 201 ? engineRequest("POST", "/containers/" + name + "/start", "", &body) : 0;
+          int started = 0;
+          if (created == 201) {
+            started = engineRequest("POST", "/containers/" + name + "/start", "", &body);
+          }
           if (started != 204) {
             ++failed;
             std::lock_guard lock(mu);
