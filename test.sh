@@ -5,8 +5,20 @@
 # it: whatever this script started is stopped again, by pid.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# One line per phase with its wall time ("test.sh: fuzz took 63 s"), and the total at the end, so
+# that a CI log shows where the time goes.
+t_start=$SECONDS
+t_phase=$SECONDS
+phase_done() {
+  echo "test.sh: $1 took $((SECONDS - t_phase)) s"
+  t_phase=$SECONDS
+}
+
 scripts/install-deps.sh --test
+phase_done install
 scripts/build.sh
+phase_done build
 
 # Stop the engine (and Podman's service) at the end only if this run started it (one that
 # already answered is left alone).
@@ -38,34 +50,47 @@ if ! scripts/start-podman.sh; then
   exit 1
 fi
 scripts/build-podman-test-image.sh
+phase_done "engines and test images"
 
 # The second pass's build (AddressSanitizer + UndefinedBehaviorSanitizer, build-asan/) is compiled
 # now, in the background at the lowest CPU and I/O priority, so that it takes only the cycles the
 # fuzzers and the regular suite leave idle (most of the suite waits on containers) instead of
 # adding its quarter of an hour after them. Its output goes to build/sanitizer-build.log.
+# The labels that pass leaves out (why: below); the test binaries carrying one of them are not
+# even compiled there (ZC_SKIP_TEST_LABELS, cmake/ZcTesting.cmake).
+sanitize_skip_labels='browser|bench|package|contract|engine|fault|slow|scale'
 sanitize=0
 if [[ "${ZC_SKIP_SANITIZE:-0}" != 1 && $# -eq 0 ]]; then
   sanitize=1
   idle_io=()
   if ionice -c 3 true 2>/dev/null; then idle_io=(ionice -c 3); fi
-  setsid nice -n 19 "${idle_io[@]}" scripts/sanitize.sh --build-only >build/sanitizer-build.log 2>&1 &
+  ZC_SKIP_TEST_LABELS=${sanitize_skip_labels//|/;} setsid nice -n 19 "${idle_io[@]}" \
+    scripts/sanitize.sh --build-only >build/sanitizer-build.log 2>&1 &
   asan_build_pid=$!
 fi
 
 # The parsers' fuzz targets (libFuzzer, clang 14, ASan+UBSan): the committed corpus plus a fixed,
 # seeded number of runs each, so the step is deterministic. Longer runs: tests/fuzz/README.md.
 scripts/fuzz.sh --runs 100000
+phase_done fuzz
 
 export ZC_REQUIRE_DOCKER=1 ZC_REQUIRE_CADDY=1 ZC_REQUIRE_PROMETHEUS=1 ZC_REQUIRE_BROWSER=1
 export ZC_REQUIRE_POSTGRES=1 ZC_REQUIRE_PACKAGE=1 ZC_REQUIRE_PODMAN=1
 # -j2: the unit tests run two at a time; every other test is RUN_SERIAL (cmake/ZcTesting.cmake)
 # and runs alone.
-(cd build && ctest -j2 --output-on-failure --timeout 600 "$@")
+# A failing ctest still reports its phase time (and the total) before the script stops.
+regular_rc=0
+(cd build && ctest -j2 --output-on-failure --timeout 600 "$@") || regular_rc=$?
+phase_done "regular ctest"
+if ((regular_rc != 0)); then
+  echo "test.sh: total $((SECONDS - t_start)) s (the regular ctest pass failed)"
+  exit "$regular_rc"
+fi
 
 # The same suites once more under AddressSanitizer + UndefinedBehaviorSanitizer with leak
 # detection, in build-asan/, but for those whose time goes to waiting on something outside the
 # collector rather than to running its code: the browser's, the package's, the API contract's
-# (it checks documents), the benchmark's, the 200-container scale test (a thread count), the ones
+# (it checks documents), the benchmark's, the 200-container scale test ("scale": a thread count), the ones
 # that stop the engine or fill a disk ("engine", "fault": seconds of waiting for the engine to come
 # back), the storage crash test ("slow": kill -9 of a writer, then a consistency check). What those
 # drive in the collector is run under the sanitizers by other suites: reopening a follow after a
@@ -81,6 +106,13 @@ if ((sanitize)); then
   fi
   asan_build_pid=
   tail -1 build/sanitizer-build.log
-  scripts/sanitize.sh --no-build -j2 -LE 'browser|bench|package|contract|engine|fault|slow' \
-    -E 'FollowScaleTest'
+  phase_done "wait for the sanitizer build"
+  sanitize_rc=0
+  scripts/sanitize.sh --no-build -j2 -LE "$sanitize_skip_labels" || sanitize_rc=$?
+  phase_done "sanitizer ctest"
+  if ((sanitize_rc != 0)); then
+    echo "test.sh: total $((SECONDS - t_start)) s (the sanitizer ctest pass failed)"
+    exit "$sanitize_rc"
+  fi
 fi
+echo "test.sh: total $((SECONDS - t_start)) s"

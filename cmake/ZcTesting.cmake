@@ -14,13 +14,26 @@
 #    into separate words, so `LABELS "docker;fault"` became LABELS docker plus a bogus property
 #    and lost the properties after it; the labels are set instead by a script ctest includes
 #    after the discovered tests (it walks <target>_TESTS, the list the discovery writes).
+#  - A target with a label in ZC_SKIP_TEST_LABELS (a list, empty by default) is left out of
+#    `all` and registers no test: a build for a pass that excludes those labels (the sanitizer
+#    pass of test.sh, through scripts/sanitize.sh) does not compile it. It is still built on
+#    request (`cmake --build <dir> --target <target>`), but then ctest does not know its tests.
 include(GoogleTest)
+
+set(ZC_SKIP_TEST_LABELS "" CACHE STRING
+    "Test binaries with one of these labels (zc_discover_tests) are not built by default and register no test")
 
 function(zc_discover_tests target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "TEST_PREFIX;TIMEOUT;SERIAL" "LABELS")
   if(NOT arg_LABELS)
     message(FATAL_ERROR "zc_discover_tests(${target}): LABELS is required")
   endif()
+  foreach(label IN LISTS arg_LABELS)
+    if(label IN_LIST ZC_SKIP_TEST_LABELS)
+      set_target_properties(${target} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+      return()
+    endif()
+  endforeach()
   list(GET arg_LABELS 0 first_label)
   set(properties LABELS ${first_label})
   if(arg_TIMEOUT)

@@ -32,7 +32,7 @@
 //    PostgreSQL holds it (the forwarding rate), both polled every 10 ms in the same run; the
 //    ratio forwarding / ingest (1.0: the sink keeps up with the flood). Goal: >= 0.8. Then every
 //    line is checked to be in PostgreSQL once (count = distinct lineNos = the host's last lineNo).
-// --smoke: 100,000 lines, 200 queries, 10 SSE clients for 3 s, a 20,000-line flood. Without PostgreSQL 15 installed the bench says so and
+// --smoke: 20,000 lines, 50 queries, 5 SSE clients for 1 s, a 5,000-line flood. Without PostgreSQL 15 installed the bench says so and
 // exits 0 (1 when ZC_REQUIRE_POSTGRES=1). Exit status 0 when every figure was measured.
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -278,11 +278,11 @@ FloodResult floodForward(PostgresServer& pg, const std::string& db, const std::s
 
 int main(int argc, char** argv) {
   Report report(argc, argv);
-  long lines = report.smoke() ? 100'000 : 10'000'000;
-  int queries = report.smoke() ? 200 : 2000;
-  int sseClients = report.smoke() ? 10 : 100;
-  int sseSeconds = report.smoke() ? 3 : 10;
-  long floodLines = report.smoke() ? 20'000 : 200'000;
+  long lines = report.smoke() ? 20'000 : 10'000'000;
+  int queries = report.smoke() ? 50 : 2000;
+  int sseClients = report.smoke() ? 5 : 100;
+  int sseSeconds = report.smoke() ? 1 : 10;
+  long floodLines = report.smoke() ? 5'000 : 200'000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--lines") == 0) lines = std::atol(argv[i + 1]);
     if (std::strcmp(argv[i], "--queries") == 0) queries = std::atoi(argv[i + 1]);

@@ -464,7 +464,7 @@ int main(int argc, char** argv) {
   std::vector<size_t> clients =
       rep.smoke() ? std::vector<size_t>{1, 10} : std::vector<size_t>{1, 100, 1000};
   std::vector<size_t> rates = rep.smoke() ? std::vector<size_t>{200} : std::vector<size_t>{200, 2000};
-  int secondsEach = rep.smoke() ? 2 : 10;
+  int secondsEach = rep.smoke() ? 1 : 10;
   size_t sampled = 10;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -5,6 +5,8 @@
 //               [--log-source auto|api|file|api,file] [--runs K] [--smoke] [--report FILE]
 //
 // One fresh zynd-collector (RocksDB in a temporary folder, --metrics-interval 10s) is started;
+// --smoke: 2 and 4 idle containers, --metrics-interval 2s, one sweep round, 4 burst containers
+// writing 2,000 lines/s for 1 s.
 // then, with N = 200 by default:
 //   1. resources at 0, N/2 and N followed containers: the collector's resident memory (VmRSS)
 //      and thread count once every follow is up and a few seconds have passed, next to dockerd's
@@ -69,8 +71,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kDockerParallelism = 4;  // concurrent `docker run` / `docker rm`
 constexpr size_t kStatsParallelism = 64;  // the former default, kept: figures compare over time
-constexpr int kBurstContainers = 10;
-constexpr auto kMetricsInterval = 10s;
 
 double mib(long kb) {
   return static_cast<double>(kb) / 1024.0;
@@ -80,7 +80,9 @@ struct Options {
   int containers = 200;
   int burstRate = 50000;
   int burstSeconds = 10;
+  int burstContainers = 10;
   int sweepRounds = 3;
+  std::chrono::seconds metricsInterval{10};  // the collector's --metrics-interval
   bool burstOnly = false;
   int runs = 1;
   std::vector<std::string> logSources{""};  // "" = the collector's default
@@ -190,7 +192,7 @@ class FleetBench {
         "--data-dir", dir_.path() + "/data" + std::to_string(++collectors_), "--listen",
         "127.0.0.1:" + std::to_string(port_), "--router", "none", "--keep-crashed", "true",
         "--log-level", "warn", "--metrics-interval",
-        std::to_string(kMetricsInterval.count()) + "s", "--metrics-parallelism",
+        std::to_string(opt_.metricsInterval.count()) + "s", "--metrics-parallelism",
         std::to_string(kStatsParallelism)};
     if (!logSource.empty()) {
       args.push_back("--plugin-opt");
@@ -283,12 +285,12 @@ class FleetBench {
             s = lastSweep();
             return s.count > seen + (round == 0 ? 1 : 0);
           },
-          kMetricsInterval * 8, 100ms);
+          opt_.metricsInterval * 8, 100ms);
       if (!got || s.targets < static_cast<uint64_t>(opt_.containers)) {
         report_.fail(
             "sweep", scenario,
             got ? "the last metrics pass covered only " + std::to_string(s.targets) + " containers"
-                : "no metrics pass ended within " + std::to_string((kMetricsInterval * 8).count()) +
+                : "no metrics pass ended within " + std::to_string((opt_.metricsInterval * 8).count()) +
                       " s");
         return;
       }
@@ -318,9 +320,9 @@ class FleetBench {
     // push the next ones back); a tick costs three busybox processes, a few ms each (finer ticks
     // spent the cores on process starts).
     const int perTick =
-        std::max(1, opt_.burstRate / kBurstContainers);  // lines per container-second
+        std::max(1, opt_.burstRate / opt_.burstContainers);  // lines per container-second
     const int ticks = opt_.burstSeconds;
-    const uint64_t total = static_cast<uint64_t>(perTick) * ticks * kBurstContainers;
+    const uint64_t total = static_cast<uint64_t>(perTick) * ticks * opt_.burstContainers;
     const std::string scenario = zc::bench::withCommas(static_cast<uint64_t>(opt_.burstRate)) +
                                  " lines/s burst over " + zc::bench::withCommas(opt_.containers) +
                                  " followed" +
@@ -334,9 +336,10 @@ class FleetBench {
         std::to_string(perTick) + "; i=$((i+1)); done; echo burst-done; sleep 3600";
     const uint64_t perContainer = static_cast<uint64_t>(perTick) * ticks;
     size_t first = fleet_.names().size();
-    if (!fleet_.grow(first + kBurstContainers, "burst", script,
+    if (!fleet_.grow(first + opt_.burstContainers, "burst", script,
                      "-v " + gate.path() + ":/gate:ro") ||
-        !zc::testing::waitFor([&] { return follows() >= first + kBurstContainers; }, 60s, 100ms)) {
+        !zc::testing::waitFor([&] { return follows() >= first + opt_.burstContainers; }, 60s,
+                              100ms)) {
       report_.fail("burst", scenario, "the burst containers did not start or were not followed");
       return;
     }
@@ -420,7 +423,7 @@ class FleetBench {
     report_.add({"burst", scenario, "stored lines/s", "lines/s", storedRate,
                  "rate the containers wrote at", writtenRate, Better::kHigher,
                  zc::bench::withCommas(total) + " lines of 100 bytes from " +
-                     std::to_string(kBurstContainers) + " containers; 1.0 = kept up" + cpu});
+                     std::to_string(opt_.burstContainers) + " containers; 1.0 = kept up" + cpu});
   }
 
   // The engine timestamp (ns) of deployment d's closing "burst-done" line once stored, else 0.
@@ -471,7 +474,9 @@ int main(int argc, char** argv) {
   if (report.smoke()) {
     opt.containers = 4;
     opt.burstRate = 2000;
-    opt.burstSeconds = 2;
+    opt.burstSeconds = 1;
+    opt.burstContainers = 4;
+    opt.metricsInterval = std::chrono::seconds(2);  // the sweep waits for two passes
   }
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];

@@ -31,7 +31,7 @@
 //
 // --data-dir DIR keeps the dataset in DIR (DIR/store, described by DIR/dataset.properties) and
 // reuses it in a later run with the same --lines and --deployments; without it the dataset lives
-// in a temporary folder removed at the end. --smoke: 100,000 lines, 2 deployments, 200 queries.
+// in a temporary folder removed at the end. --smoke: 20,000 lines, 2 deployments, 50 queries.
 // Exit status 0 when every figure was measured, 1 otherwise.
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -749,9 +749,9 @@ Result<DaemonRun> measureDaemon(const std::string& store, const Plan& plan) {
 std::optional<Options> parseOptions(int argc, char** argv, bool smoke) {
   Options opt;
   if (smoke) {
-    opt.lines = 100'000;
+    opt.lines = 20'000;
     opt.deployments = 2;
-    opt.queries = 200;
+    opt.queries = 50;
   }
   try {
     for (int i = 1; i < argc; ++i) {

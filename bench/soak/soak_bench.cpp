@@ -23,7 +23,7 @@
 // the API: lost (k never stored) and duplicated (k stored twice) lines, next to 0; and the deaths
 // recorded ([CRASH] lines) next to the engine's RestartCount.
 // Goal (README): RSS growth over the last half < 5 %, threads and fds flat.
-// --smoke: 40 s, 4 writers, 1 crasher, 3 readers, samples every 8 s, reconnects every 10 s.
+// --smoke: 15 s, 4 writers, 1 crasher, 3 readers, samples every 4 s, reconnects every 5 s.
 // Loopback and the local engine only; every loop is bounded by the run's deadline, every wait
 // has its own; the containers are removed at the end (also on failure).
 #include <Poco/JSON/Array.h>
@@ -211,9 +211,9 @@ int main(int argc, char** argv) {
   Report report(argc, argv);
   Options o;
   if (report.smoke()) {
-    o = Options{0, 4, 1, 3, 50, 8, 10};
+    o = Options{0, 4, 1, 3, 50, 4, 5};
   }
-  int smokeSeconds = 40;
+  int smokeSeconds = 15;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--minutes") o.minutes = intArg(argc, argv, i);

@@ -235,7 +235,7 @@ bool sseLatencies(zc::testing::FakeCollectorApi& api, uint16_t port, SSL_CTX* ct
 int main(int argc, char** argv) {
   zc::bench::Report report(argc, argv);
   int clients = report.smoke() ? 20 : 1000;
-  int seconds = report.smoke() ? 2 : 10;
+  int seconds = report.smoke() ? 1 : 10;
   int rate = 100;
   int requests = report.smoke() ? 20 : 500;
   for (int i = 1; i + 1 < argc; i += 2) {

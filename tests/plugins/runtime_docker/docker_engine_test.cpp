@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <set>
 #include <thread>
@@ -378,12 +379,28 @@ TEST_F(DockerEngineTest, SampleResourcesLikeDockerStats) {
 // One batch over 20 containers takes about two engine ticks (the first readings, then the
 // second wave that measures CPU), not 20 requests' worth; a gone container is its own error.
 TEST_F(DockerEngineTest, SampleResourcesBatchOfTwentyContainers) {
-  std::vector<std::unique_ptr<TestContainer>> cs;
+  constexpr size_t kContainers = 20;
+  constexpr size_t kAtOnce = 10;  // `docker run`s (and at the end `docker rm`s) in flight
+  std::vector<std::unique_ptr<TestContainer>> cs(kContainers);
+  // Made and removed kAtOnce at a time: one after the other they cost a second or two each.
+  auto inParallel = [&](const std::function<void(size_t)>& each) {
+    std::vector<std::thread> ts;
+    for (size_t t = 0; t < kAtOnce; ++t) {
+      ts.emplace_back([&, t] {
+        for (size_t i = t; i < kContainers; i += kAtOnce) each(i);
+      });
+    }
+    for (auto& t : ts) t.join();
+  };
+  struct RemoveAll {
+    std::function<void()> run;
+    ~RemoveAll() { run(); }
+  } removeAll{[&] { inParallel([&](size_t i) { cs[i].reset(); }); }};
+  inParallel([&](size_t i) { cs[i] = std::make_unique<TestContainer>("-m 256m", "sleep 600"); });
   std::vector<std::string> ids;
-  for (int i = 0; i < 20; ++i) {
-    cs.push_back(std::make_unique<TestContainer>("-m 256m", "sleep 600"));
-    ASSERT_TRUE(cs.back()->ok());
-    ids.push_back(cs.back()->id());
+  for (const auto& c : cs) {
+    ASSERT_TRUE(c->ok());
+    ids.push_back(c->id());
   }
   ids.push_back("zynd-t-no-such-container-" + randomSuffix());
   for (int pass = 0; pass < 2; ++pass) {
