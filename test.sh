@@ -58,7 +58,7 @@ phase_done "engines and test images"
 # adding its quarter of an hour after them. Its output goes to build/sanitizer-build.log.
 # The labels that pass leaves out (why: below); the test binaries carrying one of them are not
 # even compiled there (ZC_SKIP_TEST_LABELS, cmake/ZcTesting.cmake).
-sanitize_skip_labels='browser|bench|package|contract|engine|fault|slow|scale'
+sanitize_skip_labels='browser|bench|package|contract|engine|fault|slow|scale|nosan'
 sanitize=0
 if [[ "${ZC_SKIP_SANITIZE:-0}" != 1 && $# -eq 0 ]]; then
   sanitize=1
@@ -90,13 +90,17 @@ fi
 # The same suites once more under AddressSanitizer + UndefinedBehaviorSanitizer with leak
 # detection, in build-asan/, but for those whose time goes to waiting on something outside the
 # collector rather than to running its code: the browser's, the package's, the API contract's
-# (it checks documents), the benchmark's, the 200-container scale test ("scale": a thread count), the ones
-# that stop the engine or fill a disk ("engine", "fault": seconds of waiting for the engine to come
-# back), the storage crash test ("slow": kill -9 of a writer, then a consistency check). What those
-# drive in the collector is run under the sanitizers by other suites: reopening a follow after a
-# cut or failing engine by the fake engine's unit tests, a failing storage write by the pipeline's,
-# a kill -9 and restart of the collector by the exactly-once suite. ZC_SKIP_SANITIZE=1 skips the
-# pass for a quick local run.
+# (it checks documents), the benchmark's, the 200-container scale test ("scale": a thread
+# count), the ones that stop the engine or fill a disk ("engine", "fault": seconds of waiting for
+# the engine to come back), the storage crash test ("slow": kill -9 of a writer, then a
+# consistency check), and the suites that mostly start, stop and wait on containers ("nosan":
+# lifecycle and teardown, health probes, label trust, the central instance, Podman's whole
+# daemon, the Docker plugin against the engine). What those drive in the collector is run under
+# the sanitizers by other suites: reopening a follow after a cut or failing engine by the fake
+# engine's unit tests, a failing storage write by the pipeline's, a kill -9 and restart of the
+# collector by the exactly-once suite (API) and the json-file suite, forwarding by the fleet
+# suite, teardown by its unit tests (tests/collector) and health probes by the exporters'.
+# ZC_SKIP_SANITIZE=1 skips the pass for a quick local run.
 if ((sanitize)); then
   if ! wait "$asan_build_pid"; then
     asan_build_pid=
