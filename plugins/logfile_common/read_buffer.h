@@ -18,6 +18,10 @@ namespace zc::logfile {
 
 class ReadBuffer {
  public:
+  ReadBuffer() = default;
+  ReadBuffer(const ReadBuffer&) = delete;
+  ReadBuffer& operator=(const ReadBuffer&) = delete;
+
   const char* data() const noexcept { return data_.get() + start_; }
   size_t size() const noexcept { return end_ - start_; }
   bool empty() const noexcept { return end_ == start_; }

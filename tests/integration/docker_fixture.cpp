@@ -156,22 +156,23 @@ SmallTmpfs::~SmallTmpfs() {
 }
 
 DiskFiller::DiskFiller(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) return;
   thread_ = std::thread([this] {
-    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return;
     static const char kZeros[64 * 1024] = {};
     while (!stop_) {
-      while (!stop_ && ::write(fd, kZeros, sizeof kZeros) > 0) {
+      while (!stop_ && ::write(fd_, kZeros, sizeof kZeros) > 0) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ::close(fd);
   });
 }
 
 void DiskFiller::stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
   std::error_code ec;
   std::filesystem::remove(path_, ec);
 }

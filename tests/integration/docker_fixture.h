@@ -97,12 +97,14 @@ class DiskFiller {
  public:
   explicit DiskFiller(std::string path);
   ~DiskFiller() { stop(); }
+  bool ok() const { return fd_ >= 0; }  // the file could be opened
   DiskFiller(const DiskFiller&) = delete;
   DiskFiller& operator=(const DiskFiller&) = delete;
   void stop();
 
  private:
   std::string path_;
+  int fd_ = -1;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

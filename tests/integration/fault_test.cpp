@@ -99,6 +99,7 @@ TEST(FaultTest, DeleteWhileTheDiskIsFullRemovesTheContainerOnlyAfterItsLogIsStor
   // refuses them: whatever RocksDB frees (a failed flush's table, a log file's preallocated
   // tail) is taken again at once.
   DiskFiller rest(dir.path() + "/small/rest");
+  ASSERT_TRUE(rest.ok());
   std::string body;
   ASSERT_TRUE(waitFor([&] {
     return httpGet(collector.port(), "/healthz", &body) == 503 &&

@@ -190,7 +190,9 @@ TEST_F(FleetCentralTest, ThreeHostsOneCentralListEveryDeploymentWithItsHostAndTh
   EXPECT_EQ(field(port, victim, "status"), "stopped");
   // Every other deployment still runs.
   for (const auto& [id, h] : hostOf) {
-    if (id != victim) EXPECT_EQ(field(port, id, "status"), "running") << id;
+    if (id != victim) {
+      EXPECT_EQ(field(port, id, "status"), "running") << id;
+    }
   }
   ASSERT_TRUE(waitFor([&] { return servedLines(port, victim) == servedLines(collectors[owner]->port(), victim); },
                       30s, 300ms));

@@ -59,6 +59,11 @@ int engineRequest(const std::string& method, const std::string& path, const std:
     ::close(fd);
     return -1;
   }
+  // A stuck engine fails the request after 60 s instead of holding the test until its timeout
+  // (and its containers with it).
+  timeval limit{60, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
   std::string req = method + " " + path + " HTTP/1.0\r\nHost: docker\r\n";
   if (!json.empty()) {
     req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
@@ -68,7 +73,7 @@ int engineRequest(const std::string& method, const std::string& path, const std:
   std::string resp;
   bool sent = true;
   for (size_t off = 0; sent && off < req.size();) {
-    ssize_t n = ::write(fd, req.data() + off, req.size() - off);
+    ssize_t n = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
     sent = n > 0;
     if (sent) off += static_cast<size_t>(n);
   }
