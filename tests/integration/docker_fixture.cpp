@@ -89,8 +89,10 @@ int Collector::stop() {
   return proc_->wait(std::chrono::seconds(10));
 }
 
-std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::string& id) {
+std::map<std::string, std::vector<LogLine>> readStoredLinesOf(
+    const std::string& dataDir, const std::vector<std::string>& ids) {
   static NullLogger logger;
+  std::map<std::string, std::vector<LogLine>> out;
   host::PluginRegistry registry;
   EXPECT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
   plugin::PluginContext ctx;
@@ -99,21 +101,27 @@ std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::stri
   ctx.clock = &systemClock();
   auto storage = registry.create<plugin::Storage>("rocksdb", ctx);
   EXPECT_TRUE(storage.isOk()) << storage.status().toString();
-  std::vector<LogLine> out;
   if (!storage.isOk()) return out;
   Status st = (*storage)->open();
   EXPECT_TRUE(st.isOk()) << st.toString();
   if (!st.isOk()) return out;
-  uint64_t since = 0;
-  for (;;) {
-    auto page = (*storage)->readLogs(id, since, 5000);
-    EXPECT_TRUE(page.isOk()) << page.status().toString();
-    if (!page.isOk() || page->lines.empty()) break;
-    since = page->lines.back().lineNo;
-    for (auto& l : page->lines) out.push_back(std::move(l));
+  for (const auto& id : ids) {
+    auto& lines = out[id];
+    uint64_t since = 0;
+    for (;;) {
+      auto page = (*storage)->readLogs(id, since, 5000);
+      EXPECT_TRUE(page.isOk()) << page.status().toString();
+      if (!page.isOk() || page->lines.empty()) break;
+      since = page->lines.back().lineNo;
+      for (auto& l : page->lines) lines.push_back(std::move(l));
+    }
   }
   EXPECT_TRUE((*storage)->close().isOk());
   return out;
+}
+
+std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::string& id) {
+  return std::move(readStoredLinesOf(dataDir, {id})[id]);
 }
 
 void expectNumberedOnce(const std::vector<LogLine>& lines, LogStream stream,

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -62,6 +63,9 @@ class Collector {
 
 // Every line stored for deployment `id` in the RocksDB data dir (the collector must be stopped).
 std::vector<LogLine> readStoredLines(const std::string& dataDir, const std::string& id);
+// The same for each of `ids`, in one open of the store.
+std::map<std::string, std::vector<LogLine>> readStoredLinesOf(const std::string& dataDir,
+                                                              const std::vector<std::string>& ids);
 
 // The stdout and stderr lines of `lines` (system lines left out).
 std::vector<LogLine> containerLines(const std::vector<LogLine>& lines);

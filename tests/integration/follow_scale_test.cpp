@@ -151,39 +151,6 @@ class Fleet {
   std::string label_;
 };
 
-// Every line stored for each of `ids` in the RocksDB data dir, read in one open of the store
-// (the collector must be stopped).
-std::map<std::string, std::vector<LogLine>> readStoredLinesOf(const std::string& dataDir,
-                                                              const std::vector<std::string>& ids) {
-  static NullLogger logger;
-  std::map<std::string, std::vector<LogLine>> out;
-  host::PluginRegistry registry;
-  EXPECT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
-  plugin::PluginContext ctx;
-  ctx.options["data_dir"] = dataDir;
-  ctx.logger = &logger;
-  ctx.clock = &systemClock();
-  auto storage = registry.create<plugin::Storage>("rocksdb", ctx);
-  EXPECT_TRUE(storage.isOk()) << storage.status().toString();
-  if (!storage.isOk()) return out;
-  Status st = (*storage)->open();
-  EXPECT_TRUE(st.isOk()) << st.toString();
-  if (!st.isOk()) return out;
-  for (const auto& id : ids) {
-    auto& lines = out[id];
-    uint64_t since = 0;
-    for (;;) {
-      auto page = (*storage)->readLogs(id, since, 5000);
-      EXPECT_TRUE(page.isOk()) << page.status().toString();
-      if (!page.isOk() || page->lines.empty()) break;
-      since = page->lines.back().lineNo;
-      for (auto& l : page->lines) lines.push_back(std::move(l));
-    }
-  }
-  EXPECT_TRUE((*storage)->close().isOk());
-  return out;
-}
-
 class FollowScaleTest : public ::testing::Test {
  protected:
   void SetUp() override { ZC_REQUIRE_DOCKER_OR_SKIP(); }
