@@ -102,6 +102,10 @@ class FileTail {
   // Events seen so far (diagnostics, tests).
   uint64_t rotations() const noexcept { return rotations_; }
   uint64_t truncations() const noexcept { return truncations_; }
+  // The bytes of memory the read buffer holds, and how many times it was replaced (grown or
+  // given back; diagnostics, tests).
+  size_t bufferCapacity() const noexcept { return buf_.capacity(); }
+  uint64_t bufferReallocations() const noexcept { return buf_.reallocations(); }
   // A message for each thing worth a warning since the last call (truncation), else empty.
   std::string takeWarning();
   // Rotation::kReplace: how many files were created at the live path so far (TailHub::

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -46,6 +47,7 @@ class ReadBuffer {
       if (end_ > 0) std::memcpy(bigger.get(), data_.get(), end_);
       data_ = std::move(bigger);
       cap_ = cap;
+      ++reallocations_;
     }
     return data_.get() + end_;
   }
@@ -59,13 +61,18 @@ class ReadBuffer {
     data_ = std::move(kept);
     cap_ = end_ = n;
     start_ = 0;
+    ++reallocations_;
   }
+  // How many times the memory was replaced (grown or given back) so far: each one a copy of the
+  // bytes held.
+  uint64_t reallocations() const noexcept { return reallocations_; }
 
  private:
   std::unique_ptr<char[]> data_;
   size_t cap_ = 0;
   size_t start_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last byte held
+  uint64_t reallocations_ = 0;
 };
 
 }  // namespace zc::logfile

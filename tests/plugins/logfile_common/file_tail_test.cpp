@@ -269,6 +269,33 @@ TEST(FileTailTest, PositionOfARemovedFileIsNotFound) {
   EXPECT_FALSE(found.value());
 }
 
+TEST(FileTailTest, RoomGrownForABacklogIsGivenBackButALongPendingLineIsNotCopiedAtEachWake) {
+  TempDir dir;
+  std::string p = dir.path() + "/c-json.log";
+  append(p, lines(0, 40'000));  // a backlog: reads grow to their largest
+  FileTail t(p);
+  ASSERT_TRUE(t.seekOldest().isOk());
+  EXPECT_EQ(readAll(t).lines.size(), 40'000u);
+  EXPECT_LE(t.bufferCapacity(), 64u * 1024);  // caught up: the grown room was given back
+  // A partial line longer than the room kept: after the first idle read that had to grow the
+  // buffer for it, idle reads leave the buffer as it is (no allocation, no copy).
+  append(p, std::string(100'000, 'p'));
+  EXPECT_TRUE(readAll(t).lines.empty());
+  EXPECT_TRUE(readAll(t).lines.empty());
+  const size_t settled = t.bufferCapacity();
+  const uint64_t reallocations = t.bufferReallocations();
+  EXPECT_GE(settled, 100'000u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(readAll(t).lines.empty());
+    EXPECT_EQ(t.bufferCapacity(), settled);
+    EXPECT_EQ(t.bufferReallocations(), reallocations);
+  }
+  append(p, "\n");
+  auto r = readAll(t);
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(r.lines[0], std::string(100'000, 'p'));
+}
+
 TEST(FileTailTest, OverlongLinesAreHandedOutInPieces) {
   TempDir dir;
   std::string p = dir.path() + "/c-json.log";
