@@ -2,9 +2,13 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -24,10 +28,51 @@ void LoopTask::closeFd(int& fd) noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (armedFd_ == fd) armedFd_ = -1;
+    if (aheadFd_ == fd) {
+      aheadFd_ = -1;
+      std::lock_guard<std::mutex> al(aheadMu_);
+      if (loop_) {
+        loop_->dropAhead(*this);
+      } else {
+        ahead_.reset();
+      }
+    }
   }
   if (loop_) loop_->forgetFd(fd);
   ::close(fd);
   fd = -1;
+}
+
+void LoopTask::setReadAhead(int fd) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  aheadFd_ = fd;
+  {
+    std::lock_guard<std::mutex> al(aheadMu_);
+    aheadEnd_ = 0;
+  }
+  if (running_ && loop_) loop_->arm(*this, fd, EPOLLIN);  // read ahead from now on
+}
+
+ssize_t LoopTask::readSome(int fd, char* buf, size_t len) noexcept {
+  std::lock_guard<std::mutex> al(aheadMu_);
+  if (aheadPos_ < aheadSize_) {
+    const size_t n = std::min(len, aheadSize_ - aheadPos_);
+    std::memcpy(buf, ahead_.get() + aheadPos_, n);
+    aheadPos_ += n;
+    if (loop_) loop_->aheadBytes_.fetch_sub(n, std::memory_order_relaxed);
+    if (aheadPos_ == aheadSize_) {
+      ahead_.reset();  // a follow that went quiet holds no buffer
+      aheadPos_ = aheadSize_ = 0;
+    }
+    return static_cast<ssize_t>(n);
+  }
+  if (aheadEnd_ == kAheadEof) return 0;
+  if (aheadEnd_ != 0) {
+    errno = aheadEnd_;
+    return -1;
+  }
+  // Under aheadMu_: the dispatcher does not read this socket meanwhile.
+  return ::recv(fd, buf, len, 0);
 }
 
 void LoopTask::requestStopAndWait() noexcept {
@@ -43,6 +88,7 @@ void LoopTask::requestStopAndWait() noexcept {
   // Not running: run the last step here rather than wait for a worker (a worker may be the
   // caller, and the others may all be busy).
   running_ = true;
+  waitsDeadlineOnly_ = false;
   runner_ = std::this_thread::get_id();
   lock.unlock();
   auto self = loop_->find(id_);
@@ -145,6 +191,56 @@ void FollowLoop::forgetFd(int fd) noexcept {
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
+void FollowLoop::dropAhead(LoopTask& t) noexcept {
+  aheadBytes_.fetch_sub(t.aheadSize_ - t.aheadPos_, std::memory_order_relaxed);
+  t.ahead_.reset();
+  t.aheadPos_ = t.aheadSize_ = 0;
+  t.aheadEnd_ = 0;
+}
+
+bool FollowLoop::readAhead(LoopTask& t) {
+  if (t.aheadFd_ < 0 || t.done_ || !(t.running_ || t.waitsDeadlineOnly_)) return false;
+  bool got = false;
+  bool full = false;
+  {
+    std::lock_guard<std::mutex> al(t.aheadMu_);
+    if (t.aheadEnd_ == 0) {
+      const size_t held = aheadBytes_.load(std::memory_order_relaxed);
+      const size_t room = std::min(kReadAheadMax - t.aheadSize_,
+                                   held < kReadAheadBudget ? kReadAheadBudget - held : 0);
+      if (room > 0 && !t.ahead_) t.ahead_.reset(new (std::nothrow) char[kReadAheadMax]);
+      if (room > 0 && t.ahead_) {
+        ssize_t r = ::recv(t.aheadFd_, t.ahead_.get() + t.aheadSize_, room, 0);
+        if (r > 0) {
+          t.aheadSize_ += static_cast<size_t>(r);
+          aheadBytes_.fetch_add(static_cast<size_t>(r), std::memory_order_relaxed);
+          got = true;
+        } else if (r == 0) {
+          t.aheadEnd_ = LoopTask::kAheadEof;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+          t.aheadEnd_ = errno;
+        }
+      } else {
+        full = true;  // at a bound, or out of memory: the step reads the socket itself
+      }
+    }
+    if (t.aheadEnd_ != 0) {
+      got = true;
+      full = true;
+    }
+    if (t.aheadSize_ == kReadAheadMax) full = true;
+  }
+  if (t.running_) {
+    if (got) t.again_ = true;  // the step may have found the socket empty: run it once more
+    if (!full) arm(t, t.aheadFd_, EPOLLIN);
+    return true;
+  }
+  // Waiting for a deadline only (a linger): a full buffer or the stream's end wakes it now.
+  if (full) return false;
+  arm(t, t.aheadFd_, EPOLLIN);
+  return true;
+}
+
 void FollowLoop::schedule(LoopTask& t) {
   if (t.done_) return;
   if (t.running_) {
@@ -180,6 +276,7 @@ void FollowLoop::afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w
   std::unique_lock<std::mutex> tl(t->mu_);
   t->running_ = false;
   t->runner_ = {};
+  t->waitsDeadlineOnly_ = false;
   if (w.done) {
     t->done_ = true;
     if (t->armedFd_ >= 0) forgetFd(t->armedFd_);
@@ -194,6 +291,9 @@ void FollowLoop::afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w
   }
   if (w.fd >= 0) {
     arm(*t, w.fd, w.events);
+  } else if (t->aheadFd_ >= 0 && w.deadline && !w.yield) {
+    t->waitsDeadlineOnly_ = true;  // read ahead until the deadline
+    arm(*t, t->aheadFd_, EPOLLIN);
   } else if (t->armedFd_ >= 0) {
     arm(*t, t->armedFd_, 0);  // disarmed: only the deadline wakes it
   }
@@ -235,7 +335,10 @@ void FollowLoop::dispatch() {
         [[maybe_unused]] ssize_t r = ::read(wakeFd_, &v, sizeof v);
         continue;
       }
-      if (auto t = find(events[i].data.u64)) wake(t.get());
+      if (auto t = find(events[i].data.u64)) {
+        std::lock_guard<std::mutex> tl(t->mu_);
+        if (!readAhead(*t)) schedule(*t);
+      }
     }
     std::vector<std::shared_ptr<LoopTask>> due;
     {
@@ -270,7 +373,9 @@ void FollowLoop::work() {
       t->queued_ = false;
       if (t->done_ || t->running_) continue;  // finished, or being stopped inline
       t->running_ = true;
+      t->waitsDeadlineOnly_ = false;
       t->runner_ = std::this_thread::get_id();
+      if (t->aheadFd_ >= 0) arm(*t, t->aheadFd_, EPOLLIN);  // read ahead while the step runs
     }
     LoopWait w = t->step();
     afterStep(t, w);

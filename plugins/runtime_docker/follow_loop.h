@@ -10,6 +10,15 @@
 //
 // The thread count is 1 + workers, whatever the number of follows.
 //
+// Read-ahead: a task may name its stream socket (setReadAhead()). While its step() runs, or while
+// it waits only for a deadline, the dispatcher keeps reading that socket into the task's buffer
+// (up to kReadAheadMax bytes per task and kReadAheadBudget over the loop), so the peer is not held
+// by the time a step takes: the Docker engine writes one HTTP chunk per log line and stalls once
+// ~200 KB of them wait in its socket, i.e. after ~3 ms of a step at a flood's rate. The step reads
+// through readSome(), which hands over what was read ahead before it reads the socket itself;
+// the two never read the socket at once, so bytes keep their order. A full buffer is not read
+// further (the socket is left unread: back-pressure, as without read-ahead).
+//
 // OWNERSHIP: the loop keeps a reference to each task until the task's step() returns done.
 // Thread-safety: all public methods are thread-safe.
 #pragma once
@@ -58,8 +67,15 @@ class LoopTask {
   // Runs on a worker; never concurrently with itself; may be called without its fd being ready
   // or its deadline passed (it must then just wait again).
   virtual LoopWait step() noexcept = 0;
-  // Removes `fd` from the loop's interest set and closes it; sets fd to -1.
+  // Removes `fd` from the loop's interest set and closes it; sets fd to -1. Bytes read ahead
+  // from it are dropped.
   void closeFd(int& fd) noexcept;
+  // Reads `fd` (a non-blocking stream socket this task owns) ahead while the step runs or waits
+  // for a deadline only; until closeFd(fd). Call from the step.
+  void setReadAhead(int fd) noexcept;
+  // recv() of `fd`, bytes read ahead from it first: > 0 bytes copied into `buf`, 0 at the end
+  // of the stream, -1 with errno (EAGAIN: nothing now). Call from the step only.
+  ssize_t readSome(int fd, char* buf, size_t len) noexcept;
   FollowLoop* loop() const noexcept { return loop_; }
 
  private:
@@ -75,7 +91,18 @@ class LoopTask {
   bool again_ = false;    // woken while running: run once more
   bool done_ = false;
   int armedFd_ = -1;  // registered with epoll (possibly disarmed by ONESHOT)
+  int aheadFd_ = -1;   // the socket read ahead (setReadAhead)
+  bool waitsDeadlineOnly_ = false;  // the last step asked for a deadline only
   std::thread::id runner_;
+  // The bytes read ahead: [aheadPos_, aheadSize_) of ahead_ (kReadAheadMax bytes, allocated when
+  // first needed, freed once handed over); aheadEnd_: 0, or what the socket said after them
+  // (kAheadEof, or an errno). Guarded by aheadMu_, taken after mu_ when both are held.
+  std::mutex aheadMu_;
+  std::unique_ptr<char[]> ahead_;
+  size_t aheadPos_ = 0;
+  size_t aheadSize_ = 0;
+  int aheadEnd_ = 0;
+  static constexpr int kAheadEof = -1;
   // Guarded by the loop's mu_: this task's entry in its timers.
   bool hasTimer_ = false;
   std::multimap<std::chrono::steady_clock::time_point, uint64_t>::iterator timer_;
@@ -83,6 +110,10 @@ class LoopTask {
 
 class FollowLoop {
  public:
+  // Read-ahead bounds (see the top of this file): per task, and over all tasks of the loop.
+  static constexpr size_t kReadAheadMax = 1 << 20;
+  static constexpr size_t kReadAheadBudget = 16 << 20;
+
   // Starts the dispatcher and `workers` worker threads (at least 1).
   explicit FollowLoop(size_t workers);
   // Stops the threads. Tasks still registered are dropped without another step (the runtime
@@ -98,6 +129,8 @@ class FollowLoop {
 
   size_t workers() const noexcept { return workers_.size(); }
   size_t tasks() const;
+  // Bytes read ahead and not yet handed to their steps, over all tasks.
+  size_t readAheadBytes() const noexcept { return aheadBytes_.load(std::memory_order_relaxed); }
   // True on one of this loop's threads.
   bool onLoopThread() const noexcept;
 
@@ -110,6 +143,10 @@ class FollowLoop {
   void arm(LoopTask& t, int fd, uint32_t events);  // t.mu_ held
   void setTimer(LoopTask& t, std::optional<std::chrono::steady_clock::time_point> at);
   void forgetFd(int fd) noexcept;
+  // On readiness of `t`'s socket while its step runs or it waits for a deadline only: reads the
+  // socket ahead. False when `t` is to be woken instead. t.mu_ held.
+  bool readAhead(LoopTask& t);
+  void dropAhead(LoopTask& t) noexcept;  // t.aheadMu_ held
   void kick() noexcept;
   std::shared_ptr<LoopTask> find(uint64_t id) const;
 
@@ -122,6 +159,7 @@ class FollowLoop {
   std::multimap<std::chrono::steady_clock::time_point, uint64_t> timers_;  // task ids
   uint64_t nextId_ = 1;
   bool stopping_ = false;
+  std::atomic<size_t> aheadBytes_{0};
   std::thread dispatcher_;
   std::vector<std::thread> workers_;
 };

@@ -197,6 +197,7 @@ LoopWait LoopFollower::send() {
   }
   phase_ = Phase::kStream;
   lastData_ = Clock::now();
+  setReadAhead(fd_);
   return stream();
 }
 
@@ -221,7 +222,7 @@ LoopWait LoopFollower::stream() {
     // Read what the socket holds.
     while (true) {
       if (auto s = stopped()) return *s;
-      ssize_t r = ::recv(fd_, buf.data(), buf.size(), 0);
+      ssize_t r = readSome(fd_, buf.data(), buf.size());
       if (r > 0) {
         auto now = Clock::now();
         lastData_ = now;

@@ -10,8 +10,10 @@
 // container first (the reopen answers the same question, and the inspect is a blocking request
 // on a shared worker).
 //
-// How it runs: the connection to the engine is a non-blocking Unix socket; each step reads what
-// the socket holds (at most 4 MiB, then it yields to the other follows), feeds it to a
+// How it runs: the connection to the engine is a non-blocking Unix socket, read ahead by the loop
+// while a step runs or lingers (FollowLoop::setReadAhead: the engine is not held while the
+// consumer commits); each step reads what was read ahead and what the socket holds (at most
+// 4 MiB, then it yields to the other follows), feeds it to a
 // LogStreamParser and waits again through the loop (socket readiness or a deadline: the response
 // head timeout, the stall timeout, the linger, a backoff, the restart grace). consume() and the
 // inspect requests run inside the step, on a loop worker: while they run, this follow's socket

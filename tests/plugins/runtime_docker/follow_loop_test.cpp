@@ -1,5 +1,6 @@
 // FollowLoop: a fixed set of threads whatever the number of tasks; a task's step never runs
-// twice at once; a step that blocks holds only its own task; deadlines and stops wake tasks.
+// twice at once; a step that blocks holds only its own task; deadlines and stops wake tasks; a
+// socket read ahead is drained while its step is held, up to a bound, bytes in order.
 #include "follow_loop.h"
 
 #include <dirent.h>
@@ -9,7 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <functional>
+#include <mutex>
 #include <future>
 #include <thread>
 
@@ -47,6 +50,30 @@ class PipeTask : public LoopTask {
   void write(const std::string& s) {
     ASSERT_EQ(::send(peer_, s.data(), s.size(), 0), ssize_t(s.size()));
   }
+  // Sends `s` whole, waiting while the socket is full; false after `within`.
+  bool sendAll(const std::string& s, std::chrono::milliseconds within) {
+    size_t off = 0;
+    auto until = Clock::now() + within;
+    while (off < s.size()) {
+      ssize_t w = ::send(peer_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (w > 0) {
+        off += static_cast<size_t>(w);
+      } else if (Clock::now() >= until) {
+        sent += off;
+        return false;
+      } else {
+        std::this_thread::sleep_for(1ms);
+      }
+    }
+    sent += off;
+    return true;
+  }
+  std::string received() {
+    std::lock_guard<std::mutex> lock(mu);
+    return data;
+  }
+  bool readAhead = false;  // read through setReadAhead()/readSome()
+  std::atomic<size_t> sent{0};
   std::function<void(size_t)> onBytes;
   std::atomic<size_t> bytes{0};
   std::atomic<int> steps{0};
@@ -68,10 +95,17 @@ class PipeTask : public LoopTask {
       endedStopped = true;
       w.done = true;
     } else {
+      if (readAhead && steps.load() == 1) setReadAhead(fd_);
       char buf[4096];
-      ssize_t r;
-      while ((r = ::recv(fd_, buf, sizeof buf, 0)) > 0) {
+      ssize_t r = 0;
+      while (!stopRequested() &&
+             (r = readAhead ? readSome(fd_, buf, sizeof buf) : ::recv(fd_, buf, sizeof buf, 0)) >
+                 0) {
         bytes += static_cast<size_t>(r);
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          data.append(buf, static_cast<size_t>(r));
+        }
         if (onBytes) onBytes(static_cast<size_t>(r));
       }
       w.fd = fd_;
@@ -85,6 +119,8 @@ class PipeTask : public LoopTask {
  private:
   int fd_ = -1;
   int peer_ = -1;
+  std::mutex mu;
+  std::string data;
 };
 
 TEST(FollowLoopTest, ThreadsStayFixedWhateverTheNumberOfTasks) {
@@ -140,6 +176,90 @@ TEST(FollowLoopTest, ABlockedStepHoldsOnlyItsOwnTask) {
   EXPECT_EQ(stopper.wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(held->endedStopped.load());
   other->requestStopAndWait();
+}
+
+// `n` bytes that tell their own position: "00000000 00000001 ..." (9 bytes per number).
+std::string numbered(size_t n, size_t first = 0) {
+  std::string s;
+  s.reserve(n + 9);
+  char b[16];
+  for (size_t i = first; s.size() < n; ++i) {
+    std::snprintf(b, sizeof b, "%08zu ", i);
+    s += b;
+  }
+  s.resize(n);
+  return s;
+}
+
+TEST(FollowLoopTest, ReadAheadKeepsTheSocketDrainedWhileTheStepIsHeldAndKeepsTheOrder) {
+  auto loop = std::make_shared<FollowLoop>(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto t = std::make_shared<PipeTask>();
+  t->readAhead = true;
+  std::atomic<bool> holding{false};
+  t->onBytes = [&](size_t) {
+    if (!holding.exchange(true)) released.wait();  // the first commit does not return yet
+  };
+  loop->add(t);
+  ASSERT_TRUE(t->sendAll("x", 5s));
+  ASSERT_TRUE(zc::testing::waitFor([&] { return holding.load(); }, 5s));
+  // 600 KB in 100-byte messages: several times what the socket itself holds (~200 KB of
+  // buffer, less for small messages), so the writer gets through only if it is read ahead.
+  const std::string body = numbered(600'000);
+  for (size_t off = 0; off < body.size(); off += 100) {
+    ASSERT_TRUE(t->sendAll(body.substr(off, 100), 5s)) << "writer held at byte " << off;
+  }
+  EXPECT_EQ(t->bytes.load(), 1u);  // the step is still held
+  EXPECT_GE(loop->readAheadBytes(), 600'000u - 300'000u);
+  release.set_value();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return t->bytes.load() == 1 + body.size(); }, 10s));
+  EXPECT_TRUE(t->received() == "x" + body);  // every byte once, in order
+  EXPECT_EQ(loop->readAheadBytes(), 0u);
+  t->requestStopAndWait();
+}
+
+TEST(FollowLoopTest, ReadAheadStopsAtItsBoundAndClosingDropsWhatItHolds) {
+  auto loop = std::make_shared<FollowLoop>(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto t = std::make_shared<PipeTask>();
+  t->readAhead = true;
+  std::atomic<bool> holding{false};
+  t->onBytes = [&](size_t) {
+    if (!holding.exchange(true)) released.wait();
+  };
+  loop->add(t);
+  ASSERT_TRUE(t->sendAll("x", 5s));
+  ASSERT_TRUE(zc::testing::waitFor([&] { return holding.load(); }, 5s));
+  // 3 MiB against a 1 MiB bound: the writer is held (back-pressure), the buffer stays bounded.
+  const std::string body = numbered(3 << 20);
+  EXPECT_FALSE(t->sendAll(body, 1s));
+  EXPECT_LT(t->sent.load(), body.size());
+  EXPECT_LE(loop->readAheadBytes(), FollowLoop::kReadAheadMax);
+  EXPECT_GE(loop->readAheadBytes(), FollowLoop::kReadAheadMax / 2);
+  release.set_value();
+  // Once released, what was sent arrives whole and in order (the rest was never sent).
+  const size_t sent = t->sent.load();  // "x" and the part of the body that went in
+  ASSERT_TRUE(zc::testing::waitFor([&] { return t->bytes.load() == sent; }, 10s))
+      << t->bytes.load() << " of " << sent << ", read ahead " << loop->readAheadBytes();
+  EXPECT_TRUE(t->received() == "x" + body.substr(0, sent - 1));
+  // Bytes read ahead and not yet taken are dropped (and uncounted) when the socket is closed.
+  holding = false;
+  std::promise<void> release2;
+  std::shared_future<void> released2 = release2.get_future().share();
+  t->onBytes = [&](size_t) {
+    if (!holding.exchange(true)) released2.wait();
+  };
+  ASSERT_TRUE(t->sendAll("y", 5s));
+  ASSERT_TRUE(zc::testing::waitFor([&] { return holding.load(); }, 5s));
+  ASSERT_TRUE(t->sendAll(numbered(100'000), 5s));
+  ASSERT_TRUE(zc::testing::waitFor([&] { return loop->readAheadBytes() > 0; }, 5s));
+  auto stopper = std::async(std::launch::async, [&] { t->requestStopAndWait(); });
+  release2.set_value();
+  ASSERT_EQ(stopper.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(t->endedStopped.load());
+  EXPECT_EQ(loop->readAheadBytes(), 0u);
 }
 
 TEST(FollowLoopTest, DeadlineWakesATaskWithoutData) {
