@@ -131,9 +131,11 @@ void CollectorApp::initialize(Poco::Util::Application& self) {
   addSubsystem(new ConfigSubsystem(services_));
   if (command_ != Command::kToken) {
     // check-config creates and configures the selected plugins as a start would (their own
-    // checks of their options), without opening or connecting anything.
-    addSubsystem(new PluginSubsystem(
-        services_, command_ == Command::kServe || command_ == Command::kCheckConfig));
+    // checks of their options), without opening or connecting anything. 'plugins' lists every
+    // library found, so it opens them all.
+    addSubsystem(new PluginSubsystem(services_, command_ == Command::kPlugins
+                                                    ? PluginSubsystem::Use::kList
+                                                    : PluginSubsystem::Use::kCreate));
   }
   if (command_ == Command::kServe) {
     addSubsystem(new ListenSubsystem(services_));

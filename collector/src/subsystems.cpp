@@ -101,17 +101,33 @@ void raiseOpenFileLimit() {
   }
 }
 
+// The kind and name of a --plugin-opt id "KIND.NAME" (parsePluginOpt() admits four kinds only).
+std::pair<ZcPluginKind, std::string> pluginOfOption(const std::string& id) {
+  const std::string kind = id.substr(0, id.find('.'));
+  const ZcPluginKind kindValue = kind == "runtime"   ? ZC_PLUGIN_KIND_RUNTIME
+                                 : kind == "storage" ? ZC_PLUGIN_KIND_STORAGE
+                                 : kind == "sink"    ? ZC_PLUGIN_KIND_SINK
+                                                     : ZC_PLUGIN_KIND_ROUTER;
+  return {kindValue, id.substr(kind.size() + 1)};
+}
+
+// The plugins a start uses: the selected ones and every one a --plugin-opt names (its options
+// are checked even when it is not selected).
+std::vector<std::pair<ZcPluginKind, std::string>> pluginsInUse(const CollectorConfig& cfg) {
+  std::vector<std::pair<ZcPluginKind, std::string>> used = {{ZC_PLUGIN_KIND_STORAGE, cfg.storage}};
+  if (cfg.runtime != "none") used.emplace_back(ZC_PLUGIN_KIND_RUNTIME, cfg.runtime);
+  if (cfg.router != "none") used.emplace_back(ZC_PLUGIN_KIND_ROUTER, cfg.router);
+  if (cfg.sink != "none") used.emplace_back(ZC_PLUGIN_KIND_SINK, cfg.sink);
+  for (const auto& entry : cfg.pluginOptions) used.push_back(pluginOfOption(entry.first));
+  return used;
+}
+
 // Every --plugin-opt names a loaded plugin and only keys it declares, with good values, whether
 // or not that plugin is the one selected: a typo never passes silently.
 void checkPluginOptions(const Services& s) {
   for (const auto& [id, options] : s.config.pluginOptions) {
-    const std::string kind = id.substr(0, id.find('.'));
-    // parsePluginOpt() admits these four kinds only.
-    const ZcPluginKind kindValue = kind == "runtime"   ? ZC_PLUGIN_KIND_RUNTIME
-                                   : kind == "storage" ? ZC_PLUGIN_KIND_STORAGE
-                                   : kind == "sink"    ? ZC_PLUGIN_KIND_SINK
-                                                       : ZC_PLUGIN_KIND_ROUTER;
-    auto found = s.plugins.lookup(kindValue, id.substr(kind.size() + 1));
+    const auto [kind, name] = pluginOfOption(id);
+    auto found = s.plugins.lookup(kind, name);
     if (!found.isOk()) throw Poco::Exception("--plugin-opt " + id + ": " + found.status().message());
     const host::PluginLibrary* lib = *found;
     auto specs = specsOf(s, *lib);
@@ -189,6 +205,14 @@ void PluginSubsystem::initialize(Poco::Util::Application&) {
     Status st = s_.plugins.scanDirectory(dir);
     if (!st.isOk()) spdlog::warn("plugins: {}", st.toString());
   }
+  // The registry is frozen below: whatever is used later must be opened here.
+  if (use_ == Use::kList) {
+    (void)s_.plugins.openAll();  // not frozen yet; refusals are recorded
+  } else {
+    for (const auto& [kind, name] : pluginsInUse(s_.config)) {
+      (void)s_.plugins.open(kind, name);  // a missing plugin is reported by name below
+    }
+  }
   for (const auto& r : s_.plugins.refused()) {
     spdlog::warn("plugin {} refused: {}", r.path, r.reason);
   }
@@ -196,8 +220,11 @@ void PluginSubsystem::initialize(Poco::Util::Application&) {
   for (const auto& p : s_.plugins.plugins()) {
     spdlog::debug("plugin {} {} {} from {}", host::kindName(p.kind()), p.name(), p.version(), p.path);
   }
+  for (const auto& d : s_.plugins.deferred()) {
+    spdlog::debug("plugin {} {} not in use, {} not opened", host::kindName(d.kind), d.name, d.path);
+  }
   checkPluginOptions(s_);
-  if (!create_) return;
+  if (use_ == Use::kList) return;
   const CollectorConfig& cfg = s_.config;
   s_.storage = createPlugin<plugin::Storage>(s_, s_.storageLogger, cfg.storage, "--storage");
   if (cfg.runtime != "none") {

@@ -44,16 +44,21 @@ class ListenSubsystem final : public Poco::Util::Subsystem {
 // When `create` is set (serving), also creates and configures the selected storage, runtime and
 // router, so that a bad plugin option stops the start before the port is claimed; later
 // subsystems open and connect them.
+// Finds the plugin libraries, opens the ones the command needs and checks every --plugin-opt.
+// kList opens every library found (the 'plugins' command) and creates nothing; kCreate opens
+// only the selected --storage, --runtime, --router, --sink and the plugins --plugin-opt names,
+// then creates and configures the selected ones.
 class PluginSubsystem final : public Poco::Util::Subsystem {
  public:
-  PluginSubsystem(Services& s, bool create) : s_(s), create_(create) {}
+  enum class Use { kList, kCreate };
+  PluginSubsystem(Services& s, Use use) : s_(s), use_(use) {}
   const char* name() const override { return "plugins"; }
   void initialize(Poco::Util::Application& app) override;
   void uninitialize() override;  // destroys the plugin objects; libraries stay loaded
 
  private:
   Services& s_;
-  bool create_;
+  Use use_;
 };
 
 class StorageSubsystem final : public Poco::Util::Subsystem {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <optional>
 
 namespace zc::host {
 namespace {
@@ -20,6 +22,28 @@ bool isValidPluginName(const char* name) {
 
 bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string describe(ZcPluginKind kind, std::string_view name) {
+  return std::string(kindName(kind)) + " plugin '" + std::string(name) + "'";
+}
+
+// The plugin a file named zc_<kind>_<name>.so says it holds; nullopt for any other name. Kind
+// names hold no '_', so the first '_' after "zc_" ends the kind.
+std::optional<DeferredLibrary> identityOf(const std::string& dir, std::string_view file) {
+  constexpr std::string_view kPrefix = "zc_", kSuffix = ".so";
+  if (file.rfind(kPrefix, 0) != 0 || !endsWith(file, kSuffix)) return std::nullopt;
+  const std::string_view stem =
+      file.substr(kPrefix.size(), file.size() - kPrefix.size() - kSuffix.size());
+  for (ZcPluginKind kind : {ZC_PLUGIN_KIND_RUNTIME, ZC_PLUGIN_KIND_STORAGE, ZC_PLUGIN_KIND_ROUTER,
+                            ZC_PLUGIN_KIND_SINK}) {
+    const std::string head = std::string(kindName(kind)) + "_";
+    if (stem.rfind(head, 0) != 0) continue;
+    const std::string name(stem.substr(head.size()));
+    if (!isValidPluginName(name.c_str())) return std::nullopt;
+    return DeferredLibrary{dir + (dir.back() == '/' ? "" : "/") + std::string(file), kind, name};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -90,22 +114,38 @@ Result<PluginLibrary> loadPluginLibrary(const std::string& path) {
   return PluginLibrary{path, d};
 }
 
+Status PluginRegistry::refuse(const std::string& path, Status why) {
+  refused_.push_back({path, why.message()});
+  return why;
+}
+
+Status PluginRegistry::accept(PluginLibrary lib) {
+  if (const PluginLibrary* dup = find(lib.kind(), lib.name())) {
+    return refuse(lib.path, Status::alreadyExists("duplicate " + describe(lib.kind(), lib.name()) +
+                                                  ", already from " + dup->path));
+  }
+  plugins_.push_back(std::move(lib));
+  return Status::ok();
+}
+
 Status PluginRegistry::addLibrary(const std::string& path) {
   if (frozen_) return Status::failedPrecondition("plugin registry is frozen");
   auto lib = loadPluginLibrary(path);
-  if (!lib.isOk()) {
-    refused_.push_back({path, lib.status().message()});
-    return lib.status();
+  if (!lib.isOk()) return refuse(path, lib.status());
+  return accept(std::move(lib).value());
+}
+
+Status PluginRegistry::openDeferred(const DeferredLibrary& d) {
+  auto lib = loadPluginLibrary(d.path);
+  if (!lib.isOk()) return refuse(d.path, lib.status());
+  // The file name decided that this library was opened (or not): a library that is some other
+  // plugin would be used, or stand in for one, under a name it does not have.
+  if (lib->kind() != d.kind || lib->name() != d.name) {
+    return refuse(d.path, Status::invalidArgument("the file name says " + describe(d.kind, d.name) +
+                                                  ", the library is " +
+                                                  describe(lib->kind(), lib->name())));
   }
-  if (const PluginLibrary* dup = find(lib->kind(), lib->name())) {
-    Status s = Status::alreadyExists("duplicate " + std::string(kindName(lib->kind())) +
-                                     " plugin '" + std::string(lib->name()) + "', already from " +
-                                     dup->path);
-    refused_.push_back({path, s.message()});
-    return s;
-  }
-  plugins_.push_back(std::move(lib).value());
-  return Status::ok();
+  return accept(std::move(lib).value());
 }
 
 Status PluginRegistry::scanDirectory(const std::string& dir) {
@@ -122,7 +162,43 @@ Status PluginRegistry::scanDirectory(const std::string& dir) {
   closedir(d);
   std::sort(names.begin(), names.end());  // deterministic order, deterministic duplicates
   for (const auto& name : names) {
-    (void)addLibrary(dir + (dir.back() == '/' ? "" : "/") + name);  // refusals are recorded
+    if (auto identity = identityOf(dir, name)) {
+      // Opening costs the library and everything it links (libpq pulls in TLS, Kerberos, LDAP):
+      // only the plugins in use are worth it.
+      deferred_.push_back(std::move(*identity));
+    } else {
+      (void)addLibrary(dir + (dir.back() == '/' ? "" : "/") + name);  // refusals are recorded
+    }
+  }
+  return Status::ok();
+}
+
+Status PluginRegistry::open(ZcPluginKind kind, std::string_view name) {
+  if (frozen_) return Status::failedPrecondition("plugin registry is frozen");
+  std::vector<DeferredLibrary> claims;
+  auto claimsIt = [&](const DeferredLibrary& d) { return d.kind == kind && d.name == name; };
+  std::copy_if(deferred_.begin(), deferred_.end(), std::back_inserter(claims), claimsIt);
+  deferred_.erase(std::remove_if(deferred_.begin(), deferred_.end(), claimsIt), deferred_.end());
+  Status firstRefusal;
+  for (const DeferredLibrary& d : claims) {
+    if (const PluginLibrary* dup = find(kind, name)) {
+      // By its file name the same plugin: refused as addLibrary() would, without opening it.
+      (void)refuse(d.path, Status::alreadyExists("duplicate " + describe(kind, name) +
+                                                 ", already from " + dup->path));
+      continue;
+    }
+    Status opened = openDeferred(d);  // refusals are recorded
+    if (!opened.isOk() && firstRefusal.isOk()) firstRefusal = opened;
+  }
+  if (find(kind, name) == nullptr && !firstRefusal.isOk()) return firstRefusal;
+  return lookup(kind, name).status();
+}
+
+Status PluginRegistry::openAll() {
+  if (frozen_) return Status::failedPrecondition("plugin registry is frozen");
+  while (!deferred_.empty()) {
+    const DeferredLibrary first = deferred_.front();
+    (void)open(first.kind, first.name);  // takes `first` and its duplicates off deferred_
   }
   return Status::ok();
 }
@@ -137,15 +213,25 @@ const PluginLibrary* PluginRegistry::find(ZcPluginKind kind, std::string_view na
 Result<const PluginLibrary*> PluginRegistry::lookup(ZcPluginKind kind,
                                                     std::string_view name) const {
   if (const PluginLibrary* lib = find(kind, name)) return lib;
-  std::string known;
+  std::vector<std::string_view> known;
   for (const auto& p : plugins_) {
-    if (p.kind() != kind) continue;
-    known += known.empty() ? "" : ", ";
-    known += p.name();
+    if (p.kind() == kind) known.push_back(p.name());
+  }
+  for (const auto& d : deferred_) {
+    if (d.kind != kind) continue;
+    if (d.name == name) {
+      return Status::failedPrecondition(describe(kind, name) + " in " + d.path +
+                                        " was never opened (open() it before use)");
+    }
+    if (std::find(known.begin(), known.end(), d.name) == known.end()) known.push_back(d.name);
+  }
+  std::string list;
+  for (std::string_view n : known) {
+    list += list.empty() ? "" : ", ";
+    list += n;
   }
   return Status::notFound("no " + std::string(kindName(kind)) + " plugin named '" +
-                          std::string(name) + "' (found: " + (known.empty() ? "none" : known) +
-                          ")");
+                          std::string(name) + "' (found: " + (list.empty() ? "none" : list) + ")");
 }
 
 Result<std::pair<plugin::Plugin*, void (*)(plugin::Plugin*)>> PluginRegistry::createRaw(

@@ -6,8 +6,9 @@
 //
 // No thread of its own: it runs on the shared logfile::TailHub (one inotify watcher and a few
 // workers for every file follow). A run reads up to chunk_max_lines / chunk_max_bytes of lines
-// through the logfile::FileTail, hands them over as one chunk (consume() may block: that holds
-// one hub worker), and asks for another run while more is there.
+// (at most 128 KiB of text: the next bytes are on disk, a larger chunk would only hold more in
+// memory) through the logfile::FileTail, hands them over as one chunk (consume() may block: that
+// holds one hub worker), and asks for another run while more is there.
 //
 // Cursor: LogCursor with its file part (log_cursor.h): the position right after the last
 // delivered record, or, while a line is pending (its first 16 KiB pieces read, the rest not

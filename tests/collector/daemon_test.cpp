@@ -1,6 +1,7 @@
 // The zynd-collector binary as an operator meets it: start-up on each storage, /healthz,
 // SIGTERM within 5 s, one-line refusals of bad configuration, the plugins command, broken
-// plugins refused while the daemon keeps running, and flags > environment > file.
+// plugins refused while the daemon keeps running, only the plugins in use opened, and flags >
+// environment > file.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/ServerSocket.h>
@@ -213,6 +214,26 @@ TEST_F(DaemonTest, BrokenPluginsAreRefusedAndTheDaemonRunsWithTheOthers) {
   EXPECT_NE(d.err().find("zc_garbage.so refused"), std::string::npos) << d.err();
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(5s), 0);
+}
+
+// A plugin library is opened only when the start uses it: selected, or named by --plugin-opt (its
+// options are checked). The others, and what they link (libpq), are never mapped.
+TEST_F(DaemonTest, OpensOnlyThePluginsInUse) {
+  uint16_t port = freePort();
+  Daemon d({"--storage", "memory", "--runtime", "none", "--listen",
+            "127.0.0.1:" + std::to_string(port), "--plugin-opt",
+            "storage.rocksdb.block_cache_mb=4"});
+  ASSERT_TRUE(waitHealthy(port)) << d.err();
+  std::ostringstream maps;
+  maps << std::ifstream("/proc/" + std::to_string(d.pid()) + "/maps").rdbuf();
+  EXPECT_NE(maps.str().find("/zc_storage_memory.so"), std::string::npos);
+  EXPECT_NE(maps.str().find("/zc_storage_rocksdb.so"), std::string::npos);
+  for (const char* unused : {"/zc_storage_postgres.so", "/zc_sink_postgres.so",
+                             "/zc_runtime_docker.so", "/zc_runtime_podman.so", "/libpq.so"}) {
+    EXPECT_EQ(maps.str().find(unused), std::string::npos) << unused;
+  }
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(5s), 0) << d.err();
 }
 
 TEST_F(DaemonTest, FlagsWinOverEnvironmentWhichWinsOverTheConfigFile) {

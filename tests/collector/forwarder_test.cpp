@@ -100,6 +100,7 @@ class ForwarderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(registry_.scanDirectory(ZC_PLUGIN_DIR).isOk());
+    ASSERT_TRUE(registry_.openAll().isOk());
     plugin::PluginContext ctx;
     ctx.logger = &logger_;
     ctx.clock = &clock_;

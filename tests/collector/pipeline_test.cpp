@@ -187,6 +187,7 @@ class PipelineTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(registry_.scanDirectory(ZC_PLUGIN_DIR).isOk());
+    ASSERT_TRUE(registry_.openAll().isOk());
     openStorage();
   }
   void openStorage() {

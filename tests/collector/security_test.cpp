@@ -98,6 +98,7 @@ class SecurityTest : public ::testing::Test {
     const std::string data = dir_.path() + "/data";
     zc::host::PluginRegistry registry;
     EXPECT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
+    EXPECT_TRUE(registry.openAll().isOk());
     zc::testing::NullLogger logger;
     zc::plugin::PluginContext ctx;
     ctx.options["data_dir"] = data;

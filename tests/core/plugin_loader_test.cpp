@@ -284,6 +284,186 @@ TEST(PluginRegistryTest, DuplicateKindAndNameIsRefused) {
   EXPECT_EQ(registry.plugins().size(), 1u);
 }
 
+// Whether the process maps the file `path` (a dlopen()ed library does, for good).
+bool isMapped(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    const size_t n = path.size();
+    if (line.size() >= n && line.compare(line.size() - n, n, path) == 0) return true;
+  }
+  return false;
+}
+
+// Libraries named zc_<kind>_<name>.so: a scan records them, open() loads only the one asked for.
+class DeferredPluginTest : public ::testing::Test {
+ protected:
+  // Copies the test plugin <c>/zc_<c>.so to `dir` as `file`; returns the new path.
+  std::string copy(const std::string& c, const std::string& file, const std::string& dir = "") {
+    const std::string path = (dir.empty() ? dir_.path() : dir) + "/" + file;
+    fs::copy_file(testPlugin(c), path);
+    return path;
+  }
+
+  TempDir dir_;
+  host::PluginRegistry registry_;
+  Context context_;
+};
+
+TEST_F(DeferredPluginTest, ScanOpensNoLibraryThatItsFileNameIdentifies) {
+  const std::string tiny = copy("good", "zc_router_tiny.so");
+  const std::string bad = copy("bad_abi_version", "zc_storage_bad.so");
+  const std::string eager = copy("create_null", "zc_create_null.so");  // no kind in its name
+  const std::string noName = copy("create_throws", "zc_router_.so");   // no name after the kind
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+
+  ASSERT_EQ(registry_.deferred().size(), 2u);
+  EXPECT_EQ(registry_.deferred()[0].path, tiny);
+  EXPECT_EQ(registry_.deferred()[0].kind, ZC_PLUGIN_KIND_ROUTER);
+  EXPECT_EQ(registry_.deferred()[0].name, "tiny");
+  EXPECT_EQ(registry_.deferred()[1].path, bad);
+  EXPECT_EQ(registry_.deferred()[1].kind, ZC_PLUGIN_KIND_STORAGE);
+  EXPECT_EQ(registry_.deferred()[1].name, "bad");
+  EXPECT_FALSE(isMapped(tiny));
+  EXPECT_FALSE(isMapped(bad));
+  EXPECT_TRUE(registry_.refused().empty());  // a broken library is not refused before it is used
+
+  std::set<std::string> loaded;
+  for (const auto& p : registry_.plugins()) loaded.insert(p.path);
+  EXPECT_EQ(loaded, (std::set<std::string>{eager, noName}));
+}
+
+TEST_F(DeferredPluginTest, OpenLoadsOnlyTheNamedPlugin) {
+  const std::string tiny = copy("good", "zc_router_tiny.so");
+  const std::string other = copy("create_null", "zc_router_create_null.so");
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+
+  ASSERT_TRUE(registry_.open(ZC_PLUGIN_KIND_ROUTER, "tiny").isOk());
+  EXPECT_TRUE(isMapped(tiny));
+  EXPECT_FALSE(isMapped(other));
+  ASSERT_EQ(registry_.plugins().size(), 1u);
+  EXPECT_EQ(registry_.plugins()[0].path, tiny);
+  ASSERT_EQ(registry_.deferred().size(), 1u);
+  EXPECT_EQ(registry_.deferred()[0].path, other);
+  EXPECT_TRUE(registry_.open(ZC_PLUGIN_KIND_ROUTER, "tiny").isOk());  // again: already loaded
+
+  registry_.freeze();
+  context_.ctx.options["answer"] = "tiny is busy";
+  EXPECT_TRUE(registry_.create<plugin::Router>("tiny", context_.ctx).isOk());
+}
+
+TEST_F(DeferredPluginTest, NotFoundListsTheDeferredPluginsByName) {
+  copy("good", "zc_router_tiny.so");
+  copy("create_null", "zc_router_create_null.so");
+  copy("create_throws", "zc_create_throws.so");  // loaded at scan: router create_throws
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+
+  // Loaded ones first, then the deferred ones in file-name order.
+  const std::string message =
+      "no router plugin named 'caddy' (found: create_throws, create_null, tiny)";
+  Status opened = registry_.open(ZC_PLUGIN_KIND_ROUTER, "caddy");
+  EXPECT_TRUE(opened.isNotFound());
+  EXPECT_EQ(opened.message(), message);
+  EXPECT_EQ(registry_.lookup(ZC_PLUGIN_KIND_ROUTER, "caddy").status().message(), message);
+  EXPECT_EQ(registry_.lookup(ZC_PLUGIN_KIND_STORAGE, "tiny").status().message(),
+            "no storage plugin named 'tiny' (found: none)");
+  EXPECT_EQ(registry_.deferred().size(), 2u);
+}
+
+TEST_F(DeferredPluginTest, LibraryThatIsNotThePluginItsNameSaysIsRefused) {
+  const std::string other = copy("good", "zc_router_other.so");
+  const std::string storage = copy("good", "zc_storage_tiny.so");
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+
+  Status s = registry_.open(ZC_PLUGIN_KIND_ROUTER, "other");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "the file name says router plugin 'other', the library is router plugin 'tiny'");
+  s = registry_.open(ZC_PLUGIN_KIND_STORAGE, "tiny");
+  EXPECT_EQ(s.message(),
+            "the file name says storage plugin 'tiny', the library is router plugin 'tiny'");
+  EXPECT_TRUE(registry_.plugins().empty());
+  EXPECT_TRUE(registry_.deferred().empty());
+  ASSERT_EQ(registry_.refused().size(), 2u);
+  EXPECT_EQ(registry_.refused()[0].path, other);
+  EXPECT_EQ(registry_.refused()[0].reason,
+            "the file name says router plugin 'other', the library is router plugin 'tiny'");
+  EXPECT_EQ(registry_.refused()[1].path, storage);
+}
+
+TEST_F(DeferredPluginTest, DuplicatesAreRefusedWithoutBeingOpened) {
+  TempDir second;
+  const std::string first = copy("good", "zc_router_tiny.so");
+  const std::string twin = copy("twin", "zc_router_tiny.so", second.path());
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+  ASSERT_TRUE(registry_.scanDirectory(second.path()).isOk());
+
+  ASSERT_TRUE(registry_.open(ZC_PLUGIN_KIND_ROUTER, "tiny").isOk());
+  ASSERT_EQ(registry_.plugins().size(), 1u);
+  EXPECT_EQ(registry_.plugins()[0].path, first);
+  ASSERT_EQ(registry_.refused().size(), 1u);
+  EXPECT_EQ(registry_.refused()[0].path, twin);
+  EXPECT_EQ(registry_.refused()[0].reason,
+            "duplicate router plugin 'tiny', already from " + first);
+  EXPECT_FALSE(isMapped(twin));
+}
+
+TEST_F(DeferredPluginTest, LibraryLoadedAtScanWinsOverADeferredOne) {
+  const std::string eager = copy("good", "zc_good.so");  // router tiny, loaded at scan
+  const std::string named = copy("twin", "zc_router_tiny.so");
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+  ASSERT_TRUE(registry_.open(ZC_PLUGIN_KIND_ROUTER, "tiny").isOk());
+  ASSERT_EQ(registry_.plugins().size(), 1u);
+  EXPECT_EQ(registry_.plugins()[0].path, eager);
+  ASSERT_EQ(registry_.refused().size(), 1u);
+  EXPECT_EQ(registry_.refused()[0].reason,
+            "duplicate router plugin 'tiny', already from " + eager);
+  EXPECT_FALSE(isMapped(named));
+}
+
+TEST_F(DeferredPluginTest, RefusedCandidateLeavesTheNextOne) {
+  TempDir second;
+  const std::string broken = copy("bad_abi_version", "zc_router_tiny.so");
+  const std::string good = copy("good", "zc_router_tiny.so", second.path());
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+  ASSERT_TRUE(registry_.scanDirectory(second.path()).isOk());
+  ASSERT_TRUE(registry_.open(ZC_PLUGIN_KIND_ROUTER, "tiny").isOk());
+  ASSERT_EQ(registry_.plugins().size(), 1u);
+  EXPECT_EQ(registry_.plugins()[0].path, good);
+  ASSERT_EQ(registry_.refused().size(), 1u);
+  EXPECT_EQ(registry_.refused()[0].path, broken);
+  EXPECT_EQ(registry_.refused()[0].reason, "plugin ABI version 3, host expects 2");
+}
+
+TEST_F(DeferredPluginTest, OpenAllOpensEveryDeferredLibrary) {
+  copy("good", "zc_router_tiny.so");
+  copy("create_null", "zc_router_create_null.so");
+  const std::string bad = copy("bad_abi_version", "zc_sink_bad.so");
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+  ASSERT_TRUE(registry_.openAll().isOk());
+  EXPECT_TRUE(registry_.deferred().empty());
+  std::set<std::string> loaded;
+  for (const auto& p : registry_.plugins()) loaded.insert(std::string(p.name()));
+  EXPECT_EQ(loaded, (std::set<std::string>{"tiny", "create_null"}));
+  ASSERT_EQ(registry_.refused().size(), 1u);
+  EXPECT_EQ(registry_.refused()[0].path, bad);
+}
+
+TEST_F(DeferredPluginTest, FrozenRegistryOpensNothing) {
+  const std::string tiny = copy("good", "zc_router_tiny.so");
+  ASSERT_TRUE(registry_.scanDirectory(dir_.path()).isOk());
+  registry_.freeze();
+  EXPECT_EQ(registry_.open(ZC_PLUGIN_KIND_ROUTER, "tiny").code(),
+            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(registry_.openAll().code(), Status::Code::kFailedPrecondition);
+  EXPECT_FALSE(isMapped(tiny));
+
+  auto router = registry_.create<plugin::Router>("tiny", context_.ctx);
+  ASSERT_FALSE(router.isOk());
+  EXPECT_EQ(router.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(router.status().message(),
+            "router plugin 'tiny' in " + tiny + " was never opened (open() it before use)");
+}
+
 TEST(PluginRegistryTest, MissingDirectoryIsNotFound) {
   TempDir dir;
   host::PluginRegistry registry;

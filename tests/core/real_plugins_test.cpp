@@ -16,6 +16,7 @@ namespace {
 TEST(RealPluginsTest, EveryBuiltPluginLoadsWithAMatchingDescriptor) {
   host::PluginRegistry registry;
   ASSERT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
+  ASSERT_TRUE(registry.openAll().isOk());
   for (const auto& r : registry.refused()) ADD_FAILURE() << r.path << ": " << r.reason;
   ASSERT_FALSE(registry.plugins().empty());
   for (const auto& p : registry.plugins()) {
@@ -34,6 +35,7 @@ TEST(RealPluginsTest, EveryBuiltPluginLoadsWithAMatchingDescriptor) {
 TEST(RealPluginsTest, RouterCaddyIsThereAndCreates) {
   host::PluginRegistry registry;
   ASSERT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
+  ASSERT_TRUE(registry.openAll().isOk());
   const host::PluginLibrary* caddy = registry.find(ZC_PLUGIN_KIND_ROUTER, "caddy");
   ASSERT_NE(caddy, nullptr);
   EXPECT_EQ(caddy->version(), "0.1.0");

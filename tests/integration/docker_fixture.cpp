@@ -95,6 +95,7 @@ std::map<std::string, std::vector<LogLine>> readStoredLinesOf(
   std::map<std::string, std::vector<LogLine>> out;
   host::PluginRegistry registry;
   EXPECT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
+  EXPECT_TRUE(registry.openAll().isOk());
   plugin::PluginContext ctx;
   ctx.options["data_dir"] = dataDir;
   ctx.logger = &logger;

@@ -28,6 +28,7 @@ class LifecycleTest : public ::testing::Test {
   void SetUp() override {
     ZC_REQUIRE_DOCKER_OR_SKIP();
     ASSERT_TRUE(registry_.scanDirectory(ZC_PLUGIN_DIR).isOk());
+    ASSERT_TRUE(registry_.openAll().isOk());
     plugin::PluginContext ctx;
     ctx.logger = &logger_;
     ctx.clock = &systemClock();

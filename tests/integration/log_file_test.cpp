@@ -36,6 +36,7 @@ class LogFileTest : public ::testing::Test {
     static NullLogger logger;
     host::PluginRegistry registry;
     EXPECT_TRUE(registry.scanDirectory(ZC_PLUGIN_DIR).isOk());
+    EXPECT_TRUE(registry.openAll().isOk());
     plugin::PluginContext ctx;
     ctx.options["data_dir"] = dataDir();
     ctx.logger = &logger;

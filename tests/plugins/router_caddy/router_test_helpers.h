@@ -42,7 +42,10 @@ struct CaddyPluginFixture {
   ManualClock clock{1'700'000'000LL * kNanosPerSecond};
 
   // Scans ZC_PLUGIN_DIR (a failure is reported by the caller's ASSERT on the result).
-  Status load() { return registry.scanDirectory(ZC_PLUGIN_DIR); }
+  Status load() {
+    ZC_RETURN_IF_ERROR(registry.scanDirectory(ZC_PLUGIN_DIR));
+    return registry.openAll();
+  }
 
   Result<host::PluginPtr<plugin::Router>> create(std::map<std::string, std::string> options) {
     plugin::PluginContext ctx;

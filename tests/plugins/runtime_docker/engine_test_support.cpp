@@ -46,6 +46,7 @@ const host::PluginRegistry& registry() {
   static host::PluginRegistry* r = [] {
     auto* reg = new host::PluginRegistry();  // never destroyed: plugins are never unloaded
     Status st = reg->scanDirectory(ZC_PLUGIN_DIR);
+    if (st.isOk()) st = reg->openAll();
     for (const auto& ref : reg->refused()) std::cerr << "refused " << ref.path << ": " << ref.reason << "\n";
     if (!st.isOk()) std::cerr << "scan " << ZC_PLUGIN_DIR << ": " << st.toString() << "\n";
     reg->freeze();

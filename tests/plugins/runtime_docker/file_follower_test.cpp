@@ -218,6 +218,24 @@ TEST_F(FileFollowerTest, ReadsBothStreamsAndJoinsPieces) {
   EXPECT_TRUE(c->gaps.empty());
 }
 
+// The next bytes of a file are on disk: a chunk holds at most 128 KiB of text, however many
+// lines and bytes chunk_max_lines / chunk_max_bytes would allow (memory, not a wait, is saved).
+TEST_F(FileFollowerTest, AChunkHoldsAtMost128KiBOfText) {
+  std::vector<Record> recs;
+  for (int i = 0; i < 3000; ++i) addLine(recs, LogStream::kStdout, kBase + i, std::string(99, 'x'));
+  writeRecords(path_, recs);
+  FollowOptions o = testOptions(1'000'000);
+  o.chunkMaxBytes = 64 << 20;
+  auto c = follow("", o);
+  ASSERT_EQ(c->lines.size(), 3000u);
+  ASSERT_GE(c->cursors.size(), 3u);  // 3,000 lines of 99 bytes: ~290 KiB
+  size_t before = 0;
+  for (const auto& [delivered, cursor] : c->cursors) {
+    EXPECT_LE((delivered - before) * 99, (128u << 10) + 99) << "chunk after line " << before;
+    before = delivered;
+  }
+}
+
 TEST_F(FileFollowerTest, ResumesExactlyFromEveryCursorWithTimestampsGoingBackwards) {
   auto recs = mixedRecords(10, true);
   writeRecords(path_, recs);

@@ -33,6 +33,7 @@ const host::PluginRegistry& registry() {
   static host::PluginRegistry* r = [] {
     auto* reg = new host::PluginRegistry();  // never destroyed: plugins are never unloaded
     Status st = reg->scanDirectory(ZC_PLUGIN_DIR);
+    if (st.isOk()) st = reg->openAll();
     if (!st.isOk()) ADD_FAILURE() << "scan " << ZC_PLUGIN_DIR << ": " << st.toString();
     reg->freeze();
     return reg;

@@ -34,6 +34,7 @@ inline const host::PluginRegistry& registry() {
   static const host::PluginRegistry* r = [] {
     auto* reg = new host::PluginRegistry();
     Status s = reg->scanDirectory(ZC_PLUGIN_DIR);
+    if (s.isOk()) s = reg->openAll();
     if (!s.isOk()) std::fprintf(stderr, "scanDirectory: %s\n", s.toString().c_str());
     reg->freeze();
     return reg;

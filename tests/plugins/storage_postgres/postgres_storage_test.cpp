@@ -23,6 +23,7 @@ const host::PluginRegistry& registry() {
   static const host::PluginRegistry* r = [] {
     auto* reg = new host::PluginRegistry();
     (void)reg->scanDirectory(ZC_PLUGIN_DIR);
+    (void)reg->openAll();
     reg->freeze();
     return reg;
   }();

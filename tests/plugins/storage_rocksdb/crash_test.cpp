@@ -168,6 +168,7 @@ class RocksDbCrashTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(registry_.scanDirectory(ZC_PLUGIN_DIR).isOk());
+    ASSERT_TRUE(registry_.openAll().isOk());
     dataDir_ = dir_.path() + "/db";
   }
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   zc::ManualClock clock(1'800'000'000 * zc::kNanosPerSecond);
   zc::host::PluginRegistry registry;
   zc::Status s = registry.scanDirectory(argv[1]);
+  if (s.isOk()) s = registry.openAll();
   if (!s.isOk()) {
     std::fprintf(stderr, "scan: %s\n", s.toString().c_str());
     return 1;

@@ -30,6 +30,7 @@ class RocksDbStorageTest : public ::testing::Test {
     static const host::PluginRegistry* r = [] {
       auto* reg = new host::PluginRegistry();
       (void)reg->scanDirectory(ZC_PLUGIN_DIR);
+      (void)reg->openAll();
       reg->freeze();
       return reg;
     }();
