@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <utility>
 #include <string>
 
 namespace zc::docker {
@@ -36,6 +37,7 @@ void LoopTask::closeFd(int& fd) noexcept {
       } else {
         ahead_.reset();
       }
+      aheadOf_ = -1;
     }
   }
   if (loop_) loop_->forgetFd(fd);
@@ -48,31 +50,47 @@ void LoopTask::setReadAhead(int fd) noexcept {
   aheadFd_ = fd;
   {
     std::lock_guard<std::mutex> al(aheadMu_);
+    aheadOf_ = fd;
     aheadEnd_ = 0;
+    aheadPaused_ = false;
   }
   if (running_ && loop_) loop_->arm(*this, fd, EPOLLIN);  // read ahead from now on
 }
 
 ssize_t LoopTask::readSome(int fd, char* buf, size_t len) noexcept {
-  std::lock_guard<std::mutex> al(aheadMu_);
-  if (aheadPos_ < aheadSize_) {
-    const size_t n = std::min(len, aheadSize_ - aheadPos_);
-    std::memcpy(buf, ahead_.get() + aheadPos_, n);
-    aheadPos_ += n;
-    if (loop_) loop_->aheadBytes_.fetch_sub(n, std::memory_order_relaxed);
-    if (aheadPos_ == aheadSize_) {
-      ahead_.reset();  // a follow that went quiet holds no buffer
-      aheadPos_ = aheadSize_ = 0;
+  ssize_t n = 0;
+  bool resume = false;
+  {
+    std::lock_guard<std::mutex> al(aheadMu_);
+    if (fd != aheadOf_) return ::recv(fd, buf, len, 0);
+    if (aheadPos_ < aheadSize_) {
+      const size_t k = std::min(len, aheadSize_ - aheadPos_);
+      std::memcpy(buf, ahead_.get() + aheadPos_, k);
+      aheadPos_ += k;
+      if (loop_) loop_->aheadBytes_.fetch_sub(k, std::memory_order_relaxed);
+      if (aheadPos_ == aheadSize_) {
+        aheadPos_ = aheadSize_ = 0;  // the buffer is kept until the follow waits idle
+        resume = aheadPaused_;
+        aheadPaused_ = false;
+      }
+      n = static_cast<ssize_t>(k);
+    } else if (aheadEnd_ == kAheadEof) {
+      return 0;
+    } else if (aheadEnd_ != 0) {
+      errno = aheadEnd_;
+      return -1;
+    } else {
+      // Under aheadMu_: the dispatcher does not read this socket meanwhile.
+      return ::recv(fd, buf, len, 0);
     }
-    return static_cast<ssize_t>(n);
   }
-  if (aheadEnd_ == kAheadEof) return 0;
-  if (aheadEnd_ != 0) {
-    errno = aheadEnd_;
-    return -1;
+  if (resume) {
+    // The dispatcher stopped reading at a full buffer; there is room again, and the step may
+    // go on to a long commit: read ahead again (mu_ before aheadMu_, so not under it).
+    std::lock_guard<std::mutex> lock(mu_);
+    if (aheadFd_ == fd && running_ && loop_) loop_->arm(*this, fd, EPOLLIN);
   }
-  // Under aheadMu_: the dispatcher does not read this socket meanwhile.
-  return ::recv(fd, buf, len, 0);
+  return n;
 }
 
 void LoopTask::requestStopAndWait() noexcept {
@@ -88,7 +106,7 @@ void LoopTask::requestStopAndWait() noexcept {
   // Not running: run the last step here rather than wait for a worker (a worker may be the
   // caller, and the others may all be busy).
   running_ = true;
-  waitsDeadlineOnly_ = false;
+  readsAhead_ = false;
   runner_ = std::this_thread::get_id();
   lock.unlock();
   auto self = loop_->find(id_);
@@ -196,10 +214,11 @@ void FollowLoop::dropAhead(LoopTask& t) noexcept {
   t.ahead_.reset();
   t.aheadPos_ = t.aheadSize_ = 0;
   t.aheadEnd_ = 0;
+  t.aheadPaused_ = false;
 }
 
 bool FollowLoop::readAhead(LoopTask& t) {
-  if (t.aheadFd_ < 0 || t.done_ || !(t.running_ || t.waitsDeadlineOnly_)) return false;
+  if (t.aheadFd_ < 0 || t.done_ || !(t.running_ || t.readsAhead_)) return false;
   bool got = false;
   bool full = false;
   {
@@ -220,6 +239,7 @@ bool FollowLoop::readAhead(LoopTask& t) {
         } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
           t.aheadEnd_ = errno;
         }
+        if (t.aheadSize_ == 0) t.ahead_.reset();  // nothing came: hold no buffer for it
       } else {
         full = true;  // at a bound, or out of memory: the step reads the socket itself
       }
@@ -229,16 +249,23 @@ bool FollowLoop::readAhead(LoopTask& t) {
       full = true;
     }
     if (t.aheadSize_ == kReadAheadMax) full = true;
+    if (full && t.aheadEnd_ == 0) t.aheadPaused_ = true;  // readSome() resumes it
   }
   if (t.running_) {
-    if (got) t.again_ = true;  // the step may have found the socket empty: run it once more
+    if (got) t.aheadGot_ = true;  // the step may have found the socket empty already
     if (!full) arm(t, t.aheadFd_, EPOLLIN);
     return true;
   }
-  // Waiting for a deadline only (a linger): a full buffer or the stream's end wakes it now.
+  // Not waiting for its socket (a linger, or queued after a yield): a full buffer or the
+  // stream's end wakes it now.
   if (full) return false;
   arm(t, t.aheadFd_, EPOLLIN);
   return true;
+}
+
+bool FollowLoop::endTaken(LoopTask& t) {
+  std::lock_guard<std::mutex> al(t.aheadMu_);
+  return t.aheadEnd_ != 0 && t.aheadPos_ == t.aheadSize_;
 }
 
 void FollowLoop::schedule(LoopTask& t) {
@@ -276,9 +303,16 @@ void FollowLoop::afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w
   std::unique_lock<std::mutex> tl(t->mu_);
   t->running_ = false;
   t->runner_ = {};
-  t->waitsDeadlineOnly_ = false;
+  t->readsAhead_ = false;
+  const bool aheadGot = std::exchange(t->aheadGot_, false);
   if (w.done) {
     t->done_ = true;
+    if (t->aheadFd_ >= 0) {  // a task that ended without closeFd(): keep the loop's count exact
+      t->aheadFd_ = -1;
+      std::lock_guard<std::mutex> al(t->aheadMu_);
+      dropAhead(*t);
+      t->aheadOf_ = -1;
+    }
     if (t->armedFd_ >= 0) forgetFd(t->armedFd_);
     t->armedFd_ = -1;
     setTimer(*t, std::nullopt);
@@ -289,16 +323,24 @@ void FollowLoop::afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w
     t->doneCv_.notify_all();
     return;
   }
+  bool runAgain = w.yield || t->again_ || t->stopRequested();
   if (w.fd >= 0) {
     arm(*t, w.fd, w.events);
-  } else if (t->aheadFd_ >= 0 && w.deadline && !w.yield) {
-    t->waitsDeadlineOnly_ = true;  // read ahead until the deadline
+    if (w.fd == t->aheadFd_) {
+      // Waiting for the socket: bytes read ahead during the step are a reason to run now (the
+      // socket may hold nothing more to make it ready); an empty buffer is given back.
+      runAgain = runAgain || aheadGot;
+      std::lock_guard<std::mutex> al(t->aheadMu_);
+      if (t->aheadPos_ == t->aheadSize_) t->ahead_.reset();
+    }
+  } else if (t->aheadFd_ >= 0 && (w.deadline || w.yield) && !endTaken(*t)) {
+    t->readsAhead_ = true;  // read ahead until the deadline (a linger) or the next turn
     arm(*t, t->aheadFd_, EPOLLIN);
   } else if (t->armedFd_ >= 0) {
     arm(*t, t->armedFd_, 0);  // disarmed: only the deadline wakes it
   }
   setTimer(*t, w.yield ? std::nullopt : w.deadline);
-  if (w.yield || t->again_ || t->stopRequested()) {
+  if (runAgain) {
     t->again_ = false;
     schedule(*t);
   }
@@ -373,7 +415,8 @@ void FollowLoop::work() {
       t->queued_ = false;
       if (t->done_ || t->running_) continue;  // finished, or being stopped inline
       t->running_ = true;
-      t->waitsDeadlineOnly_ = false;
+      t->readsAhead_ = false;
+      t->aheadGot_ = false;
       t->runner_ = std::this_thread::get_id();
       if (t->aheadFd_ >= 0) arm(*t, t->aheadFd_, EPOLLIN);  // read ahead while the step runs
     }

@@ -11,13 +11,14 @@
 // The thread count is 1 + workers, whatever the number of follows.
 //
 // Read-ahead: a task may name its stream socket (setReadAhead()). While its step() runs, or while
-// it waits only for a deadline, the dispatcher keeps reading that socket into the task's buffer
+// it waits for a deadline only or its next turn (a yield), the dispatcher keeps reading that socket into the task's buffer
 // (up to kReadAheadMax bytes per task and kReadAheadBudget over the loop), so the peer is not held
 // by the time a step takes: the Docker engine writes one HTTP chunk per log line and stalls once
 // ~200 KB of them wait in its socket, i.e. after ~3 ms of a step at a flood's rate. The step reads
 // through readSome(), which hands over what was read ahead before it reads the socket itself;
 // the two never read the socket at once, so bytes keep their order. A full buffer is not read
-// further (the socket is left unread: back-pressure, as without read-ahead).
+// further (the socket is left unread: back-pressure, as without read-ahead) until the step has
+// emptied it; a full buffer or the stream's end wakes a task that waits for a deadline.
 //
 // OWNERSHIP: the loop keeps a reference to each task until the task's step() returns done.
 // Thread-safety: all public methods are thread-safe.
@@ -92,16 +93,22 @@ class LoopTask {
   bool done_ = false;
   int armedFd_ = -1;  // registered with epoll (possibly disarmed by ONESHOT)
   int aheadFd_ = -1;   // the socket read ahead (setReadAhead)
-  bool waitsDeadlineOnly_ = false;  // the last step asked for a deadline only
+  bool readsAhead_ = false;  // not waiting for its socket (a linger, a yield): read it ahead
+  bool aheadGot_ = false;    // bytes were read ahead while the step ran
   std::thread::id runner_;
   // The bytes read ahead: [aheadPos_, aheadSize_) of ahead_ (kReadAheadMax bytes, allocated when
-  // first needed, freed once handed over); aheadEnd_: 0, or what the socket said after them
-  // (kAheadEof, or an errno). Guarded by aheadMu_, taken after mu_ when both are held.
+  // first needed, given back when the follow waits for its socket with nothing held, or the
+  // socket is closed); aheadOf_: the socket they come from; aheadEnd_: 0, or what the socket
+  // said after them (kAheadEof, or an errno); aheadPaused_: the dispatcher stopped at a full
+  // buffer (readSome() resumes it once the buffer is empty). Guarded by aheadMu_, taken after
+  // mu_ when both are held.
   std::mutex aheadMu_;
   std::unique_ptr<char[]> ahead_;
+  int aheadOf_ = -1;
   size_t aheadPos_ = 0;
   size_t aheadSize_ = 0;
   int aheadEnd_ = 0;
+  bool aheadPaused_ = false;
   static constexpr int kAheadEof = -1;
   // Guarded by the loop's mu_: this task's entry in its timers.
   bool hasTimer_ = false;
@@ -147,6 +154,9 @@ class FollowLoop {
   // socket ahead. False when `t` is to be woken instead. t.mu_ held.
   bool readAhead(LoopTask& t);
   void dropAhead(LoopTask& t) noexcept;  // t.aheadMu_ held
+  // The stream's end was read ahead and the step has taken everything before it (reading the
+  // socket again would only wake the task again). t.mu_ held.
+  bool endTaken(LoopTask& t);
   void kick() noexcept;
   std::shared_ptr<LoopTask> find(uint64_t id) const;
 

@@ -305,8 +305,9 @@ LoopWait LoopFollower::stream() {
     }
     // Lines wait. During a flood the engine sends one message per HTTP chunk, so a reader faster
     // than the engine would hand over a line or two per chunk: linger a moment (once per empty
-    // read, within chunkMaxDelay; the socket is not watched meanwhile) to let a batch build up,
-    // for as long as each linger brings at least chunkLingerMinLines.
+    // read, within chunkMaxDelay; the loop reads the socket ahead meanwhile, and a full buffer or
+    // the stream's end ends the linger early) to let a batch build up, for as long as each
+    // linger brings at least chunkLingerMinLines.
     const bool lingerPays = lingerFrom_ == kNoLinger || lines_.size() < lingerFrom_ ||
                             lines_.size() - lingerFrom_ >= opts_.chunkLingerMinLines;
     if (!lingering_ && lingerPays && opts_.chunkLinger.count() > 0 &&
