@@ -487,11 +487,11 @@ Result<FileTail::ReadOutcome> FileTail::read(const OnLine& onLine, size_t maxByt
       ZC_RETURN_IF_ERROR(open(LogFileEntry{livePath_, 0, false}, 0));
       continue;
     }
-    // Caught up: room grown for a backlog is given back, keeping only a pending partial line
-    // (kept, 200 follows would hold up to 50 MiB for good); a little room is kept, so that a
-    // trickle of lines costs no allocation, and so does a long partial line waiting for its end
-    // (giving back all the room at each idle wake would copy it twice per wake).
-    if (buf_.capacity() - buf_.size() > kMaxReadSize / 4) buf_.shrinkToFit();
+    // Caught up: room grown for a backlog is given back (kept, 200 follows would hold up to
+    // 50 MiB for good), keeping a pending partial line and room for the next read, so that
+    // neither a trickle of lines nor a long partial line waiting for its end costs an
+    // allocation or a copy at each wake.
+    if (buf_.capacity() - buf_.size() > kMaxReadSize / 4) buf_.shrinkToFit(kMinReadSize);
     readSize_ = kMinReadSize;
     return ReadOutcome::kIdle;
   }

@@ -53,13 +53,16 @@ class ReadBuffer {
   }
   void commit(size_t n) noexcept { end_ += n; }
 
-  // Gives the memory back, keeping only the bytes held (capacity() == size() after).
-  void shrinkToFit() {
+  // Gives the memory back, keeping the bytes held and `room` bytes after them
+  // (capacity() == size() + room after).
+  void shrinkToFit(size_t room = 0) {
     const size_t n = size();
-    std::unique_ptr<char[]> kept(n > 0 ? new char[n] : nullptr);
+    const size_t cap = n + room;
+    std::unique_ptr<char[]> kept(cap > 0 ? new char[cap] : nullptr);
     if (n > 0) std::memcpy(kept.get(), data(), n);
     data_ = std::move(kept);
-    cap_ = end_ = n;
+    cap_ = cap;
+    end_ = n;
     start_ = 0;
     ++reallocations_;
   }
