@@ -40,14 +40,11 @@ class ListenSubsystem final : public Poco::Util::Subsystem {
   Services& s_;
 };
 
-// Loads the plugin libraries and checks every --plugin-opt against the keys its plugin declares.
-// When `create` is set (serving), also creates and configures the selected storage, runtime and
-// router, so that a bad plugin option stops the start before the port is claimed; later
-// subsystems open and connect them.
 // Finds the plugin libraries, opens the ones the command needs and checks every --plugin-opt.
 // kList opens every library found (the 'plugins' command) and creates nothing; kCreate opens
 // only the selected --storage, --runtime, --router, --sink and the plugins --plugin-opt names,
-// then creates and configures the selected ones.
+// then creates and configures the selected ones, so that a bad plugin option stops the start
+// before the port is claimed; later subsystems open and connect them.
 class PluginSubsystem final : public Poco::Util::Subsystem {
  public:
   enum class Use { kList, kCreate };

@@ -82,7 +82,7 @@ std::vector<plugin::OptionSpec> runtimeOptionSpecs() {
        "unary requests and waiting for a stream's response head"},
       {"resume_margin", OptionType::kDuration, "1s", "subtracted from since on resume"},
       {"chunk_max_lines", OptionType::kInt, "4000", "most lines in one chunk", 1, 1'000'000},
-      {"chunk_max_bytes", OptionType::kInt, "1048576", "most text bytes in one chunk", 1, kGiB},
+      {"chunk_max_bytes", OptionType::kInt, "1048576", "most text bytes in one chunk (at most 128 KiB from a json-file)", 1, kGiB},
       {"chunk_linger", OptionType::kString, "2ms",
        "wait for more bytes before delivering a partial batch (0 = never)"},
       {"chunk_max_delay", OptionType::kDuration, "50ms",
