@@ -207,19 +207,45 @@ std::string numbered(size_t n, size_t first = 0) {
   return s;
 }
 
-TEST(FollowLoopTest, ReadAheadKeepsTheSocketDrainedWhileTheStepIsHeldAndKeepsTheOrder) {
-  auto loop = std::make_shared<FollowLoop>(1);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  auto t = std::make_shared<PipeTask>();
-  t->readAhead = true;
+// A read-ahead task on a loop of its own, whose step holds on the first bytes it gets (a
+// commit that does not return yet) until release().
+struct HeldStep {
+  std::shared_ptr<FollowLoop> loop = std::make_shared<FollowLoop>(1);
+  std::shared_ptr<PipeTask> task = std::make_shared<PipeTask>();
+  std::promise<void> releaser;
+  std::shared_future<void> released = releaser.get_future().share();
   std::atomic<bool> holding{false};
-  t->onBytes = [&](size_t) {
-    if (!holding.exchange(true)) released.wait();  // the first commit does not return yet
-  };
-  loop->add(t);
-  ASSERT_TRUE(t->sendAll("x", 5s));
-  ASSERT_TRUE(zc::testing::waitFor([&] { return holding.load(); }, 5s));
+
+  HeldStep() {
+    task->readAhead = true;
+    task->onBytes = [this](size_t) {
+      if (!holding.exchange(true)) released.wait();
+    };
+    loop->add(task);
+  }
+  // A failed assertion leaves no step held and no step running past the test.
+  ~HeldStep() {
+    release();
+    task->requestStopAndWait();
+  }
+  // Sends "x" and waits until the step holds on it.
+  bool hold() {
+    return task->sendAll("x", 5s) && zc::testing::waitFor([&] { return holding.load(); }, 5s);
+  }
+  void release() {
+    if (!isReleased) releaser.set_value();
+    isReleased = true;
+  }
+
+ private:
+  bool isReleased = false;
+};
+
+TEST(FollowLoopTest, ReadAheadKeepsTheSocketDrainedWhileTheStepIsHeldAndKeepsTheOrder) {
+  HeldStep held;
+  auto& loop = held.loop;
+  auto& t = held.task;
+  ASSERT_TRUE(held.hold());
   // 600 KB in 100-byte messages: several times what the socket itself holds (~200 KB of
   // buffer, less for small messages), so the writer gets through only if it is read ahead.
   const std::string body = numbered(600'000);
@@ -228,7 +254,7 @@ TEST(FollowLoopTest, ReadAheadKeepsTheSocketDrainedWhileTheStepIsHeldAndKeepsThe
   }
   EXPECT_EQ(t->bytes.load(), 1u);  // the step is still held
   EXPECT_GE(loop->readAheadBytes(), 600'000u - 300'000u);
-  release.set_value();
+  held.release();
   ASSERT_TRUE(zc::testing::waitFor([&] { return t->bytes.load() == 1 + body.size(); }, 10s));
   EXPECT_TRUE(t->received() == "x" + body);  // every byte once, in order
   EXPECT_EQ(loop->readAheadBytes(), 0u);
@@ -236,25 +262,18 @@ TEST(FollowLoopTest, ReadAheadKeepsTheSocketDrainedWhileTheStepIsHeldAndKeepsThe
 }
 
 TEST(FollowLoopTest, ReadAheadStopsAtItsBoundAndClosingDropsWhatItHolds) {
-  auto loop = std::make_shared<FollowLoop>(1);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  auto t = std::make_shared<PipeTask>();
-  t->readAhead = true;
-  std::atomic<bool> holding{false};
-  t->onBytes = [&](size_t) {
-    if (!holding.exchange(true)) released.wait();
-  };
-  loop->add(t);
-  ASSERT_TRUE(t->sendAll("x", 5s));
-  ASSERT_TRUE(zc::testing::waitFor([&] { return holding.load(); }, 5s));
+  HeldStep held;
+  auto& loop = held.loop;
+  auto& t = held.task;
+  auto& holding = held.holding;
+  ASSERT_TRUE(held.hold());
   // 3 MiB against a 1 MiB bound: the writer is held (back-pressure), the buffer stays bounded.
   const std::string body = numbered(3 << 20);
   EXPECT_FALSE(t->sendAll(body, 1s));
   EXPECT_LT(t->sent.load(), body.size());
   EXPECT_LE(loop->readAheadBytes(), FollowLoop::kReadAheadMax);
   EXPECT_GE(loop->readAheadBytes(), FollowLoop::kReadAheadMax / 2);
-  release.set_value();
+  held.release();
   // Once released, what was sent arrives whole and in order (the rest was never sent).
   const size_t sent = t->sent.load();  // "x" and the part of the body that went in
   ASSERT_TRUE(zc::testing::waitFor([&] { return t->bytes.load() == sent; }, 10s))
