@@ -10,8 +10,8 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
-#include <utility>
 #include <string>
+#include <utility>
 
 namespace zc::docker {
 
