@@ -69,6 +69,23 @@ using zc::bench::docker;
 using zc::bench::Report;
 using Clock = std::chrono::steady_clock;
 
+// Stops a loop thread (clears its flag) and joins it, at now() or when the scope ends.
+class StopAndJoin {
+ public:
+  StopAndJoin(std::atomic<bool>& running, std::thread& thread) : running_(running), thread_(thread) {}
+  StopAndJoin(const StopAndJoin&) = delete;
+  StopAndJoin& operator=(const StopAndJoin&) = delete;
+  ~StopAndJoin() { now(); }
+  void now() {
+    running_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool>& running_;
+  std::thread& thread_;
+};
+
 constexpr size_t kDockerParallelism = 4;  // concurrent `docker run` / `docker rm`
 constexpr size_t kStatsParallelism = 64;  // the former default, kept: figures compare over time
 
@@ -362,6 +379,7 @@ class FleetBench {
         std::this_thread::sleep_for(100ms);
       }
     });
+    StopAndJoin stopSampler{sampling, sampler};  // joined on every path, a throw included
     const double cpuCollector0 = zc::bench::cpuSeconds(proc_->pid()),
                  cpuEngine0 = zc::bench::cpuSeconds(engine_);
     if (const char* hook = std::getenv("ZC_BENCH_BURST_HOOK"); hook && *hook) {
@@ -380,6 +398,7 @@ class FleetBench {
         std::ofstream(gate.path() + "/" + std::to_string(k)) << k << "\n";
       }
     });
+    StopAndJoin stopTicker{ticking, ticker};
     // Stored when the collector has each container's closing line; every 20 ms, one one-row
     // query per container not yet done.
     std::vector<int64_t> closing(deployments.size(), 0);
@@ -395,12 +414,10 @@ class FleetBench {
       if (done < deployments.size()) std::this_thread::sleep_for(20ms);
     }
     const int64_t stored = zc::bench::realtimeNs();
-    ticking = false;
-    ticker.join();
+    stopTicker.now();
     const double cpuCollector = zc::bench::cpuSeconds(proc_->pid()) - cpuCollector0;
     const double cpuEngine = zc::bench::cpuSeconds(engine_) - cpuEngine0;
-    sampling = false;
-    sampler.join();
+    stopSampler.now();
     fleet_.shrink(first);
     if (!misplaced.empty()) {
       report_.fail("burst", scenario, misplaced);
