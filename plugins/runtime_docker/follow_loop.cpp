@@ -29,20 +29,22 @@ void LoopTask::closeFd(int& fd) noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (armedFd_ == fd) armedFd_ = -1;
-    if (aheadFd_ == fd) {
-      aheadFd_ = -1;
-      std::lock_guard<std::mutex> al(aheadMu_);
-      if (loop_) {
-        loop_->dropAhead(*this);
-      } else {
-        ahead_.reset();
-      }
-      aheadOf_ = -1;
-    }
+    if (aheadFd_ == fd) stopReadAhead();
   }
   if (loop_) loop_->forgetFd(fd);
   ::close(fd);
   fd = -1;
+}
+
+void LoopTask::stopReadAhead() noexcept {
+  aheadFd_ = -1;
+  std::lock_guard<std::mutex> al(aheadMu_);
+  if (loop_) loop_->aheadBytes_.fetch_sub(aheadSize_ - aheadPos_, std::memory_order_relaxed);
+  ahead_.reset();
+  aheadOf_ = -1;
+  aheadPos_ = aheadSize_ = 0;
+  aheadEnd_ = 0;
+  aheadPaused_ = false;
 }
 
 void LoopTask::setReadAhead(int fd) noexcept {
@@ -209,14 +211,6 @@ void FollowLoop::forgetFd(int fd) noexcept {
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
-void FollowLoop::dropAhead(LoopTask& t) noexcept {
-  aheadBytes_.fetch_sub(t.aheadSize_ - t.aheadPos_, std::memory_order_relaxed);
-  t.ahead_.reset();
-  t.aheadPos_ = t.aheadSize_ = 0;
-  t.aheadEnd_ = 0;
-  t.aheadPaused_ = false;
-}
-
 bool FollowLoop::readAhead(LoopTask& t) {
   if (t.aheadFd_ < 0 || t.done_ || !(t.running_ || t.readsAhead_)) return false;
   bool got = false;
@@ -307,12 +301,8 @@ void FollowLoop::afterStep(const std::shared_ptr<LoopTask>& t, const LoopWait& w
   const bool aheadGot = std::exchange(t->aheadGot_, false);
   if (w.done) {
     t->done_ = true;
-    if (t->aheadFd_ >= 0) {  // a task that ended without closeFd(): keep the loop's count exact
-      t->aheadFd_ = -1;
-      std::lock_guard<std::mutex> al(t->aheadMu_);
-      dropAhead(*t);
-      t->aheadOf_ = -1;
-    }
+    // A task that ended without closeFd(): keep the loop's count exact.
+    if (t->aheadFd_ >= 0) t->stopReadAhead();
     if (t->armedFd_ >= 0) forgetFd(t->armedFd_);
     t->armedFd_ = -1;
     setTimer(*t, std::nullopt);

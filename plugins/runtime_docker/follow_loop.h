@@ -11,11 +11,11 @@
 // The thread count is 1 + workers, whatever the number of follows.
 //
 // Read-ahead: a task may name its stream socket (setReadAhead()). While its step() runs, or while
-// it waits for a deadline only or its next turn (a yield), the dispatcher keeps reading that socket into the task's buffer
-// (up to kReadAheadMax bytes per task and kReadAheadBudget over the loop), so the peer is not held
-// by the time a step takes: the Docker engine writes one HTTP chunk per log line and stalls once
-// ~200 KB of them wait in its socket, i.e. after ~3 ms of a step at a flood's rate. The step reads
-// through readSome(), which hands over what was read ahead before it reads the socket itself;
+// it waits for a deadline only or its next turn (a yield), the dispatcher keeps reading that
+// socket into the task's buffer (up to kReadAheadMax bytes per task and kReadAheadBudget over the
+// loop), so the peer is not held by the time a step takes: the Docker engine writes one HTTP
+// chunk per log line and stalls once ~200 KB of them wait in its socket, i.e. after ~3 ms of a
+// step at a flood's rate. The step reads through readSome(), which hands over what was read ahead before it reads the socket itself;
 // the two never read the socket at once, so bytes keep their order. A full buffer is not read
 // further (the socket is left unread: back-pressure, as without read-ahead) until the step has
 // emptied it; a full buffer or the stream's end wakes a task that waits for a deadline.
@@ -72,7 +72,7 @@ class LoopTask {
   // from it are dropped.
   void closeFd(int& fd) noexcept;
   // Reads `fd` (a non-blocking stream socket this task owns) ahead while the step runs or waits
-  // for a deadline only; until closeFd(fd). Call from the step.
+  // for a deadline only or its next turn; until closeFd(fd). Call from the step.
   void setReadAhead(int fd) noexcept;
   // recv() of `fd`, bytes read ahead from it first: > 0 bytes copied into `buf`, 0 at the end
   // of the stream, -1 with errno (EAGAIN: nothing now). Call from the step only.
@@ -81,6 +81,8 @@ class LoopTask {
 
  private:
   friend class FollowLoop;
+  // Forgets the socket read ahead and drops (and uncounts) what was read from it. mu_ held.
+  void stopReadAhead() noexcept;
   FollowLoop* loop_ = nullptr;
   uint64_t id_ = 0;
   std::atomic<bool> stopRequested_{false};
@@ -153,7 +155,6 @@ class FollowLoop {
   // On readiness of `t`'s socket while its step runs or it waits for a deadline only: reads the
   // socket ahead. False when `t` is to be woken instead. t.mu_ held.
   bool readAhead(LoopTask& t);
-  void dropAhead(LoopTask& t) noexcept;  // t.aheadMu_ held
   // The stream's end was read ahead and the step has taken everything before it (reading the
   // socket again would only wake the task again). t.mu_ held.
   bool endTaken(LoopTask& t);
