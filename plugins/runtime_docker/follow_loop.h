@@ -15,10 +15,11 @@
 // socket into the task's buffer (up to kReadAheadMax bytes per task and kReadAheadBudget over the
 // loop), so the peer is not held by the time a step takes: the Docker engine writes one HTTP
 // chunk per log line and stalls once ~200 KB of them wait in its socket, i.e. after ~3 ms of a
-// step at a flood's rate. The step reads through readSome(), which hands over what was read ahead before it reads the socket itself;
-// the two never read the socket at once, so bytes keep their order. A full buffer is not read
-// further (the socket is left unread: back-pressure, as without read-ahead) until the step has
-// emptied it; a full buffer or the stream's end wakes a task that waits for a deadline.
+// step at a flood's rate. The step reads through readSome(), which hands over what was read
+// ahead before it reads the socket itself; the two never read the socket at once, so bytes keep
+// their order. A full buffer is not read further (the socket is left unread: back-pressure, as
+// without read-ahead) until the step has emptied it; a full buffer or the stream's end wakes a
+// task that waits for a deadline.
 //
 // OWNERSHIP: the loop keeps a reference to each task until the task's step() returns done.
 // Thread-safety: all public methods are thread-safe.
