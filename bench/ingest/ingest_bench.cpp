@@ -257,10 +257,13 @@ Result runScenario(uint64_t totalLines, int containers, int runs, const std::str
   return r;
 }
 
-// "1.23 s": CPU time, median of the runs.
-std::string cpuText(double seconds) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.2f s", seconds);
+// The note's CPU times (medians of the runs): the collector's, and the engine's on each side.
+std::string cpuNote(const Result& r) {
+  char b[160];
+  std::snprintf(b, sizeof b,
+                "CPU: collector %.2f s, the engine during the raw read %.2f s and during the "
+                "collector's run %.2f s",
+                r.cpuSeconds, r.engineRaw, r.engineCollector);
   return b;
 }
 
@@ -315,10 +318,8 @@ int main(int argc, char** argv) {
                        r.runs + "); from connected " +
                        std::to_string(static_cast<long>(r.connectedLps)) + " lines/s; peak RSS " +
                        std::to_string(r.rssMb) + " MiB, " + std::to_string(r.threads) +
-                       " threads; CPU: collector " + cpuText(r.cpuSeconds) +
-                       ", the engine during the raw read " + cpuText(r.engineRaw) +
-                       " and during the collector's run " + cpuText(r.engineCollector) +
-                       "; load " + loadBefore + " -> " + loadAverage();
+                       " threads; " + cpuNote(r) + "; load " + loadBefore + " -> " +
+                       loadAverage();
     report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps,
                 "raw API read (curl to /dev/null)", r.rawLps, zc::bench::Better::kHigher, note});
   }
@@ -333,11 +334,8 @@ int main(int argc, char** argv) {
                          " alternating runs (raw/cat/collector: " + r.runs + "); from connected " +
                          std::to_string(static_cast<long>(r.connectedLps)) +
                          " lines/s; peak RSS " + std::to_string(r.rssMb) + " MiB (goal <= 32), " +
-                         std::to_string(r.threads) + " threads; CPU: collector " +
-                         cpuText(r.cpuSeconds) + ", the engine during the raw read " +
-                         cpuText(r.engineRaw) + " and during the collector's run " +
-                         cpuText(r.engineCollector) + "; load " + loadBefore + " -> " +
-                         loadAverage();
+                         std::to_string(r.threads) + " threads; " + cpuNote(r) + "; load " +
+                         loadBefore + " -> " + loadAverage();
       report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps,
                   "raw API read of the same log (curl to /dev/null)", r.rawLps,
                   zc::bench::Better::kHigher, note + "; goal ratio >= 1.6"});
