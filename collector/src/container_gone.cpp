@@ -86,15 +86,17 @@ void DeploymentManager::forgetExpired() {
   for (Entry* e : registry_.entries()) {
     Deployment row;
     bool gaveUp;
+    bool teardownPending;
     {
       auto lock = registry_.lock();
       row = e->row;
       gaveUp = e->teardownGaveUp;
+      teardownPending = e->teardownPending;
     }
     bool over = (row.status == DeploymentStatus::kStopped ||
                  row.status == DeploymentStatus::kCrashed) &&
-                row.containerId.empty() && !row.hostPort && !gaveUp && !e->follow &&
-                !e->crash.pending();
+                row.containerId.empty() && !row.hostPort && !gaveUp && !teardownPending &&
+                !e->follow && !e->crash.pending();
     if (!over) continue;
     // Reads skip expired data: nothing returned means nothing is left to show.
     auto logs = storage_.readLogs(row.id, 0, 1);

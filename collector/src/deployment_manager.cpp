@@ -319,6 +319,7 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
     if (e.row.status == DeploymentStatus::kStopped && e.row.containerId.empty() && c.running &&
         (!e.row.startedAt || (c.startedAt && *c.startedAt > *e.row.startedAt))) {
       e.row.status = DeploymentStatus::kRunning;
+      e.teardownPending = false;  // the old run's route is the new run's: it stays
     }
     changed = applyContainerInfo(e.row, c);
     row = e.row;
@@ -439,6 +440,7 @@ Result<Deployment> DeploymentManager::requestStop(const std::string& id,
     // A teardown that gave up (its container left in place) is tried again, from the start.
     gaveUp = e->teardownGaveUp;
     e->teardownGaveUp = false;
+    if (current.status != DeploymentStatus::kStopped || gaveUp) e->teardownPending = true;
   }
   if (current.status == DeploymentStatus::kStopped && gaveUp) {
     appendOrRetrySystemLine(*e, (requestedBy.empty() ? "[STOP] stop requested again"
@@ -510,6 +512,9 @@ void DeploymentManager::teardownDone(const std::string& id, bool containerLeft, 
     if (!containerLeft) r.containerId.clear();
     r.hostPort.reset();
   }, std::move(line));
+  // Complete once its line is there (or retried): whoever sees it complete can read the line.
+  auto lock = registry_.lock();
+  e->teardownPending = false;
 }
 
 // --- health and samples

@@ -15,6 +15,9 @@ Status DeploymentRegistry::load() {
     auto e = std::make_unique<Entry>();
     e->seq = std::make_shared<Sequencer>(d.id, storage_, bus_, clock_);
     ZC_RETURN_IF_ERROR(e->seq->load().withContext("deployment " + d.id));
+    // A stop the last run did not finish tearing down is finished by this one.
+    e->teardownPending = d.status == DeploymentStatus::kStopped &&
+                         (!d.containerId.empty() || d.hostPort.has_value());
     e->row = std::move(d);
     std::string id = e->row.id;
     entries_.emplace(std::move(id), std::move(e));
@@ -105,8 +108,7 @@ std::vector<std::string> DeploymentRegistry::pendingTeardowns() const {
   std::vector<std::string> ids;
   for (const auto& [id, e] : entries_) {
     const Deployment& r = e->row;
-    if (r.status == DeploymentStatus::kStopped && !e->teardownGaveUp &&
-        (!r.containerId.empty() || r.hostPort)) {
+    if (r.status == DeploymentStatus::kStopped && e->teardownPending) {
       ids.push_back(id);
     }
   }
@@ -117,9 +119,7 @@ bool DeploymentRegistry::teardownComplete(const std::string& id) const {
   std::lock_guard guard(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;
-  const Deployment& r = it->second->row;
-  return r.status == DeploymentStatus::kStopped && !r.hostPort &&
-         (r.containerId.empty() || it->second->teardownGaveUp);
+  return it->second->row.status == DeploymentStatus::kStopped && !it->second->teardownPending;
 }
 
 void DeploymentRegistry::recordSample(const std::string& id, const plugin::ResourceSample& sample) {

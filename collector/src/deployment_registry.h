@@ -60,6 +60,9 @@ class DeploymentRegistry {
     int healthFailures = 0;                            // guarded
     std::optional<plugin::ResourceSample> lastSample;  // guarded
     bool teardownGaveUp = false;                       // guarded: container left in place
+    // guarded: a stop was requested (or a stored stopped row still names a container or a port)
+    // and its teardown has not run to its end: released, or given up with the container left.
+    bool teardownPending = false;
     bool forgotten = false;                            // guarded: taken out by forget()
     // The lifecycle worker's only:
     std::unique_ptr<FollowConsumer> consumer;
@@ -98,9 +101,11 @@ class DeploymentRegistry {
   std::vector<Deployment> list() const;
   Result<Deployment> get(const std::string& id) const;
   std::vector<DeploymentSnapshot> snapshot() const;
-  // Ids of the stopped deployments that still hold a container or a port, unless given up.
+  // Ids of the stopped deployments whose teardown has not run to its end.
   std::vector<std::string> pendingTeardowns() const;
-  // Stopped, and its container, route and port are released.
+  // Stopped, and its teardown ran to its end (container, route and port released, or given up
+  // with the container left in place; its line stored) or there was nothing to tear down. A
+  // container removed by anyone before the teardown's route step does not complete it.
   bool teardownComplete(const std::string& id) const;
   // Kept only while the deployment runs (running or unhealthy) with a container.
   void recordSample(const std::string& id, const plugin::ResourceSample& sample);

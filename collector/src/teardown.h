@@ -1,7 +1,7 @@
 // Teardown: releases what a stopped deployment holds, on a thread of its own.
 //
-// For each deployment the registry reports as stopped with a container or a port left, in this
-// order: stop the container (stop signal, grace, kill), wait until its follow has read the
+// For each deployment the registry reports as stopped and not torn down yet, in this order
+// (a step with nothing left to release, e.g. a container someone else removed, is skipped): stop the container (stop signal, grace, kill), wait until its follow has read the
 // stopped container's log to the end and storage has taken it, remove it, remove the proxy
 // route, release the port (the registry clears containerId/hostPort and writes
 // `[STOP] teardown complete: ...`), then end its live streams. The wait for the log has no time
@@ -39,8 +39,8 @@ namespace zc::collector {
 class TeardownRegistry {
  public:
   virtual ~TeardownRegistry() = default;
-  // Ids of the stopped deployments that still hold a container or a port (and whose container
-  // was not given up).
+  // Ids of the stopped deployments whose teardown has not run to its end: teardownDone() not
+  // called since the stop (or since a new stop retried a teardown that gave up).
   virtual std::vector<std::string> pendingTeardowns() const = 0;
   virtual std::optional<Deployment> row(const std::string& id) const = 0;
   // True when `containerId` no longer runs and its log has been read to the end and stored (or
@@ -49,7 +49,8 @@ class TeardownRegistry {
   virtual bool logStored(const std::string& id, const std::string& containerId) = 0;
   // Stores a system line, retrying later when storage refuses it.
   virtual void systemLine(const std::string& id, std::string text) = 0;
-  // Clears hostPort and (unless `containerLeft`) containerId, then writes `line`.
+  // Clears hostPort and (unless `containerLeft`) containerId, then writes `line`; from then on
+  // the deployment is no longer pending.
   virtual void teardownDone(const std::string& id, bool containerLeft, std::string line) = 0;
 };
 

@@ -1,15 +1,18 @@
 // Rows follow their containers (DeploymentManager, container_gone.cpp) against a fake runtime: a
 // container removed while the collector was down or by someone else while it runs leaves the row
 // `stopped` without container and port and one `[GONE]` line; a container the collector's own
-// teardown removes is not gone; monitors wait for the first reconcile; resource gauges are only
+// teardown removes is not gone; a stopped deployment's teardown is complete only once its route
+// is removed, whoever removed its container and when; monitors wait for the first reconcile; resource gauges are only
 // given for running deployments; a deployment without container whose data has all expired is
 // forgotten (row, lines, samples).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -26,11 +29,38 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Shut until opened; counts who came to wait.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lock(mu_);
+    ++arrived_;
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  int arrived() {
+    std::lock_guard lock(mu_);
+    return arrived_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  int arrived_ = 0;
+};
+
 // Containers that exist until removed; follows deliver nothing and end only when stopped;
-// removeContainer() removes.
+// removeContainer() removes. stopContainer() of the container named by holdStopOf waits for
+// holdStop.
 class FakeRuntime final : public plugin::Runtime {
  public:
-  void add(const std::string& deploymentId, const std::string& containerId, int port) {
+  void add(const std::string& deploymentId, const std::string& containerId,
+           std::optional<int> port) {
     plugin::ContainerInfo c;
     c.deploymentId = deploymentId;
     c.containerId = containerId;
@@ -94,7 +124,10 @@ class FakeRuntime final : public plugin::Runtime {
   Result<plugin::ResourceSample> sampleResources(std::string_view) noexcept override {
     return Status::notFound("not scripted");
   }
-  Status stopContainer(std::string_view, std::chrono::seconds) noexcept override {
+  std::string holdStopOf;  // set before start()
+  Gate holdStop;
+  Status stopContainer(std::string_view id, std::chrono::seconds) noexcept override {
+    if (id == holdStopOf) holdStop.wait();
     return Status::ok();
   }
   Status removeContainer(std::string_view id, bool) noexcept override {
@@ -107,6 +140,27 @@ class FakeRuntime final : public plugin::Runtime {
   std::map<std::string, plugin::ContainerInfo> containers_;
   std::set<std::string> skipped_;
   std::atomic<int> listings_{0};
+};
+
+// Records the routes removed; removeRoute() waits for `hold` when holding.
+class FakeRouter final : public plugin::Router {
+ public:
+  bool holding = false;  // set before start()
+  Gate hold;
+  Status removeRoute(std::string_view routeId) noexcept override {
+    if (holding) hold.wait();
+    std::lock_guard lock(mu_);
+    removed_.emplace_back(routeId);
+    return Status::ok();
+  }
+  std::vector<std::string> removed() {
+    std::lock_guard lock(mu_);
+    return removed_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> removed_;
 };
 
 class GoneTest : public ::testing::Test {
@@ -126,7 +180,7 @@ class GoneTest : public ::testing::Test {
     if (manager_) manager_->stop();
   }
   void start(LifecycleOptions opts = {}, bool waitReconciled = true) {
-    manager_ = std::make_unique<DeploymentManager>(*storage_, &runtime_, nullptr, bus_, clock_, opts);
+    manager_ = std::make_unique<DeploymentManager>(*storage_, &runtime_, &router_, bus_, clock_, opts);
     ASSERT_TRUE(manager_->start().isOk());
     if (!waitReconciled) return;
     ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->rowsReconciled(); }, 10s));
@@ -160,6 +214,7 @@ class GoneTest : public ::testing::Test {
   host::PluginPtr<plugin::Storage> storage_;
   host::LiveBus bus_;
   FakeRuntime runtime_;
+  FakeRouter router_;
   std::unique_ptr<DeploymentManager> manager_;
 };
 
@@ -273,6 +328,48 @@ TEST_F(GoneTest, AContainerTheTeardownRemovesIsNotGone) {
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back().rfind("[STOP] teardown complete: port 8080 released;", 0), 0u)
       << ::testing::PrintToString(lines);
+}
+
+// The engine's destroy event (of the teardown's own removal, or anyone's) may come before the
+// teardown has removed the route: the teardown is not complete until it has.
+TEST_F(GoneTest, ATeardownIsCompleteOnlyOnceItsRouteIsRemoved) {
+  runtime_.add("dep-1", "c0ffee", std::nullopt);  // no port: only the route is left to release
+  router_.holding = true;
+  start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->activeFollows() == 1; }, 5s));
+  ASSERT_TRUE(manager_->requestStop("dep-1").isOk());
+  runtime_.remove("c0ffee");
+  deliver(plugin::RuntimeEventType::kDestroy, "dep-1", "c0ffee");  // ends its follow too
+  ASSERT_TRUE(zc::testing::waitFor([&] { return router_.hold.arrived() == 1; }, 20s));
+  EXPECT_TRUE(row("dep-1").containerId.empty());
+  EXPECT_FALSE(manager_->teardownComplete("dep-1"));
+  router_.hold.open();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->teardownComplete("dep-1"); }, 5s));
+  EXPECT_EQ(router_.removed(), std::vector<std::string>{"dep-1"});
+  EXPECT_EQ(systemLines("dep-1").back(), "[STOP] teardown complete: container removed");
+  EXPECT_EQ(count("dep-1", kGone), 0);
+}
+
+// A stop waiting its turn (the teardown is busy with another deployment) whose container someone
+// else removes meanwhile still has its route removed and its teardown completed.
+TEST_F(GoneTest, AStopWhoseContainerIsRemovedBeforeItsTurnStillRemovesItsRoute) {
+  runtime_.add("dep-a", "aaa", std::nullopt);
+  runtime_.add("dep-b", "bbb", std::nullopt);
+  runtime_.holdStopOf = "aaa";
+  start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->activeFollows() == 2; }, 5s));
+  ASSERT_TRUE(manager_->requestStop("dep-a").isOk());
+  ASSERT_TRUE(zc::testing::waitFor([&] { return runtime_.holdStop.arrived() == 1; }, 20s));
+  ASSERT_TRUE(manager_->requestStop("dep-b").isOk());
+  runtime_.remove("bbb");
+  deliver(plugin::RuntimeEventType::kDestroy, "dep-b", "bbb");
+  ASSERT_TRUE(zc::testing::waitFor([&] { return row("dep-b").containerId.empty(); }, 5s));
+  EXPECT_FALSE(manager_->teardownComplete("dep-b"));
+  runtime_.holdStop.open();  // dep-a's follow does not end here: it waits for its log
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->teardownComplete("dep-b"); }, 20s));
+  EXPECT_EQ(router_.removed(), std::vector<std::string>{"dep-b"});
+  EXPECT_EQ(systemLines("dep-b").back(), "[STOP] teardown complete: container removed");
+  EXPECT_FALSE(manager_->teardownComplete("dep-a"));
 }
 
 TEST_F(GoneTest, ResourceGaugesOnlyWhileTheDeploymentRuns) {
