@@ -142,7 +142,7 @@ TEST_F(LabelTrustTest, AnImageCannotClaimAnotherDeploymentNorPickItsRoute) {
   ASSERT_TRUE(manager_->requestStop(victim).isOk());
   ASSERT_TRUE(waitFor([&] { return manager_->teardownComplete(victim); }, 30s))
       << ::testing::PrintToString(texts(victim));
-  EXPECT_FALSE(caddy.routeExists(victim));
+  EXPECT_FALSE(caddy.routeExists(victim)) << ::testing::PrintToString(texts(victim));
   EXPECT_TRUE(caddy.routeExists(other));
   std::string state;
   docker("inspect -f '{{.State.Running}}' " + late.id(), &state);
