@@ -9,7 +9,7 @@ set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libpoco-dev librocksdb-dev libspdlog-dev libfmt-dev
             prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libpq-dev libre2-dev curl ca-certificates
-            libsystemd-dev zlib1g-dev dpkg-dev)
+            zlib1g-dev dpkg-dev)
 # openssl: the TLS tests make their throwaway certificates with its CLI.
 # postgresql-15: the postgres sink's tests start their own server (initdb + postgres as the
 # unprivileged 'postgres' user the package creates); the packaged cluster is not used.

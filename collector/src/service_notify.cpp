@@ -1,20 +1,36 @@
 #include "service_notify.h"
 
-#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
-#ifdef ZC_HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 namespace zc::collector {
 namespace {
 
+// The notify protocol (sd_notify(3)): one datagram of newline-separated assignments, sent to the
+// AF_UNIX datagram socket named by $NOTIFY_SOCKET: a path, or '@' and an abstract name. Other
+// address kinds (vsock: for virtual machines) are not for a host daemon and are not sent to.
 void notify(const std::string& state) noexcept {
-#ifdef ZC_HAVE_LIBSYSTEMD
-  (void)sd_notify(0, state.c_str());  // < 0: not sent; nothing the daemon can do about it
-#else
-  (void)state;
-#endif
+  const char* where = std::getenv("NOTIFY_SOCKET");
+  if (where == nullptr) return;
+  const size_t len = std::strlen(where);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if ((where[0] != '/' && where[0] != '@') || len < 2 || len > sizeof(addr.sun_path)) return;
+  std::memcpy(addr.sun_path, where, len);
+  if (where[0] == '@') addr.sun_path[0] = '\0';
+  const socklen_t addrLen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  // A datagram is sent whole or not at all; not sent: nothing the daemon can do about it.
+  (void)::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+                 reinterpret_cast<const sockaddr*>(&addr), addrLen);
+  ::close(fd);
 }
 
 }  // namespace

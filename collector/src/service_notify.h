@@ -1,7 +1,9 @@
-// Tells the service manager how the daemon is doing (systemd's notify protocol, through
-// libsystemd's sd_notify). Each call is a no-op when the daemon was not started by systemd with
-// Type=notify (no NOTIFY_SOCKET in the environment) or was built without libsystemd, and never
-// fails the caller: a lost notification only delays what systemd shows.
+// Tells the service manager how the daemon is doing: systemd's notify protocol, one datagram to
+// the socket $NOTIFY_SOCKET names (a path or an '@' abstract name), written here rather than
+// linked from libsystemd, which would map five more libraries (0.8 MiB resident) for it. Each
+// call is a no-op when the daemon was not started by systemd with Type=notify (no NOTIFY_SOCKET
+// in the environment) or the variable names no such socket, and never fails the caller: a lost
+// notification only delays what systemd shows.
 //
 // Thread-safety: callable from any thread.
 #pragma once
