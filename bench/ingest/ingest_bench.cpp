@@ -64,6 +64,13 @@ Health health(uint16_t port) {
   return h;
 }
 
+// One decimal: the RSS goals sit close to whole MiB.
+std::string mib(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", v);
+  return b;
+}
+
 std::string loadAverage() {
   std::ifstream in("/proc/loadavg");
   std::string one, five, fifteen;
@@ -109,7 +116,7 @@ struct CollectorRun {
   bool ok = false;
   double fromSpawn = 0;      // seconds
   double fromConnected = 0;  // seconds
-  long rssMb = 0;
+  double rssMb = 0;          // VmHWM, MiB
   long threads = 0;
   double cpuSeconds = 0;  // the collector's user + system time until the last line was stored
   double engineSeconds = 0;  // the engine's CPU time over the same span
@@ -161,7 +168,7 @@ CollectorRun collectorRead(uint64_t total, const std::string& source, const std:
     r.engineSeconds = engineCpu() - engine0;
   }
   zc::bench::ProcStatus ps = zc::bench::procStatus(proc.pid());
-  r.rssMb = ps.hwmKb / 1024;
+  r.rssMb = static_cast<double>(ps.hwmKb) / 1024;
   r.threads = ps.threads;
   proc.signal(SIGTERM);
   proc.wait(10s);
@@ -173,7 +180,7 @@ struct Result {
   double rawLps = 0;        // medians, lines/s
   double collectorLps = 0;  // from spawn
   double connectedLps = 0;  // from connected
-  long rssMb = 0;           // the largest of the runs
+  double rssMb = 0;         // the largest of the runs
   long threads = 0;
   double cpuSeconds = 0;    // the collector's CPU time, median
   double engineRaw = 0;     // the engine's CPU time during the raw read, median
@@ -317,7 +324,7 @@ int main(int argc, char** argv) {
     std::string note = "median of " + std::to_string(runs) + " alternating runs (raw/collector: " +
                        r.runs + "); from connected " +
                        std::to_string(static_cast<long>(r.connectedLps)) + " lines/s; peak RSS " +
-                       std::to_string(r.rssMb) + " MiB, " + std::to_string(r.threads) +
+                       mib(r.rssMb) + " MiB, " + std::to_string(r.threads) +
                        " threads; " + cpuNote(r) + "; load " + loadBefore + " -> " +
                        loadAverage();
     report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps,
@@ -333,7 +340,7 @@ int main(int argc, char** argv) {
       std::string note = "log_source=file; median of " + std::to_string(runs) +
                          " alternating runs (raw/cat/collector: " + r.runs + "); from connected " +
                          std::to_string(static_cast<long>(r.connectedLps)) +
-                         " lines/s; peak RSS " + std::to_string(r.rssMb) + " MiB (goal <= 32), " +
+                         " lines/s; peak RSS " + mib(r.rssMb) + " MiB (goal <= 32), " +
                          std::to_string(r.threads) + " threads; " + cpuNote(r) + "; load " +
                          loadBefore + " -> " + loadAverage();
       report.add({"ingest", name, "lines/s", "lines/s", r.collectorLps,
