@@ -41,7 +41,7 @@ std::vector<plugin::OptionSpec> rocksDbOptionSpecs() {
        "fsync the WAL on every write (survives power loss, not only a process crash)"},
       {"block_cache_mb", OptionType::kInt, "8",
        "LRU block cache shared by every column family, MiB", 1, 1024},
-      {"write_buffer_mb", OptionType::kInt, "4", "memtable size per column family, MiB", 1, 256},
+      {"write_buffer_mb", OptionType::kInt, "2", "memtable size per column family, MiB", 1, 256},
       {"compression", OptionType::kString, "lz4", "lz4, zstd, snappy or none"},
       {"max_open_files", OptionType::kInt, "512",
        "table files kept open at once (the rest are opened on demand)", 16, 1'000'000},
@@ -135,6 +135,10 @@ OpenOptions openOptionsFor(const RocksDbOptions& opts, plugin::Logger* logger) {
     o.level_compaction_dynamic_level_bytes = true;
     o.target_file_size_base = std::max<uint64_t>(opts.writeBufferBytes, 4 * kMiB);
     o.max_bytes_for_level_base = 4 * o.target_file_size_base;
+    // A level-0 compaction merges at least 16 MiB of flushed files whatever the memtable size:
+    // a small write buffer (the memory goals) flushes more often but compacts no more often.
+    o.level0_file_num_compaction_trigger =
+        static_cast<int>(std::max<uint64_t>(4, 16 * kMiB / std::max<uint64_t>(writeBuffer, 1)));
     return o;
   };
   uint64_t small = std::min<uint64_t>(opts.writeBufferBytes, 4 * kMiB);
