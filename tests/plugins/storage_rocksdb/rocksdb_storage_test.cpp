@@ -261,14 +261,19 @@ TEST_F(RocksDbStorageTest, MemoryBudgetDefaults) {
   auto store = open({});
   ASSERT_TRUE(store.isOk()) << store.status().toString();
   EXPECT_TRUE((*store)->close().isOk());
-  EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "write_buffer_size"), "4194304");
+  EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "write_buffer_size"), "2097152");
   EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "max_write_buffer_number"), "2");
-  EXPECT_EQ(optionIn(dataDir(), "[DBOptions]", "db_write_buffer_size"), "8388608");
+  // A level-0 compaction waits for 16 MiB of flushed files.
+  EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "level0_file_num_compaction_trigger"),
+            "8");
+  EXPECT_EQ(optionIn(dataDir(), "[DBOptions]", "db_write_buffer_size"), "4194304");
   EXPECT_EQ(optionIn(dataDir(), "[DBOptions]", "writable_file_max_buffer_size"), "262144");
   store = open({{"write_buffer_mb", "16"}});
   ASSERT_TRUE(store.isOk()) << store.status().toString();
   EXPECT_TRUE((*store)->close().isOk());
   EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "write_buffer_size"), "16777216");
+  EXPECT_EQ(optionIn(dataDir(), "[CFOptions \"logs\"]", "level0_file_num_compaction_trigger"),
+            "4");
   EXPECT_EQ(optionIn(dataDir(), "[DBOptions]", "db_write_buffer_size"), "33554432");
 }
 
