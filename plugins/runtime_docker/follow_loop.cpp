@@ -211,7 +211,7 @@ void FollowLoop::forgetFd(int fd) noexcept {
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
-bool FollowLoop::readAhead(LoopTask& t) {
+bool FollowLoop::readAhead(LoopTask& t, bool* read) {
   if (t.aheadFd_ < 0 || t.done_ || !(t.running_ || t.readsAhead_)) return false;
   bool got = false;
   bool full = false;
@@ -227,7 +227,9 @@ bool FollowLoop::readAhead(LoopTask& t) {
         if (r > 0) {
           t.aheadSize_ += static_cast<size_t>(r);
           aheadBytes_.fetch_add(static_cast<size_t>(r), std::memory_order_relaxed);
+          aheadReads_.fetch_add(1, std::memory_order_relaxed);
           got = true;
+          *read = true;
         } else if (r == 0) {
           t.aheadEnd_ = LoopTask::kAheadEof;
         } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -353,6 +355,7 @@ void FollowLoop::setTimer(LoopTask& t, std::optional<std::chrono::steady_clock::
 void FollowLoop::dispatch() {
   epoll_event events[128];
   while (true) {
+    bool readAhead = false;
     int timeout = -1;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -369,7 +372,7 @@ void FollowLoop::dispatch() {
       }
       if (auto t = find(events[i].data.u64)) {
         std::lock_guard<std::mutex> tl(t->mu_);
-        if (!readAhead(*t)) schedule(*t);
+        if (!this->readAhead(*t, &readAhead)) schedule(*t);
       }
     }
     std::vector<std::shared_ptr<LoopTask>> due;
@@ -387,6 +390,8 @@ void FollowLoop::dispatch() {
       }
     }
     for (const auto& t : due) wake(t.get());
+    // Let the next bytes of a busy stream gather (see kReadAheadPause).
+    if (readAhead) std::this_thread::sleep_for(kReadAheadPause);
   }
 }
 

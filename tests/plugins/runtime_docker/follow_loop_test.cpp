@@ -261,6 +261,31 @@ TEST(FollowLoopTest, ReadAheadKeepsTheSocketDrainedWhileTheStepIsHeldAndKeepsThe
   t->requestStopAndWait();
 }
 
+// A stream written in many small pieces (the engine's one HTTP chunk per line) is read ahead in
+// far fewer reads than writes: after a read the dispatcher pauses before it waits again.
+TEST(FollowLoopTest, ReadAheadTakesManySmallWritesInFewReads) {
+  HeldStep held;
+  auto& loop = held.loop;
+  auto& t = held.task;
+  ASSERT_TRUE(held.hold());
+  const uint64_t before = loop->readAheadReads();
+  // 400 writes of 100 bytes, one every 50 us (20 ms): a read per write without the pause, at
+  // most one per kReadAheadPause (200 us) with it.
+  const std::string body = numbered(40'000);
+  for (size_t off = 0; off < body.size(); off += 100) {
+    ASSERT_TRUE(t->sendAll(body.substr(off, 100), 5s));
+    for (auto until = Clock::now() + 50us; Clock::now() < until;) {
+    }
+  }
+  ASSERT_TRUE(zc::testing::waitFor([&] { return loop->readAheadBytes() == body.size(); }, 5s));
+  const uint64_t reads = loop->readAheadReads() - before;
+  EXPECT_GE(reads, 1u);
+  EXPECT_LE(reads, 200u) << "reads for 400 writes";
+  held.release();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return t->bytes.load() == 1 + body.size(); }, 10s));
+  EXPECT_TRUE(t->received() == "x" + body);
+}
+
 TEST(FollowLoopTest, ReadAheadStopsAtItsBoundAndClosingDropsWhatItHolds) {
   HeldStep held;
   auto& loop = held.loop;
