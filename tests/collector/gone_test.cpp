@@ -2,9 +2,9 @@
 // container removed while the collector was down or by someone else while it runs leaves the row
 // `stopped` without container and port and one `[GONE]` line; a container the collector's own
 // teardown removes is not gone; a stopped deployment's teardown is complete only once its route
-// is removed, whoever removed its container and when; monitors wait for the first reconcile; resource gauges are only
-// given for running deployments; a deployment without container whose data has all expired is
-// forgotten (row, lines, samples).
+// is removed, whoever removed its container and when; monitors wait for the first reconcile;
+// resource gauges are only given for running deployments; a deployment without container whose
+// data has all expired is forgotten (row, lines, samples).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -180,7 +180,8 @@ class GoneTest : public ::testing::Test {
     if (manager_) manager_->stop();
   }
   void start(LifecycleOptions opts = {}, bool waitReconciled = true) {
-    manager_ = std::make_unique<DeploymentManager>(*storage_, &runtime_, &router_, bus_, clock_, opts);
+    manager_ =
+        std::make_unique<DeploymentManager>(*storage_, &runtime_, &router_, bus_, clock_, opts);
     ASSERT_TRUE(manager_->start().isOk());
     if (!waitReconciled) return;
     ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->rowsReconciled(); }, 10s));

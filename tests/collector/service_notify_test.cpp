@@ -24,7 +24,8 @@ namespace {
 // A bound AF_UNIX datagram socket; `name` starting with '@' is abstract.
 class Listener {
  public:
-  explicit Listener(const std::string& name) : fd_(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+  explicit Listener(const std::string& name)
+      : fd_(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, name.data(), name.size());
