@@ -315,11 +315,13 @@ void DeploymentManager::applyContainer(const plugin::ContainerInfo& info,
   bool changed;
   {
     auto lock = registry_.lock();
-    // A new container for a stopped and torn-down deployment: it was deployed again.
+    // A new container for a stopped deployment whose container is gone: it was deployed again.
+    // A teardown still pending for the old run is dropped (the teardown checks the row before
+    // each step): the route is the new run's now.
     if (e.row.status == DeploymentStatus::kStopped && e.row.containerId.empty() && c.running &&
         (!e.row.startedAt || (c.startedAt && *c.startedAt > *e.row.startedAt))) {
       e.row.status = DeploymentStatus::kRunning;
-      e.teardownPending = false;  // the old run's route is the new run's: it stays
+      e.teardownPending = false;
     }
     changed = applyContainerInfo(e.row, c);
     row = e.row;
@@ -440,7 +442,10 @@ Result<Deployment> DeploymentManager::requestStop(const std::string& id,
     // A teardown that gave up (its container left in place) is tried again, from the start.
     gaveUp = e->teardownGaveUp;
     e->teardownGaveUp = false;
-    if (current.status != DeploymentStatus::kStopped || gaveUp) e->teardownPending = true;
+    if (current.status != DeploymentStatus::kStopped || gaveUp) {
+      e->teardownPending = true;
+      ++e->stopGeneration;
+    }
   }
   if (current.status == DeploymentStatus::kStopped && gaveUp) {
     appendOrRetrySystemLine(*e, (requestedBy.empty() ? "[STOP] stop requested again"
@@ -504,17 +509,23 @@ void DeploymentManager::systemLine(const std::string& id, std::string text) {
 void DeploymentManager::teardownDone(const std::string& id, bool containerLeft, std::string line) {
   Entry* e = registry_.find(id);
   if (e == nullptr) return;
+  uint64_t generation;
   {
     auto lock = registry_.lock();
+    if (e->row.status != DeploymentStatus::kStopped) return;  // deployed again meanwhile
     e->teardownGaveUp = containerLeft;
+    generation = e->stopGeneration;
   }
   updateRow(*e, [&](Deployment& r) {
+    if (r.status != DeploymentStatus::kStopped) return false;
     if (!containerLeft) r.containerId.clear();
     r.hostPort.reset();
+    return true;
   }, std::move(line));
   // Complete once its line is there (or retried): whoever sees it complete can read the line.
+  // A stop requested meanwhile (retrying a teardown that gave up) keeps it pending.
   auto lock = registry_.lock();
-  e->teardownPending = false;
+  if (e->stopGeneration == generation) e->teardownPending = false;
 }
 
 // --- health and samples

@@ -63,6 +63,9 @@ class DeploymentRegistry {
     // guarded: a stop was requested (or a stored stopped row still names a container or a port)
     // and its teardown has not run to its end: released, or given up with the container left.
     bool teardownPending = false;
+    // guarded: counts the stops that set teardownPending; a teardown that ends clears the flag
+    // only when no stop came meanwhile (that one is a retry the teardown has yet to run).
+    uint64_t stopGeneration = 0;
     bool forgotten = false;                            // guarded: taken out by forget()
     // The lifecycle worker's only:
     std::unique_ptr<FollowConsumer> consumer;

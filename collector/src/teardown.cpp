@@ -12,7 +12,14 @@ Teardown::Teardown(TeardownRegistry& registry, plugin::Runtime* runtime, plugin:
       task_("teardown", 5s, [this] { pass(); }, PeriodicTask::FirstRun::kAfterInterval) {}
 
 void Teardown::pass() {
-  for (const std::string& id : registry_.pendingTeardowns()) {
+  const std::vector<std::string> pending = registry_.pendingTeardowns();
+  // What is kept per stop is dropped once that stop is no longer pending (it ended, or the
+  // deployment was deployed again): a later stop starts afresh.
+  const std::set<std::string> ids(pending.begin(), pending.end());
+  std::erase_if(attempts_, [&](const auto& a) { return !ids.count(a.first); });
+  std::erase_if(signalled_, [&](const std::string& id) { return !ids.count(id); });
+  std::erase_if(stopFailed_, [&](const std::string& id) { return !ids.count(id); });
+  for (const std::string& id : pending) {
     if (task_.stopping()) return;
     try {
       run(id);
@@ -22,9 +29,15 @@ void Teardown::pass() {
   }
 }
 
+// True while `id` is stopped: a deployment deployed again meanwhile is left alone.
+bool Teardown::stillStopped(const std::string& id) const {
+  std::optional<Deployment> row = registry_.row(id);
+  return row && row->status == DeploymentStatus::kStopped;
+}
+
 void Teardown::run(const std::string& id) {
   std::optional<Deployment> row = registry_.row(id);
-  if (!row) return;
+  if (!row || row->status != DeploymentStatus::kStopped) return;
   int& attempts = attempts_[id];
   bool containerLeft = false;
   if (!row->containerId.empty() && runtime_) {
@@ -44,7 +57,7 @@ void Teardown::run(const std::string& id) {
       spdlog::debug("deployment {}: teardown waits for the log of {}", id, shortId);
       return;
     }
-    if (task_.stopping()) return;
+    if (task_.stopping() || !stillStopped(id)) return;
     Status s = runtime_->removeContainer(row->containerId, true);
     if (!s.isOk()) {
       if (attempts++ == 0) {
@@ -59,6 +72,7 @@ void Teardown::run(const std::string& id) {
       containerLeft = true;
     }
   }
+  if (!stillStopped(id)) return;
   if (router_ == nullptr) {
     registry_.systemLine(id, "[STOP] no router configured; route left in place");
   } else {

@@ -1,17 +1,20 @@
 // Teardown: releases what a stopped deployment holds, on a thread of its own.
 //
-// For each deployment the registry reports as stopped and not torn down yet, in this order
-// (a step with nothing left to release, e.g. a container someone else removed, is skipped): stop the container (stop signal, grace, kill), wait until its follow has read the
-// stopped container's log to the end and storage has taken it, remove it, remove the proxy
-// route, release the port (the registry clears containerId/hostPort and writes
+// For each deployment the registry reports as stopped and not torn down yet, in this order (a
+// step with nothing left to release, e.g. a container someone else removed, is skipped): stop
+// the container (stop signal, grace, kill), wait until its follow has read the stopped
+// container's log to the end and storage has taken it, remove it, remove the proxy route,
+// release the port (the registry clears containerId/hostPort and writes
 // `[STOP] teardown complete: ...`), then end its live streams. The wait for the log has no time
 // limit (storage may refuse writes for as long as the disk is full): a pass whose log is not
 // stored yet leaves that deployment for the next pass, and the next collector resumes it after a
-// shutdown. Each failed step is a `[STOP] ...` system line. Passes run on a PeriodicTask, every
-// 5 s and at wake(). A removal refused because the engine is unreachable is retried on the next
-// pass with nothing released; any other refusal is given up after three passes and the
-// container is left in place (a new stop request retries it: the registry reports it again).
-// A retry is idempotent.
+// shutdown (a stored row that still names a container or a port). Each failed step is a
+// `[STOP] ...` system line. Passes run on a PeriodicTask, every 5 s and at wake(). A removal
+// refused because the engine is unreachable is retried on the next pass with nothing released;
+// any other refusal is given up after three passes and the container is left in place (a new
+// stop request retries it: the registry reports it again). A retry is idempotent. A deployment
+// that runs again (deployed again under the same id) before its removal or its route step is
+// left alone from that step on.
 //
 // OWNERSHIP: the registry, runtime, router and bus are borrowed and must outlive stop();
 // `runtime` and `router` may be null. The Teardown owns its thread (the PeriodicTask's).
@@ -69,6 +72,7 @@ class Teardown {
  private:
   void pass();
   void run(const std::string& id);
+  bool stillStopped(const std::string& id) const;
 
   TeardownRegistry& registry_;
   plugin::Runtime* const runtime_;

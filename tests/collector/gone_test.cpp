@@ -177,6 +177,9 @@ class GoneTest : public ::testing::Test {
     ASSERT_TRUE(storage_->open().isOk());
   }
   void TearDown() override {
+    // A test that failed while a step was held must not leave the teardown thread waiting.
+    runtime_.holdStop.open();
+    router_.hold.open();
     if (manager_) manager_->stop();
   }
   void start(LifecycleOptions opts = {}, bool waitReconciled = true) {
@@ -371,6 +374,35 @@ TEST_F(GoneTest, AStopWhoseContainerIsRemovedBeforeItsTurnStillRemovesItsRoute) 
   EXPECT_EQ(router_.removed(), std::vector<std::string>{"dep-b"});
   EXPECT_EQ(systemLines("dep-b").back(), "[STOP] teardown complete: container removed");
   EXPECT_FALSE(manager_->teardownComplete("dep-a"));
+}
+
+// Deployed again under the same id while the stop of its old container is under way: the
+// teardown leaves the new run alone (its container, its route, its row).
+TEST_F(GoneTest, ADeploymentDeployedAgainDuringItsTeardownIsLeftAlone) {
+  runtime_.add("dep-1", "c0ffee", std::nullopt);
+  runtime_.holdStopOf = "c0ffee";
+  start();
+  ASSERT_TRUE(zc::testing::waitFor([&] { return manager_->activeFollows() == 1; }, 5s));
+  ASSERT_TRUE(manager_->requestStop("dep-1").isOk());
+  ASSERT_TRUE(zc::testing::waitFor([&] { return runtime_.holdStop.arrived() == 1; }, 20s));
+  runtime_.remove("c0ffee");
+  deliver(plugin::RuntimeEventType::kDestroy, "dep-1", "c0ffee");
+  std::this_thread::sleep_for(10ms);  // a later start than the old run's
+  runtime_.add("dep-1", "f00d", std::nullopt);
+  deliver(plugin::RuntimeEventType::kConnected, "", "");  // a reconcile lists the new run
+  ASSERT_TRUE(zc::testing::waitFor([&] {
+    Deployment r = row("dep-1");
+    return r.status == DeploymentStatus::kRunning && r.containerId == "f00d";
+  }, 5s));
+  runtime_.holdStop.open();
+  std::this_thread::sleep_for(500ms);
+  manager_->stop();  // the teardown's pass is over
+  Deployment r = row("dep-1");
+  EXPECT_EQ(r.status, DeploymentStatus::kRunning);
+  EXPECT_EQ(r.containerId, "f00d");
+  EXPECT_TRUE(runtime_.inspect("f00d").isOk());
+  EXPECT_TRUE(router_.removed().empty());
+  EXPECT_EQ(count("dep-1", "[STOP] teardown complete: container removed"), 0);
 }
 
 TEST_F(GoneTest, ResourceGaugesOnlyWhileTheDeploymentRuns) {
