@@ -355,7 +355,7 @@ void FollowLoop::setTimer(LoopTask& t, std::optional<std::chrono::steady_clock::
 void FollowLoop::dispatch() {
   epoll_event events[128];
   while (true) {
-    bool readAhead = false;
+    bool gotBytes = false;
     int timeout = -1;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -372,7 +372,7 @@ void FollowLoop::dispatch() {
       }
       if (auto t = find(events[i].data.u64)) {
         std::lock_guard<std::mutex> tl(t->mu_);
-        if (!this->readAhead(*t, &readAhead)) schedule(*t);
+        if (!readAhead(*t, &gotBytes)) schedule(*t);
       }
     }
     std::vector<std::shared_ptr<LoopTask>> due;
@@ -391,7 +391,7 @@ void FollowLoop::dispatch() {
     }
     for (const auto& t : due) wake(t.get());
     // Let the next bytes of a busy stream gather (see kReadAheadPause).
-    if (readAhead) std::this_thread::sleep_for(kReadAheadPause);
+    if (gotBytes) std::this_thread::sleep_for(kReadAheadPause);
   }
 }
 

@@ -269,8 +269,11 @@ TEST(FollowLoopTest, ReadAheadTakesManySmallWritesInFewReads) {
   auto& t = held.task;
   ASSERT_TRUE(held.hold());
   const uint64_t before = loop->readAheadReads();
-  // 400 writes of 100 bytes, one every 50 us (20 ms): a read per write without the pause, at
-  // most one per kReadAheadPause (200 us) with it.
+  const auto start = Clock::now();
+  // 400 writes of 100 bytes, one every 50 us or more: without the pause, a read per write; with
+  // it, the dispatcher's passes that read are kReadAheadPause apart, so at most one read per
+  // pause over the time it took (however slow the machine makes the writer), and one more at
+  // each end.
   const std::string body = numbered(40'000);
   for (size_t off = 0; off < body.size(); off += 100) {
     ASSERT_TRUE(t->sendAll(body.substr(off, 100), 5s));
@@ -278,9 +281,12 @@ TEST(FollowLoopTest, ReadAheadTakesManySmallWritesInFewReads) {
     }
   }
   ASSERT_TRUE(zc::testing::waitFor([&] { return loop->readAheadBytes() == body.size(); }, 5s));
+  const auto elapsed = Clock::now() - start;
   const uint64_t reads = loop->readAheadReads() - before;
   EXPECT_GE(reads, 1u);
-  EXPECT_LE(reads, 200u) << "reads for 400 writes";
+  EXPECT_LE(reads, static_cast<uint64_t>(elapsed / FollowLoop::kReadAheadPause) + 2)
+      << "reads for 400 writes in "
+      << std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count() << " us";
   held.release();
   ASSERT_TRUE(zc::testing::waitFor([&] { return t->bytes.load() == 1 + body.size(); }, 10s));
   EXPECT_TRUE(t->received() == "x" + body);
