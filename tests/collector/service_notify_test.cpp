@@ -88,6 +88,10 @@ TEST_F(ServiceNotifyTest, NoVariableOrNoUsableSocketSendsNothingAndFailsNothing)
   const std::string path = dir.path() + "/notify.sock";
   Listener systemd(path);
   ASSERT_TRUE(systemd.bound());
+  // From the socket's folder: a relative name would reach it if it were accepted.
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+  ASSERT_EQ(::chdir(dir.path().c_str()), 0);
   ::unsetenv("NOTIFY_SOCKET");
   notifyReady("x");
   for (const std::string& where :
@@ -98,6 +102,7 @@ TEST_F(ServiceNotifyTest, NoVariableOrNoUsableSocketSendsNothingAndFailsNothing)
     notifyStopping();
     notifyReloading();
   }
+  ASSERT_EQ(::chdir(cwd), 0);
   EXPECT_TRUE(systemd.quiet());
 }
 
