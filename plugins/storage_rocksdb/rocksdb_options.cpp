@@ -135,10 +135,11 @@ OpenOptions openOptionsFor(const RocksDbOptions& opts, plugin::Logger* logger) {
     o.level_compaction_dynamic_level_bytes = true;
     o.target_file_size_base = std::max<uint64_t>(opts.writeBufferBytes, 4 * kMiB);
     o.max_bytes_for_level_base = 4 * o.target_file_size_base;
-    // A level-0 compaction merges at least 16 MiB of flushed files whatever the memtable size:
-    // a small write buffer (the memory goals) flushes more often but compacts no more often.
-    o.level0_file_num_compaction_trigger =
-        static_cast<int>(std::max<uint64_t>(4, 16 * kMiB / std::max<uint64_t>(writeBuffer, 1)));
+    // A level-0 compaction waits for ~16 MiB of flushed memtables whatever their size: a small
+    // write buffer (the memory goals) flushes more often but compacts no more often. At most 8
+    // files, well below the level-0 count at which RocksDB slows writes down (20).
+    o.level0_file_num_compaction_trigger = static_cast<int>(
+        std::clamp<uint64_t>(16 * kMiB / std::max<uint64_t>(writeBuffer, 1), 4, 8));
     return o;
   };
   uint64_t small = std::min<uint64_t>(opts.writeBufferBytes, 4 * kMiB);
