@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace zc::collector {
 
 using namespace std::chrono_literals;
@@ -15,10 +18,9 @@ void Teardown::pass() {
   const std::vector<std::string> pending = registry_.pendingTeardowns();
   // What is kept per stop is dropped once that stop is no longer pending (it ended, or the
   // deployment was deployed again): a later stop starts afresh.
-  const std::set<std::string> ids(pending.begin(), pending.end());
-  std::erase_if(attempts_, [&](const auto& a) { return !ids.count(a.first); });
-  std::erase_if(signalled_, [&](const std::string& id) { return !ids.count(id); });
-  std::erase_if(stopFailed_, [&](const std::string& id) { return !ids.count(id); });
+  std::erase_if(progress_, [&](const auto& p) {
+    return std::find(pending.begin(), pending.end(), p.first) == pending.end();
+  });
   for (const std::string& id : pending) {
     if (task_.stopping()) return;
     try {
@@ -38,15 +40,15 @@ bool Teardown::stillStopped(const std::string& id) const {
 void Teardown::run(const std::string& id) {
   std::optional<Deployment> row = registry_.row(id);
   if (!row || row->status != DeploymentStatus::kStopped) return;
-  int& attempts = attempts_[id];
+  StopProgress& progress = progress_[id];
   bool containerLeft = false;
   if (!row->containerId.empty() && runtime_) {
     const std::string shortId = row->containerId.substr(0, 12);
-    if (!signalled_.count(id)) {  // sent again on the next pass when it failed
+    if (!progress.signalled) {  // sent again on the next pass when it failed
       Status s = runtime_->stopContainer(row->containerId, stopGrace_);
       if (s.isOk()) {
-        signalled_.insert(id);
-      } else if (stopFailed_.insert(id).second) {
+        progress.signalled = true;
+      } else if (!std::exchange(progress.signalFailedSaid, true)) {
         registry_.systemLine(id, "[STOP] stop signal failed: " + s.toString());
       }
     }
@@ -60,13 +62,13 @@ void Teardown::run(const std::string& id) {
     if (task_.stopping() || !stillStopped(id)) return;
     Status s = runtime_->removeContainer(row->containerId, true);
     if (!s.isOk()) {
-      if (attempts++ == 0) {
+      if (progress.removalAttempts++ == 0) {
         registry_.systemLine(id, "[STOP] container removal failed: " + s.toString());
       }
       // An unreachable engine is waited for (next pass in 5 s): the container still runs, so
       // nothing is released. Any other refusal is given up after three passes.
       bool transient = s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kTimeout;
-      if (transient || attempts < 3) return;
+      if (transient || progress.removalAttempts < 3) return;
       registry_.systemLine(id, "[STOP] giving up on removing container " + shortId +
                                    "; it is left in place");
       containerLeft = true;
@@ -80,9 +82,7 @@ void Teardown::run(const std::string& id) {
     if (!s.isOk()) registry_.systemLine(id, "[STOP] route removal failed: " + s.toString());
   }
   std::string port = row->hostPort ? " port " + std::to_string(*row->hostPort) + " released;" : "";
-  attempts_.erase(id);
-  signalled_.erase(id);
-  stopFailed_.erase(id);
+  progress_.erase(id);
   registry_.teardownDone(id, containerLeft,
                          "[STOP] teardown complete:" + port +
                              (containerLeft ? " container left in place" : " container removed"));

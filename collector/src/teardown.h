@@ -25,7 +25,6 @@
 #include <chrono>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -79,9 +78,13 @@ class Teardown {
   plugin::Router* const router_;
   host::LiveBus& bus_;
   const std::chrono::seconds stopGrace_;
-  std::map<std::string, int> attempts_;  // teardown thread only: failed removals in a row
-  std::set<std::string> signalled_;      // teardown thread only: stop signal taken
-  std::set<std::string> stopFailed_;     // teardown thread only: its failure was said
+  // What the teardown keeps of one pending stop, between its passes.
+  struct StopProgress {
+    int removalAttempts = 0;        // failed removals in a row
+    bool signalled = false;         // the stop signal was taken
+    bool signalFailedSaid = false;  // its failure was said (once)
+  };
+  std::map<std::string, StopProgress> progress_;  // teardown thread only; by deployment id
   PeriodicTask task_;  // last: stopped (destroyed) before what its passes use
 };
 
